@@ -1,0 +1,65 @@
+/*
+ * args.h - the command line of qvm-remote.  Pure: argv in, struct out.
+ *
+ *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-v] [-q] [--json] [--] COMMAND [ARG...]
+ *   qvm-remote [-v] [-q] key gen [--force] | key show | key import [--force]
+ *                        | key fingerprint
+ *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
+ *                        | log [N] | history [N]
+ *   qvm-remote --help | --version
+ *   qvm-remote --wait-for-request SEC          (for dom0's fetch program)
+ *
+ * Options end at the first word that is not one, so the command's own
+ * options pass through (`qvm-remote qvm-ls --running`).  A first word that
+ * names a subcommand is one, unless "--" came before it.
+ */
+#ifndef QVMR_CLIENT_ARGS_H
+#define QVMR_CLIENT_ARGS_H
+
+#include <stddef.h>
+
+#define ARGS_ERR_MAX 256
+#define CLAIM_WAIT_DEFAULT 60u     /* seconds dom0 has to take a request */
+#define CLAIM_WAIT_MAX 86400u
+#define WAIT_FOR_REQUEST_MAX 86400u
+#define LIST_COUNT_MAX 100000u     /* log N, history N */
+
+enum client_mode {
+	MODE_RUN,
+	MODE_HELP,
+	MODE_VERSION,
+	MODE_WAIT_FOR_REQUEST,
+	MODE_KEY,
+	MODE_PING,
+	MODE_STATUS,
+	MODE_QUEUE,
+	MODE_LOG,
+	MODE_HISTORY,
+};
+
+enum key_action { KEY_GEN, KEY_SHOW, KEY_IMPORT, KEY_FINGERPRINT };
+enum queue_action { QUEUE_STATUS, QUEUE_CLEAN };
+
+struct args {
+	enum client_mode mode;
+	unsigned timeout;         /* -t SEC; 0 when not given */
+	unsigned claim_wait;      /* --wait SEC */
+	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
+	int verbose, quiet, json;
+	unsigned wait_request;    /* --wait-for-request SEC */
+	int argc;                 /* MODE_RUN: the command words (may be 0) */
+	char **argv;              /* points into the caller's argv */
+	enum key_action key;
+	enum queue_action queue;
+	int force;                /* key gen|import --force */
+	int pending;              /* queue clean --pending */
+	unsigned count;           /* log N (20), history N (10) */
+};
+
+/*
+ * Parses argv[1..argc).  On failure returns QR_ERR_INVALID with a message in
+ * err (no prefix), for the caller to print with a pointer to --help.
+ */
+int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn);
+
+#endif

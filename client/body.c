@@ -1,0 +1,127 @@
+/*
+ * body.c - the command body, built and checked before anything is written.
+ */
+#include "body.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "bounds.h"
+#include "logline.h"
+
+#include "banned.h"
+
+int body_join(struct buf *out, int argc, char *const argv[])
+{
+	size_t total = 1, len, start = out->len;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (__builtin_add_overflow(total, len + (i > 0), &total))
+			return QR_ERR_TOO_LARGE;
+	}
+	if (total > out->max - out->len)
+		return QR_ERR_TOO_LARGE;
+	for (i = 0; i < argc; i++) {
+		if ((i > 0 && (r = buf_append(out, " ", 1)) != 0) ||
+		    (r = buf_append_str(out, argv[i])) != 0)
+			goto fail;
+	}
+	if ((r = buf_append(out, "\n", 1)) != 0)
+		goto fail;
+	return 0;
+fail:
+	out->len = start;
+	return r;
+}
+
+int body_check(const uint8_t *p, size_t n, struct body_verdict *v)
+{
+	int blank = 1;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->size = n;
+	if (n > BODY_MAX) {
+		v->problem = BODY_TOO_LARGE;
+		return QR_ERR_INVALID;
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c == '\t' || c == '\n' || c == '\r' || c == ' ')
+			continue;
+		if (c == 0 || c < 0x20 || c == 0x7f) {
+			v->problem = c == 0 ? BODY_NUL : BODY_CONTROL;
+			v->offset = i;
+			v->byte = c;
+			return QR_ERR_INVALID;
+		}
+		blank = 0;
+	}
+	if (blank) {
+		v->problem = BODY_EMPTY;
+		return QR_ERR_INVALID;
+	}
+	v->problem = BODY_OK;
+	return 0;
+}
+
+void body_describe(const struct body_verdict *v, const char *source,
+		   char *out, size_t n)
+{
+	switch (v->problem) {
+	case BODY_OK:
+		snprintf(out, n, "the command is fine");
+		break;
+	case BODY_EMPTY:
+		snprintf(out, n, "the command%s is empty; give a command, "
+			 "or pipe a script on stdin", source);
+		break;
+	case BODY_TOO_LARGE:
+		snprintf(out, n, "the command%s is larger than %u bytes, the "
+			 "limit; send data with -i FILE instead", source,
+			 BODY_MAX);
+		break;
+	case BODY_NUL:
+		snprintf(out, n, "the command%s has a NUL byte at offset %zu; "
+			 "a command is text: send binary data with -i FILE",
+			 source, v->offset);
+		break;
+	case BODY_CONTROL:
+		snprintf(out, n, "the command%s has control byte 0x%02x at "
+			 "offset %zu; only tab, newline and carriage return are "
+			 "allowed", source, v->byte, v->offset);
+		break;
+	}
+}
+
+int body_preview(struct buf *out, const uint8_t *p, size_t n, size_t max)
+{
+	size_t start = 0, end;
+	int more, r;
+
+	while (start < n && (p[start] == '\n' || p[start] == '\r' ||
+			     p[start] == ' ' || p[start] == '\t'))
+		start++;
+	end = start;
+	while (end < n && p[end] != '\n')
+		end++;
+	/* Anything but blank space after the first line counts as "more". */
+	more = 0;
+	for (size_t i = end; i < n; i++)
+		if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' &&
+		    p[i] != '\t') {
+			more = 1;
+			break;
+		}
+	if (end > start && p[end - 1] == '\r')
+		end--;
+	if ((r = log_escape(out, p + start, end - start, max)) != 0)
+		return r;
+	if (more && end - start <= max)
+		return buf_append_str(out, " ...");
+	return 0;
+}

@@ -1,0 +1,249 @@
+/*
+ * output.c - show a result on the right streams and choose the exit code.
+ */
+#include "output.h"
+#include "exitcode.h"
+#include "fdio.h"
+#include "msg.h"
+#include "signals.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "logline.h"
+#include "reader.h"
+
+#include "banned.h"
+
+int exit_file_parse(const char *text, size_t n, int *code)
+{
+	uint64_t v;
+
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (parse_u64((const uint8_t *)text, n, 255, &v) != 0)
+		return QR_ERR_INVALID;
+	*code = (int)v;
+	return 0;
+}
+
+static void damaged(const struct client_paths *p, const char *cid,
+		    const char *what)
+{
+	char show[PATH_MAX];
+
+	msg("the result of %s is damaged (%s); it stays in %s", cid, what,
+	    path_show(p, p->results, show, sizeof(show)));
+}
+
+int result_load(const struct client_paths *p, const char *cid,
+		struct result_info *ri)
+{
+	struct buf b = BUF_INIT(META_FILE_MAX);
+	char path[PATH_MAX];
+	int r;
+
+	memset(ri, 0, sizeof(*ri));
+	ri->meta.status = RESULT_OK;
+	if ((r = path_cid(path, sizeof(path), p->results, cid, ".meta")) != 0)
+		goto out;
+	r = read_file(path, &b);
+	if (r == 0) {
+		if ((r = result_meta_parse(buf_str(&b), b.len,
+					   &ri->meta)) != 0) {
+			damaged(p, cid, ".meta is not readable");
+			goto out;
+		}
+		ri->have_meta = 1;
+	} else if (r != QR_ERR_NOT_FOUND) {
+		damaged(p, cid, ".meta cannot be read");
+		goto out;
+	}
+	buf_reset(&b);
+	b.max = EXIT_FILE_MAX;
+	if ((r = path_cid(path, sizeof(path), p->results, cid, ".exit")) != 0)
+		goto out;
+	if ((r = read_file(path, &b)) != 0 ||
+	    (r = exit_file_parse(buf_str(&b), b.len, &ri->exit_code)) != 0)
+		damaged(p, cid, ".exit is not an exit code");
+out:
+	buf_release(&b);
+	return r;
+}
+
+int result_exit_code(const struct result_info *ri)
+{
+	switch (ri->meta.status) {
+	case RESULT_OK:
+		return ri->exit_code;
+	case RESULT_TIMEOUT:
+		return QX_TIMEOUT;
+	case RESULT_REJECTED:
+		return QX_REJECTED;
+	case RESULT_INTERRUPTED:
+		return QX_INTERRUPTED;
+	case RESULT_ERROR:
+		break;
+	}
+	return QX_LOCAL;
+}
+
+int reason_is_auth(const char *reason)
+{
+	static const char *const words[] = { "auth", "token", "key", "hmac" };
+	char low[REASON_MAX + 1];
+	size_t i;
+
+	for (i = 0; reason[i] && i < REASON_MAX; i++)
+		low[i] = (char)tolower((unsigned char)reason[i]);
+	low[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(low, words[i]))
+			return 1;
+	return 0;
+}
+
+unsigned timeout_shown(const struct result_meta *m, unsigned requested)
+{
+	uint64_t s = (m->duration_ms + 500) / 1000;
+
+	if (requested && (s >= requested || m->duration_ms == 0))
+		return requested;
+	return (unsigned)(s > 0xffffffffu ? 0xffffffffu : s);
+}
+
+/* The reason to show: .meta's, else the first line of .err, escaped. */
+static void reason_text(const struct client_paths *p, const char *cid,
+			const struct result_info *ri, struct buf *out)
+{
+	char path[PATH_MAX], line[REASON_MAX];
+	ssize_t n = 0;
+	size_t len;
+	int fd;
+
+	if (ri->meta.reason[0]) {
+		(void)log_escape(out, ri->meta.reason,
+				 strlen(ri->meta.reason), REASON_MAX);
+		return;
+	}
+	if (path_cid(path, sizeof(path), p->results, cid, ".err") == 0 &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read(fd, line, sizeof(line));
+		close(fd);
+	}
+	len = n > 0 ? (size_t)n : 0;
+	if (memchr(line, '\n', len))
+		len = (size_t)((char *)memchr(line, '\n', len) - line);
+	if (len == 0)
+		(void)buf_append_str(out, "no reason given");
+	else
+		(void)log_escape(out, line, len, REASON_MAX);
+}
+
+static int stop_requested(void)
+{
+	return signals_caught() != 0;
+}
+
+struct copy_state {
+	int interrupted;     /* Ctrl-C during the copy */
+	int failed;          /* a write failed, not EPIPE */
+};
+
+/* Copies results/<cid><sfx> to fd; notes truncation.  Absent = empty. */
+static void copy_stream(const struct client_paths *p, const char *cid,
+			const char *sfx, int fd, int truncated,
+			uint64_t produced, const char *what,
+			struct copy_state *cs)
+{
+	char path[PATH_MAX], show[PATH_MAX];
+	uint64_t copied = 0;
+	struct stat st;
+	int in, wf, r;
+
+	if (cs->interrupted ||
+	    path_cid(path, sizeof(path), p->results, cid, sfx) != 0)
+		return;
+	in = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		if (errno != ENOENT)
+			msg("cannot read %s: %s",
+			    path_show(p, path, show, sizeof(show)),
+			    strerror(errno));
+		return;
+	}
+	r = fd_copy(in, fd, stop_requested, &copied, &wf);
+	if (r == QR_ERR_INCOMPLETE) {
+		cs->interrupted = 1;
+	} else if (r != 0 && wf && errno == EPIPE) {
+		/* The reader went away (`| head`): not an error of ours. */
+	} else if (r != 0) {
+		msg("cannot %s the command's %s: %s; it is kept in "
+		    "qvm-remote history", wf ? "write" : "read", what,
+		    strerror(errno));
+		cs->failed = 1;
+	}
+	if (truncated && fstat(in, &st) == 0)
+		msg("%s was cut at %llu bytes in dom0 (%llu produced)",
+		    fd == STDOUT_FILENO ? "output" : "error output",
+		    (unsigned long long)st.st_size,
+		    (unsigned long long)produced);
+	close(in);
+}
+
+int result_show(const struct client_paths *p, const struct result_info *ri,
+		const struct show_opts *so)
+{
+	struct copy_state cs = { 0, 0 };
+	struct buf reason = BUF_INIT(4 * REASON_MAX + 16);
+	const struct result_meta *m = &ri->meta;
+	int code = result_exit_code(ri), show_output;
+
+	show_output = m->status != RESULT_REJECTED &&
+		      m->status != RESULT_ERROR;
+	if (m->status != RESULT_OK)
+		reason_text(p, so->cid, ri, &reason);
+	if (so->json) {
+		if (json_show_result(p, ri, so, buf_str(&reason)) != 0)
+			code = QX_LOCAL;
+	} else if (show_output) {
+		copy_stream(p, so->cid, ".out", STDOUT_FILENO,
+			    m->out_truncated, m->out_bytes, "output", &cs);
+		copy_stream(p, so->cid, ".err", STDERR_FILENO,
+			    m->err_truncated, m->err_bytes, "error output",
+			    &cs);
+	}
+	switch (m->status) {
+	case RESULT_OK:
+		break;
+	case RESULT_TIMEOUT:
+		msg("timed out after %u s in dom0; the command was stopped "
+		    "(id %s)", timeout_shown(m, so->timeout), so->cid);
+		break;
+	case RESULT_REJECTED:
+		msg("dom0 rejected the command: %s", buf_str(&reason));
+		if (reason_is_auth(buf_str(&reason)))
+			msg("compare 'qvm-remote key fingerprint' here with "
+			    "'qvm-remote-dom0 keys' in dom0");
+		break;
+	case RESULT_INTERRUPTED:
+		msg("interrupted: dom0 stopped while the command ran; it may "
+		    "have run and will not run again (id %s)", so->cid);
+		break;
+	case RESULT_ERROR:
+		msg("dom0 could not run the command: %s", buf_str(&reason));
+		break;
+	}
+	buf_release(&reason);
+	if (cs.interrupted)
+		return QX_SIGINT;
+	if (cs.failed)
+		return QX_LOCAL;
+	return code;
+}

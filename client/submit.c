@@ -1,0 +1,155 @@
+/*
+ * submit.c - build a request and publish it.
+ */
+#include "submit.h"
+#include "auditlog.h"
+#include "msg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "bounds.h"
+#include "logline.h"
+#include "token.h"
+
+#include "banned.h"
+
+/* Bytes of the command kept in the SUBMIT line's preview. */
+#define SUBMIT_PREVIEW_MAX 120
+
+void request_init(struct request *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, BODY_MAX);
+	buf_init(&r->in, IN_MAX);
+}
+
+void request_release(struct request *r)
+{
+	buf_release(&r->body);
+	buf_release(&r->in);
+}
+
+int sha256_hex(const void *p, size_t n, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+
+	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return QR_ERR_CRYPTO;
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+void request_remove_parts(const struct client_paths *p, const char *cid)
+{
+	static const char *const sfx[] = { "", ".in", ".opt" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if (path_cid(path, sizeof(path), p->pending, cid, sfx[i]) == 0)
+			(void)unlink(path);
+}
+
+static int put(const struct client_paths *p, const char *cid,
+	       const char *sfx, const void *data, size_t n)
+{
+	char name[CID_MAX + 8], show[PATH_MAX], path[PATH_MAX];
+	int r;
+
+	snprintf(name, sizeof(name), "%s%s", cid, sfx);
+	if ((r = write_file_atomic(p->pending, name, data, n, 0600, 0)) != 0) {
+		(void)path_join(path, sizeof(path), p->pending, name);
+		msg("cannot write %s: %s; check the queue with: qvm-remote "
+		    "queue status", path_show(p, path, show, sizeof(show)),
+		    r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
+	}
+	return r;
+}
+
+static int submit_line(struct buf *line, const struct request *r)
+{
+	const char *b = r->body.data ? r->body.data : "";
+	size_t n = r->body.len;
+	int e;
+
+	/* The preview drops the final newline argv joining adds. */
+	if (n > 0 && b[n - 1] == '\n')
+		n--;
+	if ((e = logline_begin(line, r->submitted, "SUBMIT")) != 0 ||
+	    (e = logline_kvs(line, "id", r->cid)) != 0 ||
+	    (e = logline_kvu(line, "bytes", r->body.len)) != 0 ||
+	    (r->has_in && (e = logline_kvu(line, "in", r->in.len)) != 0) ||
+	    (r->opts.timeout &&
+	     (e = logline_kvu(line, "timeout", r->opts.timeout)) != 0) ||
+	    (e = logline_kvs(line, "sha256", r->sha256)) != 0 ||
+	    (e = logline_kv(line, "cmd", b, n, SUBMIT_PREVIEW_MAX)) != 0 ||
+	    (e = logline_end(line)) != 0)
+		return e;
+	return 0;
+}
+
+int request_publish(struct request *r, const struct client_paths *p,
+		    const struct key *k)
+{
+	struct buf opt = BUF_INIT(OPT_MAX), line = BUF_INIT(4096);
+	char token[TOKEN_V2_TEXT_LEN + 1];
+	struct token_input ti;
+	int e;
+
+	r->submitted = time(NULL);
+	if ((e = cid_generate(r->cid, r->submitted, getpid())) != 0) {
+		msg("cannot make a request id: %s", strerror(errno));
+		goto out;
+	}
+	if ((e = opts_format(&opt, &r->opts)) != 0 ||
+	    (e = sha256_hex(r->body.data, r->body.len, r->sha256)) != 0) {
+		msg("cannot prepare the request: %s", qr_strerror(e));
+		goto out;
+	}
+	memset(&ti, 0, sizeof(ti));
+	ti.cid = r->cid;
+	ti.cid_len = strlen(r->cid);
+	ti.body = (const uint8_t *)r->body.data;
+	ti.body_len = r->body.len;
+	if (opt.len) {
+		ti.opt = (const uint8_t *)opt.data;
+		ti.opt_len = opt.len;
+	}
+	if (r->has_in) {
+		ti.in = (const uint8_t *)(r->in.data ? r->in.data : "");
+		ti.in_len = r->in.len;
+	}
+	if ((e = token_v2_text(k, &ti, token)) != 0) {
+		msg("cannot compute the request token: %s", qr_strerror(e));
+		goto out;
+	}
+	if ((e = put(p, r->cid, "", r->body.data, r->body.len)) != 0 ||
+	    (r->has_in && (e = put(p, r->cid, ".in", ti.in, ti.in_len)) != 0) ||
+	    (opt.len && (e = put(p, r->cid, ".opt", opt.data, opt.len)) != 0))
+		goto out;
+	/* Logged before the token appears, so SUBMIT always precedes what
+	 * dom0's deliver appends for the same id. */
+	if (submit_line(&line, r) == 0)
+		(void)audit_append(p, &line);
+	e = put(p, r->cid, ".auth", token, strlen(token));
+out:
+	if (e != 0 && r->cid[0])
+		request_remove_parts(p, r->cid);
+	explicit_bzero(token, sizeof(token));
+	buf_release(&opt);
+	buf_release(&line);
+	return e;
+}

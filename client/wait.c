@@ -1,0 +1,216 @@
+/*
+ * wait.c - wait for dom0 to take a request and to deliver its result.
+ */
+#include "wait.h"
+#include "auditlog.h"
+#include "msg.h"
+#include "progress.h"
+#include "signals.h"
+#include "submit.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "logline.h"
+
+#include "banned.h"
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int waiter_open(struct waiter *w, const struct client_paths *p)
+{
+	char show[PATH_MAX];
+	const char *dir = p->results;
+
+	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->ifd < 0) {
+		msg("cannot watch the queue: inotify: %s", strerror(errno));
+		return QR_ERR_SYSTEM;
+	}
+	if (inotify_add_watch(w->ifd, p->results,
+			      IN_MOVED_TO | IN_CLOSE_WRITE) < 0 ||
+	    (dir = p->pending,
+	     inotify_add_watch(w->ifd, p->pending,
+			       IN_MOVED_FROM | IN_DELETE) < 0)) {
+		msg("cannot watch %s: %s", path_show(p, dir, show,
+						      sizeof(show)),
+		    strerror(errno));
+		close(w->ifd);
+		w->ifd = -1;
+		return QR_ERR_SYSTEM;
+	}
+	return 0;
+}
+
+void waiter_close(struct waiter *w)
+{
+	if (w->ifd >= 0)
+		close(w->ifd);
+	w->ifd = -1;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int request_withdraw(const struct client_paths *p, const char *cid)
+{
+	char from[PATH_MAX], to[PATH_MAX], name[CID_MAX + 16],
+	     show[PATH_MAX];
+	struct buf line = BUF_INIT(1024);
+	int r = 0;
+
+	snprintf(name, sizeof(name), ".%s.withdrawn", cid);
+	if (path_cid(from, sizeof(from), p->pending, cid, ".auth") != 0 ||
+	    path_join(to, sizeof(to), p->pending, name) != 0)
+		return QR_ERR_TOO_LARGE;
+	/* The decision: dom0 claims by renaming the same file. */
+	if (rename(from, to) != 0) {
+		if (errno == ENOENT)
+			return QR_ERR_NOT_FOUND;
+		msg("cannot withdraw the request: rename %s: %s",
+		    path_show(p, from, show, sizeof(show)), strerror(errno));
+		return QR_ERR_SYSTEM;
+	}
+	(void)unlink(to);
+	request_remove_parts(p, cid);
+	if ((r = logline_begin(&line, time(NULL), "WITHDRAWN")) == 0 &&
+	    (r = logline_kvs(&line, "id", cid)) == 0 &&
+	    (r = logline_end(&line)) == 0)
+		(void)audit_append(p, &line);
+	buf_release(&line);
+	return 0;
+}
+
+static void drain(int fd)
+{
+	/* Aligned as inotify_event requires. */
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(fd, ev, sizeof(ev)) > 0)
+		;
+}
+
+static void notice(void)
+{
+	msg("no answer from dom0 yet; is qvm-remote-dom0 running? "
+	    "It is not enabled at boot.");
+	msg("in dom0: systemctl start qvm-remote-dom0      "
+	    "(still waiting, Ctrl-C withdraws)");
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+int waiter_wait(struct waiter *w, const struct client_paths *p,
+		const char *cid, const struct wait_params *wp, uint64_t t0,
+		struct wait_report *rep)
+{
+	char auth[PATH_MAX], exitf[PATH_MAX];
+	uint64_t t, next, tick = INDICATOR_AFTER_MS;
+	struct pollfd pfd[2];
+	int noticed = 0, r, sig;
+
+	memset(rep, 0, sizeof(*rep));
+	if (path_cid(auth, sizeof(auth), p->pending, cid, ".auth") != 0 ||
+	    path_cid(exitf, sizeof(exitf), p->results, cid, ".exit") != 0)
+		return QR_ERR_TOO_LARGE;
+	for (;;) {
+		t = now_ms() - t0;
+		rep->total_ms = t;
+		if (exists(exitf)) {
+			if (!rep->claimed)
+				rep->claim_ms = t;
+			rep->claimed = 1;
+			rep->outcome = WAIT_RESULT;
+			break;
+		}
+		if (!rep->claimed && !exists(auth)) {
+			rep->claimed = 1;
+			rep->claim_ms = t;
+			msg_verbose("dom0 took the command after %llu ms",
+				    (unsigned long long)t);
+		}
+		if ((sig = signals_caught()) != 0) {
+			rep->signal = sig;
+			r = request_withdraw(p, cid);
+			if (r == 0)
+				rep->outcome = WAIT_WITHDRAWN;
+			else if (r == QR_ERR_NOT_FOUND)
+				rep->outcome = WAIT_DETACHED;
+			else
+				goto fail;
+			break;
+		}
+		if (!rep->claimed && wp->notice_ms && !noticed &&
+		    t >= wp->notice_ms) {
+			noticed = 1;
+			notice();
+		}
+		if (!rep->claimed && t >= wp->claim_ms) {
+			r = request_withdraw(p, cid);
+			if (r == 0) {
+				rep->outcome = WAIT_NOT_TAKEN;
+				break;
+			}
+			if (r != QR_ERR_NOT_FOUND)
+				goto fail;
+			/* dom0 took it at the last moment: wait for it. */
+			rep->claimed = 1;
+			rep->claim_ms = t;
+			continue;
+		}
+		if (rep->claimed && t - rep->claim_ms >= wp->run_ms) {
+			rep->outcome = WAIT_NO_RESULT;
+			break;
+		}
+		if (wp->indicator && t >= tick) {
+			progress_show(rep->claimed, t);
+			tick = (t / 1000 + 1) * 1000;
+		}
+		/* Sleep until the next thing to do, or an event. */
+		next = rep->claimed ? rep->claim_ms + wp->run_ms : wp->claim_ms;
+		if (!rep->claimed && wp->notice_ms && !noticed)
+			next = min_u64(next, wp->notice_ms);
+		if (wp->indicator)
+			next = min_u64(next, tick);
+		pfd[0].fd = w->ifd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = signals_fd();
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		next = next > t ? next - t : 0;
+		if (poll(pfd, 2, (int)min_u64(next, INT_MAX)) < 0 &&
+		    errno != EINTR) {
+			msg("cannot wait for dom0: poll: %s", strerror(errno));
+			r = QR_ERR_SYSTEM;
+			goto fail;
+		}
+		if (pfd[0].revents & POLLIN)
+			drain(w->ifd);
+	}
+	progress_erase();
+	return 0;
+fail:
+	progress_erase();
+	return r;
+}

@@ -1,0 +1,77 @@
+/*
+ * wait.h - wait for dom0 to take a request and to deliver its result.
+ *
+ * inotify watches on pending/ (IN_MOVED_FROM, IN_DELETE: the claim renames
+ * <cid>.auth away) and results/ (IN_MOVED_TO, IN_CLOSE_WRITE: .exit is
+ * renamed in last) are set up before the request is published, so no event
+ * is missed; the events only wake the loop, and the state is then read from
+ * the files themselves.  The loop poll()s the inotify fd and the signal
+ * self-pipe with deadlines on a monotonic clock; timeouts drive only the
+ * waiting indicator, the hint and the deadlines.  There is no sleep loop.
+ *
+ * Withdrawing renames pending/<cid>.auth to pending/.<cid>.withdrawn: dom0
+ * claims by renaming the same file, so exactly one of the two renames
+ * succeeds and a request is either withdrawn or taken, never both.
+ */
+#ifndef QVMR_CLIENT_WAIT_H
+#define QVMR_CLIENT_WAIT_H
+
+#include <stdint.h>
+
+#include "paths.h"
+
+#define INDICATOR_AFTER_MS 2000u
+#define NOTICE_AFTER_MS 5000u
+
+enum wait_outcome {
+	WAIT_RESULT,      /* results/<cid>.exit exists */
+	WAIT_NOT_TAKEN,   /* claim deadline passed; withdrawn, nothing ran */
+	WAIT_NO_RESULT,   /* taken, but no result within the run deadline */
+	WAIT_WITHDRAWN,   /* a signal came before dom0 took it; withdrawn */
+	WAIT_DETACHED,    /* a signal came after dom0 took it */
+};
+
+struct wait_params {
+	uint64_t notice_ms;   /* "is qvm-remote-dom0 running?" after this; 0: never */
+	uint64_t claim_ms;    /* withdraw when dom0 has not taken it by then */
+	uint64_t run_ms;      /* give up this long after the claim */
+	int indicator;        /* draw the waiting indicator (terminal, no -q) */
+};
+
+struct wait_report {
+	enum wait_outcome outcome;
+	int signal;           /* WAIT_WITHDRAWN, WAIT_DETACHED: which one */
+	int claimed;
+	uint64_t claim_ms;    /* when dom0 took it, ms after the publish */
+	uint64_t total_ms;    /* when the wait ended, ms after the publish */
+};
+
+struct waiter {
+	int ifd;
+};
+
+/* Milliseconds on the monotonic clock. */
+uint64_t now_ms(void);
+
+/* Sets up the watches; call before publishing.  Prints a message on
+ * failure. */
+int waiter_open(struct waiter *w, const struct client_paths *p);
+void waiter_close(struct waiter *w);
+
+/*
+ * Waits for request cid, published at t0 (now_ms()).  signals_install()
+ * must have been called.  Returns 0 with rep filled, or an error after a
+ * message (the request is then left as it is).
+ */
+int waiter_wait(struct waiter *w, const struct client_paths *p,
+		const char *cid, const struct wait_params *wp, uint64_t t0,
+		struct wait_report *rep);
+
+/*
+ * Takes a request back: 0 when it was withdrawn (its files are removed and
+ * a WITHDRAWN line logged), QR_ERR_NOT_FOUND when dom0 has taken it, or
+ * QR_ERR_SYSTEM (with a message).
+ */
+int request_withdraw(const struct client_paths *p, const char *cid);
+
+#endif

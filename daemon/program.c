@@ -1,0 +1,296 @@
+/*
+ * program.c - generating the fetch and deliver programs.
+ *
+ * The sh text below is the protocol's VM half; docs/protocol.md describes
+ * it and tests/system runs it under dash and bash.
+ */
+#include "program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "err.h"
+#include "frame.h"
+#include "banned.h"
+
+/*
+ * The fetch program after its parameters P W N B K.  iscid mirrors
+ * cid_valid() exactly, so a name that dom0 would refuse is never claimed
+ * (a claimed name that failed the grammar would poison every reply).
+ * Sizes are measured before the bytes are sent with head -c, so a file
+ * that changes under us makes a malformed reply, never a misread one.
+ */
+static const char fetch_body[] =
+	"umask 077\n"
+	"q=\"$HOME/.qvm-remote/queue\"\n"
+	"printf 'qvmr-fetch 1\\n'\n"
+	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
+	"\tprintf 'done 0\\n'; exit 0\n"
+	"fi\n"
+	"digits() { case $1 in ''|*[!0-9]*) return 1;; esac; }\n"
+	"iscid() {\n"
+	"\tcase $1 in\n"
+	"\tping-*)\n"
+	"\t\tx=${1#ping-}; a=${x%%-*}; z=${x#*-}\n"
+	"\t\tdigits \"$a\" && digits \"$z\" && [ ${#a} -le 20 ] && [ ${#z} -le 10 ];;\n"
+	"\t[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9][0-9]-*-*)\n"
+	"\t\td=${1%%-*}; x=${1#*-}; t=${x%%-*}; x=${x#*-}; p=${x%%-*}; h=${x#*-}\n"
+	"\t\tdigits \"$d$t\" && digits \"$p\" && [ ${#p} -le 10 ] || return 1\n"
+	"\t\tcase $h in *[!0-9a-f]*) return 1;; esac\n"
+	"\t\t[ ${#h} -ge 8 ] && [ ${#h} -le 32 ];;\n"
+	"\t*) return 1;;\n"
+	"\tesac\n"
+	"}\n"
+	"ready() {\n"
+	"\tfor a in *.auth; do [ -f \"$a\" ] && return 0; done\n"
+	"\treturn 1\n"
+	"}\n"
+	"if [ \"$W\" -gt 0 ] && ! ready; then\n"
+	"\trc=2\n"
+	"\tif command -v qvm-remote >/dev/null 2>&1; then\n"
+	"\t\tqvm-remote --wait-for-request \"$W\" </dev/null >/dev/null 2>&1\n"
+	"\t\trc=$?\n"
+	"\tfi\n"
+	"\tif [ \"$rc\" -ge 2 ]; then\n"
+	"\t\ti=0\n"
+	"\t\twhile [ \"$i\" -lt $((W * 5)) ] && ! ready; do\n"
+	"\t\t\tsleep 0.2; i=$((i + 1))\n"
+	"\t\tdone\n"
+	"\tfi\n"
+	"fi\n"
+	"if [ \"$K\" = 1 ]; then s=../running/; else s=; fi\n"
+	"part() {\n"
+	"\t[ -f \"$2\" ] || return 0\n"
+	"\tz=$(wc -c <\"$2\") || return 0\n"
+	"\tz=$((z))\n"
+	"\tif [ \"$z\" -gt \"$3\" ]; then\n"
+	"\t\tprintf 'big %s %s\\n' \"$1\" \"$z\"\n"
+	"\telse\n"
+	"\t\tprintf 'part %s %s\\n' \"$1\" \"$z\"; head -c \"$z\" \"$2\"; printf '\\n'\n"
+	"\t\tb=$((b + z))\n"
+	"\tfi\n"
+	"}\n"
+	"n=0; b=0; k=0\n"
+	"for a in *.auth; do\n"
+	"\t[ -f \"$a\" ] || continue\n"
+	"\tc=${a%.auth}\n"
+	"\tif ! iscid \"$c\"; then k=$((k + 1)); continue; fi\n"
+	"\tz=$(wc -c <\"$a\") || continue\n"
+	"\t[ $((z)) -ge 64 ] || continue\n"
+	"\t[ \"$n\" -lt \"$N\" ] && [ \"$b\" -lt \"$B\" ] || break\n"
+	"\tm=\"$c.auth.$P-$n\"\n"
+	"\tif [ \"$K\" = 1 ]; then\n"
+	"\t\tmv -f \"$a\" \"../running/$m\" 2>/dev/null || continue\n"
+	"\t\tfor x in '' .in .opt; do\n"
+	"\t\t\t[ ! -e \"$c$x\" ] || mv -f \"$c$x\" \"../running/$c$x\"\n"
+	"\t\tdone\n"
+	"\t\tt=\"../running/$m\"\n"
+	"\telse\n"
+	"\t\tt=$a\n"
+	"\tfi\n"
+	"\tprintf 'req %s %s-%s\\n' \"$c\" \"$P\" \"$n\"\n"
+	"\tpart body \"$s$c\" " "1048576" "\n"
+	"\tpart opt \"$s$c.opt\" " "4096" "\n"
+	"\tpart in \"$s$c.in\" " "8388608" "\n"
+	"\tpart auth \"$t\" " "80" "\n"
+	"\tprintf 'end\\n'\n"
+	"\tn=$((n + 1))\n"
+	"done\n"
+	"[ \"$k\" -eq 0 ] || printf 'skip %s\\n' \"$k\"\n"
+	"printf 'done %s\\n' \"$n\"\n";
+
+static_assert(BODY_MAX == 1048576 && OPT_MAX == 4096 &&
+	      IN_MAX == 8388608 && AUTH_MAX == 80,
+	      "the limits in fetch_body must match lib/bounds.h");
+
+/* "[0-9a-f]{8}-N": the claim prefix, validated by building a claim. */
+static int
+prefix_valid(const char *prefix)
+{
+	char probe[CLAIM_MAX + 8];
+	int n = snprintf(probe, sizeof(probe), "%s-%u", prefix,
+			 FETCH_REQ_MAX - 1);
+
+	return n > 0 && (size_t)n < sizeof(probe) &&
+	       claim_valid(probe, (size_t)n);
+}
+
+int
+program_fetch(struct buf *out, const struct fetch_params *p)
+{
+	int r;
+
+	if (!prefix_valid(p->claim_prefix) || p->max_requests == 0 ||
+	    p->max_requests > FETCH_REQ_MAX)
+		return QR_ERR_INVALID;
+	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\n",
+			    p->claim_prefix, p->wait_s, p->max_requests,
+			    (unsigned long long)p->max_bytes,
+			    p->peek ? 0 : 1)) != 0)
+		return r;
+	return buf_append_str(out, fetch_body);
+}
+
+/*
+ * The deliver program: a prologue defining fin(), then per result three
+ * base64 here-documents into temporary names and a call to fin, then the
+ * trailer.  fin publishes a result only while its claim marker exists and
+ * removes the marker last, so a repeated deliver never rewrites a result
+ * the client may already have read.
+ */
+static const char deliver_prologue[] =
+	"umask 077\n"
+	"q=\"$HOME/.qvm-remote/queue\"; r=\"$q/results\"\n"
+	"mkdir -p \"$r\" 2>/dev/null\n"
+	"now=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n"
+	"printf 'qvmr-deliver 1\\n'\n"
+	"n=0\n"
+	"fin() {\n"
+	"\tm=\"$q/running/$1.auth.$2\"; o=\"$r/.$1.$2\"\n"
+	"\tif [ ! -e \"$m\" ]; then\n"
+	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
+	"\t\tprintf 'gone %s\\n' \"$1\"\n"
+	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
+	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
+	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
+	"\t\trm -f \"$q/running/$1\" \"$q/running/$1.in\" \"$q/running/$1.opt\"\n"
+	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \\\n"
+	"\t\t    >>\"$HOME/.qvm-remote/audit.log\"\n"
+	"\t\trm -f \"$m\"\n"
+	"\t\tprintf 'ok %s\\n' \"$1\"\n"
+	"\telse\n"
+	"\t\tprintf 'fail %s\\n' \"$1\"\n"
+	"\tfi\n"
+	"\tn=$((n + 1))\n"
+	"}\n";
+
+static const char deliver_trailer[] = "printf 'done %s\\n' \"$n\"\n";
+
+/* The here-document terminator: '_' is not in the base64 alphabet. */
+#define HEREDOC_END "_QVMR_"
+
+static const char *const stream_files[] = { "out", "err", "meta" };
+
+enum {
+	STAGE_PROLOGUE,
+	STAGE_TRAILER,
+	/* per item, from here: for each file OPEN then DATA, then FIN */
+	STAGE_ITEM,
+};
+
+void
+program_deliver_init(struct deliver_src *s, const struct deliver_item *items,
+		     size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->items = items;
+	s->n = n;
+	s->fd = -1;
+	s->stage = STAGE_PROLOGUE;
+}
+
+void
+program_deliver_release(struct deliver_src *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Encodes the next chunk of s->fd; 1 at its end. */
+static int
+encode_chunk(struct deliver_src *s, struct buf *out)
+{
+	/* a multiple of 57 so every 76-character line is whole */
+	unsigned char in[57 * 64];
+	size_t got = 0;
+	int r;
+
+	while (got < sizeof(in)) {
+		ssize_t k = read(s->fd, in + got, sizeof(in) - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return QR_ERR_SYSTEM;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got > 0 && (r = b64_encode(out, in, got, 76)) != 0)
+		return r;
+	if (got > 0 && out->len > 0 && out->data[out->len - 1] != '\n' &&
+	    (r = buf_append_str(out, "\n")) != 0)
+		return r;
+	return got < sizeof(in) ? 1 : 0;
+}
+
+/* One step within the current item.  Substage: 2*file (+1 for data). */
+static int
+item_step(struct deliver_src *s, struct buf *out)
+{
+	const struct deliver_item *it = &s->items[s->i];
+	int sub = s->stage - STAGE_ITEM;
+	int file = sub / 2, r;
+	char path[4096];
+
+	if (file == (int)(sizeof(stream_files) / sizeof(*stream_files))) {
+		r = buf_printf(out, "fin %s %s %d %s\n", it->cid, it->claim,
+			       it->exit_code, result_status_name(it->status));
+		s->i++;
+		s->stage = s->i < s->n ? STAGE_ITEM : STAGE_TRAILER;
+		return r;
+	}
+	if (sub % 2 == 0) {
+		int n = snprintf(path, sizeof(path), "%s/%s", it->dir,
+				 stream_files[file]);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return QR_ERR_TOO_LARGE;
+		s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (s->fd < 0)
+			return QR_ERR_SYSTEM;
+		r = buf_printf(out,
+			       "base64 -d >\"$r/.%s.%s.%s\" <<'" HEREDOC_END "'\n",
+			       it->cid, it->claim, stream_files[file]);
+		s->stage++;
+		return r;
+	}
+	if ((r = encode_chunk(s, out)) < 0)
+		return r;
+	if (r == 1) {
+		close(s->fd);
+		s->fd = -1;
+		s->stage++;
+		return buf_append_str(out, HEREDOC_END "\n");
+	}
+	return 0;
+}
+
+int
+program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want)
+{
+	size_t start = out->len;
+	int r;
+
+	while (!s->done && out->len - start < want) {
+		switch (s->stage) {
+		case STAGE_PROLOGUE:
+			r = buf_append_str(out, deliver_prologue);
+			s->stage = s->n > 0 ? STAGE_ITEM : STAGE_TRAILER;
+			break;
+		case STAGE_TRAILER:
+			r = buf_append_str(out, deliver_trailer);
+			s->done = 1;
+			break;
+		default:
+			r = item_step(s, out);
+			break;
+		}
+		if (r < 0)
+			return r;
+	}
+	return s->done;
+}

@@ -1,0 +1,64 @@
+/*
+ * program.h - the sh programs dom0 sends into a VM (docs/protocol.md s. 4, 6).
+ *
+ * Both are POSIX sh that dash and bash run alike, using only coreutils.
+ * They are built from constant text plus values dom0 has validated: cids
+ * and claims (grammar-checked), numbers, and base64.  No VM-supplied byte
+ * is ever placed in a program unvalidated.
+ */
+#ifndef QVMR_PROGRAM_H
+#define QVMR_PROGRAM_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cid.h"
+#include "bounds.h"
+#include "result.h"
+
+struct fetch_params {
+	unsigned wait_s;          /* watch mode: wait this long for a request */
+	const char *claim_prefix; /* "[0-9a-f]{8}-N", claims are PREFIX-index */
+	unsigned max_requests;    /* <= FETCH_REQ_MAX */
+	uint64_t max_bytes;       /* stop claiming once this much was sent */
+	int peek;                 /* list without claiming (--dry-run) */
+};
+
+/* Appends the fetch program.  QR_ERR_INVALID for a bad prefix. */
+int program_fetch(struct buf *out, const struct fetch_params *p);
+
+/* One result to deliver; files are read while the program is streamed. */
+struct deliver_item {
+	char cid[CID_MAX + 1];
+	char claim[CLAIM_MAX + 1];
+	int exit_code;
+	enum result_status status;
+	char dir[PATH_MAX];       /* holds the files out, err, meta */
+};
+
+/*
+ * The deliver program, produced in pieces so a result of any size is sent
+ * with a fixed amount of memory: program_deliver_init() then
+ * program_deliver_fill() until it reports the end.
+ */
+struct deliver_src {
+	const struct deliver_item *items;
+	size_t n, i;
+	int stage;                /* position within items[i] */
+	int fd;                   /* the file being encoded, -1 between files */
+	int done;
+};
+
+void program_deliver_init(struct deliver_src *s,
+			  const struct deliver_item *items, size_t n);
+/*
+ * Appends at least one and about `want` bytes of program text to out.
+ * Returns 1 when the whole program has been produced, 0 when more follows,
+ * or a negative qr_err (a file could not be read).
+ */
+int program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want);
+void program_deliver_release(struct deliver_src *s);
+
+#endif

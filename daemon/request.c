@@ -1,0 +1,138 @@
+/*
+ * request.c - L2 then L1 then freshness and replay, for one request.
+ */
+#include "request.h"
+
+#include <string.h>
+
+#include "err.h"
+#include "opts.h"
+#include "banned.h"
+
+int
+body_is_text(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
+		     p[i] != '\r') || p[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+static void
+reject(struct request_verdict *v, const char *category, const char *reason)
+{
+	v->accept = 0;
+	v->category = category;
+	v->reason = reason;
+}
+
+/* L2: everything about the shape of the request, before any secret. */
+static int
+validate(const struct fetch_request *q, const struct request_policy *p,
+	 struct request_verdict *v)
+{
+	const struct frame_part *body = &q->part[PART_BODY];
+	const struct frame_part *opt = &q->part[PART_OPT];
+	struct req_opts o;
+	const char *why = NULL;
+	time_t t;
+
+	if (cid_time(q->cid, strlen(q->cid), &t) != 0) {
+		reject(v, "REJECT", "the id names an impossible date");
+		return -1;
+	}
+	if (body->too_big) {
+		reject(v, "REJECT", "the command is larger than 1 MiB");
+		return -1;
+	}
+	if (!body->present || body->len == 0) {
+		reject(v, "REJECT", "the command is empty");
+		return -1;
+	}
+	if (body_is_text(body->p, body->len) != 0) {
+		reject(v, "REJECT", "the command contains NUL or control bytes");
+		return -1;
+	}
+	if (q->part[PART_IN].too_big) {
+		reject(v, "REJECT", "the stdin file is larger than 8 MiB");
+		return -1;
+	}
+	if (opt->too_big) {
+		reject(v, "REJECT", "the options file is larger than 4 KiB");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	if (opt->present && opts_parse(opt->p, opt->len, &o, &why) != 0) {
+		reject(v, "REJECT", why != NULL ? why : "malformed options");
+		return -1;
+	}
+	v->timeout_s = o.timeout != 0 ? o.timeout : p->timeout_default_s;
+	if (v->timeout_s > p->timeout_cap_s)
+		v->timeout_s = p->timeout_cap_s;
+	if (!q->part[PART_AUTH].present || q->part[PART_AUTH].too_big) {
+		reject(v, "AUTH-FAIL", "the token is missing or malformed");
+		return -1;
+	}
+	return 0;
+}
+
+/* A v2 cid names its UTC creation time: it must be inside the window. */
+static int
+fresh(const struct fetch_request *q, const struct request_policy *p)
+{
+	time_t t;
+
+	if (cid_time(q->cid, strlen(q->cid), &t) != 0)
+		return 0;
+	if (t > p->now + FUTURE_SLACK_S)
+		return 0;
+	return t >= p->now || (uint64_t)(p->now - t) <= p->max_age_s;
+}
+
+void
+request_check(const struct fetch_request *untrusted,
+	      const struct request_policy *p, struct request_verdict *v)
+{
+	const struct fetch_request *q = untrusted;
+	const struct frame_part *a = &q->part[PART_AUTH];
+	struct token_input ti = {
+		.cid = q->cid, .cid_len = strlen(q->cid),
+		.body = q->part[PART_BODY].p,
+		.body_len = q->part[PART_BODY].len,
+		.opt = q->part[PART_OPT].p, .opt_len = q->part[PART_OPT].len,
+		.in = q->part[PART_IN].p, .in_len = q->part[PART_IN].len,
+	};
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (validate(q, p, v) != 0)
+		return;
+	if (p->key == NULL) {
+		reject(v, "AUTH-DENY", "this VM is not authorized");
+		return;
+	}
+	r = token_verify(p->key, &ti, a->p, a->len, p->legacy_ok, &v->token);
+	if (r == QR_ERR_MISMATCH) {
+		reject(v, "AUTH-FAIL", "authentication failed: token mismatch");
+		return;
+	}
+	if (r != 0) {
+		reject(v, "AUTH-FAIL", p->legacy_ok
+			? "authentication failed: malformed token"
+			: "authentication failed: not a v2 token (legacy "
+			  "clients need QVM_REMOTE_LEGACY_AUTH in dom0)");
+		return;
+	}
+	if (v->token == TOKEN_V2 && !fresh(q, p)) {
+		reject(v, "AUTH-FAIL", "stale request: outside the freshness window");
+		return;
+	}
+	if (replay_seen(p->replay, q->cid)) {
+		reject(v, "AUTH-FAIL", "replayed request: this id already ran");
+		return;
+	}
+	v->accept = 1;
+	v->category = "AUTH-OK";
+	v->reason = v->token == TOKEN_V1 ? "legacy v1 token" : "v2 token";
+}

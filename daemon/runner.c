@@ -1,0 +1,251 @@
+/*
+ * runner.c - one command: files, process group, capture, timeout.
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "spawn.h"
+#include "banned.h"
+
+#define BASH "/bin/bash"
+
+void
+run_env_init(struct run_env *e, const char *vm, const char *cid)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *home = pw != NULL ? pw->pw_dir : "/";
+	const char *user = pw != NULL ? pw->pw_name : "root";
+	size_t n = sizeof(e->storage[0]);
+	int i = 0;
+
+	snprintf(e->storage[i++], n,
+		 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	snprintf(e->storage[i++], n, "HOME=%s", home);
+	snprintf(e->storage[i++], n, "USER=%s", user);
+	snprintf(e->storage[i++], n, "LOGNAME=%s", user);
+	snprintf(e->storage[i++], n, "SHELL=" BASH);
+	snprintf(e->storage[i++], n, "LANG=C.UTF-8");
+	snprintf(e->storage[i++], n, "QVM_REMOTE_VM=%s", vm);
+	snprintf(e->storage[i++], n, "QVM_REMOTE_ID=%s", cid);
+	for (i = 0; i < 8; i++)
+		e->vec[i] = e->storage[i];
+	e->vec[8] = NULL;
+}
+
+static int
+fmt_path(char *dst, size_t len, const char *dir, const char *vm,
+	 const char *cid, const char *ext)
+{
+	int n = snprintf(dst, len, "%s/%s/%s%s", dir, vm, cid, ext);
+
+	return n < 0 || (size_t)n >= len ? QR_ERR_TOO_LARGE : 0;
+}
+
+static void
+remove_files(struct run *r)
+{
+	if (r->script[0] != '\0')
+		(void)unlink(r->script);
+	if (r->input[0] != '\0')
+		(void)unlink(r->input);
+	r->script[0] = r->input[0] = '\0';
+}
+
+int
+run_start(struct run *r, const struct run_request *q, int64_t now_ms)
+{
+	char vmdir[PATH_MAX];
+	char *argv[] = { "bash", r->script, NULL };
+	struct spawn_opts o = {
+		.path = BASH, .argv = argv, .envp = q->envp,
+		.in = SPAWN_NULL, .out = SPAWN_PIPE, .err = SPAWN_PIPE,
+		.cwd = q->cwd, .new_session = 1,
+	};
+	int in_fd = -1, rc, e;
+
+	memset(r, 0, sizeof(*r));
+	r->fd[0] = r->fd[1] = -1;
+	r->w.out_fd = r->w.err_fd = -1;
+	r->max_output = q->max_output;
+	if ((rc = fmt_path(r->script, sizeof(r->script), q->runtime_dir,
+			   q->vm, q->cid, ".sh")) != 0 ||
+	    (rc = fmt_path(vmdir, sizeof(vmdir), q->runtime_dir, q->vm, "",
+			   "")) != 0)
+		goto fail_names;
+	if ((rc = mkdir_p(vmdir, 0700)) != 0 ||
+	    (rc = write_file_atomic(vmdir, strrchr(r->script, '/') + 1,
+				    q->body, q->body_len, 0700, 0)) != 0)
+		goto fail;
+	if (q->in != NULL) {
+		if ((rc = fmt_path(r->input, sizeof(r->input), q->runtime_dir,
+				   q->vm, q->cid, ".in")) != 0 ||
+		    (rc = write_file_atomic(vmdir, strrchr(r->input, '/') + 1,
+					    q->in, q->in_len, 0600, 0)) != 0)
+			goto fail;
+		in_fd = open(r->input, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (in_fd < 0) {
+			rc = QR_ERR_SYSTEM;
+			goto fail;
+		}
+		o.in = SPAWN_FD;
+		o.in_fd = in_fd;
+	}
+	if ((rc = outbox_begin(q->state_dir, q->vm, q->cid, q->claim,
+			       &r->w)) != 0)
+		goto fail;
+	if ((rc = spawn(&o, &r->pid, NULL, &r->fd[0], &r->fd[1])) != 0) {
+		e = errno;
+		outbox_abort(&r->w);
+		errno = e;
+		goto fail;
+	}
+	if (in_fd >= 0)
+		close(in_fd);
+	r->started_ms = now_ms;
+	r->deadline_ms = now_ms + (int64_t)q->timeout_s * 1000;
+	r->kill_ms = r->drain_ms = INT64_MAX;
+	return 0;
+fail:
+	e = errno;
+	if (in_fd >= 0)
+		close(in_fd);
+	remove_files(r);
+	errno = e;
+	return rc;
+fail_names:
+	r->script[0] = r->input[0] = '\0';
+	return rc;
+}
+
+void
+run_pump(struct run *r, int fd)
+{
+	static char chunk[65536];
+	int i = fd == r->fd[0] ? 0 : 1;
+	int sink = i == 0 ? r->w.out_fd : r->w.err_fd;
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(fd);
+		r->fd[i] = -1;
+		return;
+	}
+	if (r->bytes[i] < r->max_output) {
+		uint64_t room = r->max_output - r->bytes[i];
+		size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
+		/* a full disk loses output, not the command: meta says so */
+		(void)write_all(sink, chunk, keep);
+	}
+	r->bytes[i] += (uint64_t)n;
+}
+
+void
+run_reaped(struct run *r, int status, int64_t now_ms)
+{
+	r->exited = 1;
+	r->status = status;
+	/* the command is over: nothing it started may stay behind */
+	(void)kill(-r->pid, SIGKILL);
+	r->kill_ms = INT64_MAX;
+	r->deadline_ms = INT64_MAX;
+	r->drain_ms = now_ms + RUN_DRAIN_MS;
+}
+
+void
+run_tick(struct run *r, int64_t now_ms)
+{
+	if (!r->exited && now_ms >= r->deadline_ms) {
+		r->timed_out = 1;
+		(void)kill(-r->pid, SIGTERM);
+		r->deadline_ms = INT64_MAX;
+		r->kill_ms = now_ms + RUN_KILL_GRACE_MS;
+	}
+	if (!r->exited && now_ms >= r->kill_ms) {
+		(void)kill(-r->pid, SIGKILL);
+		r->kill_ms = INT64_MAX;
+	}
+	if (r->exited && now_ms >= r->drain_ms) {
+		/* an escaped process (new session) still holds our pipes */
+		for (int i = 0; i < 2; i++)
+			if (r->fd[i] >= 0) {
+				close(r->fd[i]);
+				r->fd[i] = -1;
+			}
+		r->drain_ms = INT64_MAX;
+	}
+}
+
+int64_t
+run_next_deadline(const struct run *r)
+{
+	int64_t t = r->deadline_ms;
+
+	if (r->kill_ms < t)
+		t = r->kill_ms;
+	if (r->drain_ms < t)
+		t = r->drain_ms;
+	return t;
+}
+
+int
+run_done(const struct run *r)
+{
+	return r->exited && r->fd[0] < 0 && r->fd[1] < 0;
+}
+
+int
+run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
+	   struct deliver_item *e)
+{
+	struct result_meta m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (r->timed_out) {
+		m.status = RESULT_TIMEOUT;
+		m.exit_code = EXIT_TIMEOUT;
+	} else if (WIFEXITED(r->status)) {
+		m.status = RESULT_OK;
+		m.exit_code = WEXITSTATUS(r->status);
+	} else {
+		/* killed by a signal, as a shell reports it */
+		m.status = RESULT_OK;
+		m.exit_code = 128 + WTERMSIG(r->status);
+	}
+	m.duration_ms = (uint64_t)(now_ms - r->started_ms);
+	m.out_bytes = r->bytes[0];
+	m.err_bytes = r->bytes[1];
+	m.out_truncated = r->bytes[0] > r->max_output;
+	m.err_truncated = r->bytes[1] > r->max_output;
+	rc = outbox_commit(&r->w, cid, claim, &m, e);
+	remove_files(r);
+	return rc;
+}
+
+void
+run_abort(struct run *r)
+{
+	if (!r->exited) {
+		(void)kill(-r->pid, SIGKILL);
+		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < 2; i++)
+		if (r->fd[i] >= 0)
+			close(r->fd[i]);
+	outbox_abort(&r->w);
+	remove_files(r);
+}

@@ -1,0 +1,199 @@
+/*
+ * fileio.c - bounded whole-file reads and atomic writes.
+ */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>  /* PATH_MAX: lib/limits.h shadows <limits.h> */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+
+#include "banned.h"
+
+#define READ_CHUNK 16384
+
+int read_file(const char *path, struct buf *b)
+{
+	char chunk[READ_CHUNK];
+	size_t orig = b->len;
+	struct stat st;
+	int fd, r, saved;
+	ssize_t k;
+
+	/* O_NONBLOCK: a FIFO planted at path must not hang the open */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = QR_ERR_INVALID;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > b->max - b->len) {
+		r = QR_ERR_TOO_LARGE;
+		goto out;
+	}
+	for (;;) {
+		k = read(fd, chunk, sizeof(chunk));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = QR_ERR_SYSTEM;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		if ((r = buf_append(b, chunk, (size_t)k)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	saved = errno;
+	close(fd);
+	if (r != 0) {
+		b->len = orig;
+		if (b->data != NULL)
+			b->data[orig] = '\0';
+	}
+	errno = saved;
+	return r;
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t k;
+
+	while (n > 0) {
+		k = write(fd, c, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return QR_ERR_SYSTEM;
+		}
+		if (k == 0) {
+			errno = EIO;
+			return QR_ERR_SYSTEM;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* A single component that is not "." or "..". */
+static int name_ok(const char *name)
+{
+	return name[0] != '\0' && strchr(name, '/') == NULL &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+int write_file_atomic(const char *dir, const char *name, const void *data,
+		      size_t n, mode_t mode, int do_fsync)
+{
+	struct buf tmp = BUF_INIT(PATH_MAX), dst = BUF_INIT(PATH_MAX);
+	int fd = -1, dfd = -1, created = 0, r, saved;
+
+	if (dir == NULL || name == NULL || dir[0] == '\0' || !name_ok(name) ||
+	    (data == NULL && n > 0))
+		return QR_ERR_INVALID;
+	if ((r = buf_printf(&tmp, "%s/.%s.tmp.XXXXXX", dir, name)) != 0 ||
+	    (r = buf_printf(&dst, "%s/%s", dir, name)) != 0)
+		goto out;
+	/* mkostemp creates the file 0600, so nothing is ever readable by
+	 * others before the fchmod below */
+	fd = mkostemp(tmp.data, O_CLOEXEC);
+	if (fd < 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	created = 1;
+	if (fchmod(fd, mode) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	if ((r = write_all(fd, data, n)) != 0)
+		goto out;
+	if (do_fsync && fsync(fd) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	r = close(fd);
+	fd = -1;
+	if (r != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	if (rename(tmp.data, dst.data) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	created = 0;
+	if (do_fsync) {
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || fsync(dfd) != 0) {
+			r = QR_ERR_SYSTEM;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (created)
+		unlink(tmp.data);
+	buf_release(&tmp);
+	buf_release(&dst);
+	errno = saved;
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t len, i;
+	char c;
+
+	if (path == NULL || path[0] == '\0')
+		return QR_ERR_INVALID;
+	len = strnlen(path, sizeof(p));
+	if (len >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return QR_ERR_TOO_LARGE;
+	}
+	memcpy(p, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (p[i - 1] == '/')
+			continue;        /* "//" or a trailing '/' */
+		c = p[i];
+		p[i] = '\0';
+		if (mkdir(p, mode) != 0) {
+			if (errno != EEXIST)
+				return QR_ERR_SYSTEM;
+			if (stat(p, &st) != 0)
+				return QR_ERR_SYSTEM;
+			if (!S_ISDIR(st.st_mode)) {
+				errno = ENOTDIR;
+				return QR_ERR_SYSTEM;
+			}
+		}
+		p[i] = c;
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * fileio.h - whole-file reads with a limit, atomic writes.
+ */
+#ifndef QVMR_FILEIO_H
+#define QVMR_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/*
+ * Appends the file's contents to b; QR_ERR_TOO_LARGE past b->max,
+ * QR_ERR_NOT_FOUND when absent.  Refuses anything but a regular file and
+ * does not follow a symlink in the last component.
+ */
+int read_file(const char *path, struct buf *b);
+
+/*
+ * Writes data to dir/name through dir/.name.tmp.XXXXXX with the given mode,
+ * then renames it into place; with do_fsync, fsyncs the file and the
+ * directory so the new name survives a crash.
+ */
+int write_file_atomic(const char *dir, const char *name, const void *data,
+		      size_t n, mode_t mode, int do_fsync);
+
+/* write(2) all of it, retrying on EINTR and short writes. */
+int write_all(int fd, const void *p, size_t n);
+
+/* mkdir -p with mode for each created component; existing ones are kept. */
+int mkdir_p(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * frame.h - the framing of what a VM sends back to dom0 (docs/protocol.md).
+ *
+ * Fetch reply:
+ *   "qvmr-fetch 1\n"
+ *   per request:  "req " CID " " CLAIM "\n"
+ *                 then any of, each at most once, in this order:
+ *                 "part " KIND " " LEN "\n" LEN bytes "\n"
+ *                 "big "  KIND " " LEN "\n"        (too large; not sent)
+ *                 with KIND one of body opt in auth
+ *                 "end\n"
+ *   "skip " N "\n"           optional: N names in pending/ were not requests
+ *   "done " COUNT "\n"       COUNT = number of requests; nothing may follow
+ * Deliver reply:
+ *   "qvmr-deliver 1\n"
+ *   per result:   ("ok" | "gone" | "fail") " " CID "\n"
+ *   "done " COUNT "\n"
+ *
+ * The parsers are pure: bytes in, struct out, no I/O.  They check every
+ * length against lib/bounds.h before using it, validate every cid and claim
+ * against its grammar, and fail the whole reply on anything unexpected,
+ * including trailing data: a malformed reply ends that VM's exchange.
+ * Parsed structs point into the input bytes, which must outlive them.
+ */
+#ifndef QVMR_FRAME_H
+#define QVMR_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cid.h"
+#include "bounds.h"
+
+enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
+
+struct frame_part {
+	bool present;       /* "part" or "big" was seen */
+	bool too_big;       /* "big": only the length is known */
+	const uint8_t *p;   /* into the input; NULL when absent or too big */
+	uint64_t len;
+};
+
+struct fetch_request {
+	char cid[CID_MAX + 1];       /* validated with cid_valid() */
+	char claim[CLAIM_MAX + 1];   /* validated with claim_valid() */
+	struct frame_part part[PART_KINDS];
+};
+
+struct fetch_reply {
+	size_t n;
+	struct fetch_request req[FETCH_REQ_MAX];
+	uint64_t skipped;
+};
+
+enum deliver_status { DELIVER_OK, DELIVER_GONE, DELIVER_FAIL };
+
+struct deliver_entry {
+	char cid[CID_MAX + 1];
+	enum deliver_status status;
+};
+
+struct deliver_reply {
+	size_t n;
+	struct deliver_entry e[FETCH_REQ_MAX];
+};
+
+/* Claim ids: [0-9a-f]{8} "-" 1*10DIGIT "-" 1*4DIGIT, dom0-chosen. */
+bool claim_valid(const char *s, size_t n);
+
+const char *part_kind_name(enum part_kind k);
+
+/* Per-kind size limits (BODY_MAX, OPT_MAX, IN_MAX, AUTH_MAX). */
+uint64_t part_kind_max(enum part_kind k);
+
+int frame_parse_fetch(const uint8_t *untrusted, size_t n,
+		      struct fetch_reply *out);
+int frame_parse_deliver(const uint8_t *untrusted, size_t n,
+			struct deliver_reply *out);
+
+/* Writers, used by tests, fuzz seeds and anyone building a peer. */
+int frame_put_fetch_header(struct buf *b);
+int frame_put_request(struct buf *b, const char *cid, const char *claim);
+int frame_put_part(struct buf *b, enum part_kind k, const void *p, size_t n);
+int frame_put_big(struct buf *b, enum part_kind k, uint64_t len);
+int frame_put_end(struct buf *b);
+int frame_put_done(struct buf *b, size_t count);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * key.c - per-VM keys: parse, read, write, generate, fingerprint.
+ */
+#include "key.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>  /* PATH_MAX: lib/limits.h shadows <limits.h> */
+#include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "fileio.h"
+
+#include "banned.h"
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int key_parse(const char *text, size_t n, struct key *out)
+{
+	size_t i;
+
+	if (text == NULL)
+		return QR_ERR_INVALID;
+	if (n == KEY_HEX_LEN + 1 && text[KEY_HEX_LEN] == '\n')
+		n = KEY_HEX_LEN;
+	else if (n == KEY_HEX_LEN + 2 && text[KEY_HEX_LEN] == '\r' &&
+		 text[KEY_HEX_LEN + 1] == '\n')
+		n = KEY_HEX_LEN;
+	if (n != KEY_HEX_LEN)
+		return QR_ERR_INVALID;
+	for (i = 0; i < KEY_HEX_LEN; i++)
+		if (hex_value(text[i]) < 0)
+			return QR_ERR_INVALID;
+	/* the HMAC key is the text itself, so one case is one key */
+	for (i = 0; i < KEY_HEX_LEN; i++) {
+		char c = text[i];
+
+		out->hex[i] = (c >= 'A' && c <= 'F') ? (char)(c - 'A' + 'a') : c;
+	}
+	out->hex[KEY_HEX_LEN] = '\0';
+	return 0;
+}
+
+/* 64 lowercase hex and a NUL: what key_parse produces. */
+static int key_ok(const struct key *k)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_HEX_LEN; i++) {
+		char c = k->hex[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return k->hex[KEY_HEX_LEN] == '\0';
+}
+
+int key_read_file(const char *path, struct key *out)
+{
+	char text[KEY_FILE_MAX + 1];
+	size_t got = 0;
+	struct stat st;
+	int fd, r, saved;
+	ssize_t k;
+
+	/* O_NONBLOCK: a FIFO planted at path must not hang the open; it is
+	 * refused below as not a regular file */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = QR_ERR_INVALID;
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		r = QR_ERR_PERMISSIONS;
+		goto out;
+	}
+	/* read one byte past the limit to tell "exactly max" from "more" */
+	while (got < sizeof(text)) {
+		k = read(fd, text + got, sizeof(text) - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = QR_ERR_SYSTEM;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got > KEY_FILE_MAX) {
+		r = QR_ERR_INVALID;
+		goto out;
+	}
+	r = key_parse(text, got, out);
+out:
+	saved = errno;
+	OPENSSL_cleanse(text, sizeof(text));
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+int key_write_file(const char *path, const struct key *k)
+{
+	char dir[PATH_MAX], text[KEY_HEX_LEN + 1];
+	const char *slash, *name;
+	size_t dlen;
+	int r;
+
+	if (path == NULL || !key_ok(k))
+		return QR_ERR_INVALID;
+	slash = strrchr(path, '/');
+	if (slash == NULL) {
+		memcpy(dir, ".", 2);
+		name = path;
+	} else {
+		dlen = (size_t)(slash - path);
+		if (dlen == 0)
+			dlen = 1;        /* "/name": the root directory */
+		if (dlen >= sizeof(dir)) {
+			errno = ENAMETOOLONG;
+			return QR_ERR_TOO_LARGE;
+		}
+		memcpy(dir, path, dlen);
+		dir[dlen] = '\0';
+		name = slash + 1;
+	}
+	if (name[0] == '\0')
+		return QR_ERR_INVALID;
+	memcpy(text, k->hex, KEY_HEX_LEN);
+	text[KEY_HEX_LEN] = '\n';
+	r = write_file_atomic(dir, name, text, sizeof(text), 0600, 1);
+	OPENSSL_cleanse(text, sizeof(text));
+	return r;
+}
+
+int key_generate(struct key *k)
+{
+	static const char hexd[] = "0123456789abcdef";
+	uint8_t raw[KEY_HEX_LEN / 2];
+	size_t got = 0, i;
+	ssize_t n;
+	int r = 0;
+
+	while (got < sizeof(raw)) {
+		n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = QR_ERR_SYSTEM;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		k->hex[2 * i] = hexd[raw[i] >> 4];
+		k->hex[2 * i + 1] = hexd[raw[i] & 0x0f];
+	}
+	k->hex[KEY_HEX_LEN] = '\0';
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+int key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_MAX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char b64[4 * ((32 + 2) / 3) + 1];
+	unsigned int mdlen = 0;
+	int n;
+
+	if (!key_ok(k))
+		return QR_ERR_INVALID;
+	if (EVP_Digest(k->hex, KEY_HEX_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return QR_ERR_CRYPTO;
+	n = EVP_EncodeBlock(b64, md, (int)mdlen);
+	if (n != (int)sizeof(b64) - 1)
+		return QR_ERR_CRYPTO;
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	memcpy(out, "SHA256:", 7);
+	memcpy(out + 7, b64, (size_t)n);
+	out[7 + n] = '\0';
+	return 0;
+}
+
+int key_equal(const struct key *a, const struct key *b)
+{
+	return CRYPTO_memcmp(a->hex, b->hex, KEY_HEX_LEN) == 0;
+}
+
+void key_wipe(struct key *k)
+{
+	OPENSSL_cleanse(k, sizeof(*k));
+}

@@ -1,0 +1,50 @@
+/*
+ * key.h - per-VM authentication keys.
+ *
+ * A key is 256 bits written as 64 lowercase or uppercase hex characters, in
+ * a file of mode 0600 (a trailing newline is allowed).  The HMAC key is the
+ * 64 ASCII characters themselves, as the original tool uses them; they are
+ * normalised to lowercase on reading.  struct key holds a secret: release it
+ * with key_wipe().
+ */
+#ifndef QVMR_KEY_H
+#define QVMR_KEY_H
+
+#include <stddef.h>
+
+#define KEY_HEX_LEN 64
+#define KEY_FILE_MAX 128        /* a key file larger than this is invalid */
+#define KEY_FINGERPRINT_MAX 64  /* "SHA256:" + 43 base64 chars + NUL */
+
+struct key {
+	char hex[KEY_HEX_LEN + 1];
+};
+
+/* Parses text (64 hex, optional one trailing "\n" or "\r\n").  Pure. */
+int key_parse(const char *text, size_t n, struct key *out);
+
+/*
+ * Reads a key file.  QR_ERR_PERMISSIONS when the file is group- or
+ * world-accessible (mode & 077), QR_ERR_NOT_FOUND when it is absent,
+ * QR_ERR_INVALID when its contents are not a key.
+ */
+int key_read_file(const char *path, struct key *out);
+
+/*
+ * Writes the key to path with mode 0600 through a temporary file in the
+ * same directory, fsync and rename, so no reader sees a partial key.
+ */
+int key_write_file(const char *path, const struct key *k);
+
+/* Fills k with 256 bits from getrandom(2). */
+int key_generate(struct key *k);
+
+/* "SHA256:" then the unpadded base64 of SHA-256(hex), as ssh-keygen -l. */
+int key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_MAX]);
+
+/* Constant-time equality of two keys. */
+int key_equal(const struct key *a, const struct key *b);
+
+void key_wipe(struct key *k);
+
+#endif
