@@ -19,7 +19,7 @@ WARN     := -Wall -Wextra -Werror -Wvla -Wformat=2 -Wstrict-prototypes \
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT      ?= -O2 -g
 CFLAGS   ?=
-CPPFLAGS += -D_GNU_SOURCE -DQVMR_VERSION='"$(VERSION)"' -Ilib
+CPPFLAGS += -D_GNU_SOURCE -DQVMR_VERSION='"$(VERSION)"' -iquote lib
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(HARDEN) $(OPENSSL_CFLAGS) $(CFLAGS)
 LDHARDEN := -pie -Wl,-z,relro,-z,now
 LDFLAGS  ?=
@@ -69,7 +69,7 @@ $(DAEMON): $(DAEMON_OBJ) $(LIBA)
 # also link that program's objects except its main.
 DAEMON_MODS := $(filter-out %/main.o,$(DAEMON_OBJ))
 CLIENT_MODS := $(filter-out %/main.o,$(CLIENT_OBJ))
-TEST_LINK    = $(CC) $(CPPFLAGS) -Idaemon -Iclient $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
+TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote client $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
                $(OPENSSL_LIBS) -lcmocka
 
 $(O)/tests/test_lib_%: tests/unit/test_lib_%.c $(LIBA)

@@ -2,13 +2,13 @@
  * body.c - the command body, built and checked before anything is written.
  */
 #include "body.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "err.h"
 #include "bounds.h"
-#include "logline.h"
 
 #include "banned.h"
 
@@ -98,10 +98,42 @@ void body_describe(const struct body_verdict *v, const char *source,
 	}
 }
 
+/*
+ * For the terminal: printable ASCII and UTF-8 characters from U+00A0 up as
+ * they are; tab as a space; any other byte (controls, C1 controls, broken
+ * UTF-8) as \xHH, so a preview can never drive the terminal.
+ */
+static int preview_escape(struct buf *out, const uint8_t *p, size_t n,
+			  size_t max)
+{
+	size_t i = 0, len;
+	int r = 0;
+
+	while (i < n && i < max && r == 0) {
+		len = p[i] >= 0x80 ? utf8_char_len(p + i, n - i) : 1;
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			r = buf_append(out, p + i, 1);
+		} else if (p[i] == '\t') {
+			r = buf_append(out, " ", 1);
+		} else if (len > 1 && !(len == 2 && p[i] == 0xc2 &&
+					p[i + 1] < 0xa0)) {
+			r = buf_append(out, p + i, len);
+			i += len;
+			continue;
+		} else {
+			r = buf_printf(out, "\\x%02x", p[i]);
+		}
+		i++;
+	}
+	if (r == 0 && i < n)
+		r = buf_append_str(out, "...");
+	return r;
+}
+
 int body_preview(struct buf *out, const uint8_t *p, size_t n, size_t max)
 {
-	size_t start = 0, end;
-	int more, r;
+	size_t start = 0, end, i;
+	int more = 0, r;
 
 	while (start < n && (p[start] == '\n' || p[start] == '\r' ||
 			     p[start] == ' ' || p[start] == '\t'))
@@ -110,16 +142,12 @@ int body_preview(struct buf *out, const uint8_t *p, size_t n, size_t max)
 	while (end < n && p[end] != '\n')
 		end++;
 	/* Anything but blank space after the first line counts as "more". */
-	more = 0;
-	for (size_t i = end; i < n; i++)
-		if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' &&
-		    p[i] != '\t') {
-			more = 1;
-			break;
-		}
+	for (i = end; i < n && !more; i++)
+		more = p[i] != '\n' && p[i] != '\r' && p[i] != ' ' &&
+		       p[i] != '\t';
 	if (end > start && p[end - 1] == '\r')
 		end--;
-	if ((r = log_escape(out, p + start, end - start, max)) != 0)
+	if ((r = preview_escape(out, p + start, end - start, max)) != 0)
 		return r;
 	if (more && end - start <= max)
 		return buf_append_str(out, " ...");

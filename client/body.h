@@ -45,9 +45,11 @@ void body_describe(const struct body_verdict *v, const char *source,
 		   char *out, size_t n);
 
 /*
- * Appends a one-line preview of the body for listings: leading blank lines
- * skipped, the first line, escaped as in log lines (lib/logline.h), at most
- * max input bytes, with " ..." when more lines follow.
+ * Appends a one-line preview of the body for listings on a terminal:
+ * leading blank lines skipped, the first line, at most max input bytes
+ * ("..." when cut), with " ..." when more lines follow.  Printable ASCII and
+ * UTF-8 text stay; tab becomes a space; control bytes, C1 controls and
+ * broken UTF-8 become \xHH.
  */
 int body_preview(struct buf *out, const uint8_t *p, size_t n, size_t max);
 

@@ -62,6 +62,24 @@ void utf8_feed(struct utf8_state *u, const uint8_t *p, size_t n)
 	}
 }
 
+size_t utf8_char_len(const uint8_t *p, size_t n)
+{
+	struct utf8_state u;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	utf8_init(&u);
+	for (i = 0; i < n && i < 4; i++) {
+		utf8_feed(&u, p + i, 1);
+		if (u.bad)
+			return 0;
+		if (u.need == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
 int utf8_valid(const struct utf8_state *u)
 {
 	return !u->bad && u->need == 0;

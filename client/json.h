@@ -21,6 +21,9 @@ struct utf8_state {
 };
 
 void utf8_init(struct utf8_state *u);
+/* The length (1 to 4) of the well-formed UTF-8 character at p[0..n), or
+ * 0 when p does not start with one. */
+size_t utf8_char_len(const uint8_t *p, size_t n);
 void utf8_feed(struct utf8_state *u, const uint8_t *p, size_t n);
 /* True when everything fed so far is valid and no sequence is cut. */
 int utf8_valid(const struct utf8_state *u);

@@ -2,6 +2,7 @@
  * progress.c - the one-line waiting indicator on a terminal.
  */
 #include "progress.h"
+#include "fmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,22 +16,6 @@
 
 static int progress_fd = -1;
 static int progress_shown;
-
-void fmt_elapsed(char *out, size_t n, uint64_t ms)
-{
-	uint64_t s = ms / 1000;
-
-	if (s < 60)
-		snprintf(out, n, "%llu s", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(out, n, "%llu min %02llu s",
-			 (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-	else
-		snprintf(out, n, "%llu h %02llu min",
-			 (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-}
 
 void progress_format(char *out, size_t n, int claimed, uint64_t ms)
 {

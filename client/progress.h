@@ -14,9 +14,6 @@
 
 #define PROGRESS_LINE_MAX 96
 
-/* "0 s", "59 s", "1 min 05 s", "2 h 03 min" for ms milliseconds. */
-void fmt_elapsed(char *out, size_t n, uint64_t ms);
-
 /* The indicator text (without "\r" or escape sequences). */
 void progress_format(char *out, size_t n, int claimed, uint64_t ms);
 

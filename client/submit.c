@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "bounds.h"
 #include "logline.h"
 #include "token.h"

@@ -179,6 +179,7 @@ audit_open(struct audit *a, const char *path)
 
 	a->fd = -1;
 	a->end = 0;
+	a->echo = 0;
 	memcpy(a->prev, ZERO_CHAIN, sizeof(ZERO_CHAIN));
 	if ((r = ensure_parent(path)) != 0)
 		return r;

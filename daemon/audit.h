@@ -26,7 +26,8 @@
 struct audit {
 	int fd;                             /* O_APPEND, -1 when closed */
 	char prev[AUDIT_CHAIN_HEX + 1];     /* chain value of the last line */
-	int echo;                           /* also write lines to stderr */
+	int echo;                           /* also write lines to stderr;
+					     * audit_open sets it to 0 */
 	off_t end;                          /* file size after our last write */
 };
 

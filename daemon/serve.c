@@ -497,10 +497,15 @@ vm_failed(struct daemon *d, struct vm *v, const char *what,
 {
 	int64_t backoff = 1000;
 
+	if (d->stopping)
+		return;     /* we ended the call ourselves */
 	if (v->failures++ == 0) {
 		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
 		(void)logline_kvs(b, "reason", what);
-		(void)logline_kvu(b, "status", (uint64_t)(unsigned)c->status);
+		if (c->status >= 0)
+			(void)logline_kvu(b, "status", (uint64_t)c->status);
+		else
+			(void)logline_kvs(b, "status", "killed");
 		ev_end(d);
 	}
 	for (unsigned i = 1; i < v->failures && backoff < BACKOFF_MAX_MS; i++)

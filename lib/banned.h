@@ -1,9 +1,10 @@
 /*
  * banned.h - functions that invite overflows or hidden state.
  *
- * Included last by every translation unit (the Makefile passes
- * -include lib/banned.h), so a use of any of these fails to compile.
- * Use snprintf, memcpy with a checked length, or struct buf instead.
+ * Every .c file includes this header last, after the system headers that
+ * declare these functions (tools/lint.sh checks it), so a use of any of
+ * them fails to compile.  Use snprintf, memcpy with a checked length, or
+ * struct buf instead.
  */
 #ifndef QVMR_BANNED_H
 #define QVMR_BANNED_H

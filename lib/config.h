@@ -6,18 +6,22 @@
  * bare (no spaces, quotes, '$', '`' or '\'), or wrapped in single quotes
  * (taken literally) or double quotes (only \" \\ \$ \` escapes).  An
  * unknown key, a repeated key or a bad value is an error naming the line.
+ * "Bare" is an allowlist, [A-Za-z0-9_./:,+@%=-], since bash would expand
+ * or run much more than '$' and '`' (';', '~', '&', '|', '(' ...); only
+ * spaces and tabs may follow a value (no trailing comments).
  *
  * Keys (design.md section 8, plus the paths tests and the demo override):
  *   QVM_REMOTE_VMS           space-separated VM names; empty = all with a key
  *   QVM_REMOTE_TRANSPORT     qrexec-client | qvm-run        (qrexec-client)
  *   QVM_REMOTE_POLL          watch | interval               (watch)
  *   QVM_REMOTE_INTERVAL      seconds between interval polls, 1..3600 (2)
- *   QVM_REMOTE_WATCH_WAIT    seconds a watch fetch waits in the VM (30)
+ *   QVM_REMOTE_WATCH_WAIT    seconds a watch fetch waits, 1..3600 (30)
  *   QVM_REMOTE_TIMEOUT       default and cap of a command, 1..86400 (300)
  *   QVM_REMOTE_MAX_JOBS      commands at once, 1..256        (8)
  *   QVM_REMOTE_MAX_PER_VM    commands at once per VM, 1..64  (2)
- *   QVM_REMOTE_MAX_OUTPUT    bytes kept per stream           (10485760)
- *   QVM_REMOTE_MAX_AGE       seconds a v2 request stays fresh (86400)
+ *   QVM_REMOTE_MAX_OUTPUT    bytes kept per stream, 1..2^30  (10485760)
+ *   QVM_REMOTE_MAX_AGE       seconds a v2 request stays fresh, 1..2592000
+ *                            (86400)
  *   QVM_REMOTE_LEGACY_AUTH   VMs whose v1 tokens are accepted ("")
  *   QVM_REMOTE_KEYS_DIR      (/etc/qubes/remote.d)
  *   QVM_REMOTE_LOG           (/var/log/qubes/qvm-remote.log)
@@ -46,7 +50,7 @@ struct name_list {
 
 struct config {
 	struct name_list vms;
-	int vms_set;                  /* QVM_REMOTE_VMS was given */
+	int vms_set;                  /* QVM_REMOTE_VMS names >= 1 VM */
 	enum transport_kind transport;
 	enum poll_mode poll;
 	unsigned interval_s;
@@ -79,11 +83,14 @@ int config_parse(const char *text, size_t n, struct config *c,
 int config_set(struct config *c, const char *key, const char *value,
 	       char err[CONFIG_ERR_MAX]);
 
-/* Applies every QVM_REMOTE_* variable of the environment. */
+/* Applies every QVM_REMOTE_* variable of the environment that names a key
+ * above; others (QVM_REMOTE_VM and QVM_REMOTE_ID are set for commands dom0
+ * runs) are ignored.  err reads "environment: KEY: what is wrong". */
 int config_apply_env(struct config *c, char err[CONFIG_ERR_MAX]);
 
 /* Reads and applies a file (at most CONFIG_FILE_MAX bytes).  A missing
- * file is QR_ERR_NOT_FOUND, which callers may accept for the default path. */
+ * file is QR_ERR_NOT_FOUND, which callers may accept for the default path.
+ * err does not name the file; callers prefix it. */
 int config_load_file(const char *path, struct config *c,
 		     char err[CONFIG_ERR_MAX]);
 

@@ -11,8 +11,9 @@
 
 /*
  * Appends the file's contents to b; QR_ERR_TOO_LARGE past b->max,
- * QR_ERR_NOT_FOUND when absent.  Refuses anything but a regular file and
- * does not follow a symlink in the last component.
+ * QR_ERR_NOT_FOUND when absent.  Refuses anything but a regular file
+ * (QR_ERR_INVALID) and does not follow a symlink in the last component
+ * (QR_ERR_SYSTEM, errno ELOOP).  On failure b is as it was.
  */
 int read_file(const char *path, struct buf *b);
 

@@ -20,6 +20,11 @@
  * length against lib/bounds.h before using it, validate every cid and claim
  * against its grammar, and fail the whole reply on anything unexpected,
  * including trailing data: a malformed reply ends that VM's exchange.
+ * A cid listed twice in one reply is malformed too.  Errors: a LEN over
+ * its kind's limit, a count over FETCH_REQ_MAX, a reply over its byte limit
+ * or an overlong line is QR_ERR_TOO_LARGE; input that ends early
+ * QR_ERR_INCOMPLETE; bytes after "done" QR_ERR_TRAILING; anything else
+ * QR_ERR_INVALID.
  * Parsed structs point into the input bytes, which must outlive them.
  */
 #ifndef QVMR_FRAME_H

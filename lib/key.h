@@ -26,7 +26,8 @@ int key_parse(const char *text, size_t n, struct key *out);
 /*
  * Reads a key file.  QR_ERR_PERMISSIONS when the file is group- or
  * world-accessible (mode & 077), QR_ERR_NOT_FOUND when it is absent,
- * QR_ERR_INVALID when its contents are not a key.
+ * QR_ERR_INVALID when its contents are not a key or it is not a regular
+ * file; a symlink is not followed (QR_ERR_SYSTEM, errno ELOOP).
  */
 int key_read_file(const char *path, struct key *out);
 
@@ -42,7 +43,7 @@ int key_generate(struct key *k);
 /* "SHA256:" then the unpadded base64 of SHA-256(hex), as ssh-keygen -l. */
 int key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_MAX]);
 
-/* Constant-time equality of two keys. */
+/* Constant-time equality of two keys: 1 when equal, else 0. */
 int key_equal(const struct key *a, const struct key *b);
 
 void key_wipe(struct key *k);

@@ -5,7 +5,8 @@
  *   timeout=N   seconds, 1..TIMEOUT_MAX; dom0 caps it at its own limit
  * An unknown key, a repeated key, a bad value, a missing '=' or a byte
  * outside printable ASCII is QR_ERR_INVALID; *why then names the rule.
- * The last line may lack its '\n'; empty lines are not allowed.
+ * The last line may lack its '\n'; empty lines are not allowed.  More than
+ * OPT_MAX bytes is QR_ERR_TOO_LARGE.  *out is only written on success.
  */
 #ifndef QVMR_OPTS_H
 #define QVMR_OPTS_H

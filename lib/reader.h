@@ -31,7 +31,8 @@ int reader_get_line(struct reader *r, size_t max, const uint8_t **line,
 		    size_t *n);
 /* Exactly n bytes; *p points into the input. */
 int reader_get_bytes(struct reader *r, size_t n, const uint8_t **p);
-/* One byte that must equal c. */
+/* One byte that must equal c: QR_ERR_INCOMPLETE at the end of input,
+ * QR_ERR_INVALID for any other byte. */
 int reader_expect_byte(struct reader *r, uint8_t c);
 /* 0 when nothing is left, else QR_ERR_TRAILING. */
 int reader_expect_end(const struct reader *r);
@@ -39,6 +40,8 @@ int reader_expect_end(const struct reader *r);
 /*
  * Parses a decimal number of 1 to 20 digits, no sign, no leading zeros
  * (except "0" itself), not above max.  Pure; for fields already cut out.
+ * QR_ERR_INVALID when s[0..n) is not such a number, QR_ERR_TOO_LARGE when
+ * it is one but exceeds max (or 2^64 - 1).
  */
 int parse_u64(const uint8_t *s, size_t n, uint64_t max, uint64_t *out);
 

@@ -48,6 +48,9 @@ int token_v1_text(const struct key *k, const char *cid, size_t cid_len,
  * The comparison is constant-time (CRYPTO_memcmp).  Returns 0 and sets
  * *kind, QR_ERR_MISMATCH for a well-formed token that does not match, or
  * QR_ERR_INVALID for a malformed one or a v1 token when !allow_v1.
+ * The hex must be lowercase, as token_*_text() writes it.  *kind (kind may
+ * be NULL) is also set on QR_ERR_MISMATCH, so the failure can be logged
+ * with its version; it is left alone on QR_ERR_INVALID.
  */
 int token_verify(const struct key *k, const struct token_input *ti,
 		 const uint8_t *untrusted_auth, size_t auth_len, int allow_v1,

@@ -1,0 +1,145 @@
+/*
+ * histcmd.c - `qvm-remote history [N]`: the newest N requests from
+ * history/YYYY-MM-DD/<cid>/, after collecting results that arrived when
+ * their client had already left.
+ */
+#include "info.h"
+#include "archive.h"
+#include "body.h"
+#include "exitcode.h"
+#include "fmt.h"
+#include "msg.h"
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cid.h"
+#include "err.h"
+#include "fileio.h"
+#include "result.h"
+
+#include "banned.h"
+
+#define ID_SHOWN 29   /* "YYYYMMDD-HHMMSS-PID-" and 8 hex digits, or less */
+
+static int is_date_dir(const struct dirent *de)
+{
+	const char *s = de->d_name;
+	size_t i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static int is_cid_dir(const struct dirent *de)
+{
+	return cid_valid(de->d_name, strlen(de->d_name));
+}
+
+/* Newest first: ids begin with the UTC date and time. */
+static int newest_first(const struct dirent **a, const struct dirent **b)
+{
+	return -alphasort(a, b);
+}
+
+/* The short form of an id: up to the first 8 hex digits. */
+static void short_id(const char *cid, char *out, size_t n)
+{
+	const char *hex = strrchr(cid, '-');
+	size_t len = strlen(cid);
+
+	if (hex && (size_t)(hex - cid) + 9 < len)
+		len = (size_t)(hex - cid) + 9;
+	snprintf(out, n, "%.*s", (int)len, cid);
+}
+
+static void show_entry(const char *dir, const char *cid)
+{
+	struct buf b = BUF_INIT(META_FILE_MAX), preview = BUF_INIT(1024);
+	char path[PATH_MAX], id[CID_MAX + 1], code[8], dur[32], head[4096];
+	const char *status = "waiting";
+	struct result_meta m;
+	ssize_t n = 0;
+	int fd, ex;
+
+	snprintf(code, sizeof(code), "-");
+	snprintf(dur, sizeof(dur), "-");
+	if (path_join(path, sizeof(path), dir, "exit") == 0 &&
+	    read_file(path, &b) == 0 &&
+	    exit_file_parse(buf_str(&b), b.len, &ex) == 0) {
+		snprintf(code, sizeof(code), "%d", ex);
+		status = "ok";
+	}
+	buf_reset(&b);
+	if (path_join(path, sizeof(path), dir, "meta") == 0 &&
+	    read_file(path, &b) == 0 &&
+	    result_meta_parse(buf_str(&b), b.len, &m) == 0) {
+		status = result_status_name(m.status);
+		fmt_duration(dur, sizeof(dur), m.duration_ms);
+	}
+	if (path_join(path, sizeof(path), dir, "command") == 0 &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+	}
+	(void)body_preview(&preview, (const uint8_t *)head,
+			   n > 0 ? (size_t)n : 0, HISTORY_PREVIEW);
+	short_id(cid, id, sizeof(id));
+	printf("%-*s %4s  %-11s %-10s %s\n", ID_SHOWN, id, code, status, dur,
+	       buf_str(&preview));
+	buf_release(&b);
+	buf_release(&preview);
+}
+
+int history_run(const struct client_paths *p, unsigned count)
+{
+	struct dirent **dates = NULL, **cids;
+	char dir[PATH_MAX], cdir[PATH_MAX];
+	unsigned shown = 0;
+	int nd, nc, i, j, r;
+
+	if ((r = archive_collect(p)) < 0)
+		msg("cannot collect late results from the queue: %s",
+		    strerror(errno));
+	nd = scandir(p->history, &dates, is_date_dir, newest_first);
+	if (nd < 0 && errno != ENOENT) {
+		msg("cannot read the history: %s", strerror(errno));
+		return QX_LOCAL;
+	}
+	for (i = 0; i < nd; i++) {
+		if (shown < count &&
+		    path_join(dir, sizeof(dir), p->history,
+			      dates[i]->d_name) == 0 &&
+		    (nc = scandir(dir, &cids, is_cid_dir, newest_first)) >= 0) {
+			for (j = 0; j < nc; j++) {
+				if (shown < count &&
+				    path_join(cdir, sizeof(cdir), dir,
+					      cids[j]->d_name) == 0) {
+					if (!shown++)
+						printf("%-*s %4s  %-11s %-10s "
+						       "%s\n", ID_SHOWN, "ID",
+						       "EXIT", "STATUS",
+						       "DURATION", "COMMAND");
+					show_entry(cdir, cids[j]->d_name);
+				}
+				free(cids[j]);
+			}
+			free(cids);
+		}
+		free(dates[i]);
+	}
+	free(dates);
+	if (!shown)
+		printf("no history yet\n");
+	return fflush(stdout) == 0 ? 0 : QX_LOCAL;
+}

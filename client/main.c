@@ -1,0 +1,138 @@
+/*
+ * main.c - qvm-remote: run a command in dom0 from a Qubes VM.
+ *
+ * The command is queued in ~/.qvm-remote/queue; the dom0 daemon pulls it,
+ * runs it and writes the result back.  This file only dispatches: each job
+ * lives in its own module (see the headers for their contracts).
+ */
+#include "args.h"
+#include "exitcode.h"
+#include "info.h"
+#include "keycmd.h"
+#include "msg.h"
+#include "paths.h"
+#include "queuecmd.h"
+#include "run.h"
+#include "waitreq.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bounds.h"
+
+#include "banned.h"
+
+#ifndef QVMR_VERSION
+#define QVMR_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-v|-q] "
+	      "[--json] [--] COMMAND [ARG...]\n"
+	      "       qvm-remote [options] < SCRIPT\n"
+	      "       qvm-remote key gen [--force] | key show | "
+	      "key import [--force] | key fingerprint\n"
+	      "       qvm-remote ping | status | queue [status | clean "
+	      "[--pending]] | log [N] | history [N]\n"
+	      "       qvm-remote --help | --version\n", f);
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\n"
+"Runs COMMAND in dom0 and prints its output, byte for byte on the same\n"
+"streams, exiting with its exit code.  Words are joined with single spaces\n"
+"and run by bash in dom0, as ssh does.  With no COMMAND and stdin not a\n"
+"terminal, stdin is the script.  dom0 must run qvm-remote-dom0 and have\n"
+"authorized this VM's key.\n"
+"\n"
+"options:\n"
+"  -t, --timeout SEC  stop the command in dom0 after SEC s (1..%u;\n"
+"                     dom0's default and cap apply)\n"
+"  -i, --input FILE   send FILE (up to %u bytes, any bytes; - is stdin)\n"
+"                     as the command's stdin\n"
+"      --wait SEC     withdraw the command when dom0 has not taken it\n"
+"                     after SEC s (default %u)\n"
+"  -v, --verbose      say what happens: id, when dom0 took it, timings\n"
+"  -q, --quiet        no waiting indicator and no hints while waiting\n"
+"      --json         print one JSON object with status, exit, stdout,\n"
+"                     stderr (base64 when not UTF-8) and timings\n"
+"  -h, --help         this text;  -V, --version  the version\n"
+"\n"
+"subcommands:\n"
+"  key gen            make this VM's key (--force replaces one)\n"
+"  key show           print the key (the only place it is shown)\n"
+"  key import         read a key (64 hex characters) from stdin\n"
+"  key fingerprint    print the key's fingerprint, to compare with dom0\n"
+"  ping               run 'true' in dom0 and report the round trip\n"
+"  status             key, queue and when dom0 last answered\n"
+"  queue status       list pending, running and uncollected requests\n"
+"  queue clean        remove results older than a day and stale files;\n"
+"                     --pending also withdraws pending requests\n"
+"  log [N]            the last N lines of ~/.qvm-remote/audit.log (20)\n"
+"  history [N]        the last N commands with exit and status (10)\n"
+"  To run a command with one of these names in dom0: qvm-remote -- NAME\n"
+"\n"
+"exit status: the command's own, or\n"
+"  123  no answer from dom0: nothing ran, or the result has not arrived\n"
+"  124  the command timed out in dom0 and was stopped\n"
+"  125  a local problem: usage, key, queue\n"
+"  126  dom0 rejected the command (the reason is printed)\n"
+"  130  interrupted here (Ctrl-C); withdrawn if dom0 had not taken it\n"
+"  255  dom0 stopped while the command ran; it may have run, it will\n"
+"       not run again\n"
+"\n"
+"files: ~/.qvm-remote/{auth.key,queue/,audit.log,history/}; "
+"see qvm-remote(1)\n", TIMEOUT_MAX, IN_MAX, CLAIM_WAIT_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	struct client_paths p;
+	struct args a;
+	char err[ARGS_ERR_MAX];
+
+	if (args_parse(argc, argv, &a, err, sizeof(err)) != 0) {
+		msg("%s; see qvm-remote --help", err);
+		return QX_LOCAL;
+	}
+	switch (a.mode) {
+	case MODE_HELP:
+		help();
+		return fflush(stdout) == 0 ? 0 : QX_LOCAL;
+	case MODE_VERSION:
+		printf("qvm-remote %s\n", QVMR_VERSION);
+		return fflush(stdout) == 0 ? 0 : QX_LOCAL;
+	case MODE_WAIT_FOR_REQUEST:
+		return wait_for_request(a.wait_request);
+	default:
+		break;
+	}
+	msg_set_verbose(a.verbose);
+	if (a.mode == MODE_RUN && a.argc == 0 && isatty(STDIN_FILENO)) {
+		usage(stderr);
+		msg("give a command, or pipe a script on stdin; see "
+		    "qvm-remote --help");
+		return QX_LOCAL;
+	}
+	if (paths_from_env(&p) != 0)
+		return QX_LOCAL;
+	switch (a.mode) {
+	case MODE_KEY:
+		return keycmd_run(&p, &a);
+	case MODE_PING:
+		return run_ping(&p, &a);
+	case MODE_STATUS:
+		return status_run(&p);
+	case MODE_QUEUE:
+		return queuecmd_run(&p, &a);
+	case MODE_LOG:
+		return log_run(&p, a.count);
+	case MODE_HISTORY:
+		return history_run(&p, a.count);
+	default:
+		return run_command(&p, &a);
+	}
+}

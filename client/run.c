@@ -1,0 +1,246 @@
+/*
+ * run.c - run one command in dom0: build, publish, wait, show, archive.
+ */
+#include "run.h"
+#include "archive.h"
+#include "body.h"
+#include "exitcode.h"
+#include "fdio.h"
+#include "keycmd.h"
+#include "msg.h"
+#include "output.h"
+#include "progress.h"
+#include "signals.h"
+#include "submit.h"
+#include "wait.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "bounds.h"
+
+#include "banned.h"
+
+/* Fills r->body from argv or stdin and checks it. */
+static int get_body(struct request *r, const struct args *a)
+{
+	struct body_verdict v;
+	const char *src = a->argc > 0 ? "" : " on stdin";
+	char why[256];
+	int e;
+
+	if (a->argc > 0)
+		e = body_join(&r->body, a->argc, a->argv);
+	else
+		e = fd_read_all(STDIN_FILENO, &r->body);
+	if (e == QR_ERR_TOO_LARGE) {
+		memset(&v, 0, sizeof(v));
+		v.problem = BODY_TOO_LARGE;
+	} else if (e != 0) {
+		msg("cannot read the command from stdin: %s", strerror(errno));
+		return e;
+	} else if (body_check((const uint8_t *)r->body.data, r->body.len,
+			      &v) == 0) {
+		return 0;
+	}
+	body_describe(&v, src, why, sizeof(why));
+	msg("%s", why);
+	return QR_ERR_INVALID;
+}
+
+static int get_input(struct request *r, const struct args *a)
+{
+	int fd, e;
+
+	if (!a->input)
+		return 0;
+	if (strcmp(a->input, "-") == 0) {
+		if (a->argc == 0) {
+			msg("-i - reads stdin, which already holds the "
+			    "command; give the command as arguments");
+			return QR_ERR_INVALID;
+		}
+		fd = STDIN_FILENO;
+	} else if ((fd = open(a->input, O_RDONLY | O_CLOEXEC)) < 0) {
+		msg("cannot open '%s' for -i: %s", a->input, strerror(errno));
+		return QR_ERR_SYSTEM;
+	}
+	e = fd_read_all(fd, &r->in);
+	if (e == QR_ERR_TOO_LARGE)
+		msg("'%s' is larger than %u bytes, the limit for -i",
+		    a->input, IN_MAX);
+	else if (e != 0)
+		msg("cannot read '%s' for -i: %s", a->input, strerror(errno));
+	if (fd != STDIN_FILENO)
+		close(fd);
+	r->has_in = 1;
+	return e;
+}
+
+/* Publishes r and waits; rep says how the wait ended. */
+static int submit_and_wait(const struct client_paths *p, struct request *r,
+			   const struct wait_params *wp,
+			   struct wait_report *rep)
+{
+	struct waiter w = { -1 };
+	struct key k;
+	uint64_t t0;
+	int e;
+
+	if ((e = key_load(p, &k)) != 0)
+		return e;
+	if ((e = paths_make_queue(p)) != 0)
+		goto out;
+	if ((e = signals_install()) != 0) {
+		msg("cannot set up Ctrl-C handling: %s", strerror(errno));
+		goto out;
+	}
+	if ((e = waiter_open(&w, p)) != 0)
+		goto out;
+	t0 = now_ms();
+	if ((e = request_publish(r, p, &k)) != 0)
+		goto out;
+	msg_verbose("submitted id %s, %zu bytes, sha256 %s", r->cid,
+		    r->body.len, r->sha256);
+	if (wp->indicator)
+		progress_enable(STDERR_FILENO);
+	e = waiter_wait(&w, p, r->cid, wp, t0, rep);
+out:
+	key_wipe(&k);
+	waiter_close(&w);
+	return e;
+}
+
+/* What to say when the wait ended without a result; returns the code. */
+static int no_result(const struct client_paths *p, const struct request *r,
+		     const struct wait_report *rep, int json)
+{
+	const char *status = "no_answer";
+	int code = QX_NO_ANSWER;
+
+	switch (rep->outcome) {
+	case WAIT_RESULT:
+		return 0;
+	case WAIT_NOT_TAKEN:
+		msg("no answer from dom0 after %llu s; the command was "
+		    "withdrawn and nothing ran",
+		    (unsigned long long)(rep->total_ms / 1000));
+		msg("in dom0: systemctl start qvm-remote-dom0, then try again");
+		break;
+	case WAIT_NO_RESULT:
+		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		msg("no result from dom0 after %llu s (id %s); it may still "
+		    "arrive: qvm-remote history",
+		    (unsigned long long)(rep->total_ms / 1000), r->cid);
+		status = "no_result";
+		break;
+	case WAIT_WITHDRAWN:
+		msg("withdrawn before dom0 took it; nothing ran");
+		status = "withdrawn";
+		code = QX_SIGINT;
+		break;
+	case WAIT_DETACHED:
+		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		msg("dom0 already took the command (id %s); it runs to "
+		    "completion there; see qvm-remote history", r->cid);
+		status = "detached";
+		code = QX_SIGINT;
+		break;
+	}
+	if (json)
+		(void)json_show_outcome(r->cid, status, code, rep->total_ms);
+	return code;
+}
+
+/* Shows and archives a result that arrived; returns the exit code. */
+static int got_result(const struct client_paths *p, const struct request *r,
+		      const struct wait_report *rep, const struct args *a,
+		      int quiet_ok)
+{
+	struct result_info ri;
+	struct show_opts so;
+	int code;
+
+	if (result_load(p, r->cid, &ri) != 0)
+		return QX_LOCAL;
+	msg_verbose("result after %llu ms (%llu ms in dom0)",
+		    (unsigned long long)rep->total_ms,
+		    (unsigned long long)ri.meta.duration_ms);
+	memset(&so, 0, sizeof(so));
+	so.cid = r->cid;
+	so.timeout = r->opts.timeout;
+	so.json = a->json;
+	so.round_trip_ms = rep->total_ms;
+	if (quiet_ok && ri.meta.status == RESULT_OK)
+		code = result_exit_code(&ri);
+	else
+		code = result_show(p, &ri, &so);
+	(void)archive_result(p, r->cid, r->body.data, r->body.len, &ri, 1,
+			     rep->total_ms);
+	return code;
+}
+
+int run_command(const struct client_paths *p, const struct args *a)
+{
+	struct wait_params wp;
+	struct wait_report rep;
+	struct request r;
+	int code = QX_LOCAL;
+
+	request_init(&r);
+	if (get_body(&r, a) != 0 || get_input(&r, a) != 0)
+		goto out;
+	r.opts.timeout = a->timeout;
+	memset(&wp, 0, sizeof(wp));
+	wp.notice_ms = a->quiet ? 0 : NOTICE_AFTER_MS;
+	wp.claim_ms = (uint64_t)a->claim_wait * 1000u;
+	wp.run_ms = ((uint64_t)(a->timeout ? a->timeout : DEFAULT_TIMEOUT_S) +
+		     RUN_GRACE_S) * 1000u;
+	wp.indicator = !a->quiet && isatty(STDERR_FILENO);
+	if (submit_and_wait(p, &r, &wp, &rep) != 0)
+		goto out;
+	code = rep.outcome == WAIT_RESULT ? got_result(p, &r, &rep, a, 0) :
+	       no_result(p, &r, &rep, a->json);
+out:
+	request_release(&r);
+	return code;
+}
+
+int run_ping(const struct client_paths *p, const struct args *a)
+{
+	struct wait_params wp;
+	struct wait_report rep;
+	struct request r;
+	int code = QX_LOCAL;
+
+	request_init(&r);
+	if (buf_append_str(&r.body, "true\n") != 0)
+		goto out;
+	r.opts.timeout = PING_WAIT_S;
+	memset(&wp, 0, sizeof(wp));
+	wp.claim_ms = PING_WAIT_S * 1000u;
+	wp.run_ms = (PING_WAIT_S + RUN_GRACE_S) * 1000u;
+	wp.indicator = !a->quiet && isatty(STDERR_FILENO);
+	if (submit_and_wait(p, &r, &wp, &rep) != 0)
+		goto out;
+	if (rep.outcome == WAIT_NOT_TAKEN) {
+		msg("no answer from dom0 after %u s; is qvm-remote-dom0 "
+		    "running? It is not enabled at boot.", PING_WAIT_S);
+		msg("in dom0: systemctl start qvm-remote-dom0");
+		code = QX_NO_ANSWER;
+	} else if (rep.outcome != WAIT_RESULT) {
+		code = no_result(p, &r, &rep, 0);
+	} else if ((code = got_result(p, &r, &rep, a, 1)) == 0) {
+		printf("dom0 answered in %llu ms\n",
+		       (unsigned long long)rep.total_ms);
+		if (fflush(stdout) != 0)
+			code = QX_LOCAL;
+	}
+out:
+	request_release(&r);
+	return code;
+}

@@ -1,0 +1,21 @@
+/*
+ * run.h - run one command in dom0: build, publish, wait, show, archive.
+ */
+#ifndef QVMR_CLIENT_RUN_H
+#define QVMR_CLIENT_RUN_H
+
+#include "args.h"
+#include "paths.h"
+
+#define RUN_GRACE_S 60u        /* past the timeout, before giving up */
+#define DEFAULT_TIMEOUT_S 300u /* dom0's default QVM_REMOTE_TIMEOUT */
+#define PING_WAIT_S 10u
+
+/* `qvm-remote [options] COMMAND...` or a body on stdin; returns the exit
+ * code (the remote one, or one of exitcode.h). */
+int run_command(const struct client_paths *p, const struct args *a);
+
+/* `qvm-remote ping`: runs `true` in dom0 and reports the round trip. */
+int run_ping(const struct client_paths *p, const struct args *a);
+
+#endif

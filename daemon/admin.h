@@ -1,0 +1,80 @@
+/*
+ * admin.h - the admin verbs of qvm-remote-dom0 (see qvm-remote-dom0(8)).
+ *
+ * Each verb is
+ *
+ *     int admin_<verb>(const struct config *c, int argc, char **argv);
+ *
+ * with argv[0] the verb's name and argv[1..argc) its own arguments, as main
+ * passes them after the program's options have been read.  The result is
+ * the process exit code: ADMIN_OK, ADMIN_FAIL after a message on stderr, or
+ * ADMIN_USAGE after a usage line on stderr.  Results go to stdout, and
+ * messages are lowercase lines prefixed "qvm-remote-dom0: ".
+ *
+ * A verb may write argv strings (authorize wipes a key given as an
+ * argument), reads stdin only where documented, and starts no process but
+ * systemctl (status, enable, disable, and authorize/revoke to tell whether
+ * the service runs) and, for authorize --from-vm, one transport call.
+ * Verbs that change something (authorize, revoke, enable, disable) write an
+ * INFO line with action=VERB to the audit log, and open the log before
+ * changing anything, so nothing changes unaudited.
+ */
+#ifndef QVMR_ADMIN_H
+#define QVMR_ADMIN_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+#define ADMIN_OK 0
+#define ADMIN_FAIL 1
+#define ADMIN_USAGE 2
+
+/* How much of the audit log's end status and log read. */
+#define ADMIN_LOG_TAIL_MAX (4u << 20)
+/* The most lines `log -n` prints. */
+#define ADMIN_LOG_LINES_MAX 100000u
+
+typedef int (*admin_verb_fn)(const struct config *c, int argc, char **argv);
+
+/*
+ * authorize VM              the key (64 hex, one line) from stdin; on a
+ *                           terminal it is read without echo
+ * authorize --from-vm VM    pulled from ~/.qvm-remote/auth.key in the VM
+ * A key given as an argument is refused (and wiped from argv): every
+ * process can read argv.  A key another VM holds is refused.
+ */
+int admin_authorize(const struct config *c, int argc, char **argv);
+
+/* revoke VM: removes the VM's key. */
+int admin_revoke(const struct config *c, int argc, char **argv);
+
+/* keys: VM, FINGERPRINT, LEGACY, POLLED of every keyed or listed VM. */
+int admin_keys(const struct config *c, int argc, char **argv);
+
+/*
+ * status: the service's state, transport and poll mode, then per VM its
+ * state, key, last contact and, over the last hour, commands run, failed
+ * and rejected, from the last ADMIN_LOG_TAIL_MAX bytes of the audit log.
+ */
+int admin_status(const struct config *c, int argc, char **argv);
+
+/* log [-n N]: the last N (default 20) lines of the audit log. */
+int admin_log(const struct config *c, int argc, char **argv);
+
+/* audit verify [FILE]: checks the hash chain of the log (or FILE). */
+int admin_audit(const struct config *c, int argc, char **argv);
+
+/* enable [--yes]: systemctl enable, after the admin typed "yes". */
+int admin_enable(const struct config *c, int argc, char **argv);
+
+/* disable: systemctl disable. */
+int admin_disable(const struct config *c, int argc, char **argv);
+
+/* The verb called name, or NULL when there is none. */
+admin_verb_fn admin_lookup(const char *name);
+
+/* One usage line per verb, each starting "       qvm-remote-dom0 ". */
+void admin_usage(FILE *f);
+
+#endif

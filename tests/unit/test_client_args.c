@@ -1,0 +1,201 @@
+/*
+ * test_client_args.c - the command line: options before the command pass to
+ * qvm-remote, everything from the command on passes to dom0.
+ */
+#include "args.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bounds.h"
+#include "err.h"
+
+#include "banned.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof(a[0])))
+
+static int parse(int argc, char **argv, struct args *a, char *err)
+{
+	return args_parse(argc, argv, a, err, ARGS_ERR_MAX);
+}
+
+static void test_command_words_pass_through(void **state)
+{
+	char *v[] = { "qvm-remote", "-t", "5", "qvm-ls", "--running", "-q" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(v), v, &a, err), 0);
+	assert_int_equal(a.mode, MODE_RUN);
+	assert_int_equal(a.timeout, 5);
+	assert_int_equal(a.quiet, 0);          /* -q belonged to qvm-ls */
+	assert_int_equal(a.argc, 3);
+	assert_string_equal(a.argv[0], "qvm-ls");
+	assert_string_equal(a.argv[2], "-q");
+	assert_int_equal(a.claim_wait, CLAIM_WAIT_DEFAULT);
+}
+
+static void test_option_forms(void **state)
+{
+	char *v[] = { "qvm-remote", "-vt7", "--input=f.bin", "--json",
+		      "--wait", "9", "true" };
+	char *w[] = { "qvm-remote", "-qi", "-", "--timeout", "86400", "x" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(v), v, &a, err), 0);
+	assert_true(a.verbose);
+	assert_int_equal(a.timeout, 7);
+	assert_string_equal(a.input, "f.bin");
+	assert_true(a.json);
+	assert_int_equal(a.claim_wait, 9);
+	assert_int_equal(a.argc, 1);
+	assert_int_equal(parse(ARGC(w), w, &a, err), 0);
+	assert_true(a.quiet);
+	assert_string_equal(a.input, "-");
+	assert_int_equal(a.timeout, TIMEOUT_MAX);
+}
+
+static void test_no_command_is_stdin(void **state)
+{
+	char *v[] = { "qvm-remote", "-q" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(v), v, &a, err), 0);
+	assert_int_equal(a.mode, MODE_RUN);
+	assert_int_equal(a.argc, 0);
+}
+
+static void bad(int argc, char **argv, const char *needle)
+{
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(argc, argv, &a, err), QR_ERR_INVALID);
+	if (!strstr(err, needle))
+		fail_msg("'%s' does not mention '%s'", err, needle);
+}
+
+static void test_bad_values(void **state)
+{
+	char *t0[] = { "qvm-remote", "-t", "0", "x" };
+	char *tbig[] = { "qvm-remote", "-t", "86401", "x" };
+	char *tneg[] = { "qvm-remote", "-t", "-5", "x" };
+	char *tlead[] = { "qvm-remote", "-t", "05", "x" };
+	char *tmiss[] = { "qvm-remote", "-t" };
+	char *unk[] = { "qvm-remote", "-x", "x" };
+	char *unkl[] = { "qvm-remote", "--frobnicate", "x" };
+	char *noval[] = { "qvm-remote", "--json=1", "x" };
+	char *both[] = { "qvm-remote", "-q", "-v", "x" };
+
+	bad(ARGC(t0), t0, "-t needs whole seconds from 1 to 86400");
+	bad(ARGC(tbig), tbig, "'86401'");
+	bad(ARGC(tneg), tneg, "'-5'");
+	bad(ARGC(tlead), tlead, "'05'");
+	bad(ARGC(tmiss), tmiss, "-t needs a value");
+	bad(ARGC(unk), unk, "unknown option '-x'");
+	bad(ARGC(unkl), unkl, "unknown option '--frobnicate'");
+	bad(ARGC(noval), noval, "--json takes no value");
+	bad(ARGC(both), both, "contradict");
+}
+
+static void test_subcommands(void **state)
+{
+	char *k[] = { "qvm-remote", "key", "gen", "--force" };
+	char *h[] = { "qvm-remote", "history", "25" };
+	char *l[] = { "qvm-remote", "-q", "log" };
+	char *q[] = { "qvm-remote", "queue", "clean", "--pending" };
+	char *qs[] = { "qvm-remote", "queue" };
+	char *p[] = { "qvm-remote", "ping" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(k), k, &a, err), 0);
+	assert_int_equal(a.mode, MODE_KEY);
+	assert_int_equal(a.key, KEY_GEN);
+	assert_true(a.force);
+	assert_int_equal(parse(ARGC(h), h, &a, err), 0);
+	assert_int_equal(a.mode, MODE_HISTORY);
+	assert_int_equal(a.count, 25);
+	assert_int_equal(parse(ARGC(l), l, &a, err), 0);
+	assert_int_equal(a.mode, MODE_LOG);
+	assert_int_equal(a.count, 20);
+	assert_int_equal(parse(ARGC(q), q, &a, err), 0);
+	assert_int_equal(a.queue, QUEUE_CLEAN);
+	assert_true(a.pending);
+	assert_int_equal(parse(ARGC(qs), qs, &a, err), 0);
+	assert_int_equal(a.mode, MODE_QUEUE);
+	assert_int_equal(a.queue, QUEUE_STATUS);
+	assert_int_equal(parse(ARGC(p), p, &a, err), 0);
+	assert_int_equal(a.mode, MODE_PING);
+}
+
+static void test_bad_subcommands(void **state)
+{
+	char *imp[] = { "qvm-remote", "key", "import", "0123abcd" };
+	char *kx[] = { "qvm-remote", "key", "rotate" };
+	char *kf[] = { "qvm-remote", "key", "show", "--force" };
+	char *hc[] = { "qvm-remote", "history", "0" };
+	char *pa[] = { "qvm-remote", "status", "now" };
+	char *js[] = { "qvm-remote", "--json", "status" };
+
+	/* The key never comes from argv. */
+	bad(ARGC(imp), imp, "stdin only");
+	bad(ARGC(kx), kx, "unknown key action 'rotate'");
+	bad(ARGC(kf), kf, "unexpected '--force'");
+	bad(ARGC(hc), hc, "count from 1");
+	bad(ARGC(pa), pa, "qvm-remote -- status");
+	bad(ARGC(js), js, "apply to commands");
+}
+
+static void test_dashdash_runs_subcommand_names(void **state)
+{
+	char *v[] = { "qvm-remote", "--", "status", "-x" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(v), v, &a, err), 0);
+	assert_int_equal(a.mode, MODE_RUN);
+	assert_int_equal(a.argc, 2);
+	assert_string_equal(a.argv[0], "status");
+}
+
+static void test_help_version_wait(void **state)
+{
+	char *h[] = { "qvm-remote", "--help", "whatever" };
+	char *v[] = { "qvm-remote", "-V" };
+	char *w[] = { "qvm-remote", "--wait-for-request", "30" };
+	char *wx[] = { "qvm-remote", "--wait-for-request", "30", "ls" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(h), h, &a, err), 0);
+	assert_int_equal(a.mode, MODE_HELP);
+	assert_int_equal(parse(ARGC(v), v, &a, err), 0);
+	assert_int_equal(a.mode, MODE_VERSION);
+	assert_int_equal(parse(ARGC(w), w, &a, err), 0);
+	assert_int_equal(a.mode, MODE_WAIT_FOR_REQUEST);
+	assert_int_equal(a.wait_request, 30);
+	bad(ARGC(wx), wx, "takes no command");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_command_words_pass_through),
+		cmocka_unit_test(test_option_forms),
+		cmocka_unit_test(test_no_command_is_stdin),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_subcommands),
+		cmocka_unit_test(test_bad_subcommands),
+		cmocka_unit_test(test_dashdash_runs_subcommand_names),
+		cmocka_unit_test(test_help_version_wait),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

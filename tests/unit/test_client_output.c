@@ -1,0 +1,99 @@
+/*
+ * test_client_output.c - from a result's files to the exit code and the
+ * words the user sees.
+ */
+#include "exitcode.h"
+#include "output.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "result.h"
+
+#include "banned.h"
+
+static void test_exit_file(void **state)
+{
+	int c = -1;
+
+	assert_int_equal(exit_file_parse("0\n", 2, &c), 0);
+	assert_int_equal(c, 0);
+	assert_int_equal(exit_file_parse("42", 2, &c), 0);
+	assert_int_equal(c, 42);
+	assert_int_equal(exit_file_parse("255\n", 4, &c), 0);
+	assert_int_equal(c, 255);
+	assert_int_equal(exit_file_parse("256\n", 4, &c), QR_ERR_INVALID);
+	assert_int_equal(exit_file_parse("", 0, &c), QR_ERR_INVALID);
+	assert_int_equal(exit_file_parse("\n", 1, &c), QR_ERR_INVALID);
+	assert_int_equal(exit_file_parse("-1\n", 3, &c), QR_ERR_INVALID);
+	assert_int_equal(exit_file_parse("1\n\n", 3, &c), QR_ERR_INVALID);
+	assert_int_equal(exit_file_parse(" 1\n", 3, &c), QR_ERR_INVALID);
+}
+
+static void test_exit_codes(void **state)
+{
+	struct result_info ri;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.exit_code = 42;
+	ri.meta.status = RESULT_OK;
+	assert_int_equal(result_exit_code(&ri), 42);
+	ri.meta.status = RESULT_TIMEOUT;
+	assert_int_equal(result_exit_code(&ri), QX_TIMEOUT);
+	ri.meta.status = RESULT_REJECTED;
+	assert_int_equal(result_exit_code(&ri), QX_REJECTED);
+	ri.meta.status = RESULT_INTERRUPTED;
+	assert_int_equal(result_exit_code(&ri), QX_INTERRUPTED);
+	ri.meta.status = RESULT_ERROR;
+	assert_int_equal(result_exit_code(&ri), QX_LOCAL);
+	/* The codes dom0 writes and the ones the client returns agree. */
+	assert_int_equal(QX_TIMEOUT, EXIT_TIMEOUT);
+	assert_int_equal(QX_LOCAL, EXIT_ERROR);
+	assert_int_equal(QX_REJECTED, EXIT_REJECTED);
+	assert_int_equal(QX_INTERRUPTED, EXIT_INTERRUPTED);
+}
+
+static void test_reason_is_auth(void **state)
+{
+	assert_true(reason_is_auth("authentication failed"));
+	assert_true(reason_is_auth("token mismatch"));
+	assert_true(reason_is_auth("no key for this VM"));
+	assert_true(reason_is_auth("Bad HMAC"));
+	assert_false(reason_is_auth("the request is a replay"));
+	assert_false(reason_is_auth("body is not text"));
+	assert_false(reason_is_auth(""));
+}
+
+static void test_timeout_shown(void **state)
+{
+	struct result_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.duration_ms = 5040;          /* ran 5 s plus the kill */
+	assert_int_equal(timeout_shown(&m, 5), 5);
+	m.duration_ms = 7100;          /* grace period added */
+	assert_int_equal(timeout_shown(&m, 5), 5);
+	m.duration_ms = 2000;          /* dom0 capped 60 at 2 */
+	assert_int_equal(timeout_shown(&m, 60), 2);
+	m.duration_ms = 300400;        /* no -t: dom0's default */
+	assert_int_equal(timeout_shown(&m, 0), 300);
+	m.duration_ms = 0;             /* no .meta duration */
+	assert_int_equal(timeout_shown(&m, 9), 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_file),
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_reason_is_auth),
+		cmocka_unit_test(test_timeout_shown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,122 @@
+/*
+ * test_lib_opts.c - the request options file.
+ */
+#include "opts.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "bounds.h"
+
+#include "banned.h"
+
+static int parse(const char *s, struct req_opts *o, const char **why)
+{
+	return opts_parse((const uint8_t *)s, strlen(s), o, why);
+}
+
+static void test_ok(void **state)
+{
+	struct req_opts o = { 99 };
+	const char *why = NULL;
+
+	assert_int_equal(parse("", &o, &why), 0);
+	assert_int_equal(o.timeout, 0);
+	assert_int_equal(parse("timeout=60\n", &o, &why), 0);
+	assert_int_equal(o.timeout, 60);
+	assert_int_equal(parse("timeout=1", &o, &why), 0);   /* no '\n' */
+	assert_int_equal(o.timeout, 1);
+	assert_int_equal(parse("timeout=86400\n", &o, &why), 0);
+	assert_int_equal(o.timeout, TIMEOUT_MAX);
+	assert_int_equal(opts_parse(NULL, 0, &o, NULL), 0);
+	assert_null(why);
+}
+
+static void expect_invalid(const char *s, const char *why_part)
+{
+	struct req_opts o = { 77 };
+	const char *why = NULL;
+
+	assert_int_equal(parse(s, &o, &why), QR_ERR_INVALID);
+	assert_non_null(why);
+	if (strstr(why, why_part) == NULL)
+		fail_msg("'%s': reason '%s' lacks '%s'", s, why, why_part);
+	assert_int_equal(o.timeout, 77);     /* untouched on failure */
+}
+
+static void test_invalid(void **state)
+{
+	expect_invalid("timeout=0\n", "timeout");
+	expect_invalid("timeout=86401\n", "timeout");
+	expect_invalid("timeout=060\n", "timeout");
+	expect_invalid("timeout=\n", "timeout");
+	expect_invalid("timeout=-5\n", "timeout");
+	expect_invalid("timeout=5 \n", "timeout");
+	expect_invalid("timeout=99999999999999999999999\n", "timeout");
+	expect_invalid("timeout=5\ntimeout=6\n", "repeated");
+	expect_invalid("foo=1\n", "unknown");
+	expect_invalid("=1\n", "unknown");
+	expect_invalid("Timeout=1\n", "unknown");
+	expect_invalid(" timeout=1\n", "unknown");
+	expect_invalid("timeout=1\nfoo=2", "unknown");
+	expect_invalid("timeout\n", "'='");
+	expect_invalid("\n", "empty");
+	expect_invalid("timeout=5\n\n", "empty");
+	expect_invalid("\ntimeout=5\n", "empty");
+	expect_invalid("timeout=5\r\n", "printable");
+	expect_invalid("timeout=5\t\n", "printable");
+	expect_invalid("timeout=\x1b[31m\n", "printable");
+	expect_invalid("timeout=5\xc3\xa9\n", "printable");
+}
+
+static void test_nul_and_size(void **state)
+{
+	static const uint8_t nul[] = "timeout=5\0\n";
+	uint8_t big[OPT_MAX + 1];
+	struct req_opts o;
+	const char *why = NULL;
+
+	assert_int_equal(opts_parse(nul, sizeof(nul) - 1, &o, &why),
+			 QR_ERR_INVALID);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(opts_parse(big, sizeof(big), &o, &why),
+			 QR_ERR_TOO_LARGE);
+	assert_non_null(why);
+	assert_int_equal(opts_parse(NULL, 3, &o, &why), QR_ERR_INVALID);
+}
+
+static void test_format(void **state)
+{
+	struct buf b = BUF_INIT(64);
+	struct req_opts o = { 0 }, back;
+	const char *why;
+
+	assert_int_equal(opts_format(&b, &o), 0);
+	assert_string_equal(buf_str(&b), "");
+	o.timeout = 300;
+	assert_int_equal(opts_format(&b, &o), 0);
+	assert_string_equal(buf_str(&b), "timeout=300\n");
+	assert_int_equal(opts_parse((const uint8_t *)b.data, b.len, &back,
+				    &why), 0);
+	assert_int_equal(back.timeout, 300);
+	o.timeout = TIMEOUT_MAX + 1;
+	assert_int_equal(opts_format(&b, &o), QR_ERR_INVALID);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ok),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_nul_and_size),
+		cmocka_unit_test(test_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# deps.sh build|test - make sure the Debian packages a target needs are here.
+# As root, installs what is missing with apt-get; otherwise prints the exact
+# command to run and stops, so nothing is installed behind a user's back.
+set -eu
+
+build="gcc make pkg-config libssl-dev"
+test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl"
+optional_test="clang valgrind"
+
+case "${1:-}" in
+build) want=$build ;;
+test) want="$test $optional_test" ;;
+*) echo "usage: tools/deps.sh build|test" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "qvm-remote: missing packages:$missing" >&2
+	echo "qvm-remote: install them with: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "qvm-remote: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
