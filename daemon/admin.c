@@ -1295,16 +1295,15 @@ out:
 static const struct {
 	const char *name;
 	admin_verb_fn fn;
-	const char *synopsis;
 } verbs[] = {
-	{ "authorize", admin_authorize, "authorize [--from-vm] VM" },
-	{ "revoke", admin_revoke, "revoke VM" },
-	{ "keys", admin_keys, "keys" },
-	{ "status", admin_status, "status" },
-	{ "log", admin_log, "log [-n N]" },
-	{ "audit", admin_audit, "audit verify [FILE]" },
-	{ "enable", admin_enable, "enable [--yes]" },
-	{ "disable", admin_disable, "disable" },
+	{ "authorize", admin_authorize },
+	{ "revoke", admin_revoke },
+	{ "keys", admin_keys },
+	{ "status", admin_status },
+	{ "log", admin_log },
+	{ "audit", admin_audit },
+	{ "enable", admin_enable },
+	{ "disable", admin_disable },
 };
 
 admin_verb_fn
@@ -1316,13 +1315,4 @@ admin_lookup(const char *name)
 		if (strcmp(verbs[i].name, name) == 0)
 			return verbs[i].fn;
 	return NULL;
-}
-
-void
-admin_usage(FILE *f)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "       " PROG " %s\n", verbs[i].synopsis);
 }

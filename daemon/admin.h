@@ -74,7 +74,5 @@ int admin_disable(const struct config *c, int argc, char **argv);
 /* The verb called name, or NULL when there is none. */
 admin_verb_fn admin_lookup(const char *name);
 
-/* One usage line per verb, each starting "       qvm-remote-dom0 ". */
-void admin_usage(FILE *f);
 
 #endif

@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"  status                   service, transport and per-VM activity\n"
 	"  log [-n N]               the last N audit log lines\n"
 	"  audit verify [FILE]      check the audit log's hash chain\n"
+	"  enable [--yes]           start now and at every boot (asks first)\n"
+	"  disable                  stop and do not start at boot\n"
 	"\n"
 	"The service is installed but not enabled: start it for this boot with\n"
 	"  systemctl start qvm-remote-dom0\n";
@@ -75,20 +77,6 @@ load_config(struct config *c, const char *path, int explicit_path)
 	}
 	return 0;
 }
-
-struct verb {
-	const char *name;
-	int (*fn)(const struct config *, int, char **);
-};
-
-static const struct verb verbs[] = {
-	{ "authorize", admin_authorize },
-	{ "revoke", admin_revoke },
-	{ "keys", admin_keys },
-	{ "status", admin_status },
-	{ "log", admin_log },
-	{ "audit", admin_audit },
-};
 
 int
 main(int argc, char **argv)
@@ -136,9 +124,9 @@ main(int argc, char **argv)
 	if (load_config(&cfg, config_path, explicit_path) != 0)
 		return 1;
 	if (i < argc) {
-		for (size_t k = 0; k < sizeof(verbs) / sizeof(*verbs); k++)
-			if (strcmp(argv[i], verbs[k].name) == 0)
-				return verbs[k].fn(&cfg, argc - i, argv + i);
+		admin_verb_fn fn = admin_lookup(argv[i]);
+		if (fn != NULL)
+			return fn(&cfg, argc - i, argv + i);
 		fprintf(stderr, "qvm-remote-dom0: unknown verb '%s'\n", argv[i]);
 		return usage(stderr, 2);
 	}
