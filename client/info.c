@@ -86,6 +86,7 @@ int status_run(const struct client_paths *p)
 	time_t now = time(NULL);
 	int r;
 
+	memset(&k, 0, sizeof(k));
 	printf("%-9s %s\n", "vm", vm_name(vm) == 0 ? vm : "unknown");
 	path_show(p, p->key, show, sizeof(show));
 	r = key_read_file(p->key, &k);

@@ -15,13 +15,18 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "cid.h"
+
 #include "banned.h"
 
+/* Only names dom0 would claim count: a junk "x.auth" must not end every
+ * wait at once and turn watch mode into a busy poll. */
 int waitreq_is_token(const char *name)
 {
 	size_t n = strlen(name);
 
-	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".auth") == 0;
+	return n > 5 && strcmp(name + n - 5, ".auth") == 0 &&
+	       cid_valid(name, n - 5);
 }
 
 /* 1 when pending/ holds a token, 0 when not, -1 on error. */

@@ -61,7 +61,7 @@ for vm in work dev; do
 done
 
 say "start the dom0 daemon (watch mode, qrexec-client)"
-dom0 >"$demo/daemon.out" 2>&1 &
+"$build/qvm-remote-dom0" -c "$conf" >"$demo/daemon.out" 2>&1 &
 daemon_pid=$!
 dom0 keys
 

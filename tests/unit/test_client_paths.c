@@ -87,6 +87,9 @@ static void test_waitreq_names(void **state)
 	assert_false(waitreq_is_token("x.auth.tmp"));
 	assert_false(waitreq_is_token("20261128-101500-4242-3f9a0c1d"));
 	assert_false(waitreq_is_token(".x.withdrawn"));
+	/* junk that dom0 would never claim must not end a wait */
+	assert_false(waitreq_is_token("x.auth"));
+	assert_false(waitreq_is_token("20261128-101500-4242-3f9a.auth"));
 }
 
 int main(void)
