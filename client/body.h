@@ -2,9 +2,7 @@
  * body.h - the command body: built from argv or read from stdin, and
  * checked before anything is written.  All pure.
  *
- * Rules (the same dom0 applies, docs/protocol.md section 5): at most
- * BODY_MAX bytes, no NUL, no control byte other than tab, newline and
- * carriage return (DEL counts as a control byte), and not empty or blank.
+ * The rule itself is lib/bodyrule.h, shared with dom0.
  */
 #ifndef QVMR_CLIENT_BODY_H
 #define QVMR_CLIENT_BODY_H
@@ -12,22 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bodyrule.h"
 #include "buf.h"
-
-enum body_problem {
-	BODY_OK,
-	BODY_EMPTY,      /* no bytes, or only spaces, tabs and line ends */
-	BODY_TOO_LARGE,  /* more than BODY_MAX bytes */
-	BODY_NUL,        /* a NUL byte at `offset` */
-	BODY_CONTROL,    /* control byte `byte` at `offset` */
-};
-
-struct body_verdict {
-	enum body_problem problem;
-	size_t size;
-	size_t offset;
-	unsigned char byte;
-};
 
 /*
  * Appends argv[0..argc) joined with single spaces, then "\n", as ssh does.
@@ -35,9 +19,6 @@ struct body_verdict {
  * was).
  */
 int body_join(struct buf *out, int argc, char *const argv[]);
-
-/* 0 for a good body, else QR_ERR_INVALID with *v saying why. */
-int body_check(const uint8_t *p, size_t n, struct body_verdict *v);
 
 /* The message for a failed check, without the "qvm-remote: " prefix;
  * source is "" or a phrase with a leading space, e.g. " on stdin". */

@@ -5,19 +5,10 @@
 
 #include <string.h>
 
+#include "bodyrule.h"
 #include "err.h"
 #include "opts.h"
 #include "banned.h"
-
-int
-body_is_text(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' &&
-		     p[i] != '\r') || p[i] == 0x7f)
-			return -1;
-	return 0;
-}
 
 static void
 reject(struct request_verdict *v, const char *category, const char *reason)
@@ -34,6 +25,7 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 {
 	const struct frame_part *body = &q->part[PART_BODY];
 	const struct frame_part *opt = &q->part[PART_OPT];
+	struct body_verdict bv;
 	struct req_opts o;
 	const char *why = NULL;
 	time_t t;
@@ -46,12 +38,11 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 		reject(v, "REJECT", "the command is larger than 1 MiB");
 		return -1;
 	}
-	if (!body->present || body->len == 0) {
-		reject(v, "REJECT", "the command is empty");
-		return -1;
-	}
-	if (body_is_text(body->p, body->len) != 0) {
-		reject(v, "REJECT", "the command contains NUL or control bytes");
+	if (!body->present ||
+	    body_check(body->p, body->len, &bv) != 0) {
+		reject(v, "REJECT", !body->present || bv.problem == BODY_EMPTY
+			? "the command is empty"
+			: "the command contains NUL or control bytes");
 		return -1;
 	}
 	if (q->part[PART_IN].too_big) {

@@ -39,7 +39,4 @@ struct request_verdict {
 void request_check(const struct fetch_request *untrusted,
 		   const struct request_policy *p, struct request_verdict *v);
 
-/* 0 when body is text: no NUL and no control byte but \t \n \r. */
-int body_is_text(const uint8_t *p, size_t n);
-
 #endif

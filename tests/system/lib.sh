@@ -79,7 +79,7 @@ die() {   # MESSAGE: fail the current case and stop this file
 	exit 1
 }
 
-need_root() {   # skip the current case unless root; use: need_root || continue-ish
+need_root() {   # skip the current case unless root: if need_root; then ...; fi
 	((EUID == 0)) && return 0
 	skip "needs root"
 	return 1
@@ -199,6 +199,9 @@ sim_setup() {
 _lib_exit() {
 	local rc=$? p root
 	trap - EXIT TERM INT HUP
+	if [[ -n $_case ]] && ((rc != 0)); then
+		fail "this file stopped with status $rc during this case"
+	fi
 	_case_end
 	for p in "${_pids[@]}"; do
 		kill -KILL -- "-$p" 2>/dev/null

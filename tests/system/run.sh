@@ -1,0 +1,86 @@
+#!/bin/bash
+# tests/system/run.sh: run the system tests against the simulator.
+#
+#   tests/system/run.sh [FILE|NAME...]     (default: every test_*.sh here)
+#
+# NAME may be "sim" for test_sim.sh.  Each file runs on its own, stdin
+# /dev/null, with a 300 s limit.  Prints each case as "ok - NAME" or
+# "not ok - NAME" (with its "# " diagnostics), skips as "skip - ...", and
+# ends with "N passed, N failed" counting cases.  A file that dies, times
+# out or reports no case counts as one failed case.  Exits 1 on any failure.
+# QVMR_BUILD names the build directory (default: build/ at the top).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+export QVMR_BUILD=${QVMR_BUILD:-$top/build}
+limit=300
+
+files=()
+if (($#)); then
+	for a in "$@"; do
+		if [[ -f $a ]]; then files+=("$a")
+		elif [[ -f $here/$a ]]; then files+=("$here/$a")
+		elif [[ -f $here/test_$a.sh ]]; then files+=("$here/test_$a.sh")
+		else printf 'run.sh: no test file %s in %s\n' "$a" "$here" >&2; exit 2
+		fi
+	done
+else
+	for f in "$here"/test_*.sh; do
+		[[ -f $f ]] && files+=("$f")
+	done
+fi
+((${#files[@]})) || { printf 'run.sh: no test_*.sh in %s\n' "$here" >&2; exit 2; }
+
+# Machines a killed test could not destroy are destroyed here, so no unix
+# user of a simulated VM outlives the run.
+export QVMR_SIM_REGISTRY
+QVMR_SIM_REGISTRY=$(mktemp /tmp/qvmr-sims.XXXXXX) || exit 2
+trap 'rm -f -- "$QVMR_SIM_REGISTRY"' EXIT
+
+passed=0 failed=0
+for f in "${files[@]}"; do
+	name=${f##*/}
+	printf '# %s\n' "$name"
+	: >"$QVMR_SIM_REGISTRY"
+	start=${EPOCHREALTIME//[!0-9]/}
+	cases=0 bad=0 skipped=0 rc=0 other=()
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ((passed++, cases++)); printf '%s\n' "$line" ;;
+		"not ok - "*) ((failed++, cases++, bad++)); printf '%s\n' "$line" ;;
+		"skip - "*) ((skipped++)); printf '%s\n' "$line" ;;
+		"#"*) printf '%s\n' "$line" ;;
+		"__qvmr_rc "*) rc=${line#__qvmr_rc } ;;
+		"") ;;
+		*) other+=("$line"); ((${#other[@]} > 20)) && other=("${other[@]:1}") ;;
+		esac
+	done < <(
+		timeout -k 10 "$limit" bash "$f" </dev/null 2>&1
+		printf '\n__qvmr_rc %d\n' "$?"
+	)
+	problem=""
+	if ((rc == 124 || rc == 137)); then
+		problem="timed out after $limit s"
+	elif ((rc != 0 && bad == 0)); then
+		problem="exited with status $rc"
+	elif ((cases == 0 && skipped == 0)); then
+		problem="reported no test case"
+	fi
+	if [[ -n $problem ]]; then
+		((failed++))
+		printf 'not ok - %s: %s\n' "$name" "$problem"
+	fi
+	if [[ -n $problem || $bad != 0 ]] && ((${#other[@]})); then
+		printf '#   last other output of %s:\n' "$name"
+		printf '#   | %s\n' "${other[@]}"
+	fi
+	while IFS= read -r root; do
+		[[ -f $root/.qubes-sim ]] || continue
+		printf '# %s left machine %s: destroying it\n' "$name" "$root"
+		"$top/sim/qubes-sim" -r "$root" destroy
+	done <"$QVMR_SIM_REGISTRY"
+	printf '# %s: %d ms\n' "$name" "$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))"
+done
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))
