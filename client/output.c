@@ -113,6 +113,8 @@ unsigned timeout_shown(const struct result_meta *m, unsigned requested)
 {
 	uint64_t s = (m->duration_ms + 500) / 1000;
 
+	if (m->timeout_s > 0)
+		return m->timeout_s;
 	if (requested && (s >= requested || m->duration_ms == 0))
 		return requested;
 	return (unsigned)(s > 0xffffffffu ? 0xffffffffu : s);

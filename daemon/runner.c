@@ -78,6 +78,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	r->fd[0] = r->fd[1] = -1;
 	r->w.out_fd = r->w.err_fd = -1;
 	r->max_output = q->max_output;
+	r->timeout_s = q->timeout_s;
 	if ((rc = fmt_path(r->script, sizeof(r->script), q->runtime_dir,
 			   q->vm, q->cid, ".sh")) != 0 ||
 	    (rc = fmt_path(vmdir, sizeof(vmdir), q->runtime_dir, q->vm, "",
@@ -226,6 +227,7 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 		m.exit_code = 128 + WTERMSIG(r->status);
 	}
 	m.duration_ms = (uint64_t)(now_ms - r->started_ms);
+	m.timeout_s = r->timeout_s;
 	m.out_bytes = r->bytes[0];
 	m.err_bytes = r->bytes[1];
 	m.out_truncated = r->bytes[0] > r->max_output;

@@ -47,6 +47,7 @@ struct run {
 	int fd[2];                  /* stdout, stderr pipes; -1 once closed */
 	uint64_t bytes[2];          /* produced */
 	uint64_t max_output;
+	unsigned timeout_s;
 	struct outbox_writer w;
 	int64_t started_ms, deadline_ms, kill_ms, drain_ms;
 	int timed_out, exited, status;

@@ -56,6 +56,9 @@ int result_meta_format(struct buf *out, const struct result_meta *m)
 		goto out;
 	if (rlen > 0 && (r = buf_printf(out, "reason=%s\n", m->reason)) != 0)
 		goto out;
+	if (m->timeout_s > 0 &&
+	    (r = buf_printf(out, "timeout_s=%u\n", m->timeout_s)) != 0)
+		goto out;
 	r = buf_printf(out,
 		       "duration_ms=%llu\nout_bytes=%llu\nerr_bytes=%llu\n"
 		       "out_truncated=%d\nerr_truncated=%d\n",
@@ -74,12 +77,12 @@ out:
 
 enum meta_key {
 	MK_STATUS, MK_EXIT, MK_REASON, MK_DURATION, MK_OUT_BYTES,
-	MK_ERR_BYTES, MK_OUT_TRUNC, MK_ERR_TRUNC, MK_COUNT
+	MK_ERR_BYTES, MK_OUT_TRUNC, MK_ERR_TRUNC, MK_TIMEOUT, MK_COUNT
 };
 
 static const char *const meta_keys[MK_COUNT] = {
 	"status", "exit", "reason", "duration_ms", "out_bytes", "err_bytes",
-	"out_truncated", "err_truncated",
+	"out_truncated", "err_truncated", "timeout_s",
 };
 
 static int key_index(const char *k, size_t n)
@@ -128,6 +131,11 @@ static int set_field(struct result_meta *m, int key, const char *v, size_t n)
 	case MK_ERR_BYTES:
 		return parse_u64(u, n, UINT64_MAX, &m->err_bytes) == 0 ?
 		       0 : QR_ERR_INVALID;
+	case MK_TIMEOUT:
+		if (parse_u64(u, n, TIMEOUT_MAX, &x) != 0)
+			return QR_ERR_INVALID;
+		m->timeout_s = (unsigned)x;
+		return 0;
 	case MK_OUT_TRUNC:
 	case MK_ERR_TRUNC:
 		if (parse_u64(u, n, 1, &x) != 0)

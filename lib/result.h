@@ -6,6 +6,7 @@
  *   exit=N                 the command's exit code (also in <cid>.exit)
  *   reason=TEXT            why, for rejected / interrupted / error
  *   duration_ms=N
+ *   timeout_s=N            the limit dom0 applied (absent: not recorded)
  *   out_bytes=N err_bytes=N        produced by the command
  *   out_truncated=0|1 err_truncated=0|1   cut at QVM_REMOTE_MAX_OUTPUT
  * The parser ignores unknown keys, so dom0 may add some.
@@ -38,6 +39,7 @@ struct result_meta {
 	int exit_code;
 	char reason[REASON_MAX + 1];
 	uint64_t duration_ms;
+	unsigned timeout_s;     /* 0: not recorded */
 	uint64_t out_bytes, err_bytes;
 	int out_truncated, err_truncated;
 };

@@ -66,6 +66,30 @@ static void test_format_parse(void **state)
 	buf_release(&b);
 }
 
+/* The timeout dom0 applied travels to the client, so it can say "timed out
+ * after N s" with dom0's cap rather than the -t it asked for. */
+static void test_timeout_round_trip(void **state)
+{
+	struct buf b = BUF_INIT(4096);
+	struct result_meta m, back;
+
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_TIMEOUT;
+	m.exit_code = EXIT_TIMEOUT;
+	m.timeout_s = 300;
+	assert_int_equal(result_meta_format(&b, &m), 0);
+	assert_non_null(strstr(b.data, "timeout_s=300\n"));
+	assert_int_equal(result_meta_parse(b.data, b.len, &back), 0);
+	assert_int_equal(back.timeout_s, 300);
+	buf_reset(&b);
+	m.timeout_s = 0;
+	assert_int_equal(result_meta_format(&b, &m), 0);
+	assert_null(strstr(b.data, "timeout_s="));
+	assert_int_equal(result_meta_parse("status=ok\nexit=0\ntimeout_s=99999\n",
+					   34, &back), QR_ERR_INVALID);
+	buf_release(&b);
+}
+
 static void test_format_rejects(void **state)
 {
 	struct buf b = BUF_INIT(4096);
@@ -174,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_timeout_round_trip),
 		cmocka_unit_test(test_format_rejects),
 		cmocka_unit_test(test_parse_lenient),
 		cmocka_unit_test(test_parse_invalid),
