@@ -102,6 +102,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit system
 	@$(MAKE) --no-print-directory san
+	@$(MAKE) --no-print-directory fuzz
 
 # The unit and system suites again under ASan+UBSan.
 san:
@@ -121,3 +122,63 @@ install: all
 
 clean:
 	rm -rf build build-san
+
+# ---- libFuzzer targets, one per parser (fuzz/README.md) -------------------
+# `make fuzz` builds fuzz/fuzz_*.c with clang, libFuzzer, ASan and UBSan
+# into build-fuzz/, with the lib sources (and daemon/logparse.c) compiled
+# again there with the same instrumentation, then runs each target for a
+# fixed number of executions on a copy of its seed corpus.  Any crash,
+# leak, undefined behaviour or broken property fails it.  Without clang it
+# says so and succeeds.  FUZZ_RUNS (or FUZZ_RUNS_<name>) sets the length.
+FUZZ_CC    ?= clang
+FUZZ_O     := build-fuzz
+FUZZ_SAN   := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -g -O1
+FUZZ_FLAGS  = -std=c11 $(WARN) $(FUZZ_SAN) $(OPENSSL_CFLAGS)
+FUZZ_NAMES := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_BIN   := $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz_%)
+FUZZ_LIBA  := $(FUZZ_O)/libqvmremote.a
+# Sized so the whole `make fuzz` stays near two minutes on two cores;
+# targets that hash or rebuild their input on every run get fewer.
+FUZZ_RUNS  ?= 200000
+FUZZ_RUNS_token  ?= 50000
+
+.PHONY: fuzz fuzz-build clean-fuzz
+fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	    echo "fuzz: skipped: clang not installed"; exit 0; \
+	fi; \
+	mkdir -p $(FUZZ_O); \
+	printf '%s\n' 'int LLVMFuzzerTestOneInput(const char *p, unsigned long n);' \
+	    'int LLVMFuzzerTestOneInput(const char *p, unsigned long n) { return !p && n; }' \
+	    >$(FUZZ_O)/probe.c; \
+	if ! $(FUZZ_CC) $(FUZZ_SAN) -o $(FUZZ_O)/probe $(FUZZ_O)/probe.c \
+	    >$(FUZZ_O)/probe.log 2>&1; then \
+	    echo "fuzz: skipped: $(FUZZ_CC) cannot link libFuzzer with ASan and UBSan" \
+	        "(install libclang-rt-dev); see $(FUZZ_O)/probe.log"; exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory fuzz-build && \
+	fuzz/run.sh $(FUZZ_O) $(foreach n,$(FUZZ_NAMES),$(n)=$(or $(FUZZ_RUNS_$(n)),$(FUZZ_RUNS)))
+
+fuzz-build: $(FUZZ_BIN)
+	@:
+
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -iquote daemon $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBA) $(OPENSSL_LIBS)
+
+# the audit log reader lives with the daemon
+$(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
+
+-include $(wildcard $(FUZZ_O)/*/*.d)
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_O)

@@ -1,56 +1,58 @@
-# dom0.sh - sourced by system tests after lib.sh: a simulated dom0 running
-# the real daemon against simulated VMs.
+# tests/system/dom0.sh: a simulated dom0 running the real daemon against
+# simulated VMs.  Source after lib.sh:
 #
-#   dom0_init DIR            dom0 files under DIR, the simulator at DIR/sim
-#   vm_new VM [dash|bash]    create and start VM; make its key; authorize it
-#   dom0_start [ARGS...]     start the daemon in the background
-#   dom0_stop                SIGTERM, wait, and fail the test if it crashed
-#   in_vm VM CMD...          run CMD in VM as its user (a terminal in it)
-#   calls VM                 transport calls made into VM so far
-: "${QVMR_BUILD:?QVMR_BUILD must name the build directory}"
-QVMR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+#   dom0_setup VM[:bash]...    the machine $SIM with these VMs (dash unless
+#                              :bash), running, each with a key made in the
+#                              VM and pulled by dom0 (authorize --from-vm)
+#   dom0_start [ARGS...]       start the daemon in the background
+#   dom0_stop                  SIGTERM it and wait; fails the case if the
+#                              daemon did not exit 0
+#   dom0 ARGS...               run qvm-remote-dom0 (a verb) with the config
+#   in_vm VM CMD...            run CMD in VM as its user, as in its terminal
+#   calls VM                   transport calls made into VM so far
+#   dom0_log                   the dom0 audit log
+# Settings go in $DOM0_CONF (KEY=value lines) before dom0_start.
+need_build client daemon
+DOM0=$TEST_DIR/dom0
+DOM0_CONF=$DOM0/remote.conf
 DOM0_PID=
 
-dom0_init() {
-	D0=$1
-	mkdir -p "$D0/dom0"
-	chmod 0755 "$D0"
-	"$QVMR_TOP/sim/qubes-sim" init "$D0/sim" --client "$QVMR_BUILD/qvm-remote" >/dev/null
-	export QUBES_SIM_ROOT="$D0/sim"
-	export PATH="$D0/sim/bin:$PATH"
-	export QVM_REMOTE_KEYS_DIR="$D0/dom0/keys"
-	export QVM_REMOTE_LOG="$D0/dom0/qvm-remote.log"
-	export QVM_REMOTE_RUNTIME_DIR="$D0/dom0/run"
-	export QVM_REMOTE_STATE_DIR="$D0/dom0/state"
-	export QVM_REMOTE_QREXEC_DIR="$D0/sim/run"
-	DOM0_CONF="$D0/dom0/remote.conf"
+dom0() { "$QVMR_DAEMON" -c "$DOM0_CONF" "$@"; }
+in_vm() { local vm=$1; shift; qubes-sim exec "$vm" -- "$@"; }
+calls() { qubes-sim calls --vm "$1" --count; }
+dom0_log() { cat "$QVM_REMOTE_LOG"; }
+
+dom0_setup() {
+	local spec vm
+	sim_setup 0
+	mkdir -p "$DOM0"
 	: >"$DOM0_CONF"
-}
-
-qsim() { "$QVMR_TOP/sim/qubes-sim" "$@"; }
-dom0() { "$QVMR_BUILD/qvm-remote-dom0" -c "$DOM0_CONF" "$@"; }
-in_vm() { local vm=$1; shift; qsim exec "$vm" -- "$@"; }
-calls() { qsim calls --vm "$1" --count; }
-
-vm_new() {
-	qsim create "$1" --shell "${2:-dash}" >/dev/null
-	qsim start "$1" >/dev/null
-	in_vm "$1" qvm-remote key gen >/dev/null 2>&1
-	dom0 authorize --from-vm "$1" >/dev/null
+	export QVM_REMOTE_KEYS_DIR=$DOM0/keys
+	export QVM_REMOTE_LOG=$DOM0/qvm-remote.log
+	export QVM_REMOTE_RUNTIME_DIR=$DOM0/run
+	export QVM_REMOTE_STATE_DIR=$DOM0/state
+	export QVM_REMOTE_QREXEC_DIR=$SIM/run
+	for spec in "$@"; do
+		vm=${spec%%:*}
+		qubes-sim create "$vm" --shell "$([[ $spec == *:bash ]] && echo bash || echo dash)" ||
+			die "cannot create VM $vm"
+		qubes-sim start "$vm" || die "cannot start VM $vm"
+		in_vm "$vm" qvm-remote key gen >/dev/null 2>&1 || die "key gen failed in $vm"
+		dom0 authorize --from-vm "$vm" >/dev/null || die "authorize --from-vm $vm failed"
+	done
 }
 
 dom0_start() {
-	# the binary itself, not the dom0 function: $! must be the daemon
-	"$QVMR_BUILD/qvm-remote-dom0" -c "$DOM0_CONF" "$@" \
-		>>"$D0/dom0/daemon.out" 2>&1 &
+	"$QVMR_DAEMON" -c "$DOM0_CONF" "$@" >>"$DOM0/daemon.out" 2>&1 &
 	DOM0_PID=$!
+	track_pid "$DOM0_PID"
 }
 
 dom0_stop() {
 	local rc=0
-	[ -n "$DOM0_PID" ] || return 0
-	kill -TERM "$DOM0_PID" 2>/dev/null || true
+	[[ -n $DOM0_PID ]] || return 0
+	kill -TERM "$DOM0_PID" 2>/dev/null
 	wait "$DOM0_PID" || rc=$?
 	DOM0_PID=
-	return "$rc"
+	assert_eq 0 "$rc" "the daemon's exit status after SIGTERM"
 }

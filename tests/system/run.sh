@@ -4,16 +4,17 @@
 #   tests/system/run.sh [FILE|NAME...]     (default: every test_*.sh here)
 #
 # NAME may be "sim" for test_sim.sh.  Each file runs on its own, stdin
-# /dev/null, with a 300 s limit.  Prints each case as "ok - NAME" or
-# "not ok - NAME" (with its "# " diagnostics), skips as "skip - ...", and
-# ends with "N passed, N failed" counting cases.  A file that dies, times
-# out or reports no case counts as one failed case.  Exits 1 on any failure.
-# QVMR_BUILD names the build directory (default: build/ at the top).
+# /dev/null, with a 300 s limit (QVMR_TEST_TIMEOUT overrides it).  Prints
+# each case as "ok - NAME" or "not ok - NAME" (with its "# " diagnostics),
+# skips as "skip - ...", and ends with "N passed, N failed" counting cases.
+# A file that dies, times out or reports no case counts as one failed case.
+# Exits 1 on any failure.  QVMR_BUILD names the build directory (default:
+# build/ at the top); QVMR_KEEP=1 keeps each test's directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 export QVMR_BUILD=${QVMR_BUILD:-$top/build}
-limit=300
+limit=${QVMR_TEST_TIMEOUT:-300}
 
 files=()
 if (($#)); then
@@ -31,8 +32,8 @@ else
 fi
 ((${#files[@]})) || { printf 'run.sh: no test_*.sh in %s\n' "$here" >&2; exit 2; }
 
-# Machines a killed test could not destroy are destroyed here, so no unix
-# user of a simulated VM outlives the run.
+# Machines and directories a killed test could not clean up are cleaned up
+# here, so no unix user of a simulated VM outlives the run.
 export QVMR_SIM_REGISTRY
 QVMR_SIM_REGISTRY=$(mktemp /tmp/qvmr-sims.XXXXXX) || exit 2
 trap 'rm -f -- "$QVMR_SIM_REGISTRY"' EXIT
@@ -58,9 +59,12 @@ for f in "${files[@]}"; do
 		timeout -k 10 "$limit" bash "$f" </dev/null 2>&1
 		printf '\n__qvmr_rc %d\n' "$?"
 	)
+	took=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
 	problem=""
-	if ((rc == 124 || rc == 137)); then
+	if ((rc == 124 || (rc == 137 && took >= limit * 1000))); then
 		problem="timed out after $limit s"
+	elif ((rc > 128)); then
+		problem="killed by signal $((rc - 128))"
 	elif ((rc != 0 && bad == 0)); then
 		problem="exited with status $rc"
 	elif ((cases == 0 && skipped == 0)); then
@@ -74,12 +78,17 @@ for f in "${files[@]}"; do
 		printf '#   last other output of %s:\n' "$name"
 		printf '#   | %s\n' "${other[@]}"
 	fi
-	while IFS= read -r root; do
-		[[ -f $root/.qubes-sim ]] || continue
-		printf '# %s left machine %s: destroying it\n' "$name" "$root"
-		"$top/sim/qubes-sim" -r "$root" destroy
+	while IFS= read -r path; do
+		[[ -f $path/.qubes-sim ]] || continue
+		printf '# %s left machine %s: destroying it\n' "$name" "$path"
+		"$top/sim/qubes-sim" -r "$path" destroy
 	done <"$QVMR_SIM_REGISTRY"
-	printf '# %s: %d ms\n' "$name" "$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))"
+	if [[ ${QVMR_KEEP:-0} != 1 ]]; then
+		while IFS= read -r path; do
+			[[ $path == /tmp/qvmr-test.* && -d $path ]] && rm -rf -- "$path"
+		done <"$QVMR_SIM_REGISTRY"
+	fi
+	printf '# %s: %d ms\n' "$name" "$took"
 done
 
 printf '%d passed, %d failed\n' "$passed" "$failed"

@@ -1,10 +1,11 @@
 #!/bin/bash
 # The simulator itself: it must behave as qubes-facts.md says Qubes does,
 # since every other system test trusts it.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SIM_SHELL=dash sim_setup vm1       # dash VM
-qubes-sim create vm2 --shell bash && qubes-sim start vm2 || die "cannot make vm2"
+{ qubes-sim create vm2 --shell bash && qubes-sim start vm2; } || die "cannot make vm2"
 qubes-sim create vm3 || die "cannot make vm3" # stays halted
 
 qrx() {   # VM: qubes.VMShell with our stdin
@@ -30,6 +31,7 @@ out=$(printf 'echo extra\n' | qvm-run --pass-io vm1 $'echo a\n\n')
 assert_eq a "$out" "trailing newlines of CMD are stripped"
 
 t "exec sh -s runs a program from stdin in dash and bash VMs"
+# shellcheck disable=SC2016 # expanded in the VM
 prog='i=1; while [ $i -le 3 ]; do printf "%s " $i; i=$((i + 1)); done; echo; readlink /proc/$$/exe'
 for vm in vm1:dash vm2:bash; do
 	sh=${vm#*:} vm=${vm%:*}
@@ -54,7 +56,7 @@ out=$(qvm-run --pass-io vm4 'echo up' </dev/null)
 assert_eq up "$out"
 assert_eq running "$(qubes-sim state vm4)"
 assert_file_exists "$SIM/run/qrexec.vm4"
-qubes-sim halt vm4 && qubes-sim remove vm4 || fail "halt and remove vm4"
+{ qubes-sim halt vm4 && qubes-sim remove vm4; } || fail "halt and remove vm4"
 [[ ! -e $SIM/run/qrexec.vm4 && ! -e $SIM/vms/vm4 ]] || fail "vm4 left traces"
 
 t "an unknown VM: qvm-run exits 2, qrexec-client 125"
@@ -69,6 +71,7 @@ assert_exit 42 qrx vm1 <<<'exit 42'
 assert_exit 42 qrexec-client -d vm1 'user:exit 42' </dev/null
 
 t "qrexec-client USER:CMD runs bash -c CMD; other services are not found"
+# shellcheck disable=SC2016 # expanded in the VM
 out=$(qrexec-client -d vm2 'DEFAULT:echo "$0" $((6 * 7)) "$PWD"' </dev/null)
 assert_eq "bash 42 $SIM/vms/vm2/home" "$out"
 assert_exit 127 qrexec-client -d vm1 'DEFAULT:QUBESRPC qubes.NoSuchService+ dom0' </dev/null
@@ -125,14 +128,20 @@ assert_exit 1 qrexec-client -d vm1 -w 1 "$VMSHELL" </dev/null
 printf 'echo hello\n' | qrexec-client -d vm1 -w 10 "$VMSHELL" >"$TEST_DIR/paused.out" &
 call=$!
 track_pid "$call"
+qubes-sim exec vm1 -- sh -c 'echo ran > frozen' &
+term=$!
+track_pid "$term"
 sleep 0.5
 kill -0 "$call" 2>/dev/null || fail "the call did not wait for the paused VM"
 assert_eq "" "$(cat "$TEST_DIR/paused.out")" "output while paused"
+[[ ! -e $SIM/vms/vm1/home/frozen ]] || fail "exec ran in the paused VM"
 qubes-sim unpause vm1 || fail "unpause failed"
 rc=0
 wait "$call" || rc=$?
 assert_eq 0 "$rc" "status of the call after unpause"
 assert_eq hello "$(cat "$TEST_DIR/paused.out")"
+wait "$term" || fail "exec into the paused VM failed after unpause"
+assert_file_exists "$SIM/vms/vm1/home/frozen" "the file exec wrote after unpause"
 assert_ne T "$(proc_state "$pid")" "state after unpause"
 
 t "transport calls are logged, calls into halted VMs too"
@@ -224,7 +233,7 @@ m2=$TEST_DIR/m2
 printf '#!/bin/sh\necho fake client\n' >"$TEST_DIR/fake-client"
 chmod 0755 "$TEST_DIR/fake-client"
 sim_init "$m2" --client "$TEST_DIR/fake-client" || fail "init $m2"
-"$m2/bin/qubes-sim" -r "$m2" create x && "$m2/bin/qubes-sim" -r "$m2" start x || fail "make x"
+{ "$m2/bin/qubes-sim" -r "$m2" create x && "$m2/bin/qubes-sim" -r "$m2" start x; } || fail "make x"
 assert_eq "fake client" "$(QUBES_SIM_ROOT=$m2 "$m2/bin/qubes-sim" exec x -- qvm-remote)"
 assert_eq "fake client" "$(printf 'qvm-remote\n' | "$m2/bin/qrexec-client" -d x "$VMSHELL")" \
 	"tools find their machine from their own path"
