@@ -138,10 +138,13 @@ FUZZ_FLAGS  = -std=c11 $(WARN) $(FUZZ_SAN) $(OPENSSL_CFLAGS)
 FUZZ_NAMES := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
 FUZZ_BIN   := $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz_%)
 FUZZ_LIBA  := $(FUZZ_O)/libqvmremote.a
-# Sized so the whole `make fuzz` stays near two minutes on two cores;
-# targets that hash or rebuild their input on every run get fewer.
-FUZZ_RUNS  ?= 200000
-FUZZ_RUNS_token  ?= 50000
+# Sized so the whole `make fuzz`, build included, stays well under two
+# minutes on two cores; targets that hash, escape or write back their
+# input on every run get fewer.
+FUZZ_RUNS  ?= 500000
+FUZZ_RUNS_config     ?= 300000
+FUZZ_RUNS_log_escape ?= 200000
+FUZZ_RUNS_token      ?= 50000
 
 .PHONY: fuzz fuzz-build clean-fuzz
 fuzz:

@@ -27,9 +27,8 @@
 static const char fetch_body[] =
 	"umask 077\n"
 	"q=\"$HOME/.qvm-remote/queue\"\n"
-	"printf 'qvmr-fetch 1\\n'\n"
 	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
-	"\tprintf 'done 0\\n'; exit 0\n"
+	"\tprintf 'qvmr-fetch 1\\ndone 0\\n'; exit 0\n"
 	"fi\n"
 	"digits() { case $1 in ''|*[!0-9]*) return 1;; esac; }\n"
 	"iscid() {\n"
@@ -64,6 +63,9 @@ static const char fetch_body[] =
 	"\t\tdone\n"
 	"\tfi\n"
 	"fi\n"
+	/* The header goes out after the wait: if dom0 gave up on this call
+	 * meanwhile, the write fails and we stop before claiming anything. */
+	"printf 'qvmr-fetch 1\\n' || exit 0\n"
 	"if [ \"$K\" = 1 ]; then s=../running/; else s=; fi\n"
 	"part() {\n"
 	"\t[ -f \"$2\" ] || return 0\n"

@@ -1132,6 +1132,7 @@ serve(struct config *c, const struct serve_opts *o)
 	}
 	if (vms_load(&d) != 0)
 		goto out;
+	refresh_up(&d);     /* --once must know which VMs it will reach */
 	if (d.vms == NULL)
 		ev_simple(&d, "INFO", NULL, NULL, "reason",
 			  "no authorized VMs; authorize one with "

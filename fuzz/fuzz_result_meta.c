@@ -26,6 +26,7 @@ static bool same_meta(const struct result_meta *a, const struct result_meta *b)
 	return a->status == b->status && a->exit_code == b->exit_code &&
 	       strcmp(a->reason, b->reason) == 0 &&
 	       a->duration_ms == b->duration_ms &&
+	       a->timeout_s == b->timeout_s &&
 	       a->out_bytes == b->out_bytes && a->err_bytes == b->err_bytes &&
 	       a->out_truncated == b->out_truncated &&
 	       a->err_truncated == b->err_truncated;
@@ -45,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK((unsigned)m.status <= RESULT_ERROR);
 	FUZZ_CHECK(m.exit_code >= 0 && m.exit_code <= 255);
+	FUZZ_CHECK(m.timeout_s <= TIMEOUT_MAX);
 	FUZZ_CHECK(m.out_truncated == 0 || m.out_truncated == 1);
 	FUZZ_CHECK(m.err_truncated == 0 || m.err_truncated == 1);
 	n = strnlen(m.reason, sizeof(m.reason));

@@ -61,7 +61,7 @@ done
 
 printf 'fuzz: %s targets in %ss\n' "$#" "$(($(date +%s) - start))"
 if [ -n "$failed" ]; then
-	echo "fuzz: findings in:$failed" >&2
+	echo "fuzz: findings in:$failed"
 	exit 1
 fi
 exit 0

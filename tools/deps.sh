@@ -6,7 +6,7 @@ set -eu
 
 build="gcc make pkg-config libssl-dev"
 test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl"
-optional_test="clang valgrind"
+optional_test="clang libclang-rt-14-dev valgrind"
 
 case "${1:-}" in
 build) want=$build ;;

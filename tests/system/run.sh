@@ -44,21 +44,28 @@ for f in "${files[@]}"; do
 	printf '# %s\n' "$name"
 	: >"$QVMR_SIM_REGISTRY"
 	start=${EPOCHREALTIME//[!0-9]/}
-	cases=0 bad=0 skipped=0 rc=0 other=()
+	cases=0 bad=0 skipped=0 rc=0 pgid="" other=()
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) ((passed++, cases++)); printf '%s\n' "$line" ;;
 		"not ok - "*) ((failed++, cases++, bad++)); printf '%s\n' "$line" ;;
 		"skip - "*) ((skipped++)); printf '%s\n' "$line" ;;
 		"#"*) printf '%s\n' "$line" ;;
-		"__qvmr_rc "*) rc=${line#__qvmr_rc } ;;
+		"__qvmr_pgid "*) pgid=${line#__qvmr_pgid } ;;
+		"__qvmr_rc "*) rc=${line#__qvmr_rc }; break ;;
 		"") ;;
 		*) other+=("$line"); ((${#other[@]} > 20)) && other=("${other[@]:1}") ;;
 		esac
 	done < <(
-		timeout -k 10 "$limit" bash "$f" </dev/null 2>&1
+		# timeout leads its own process group: the file and its children
+		timeout -k 10 "$limit" bash "$f" </dev/null 2>&1 &
+		printf '\n__qvmr_pgid %d\n' "$!"
+		wait "$!"
 		printf '\n__qvmr_rc %d\n' "$?"
 	)
+	# A background process the file left (a daemon, a sleep) must neither
+	# outlive it nor keep this loop reading.
+	[[ -n $pgid ]] && kill -KILL -- "-$pgid" 2>/dev/null
 	took=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
 	problem=""
 	if ((rc == 124 || (rc == 137 && took >= limit * 1000))); then

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The simulator itself: it must behave as qubes-facts.md says Qubes does,
 # since every other system test trusts it.
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 SIM_SHELL=dash sim_setup vm1       # dash VM

@@ -1,0 +1,100 @@
+#!/bin/bash
+# How dom0 reaches VMs: who is polled, how often, with which transport and
+# poll mode, and what --once and --dry-run do.  Transport calls are counted
+# in the simulator's call log.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dom0.sh"
+
+dom0_setup work dev:bash
+qubes-sim create stranger && qubes-sim start stranger
+in_vm stranger qvm-remote key gen >/dev/null 2>&1
+err=$TEST_DIR/err
+
+t "a wrong key is rejected at once, with the reason, not a timeout"
+dom0_start
+in_vm dev qvm-remote key gen --force >/dev/null 2>&1
+start=$(now_ms)
+in_vm dev qvm-remote true 2>"$err"
+assert_eq 126 "$?" "exit code"
+assert_contains "$(cat "$err")" "authentication failed" "message"
+assert_contains "$(cat "$err")" "qvm-remote key fingerprint" "what to do"
+(($(now_ms) - start < 5000)) || fail "rejection took $(($(now_ms) - start)) ms"
+assert_contains "$(dom0_log)" "AUTH-FAIL vm=dev" "audit line"
+dom0 authorize --from-vm dev >/dev/null
+dom0_stop
+
+t "a VM without a key is never polled and its client hears nothing"
+dom0_start
+sleep 0.5
+assert_exit 123 in_vm stranger qvm-remote --wait 2 -q true
+assert_eq 0 "$(calls stranger)" "transport calls into the unknown VM"
+assert_eq "" "$(in_vm stranger ls "$SIM/vms/stranger/home/.qvm-remote/queue/pending")" \
+	"the withdrawn request"
+dom0_stop
+
+t "a halted VM costs no transport calls, and works once started"
+qubes-sim halt dev
+dom0_start
+sleep 0.5
+qubes-sim calls --reset
+sleep 2
+assert_eq 0 "$(calls dev)" "calls while dev was halted"
+qubes-sim start dev
+assert_eq up "$(in_vm dev qvm-remote echo up)" "a command after the start"
+dom0_stop
+
+t "at most 2 transport calls per command (watch mode)"
+dom0_start
+assert_eq ready "$(in_vm work qvm-remote echo ready)"
+qubes-sim calls --reset
+for i in 1 2 3 4 5; do
+	in_vm work qvm-remote true || fail "command $i failed"
+done
+n=$(calls work)
+# every command ends one waiting fetch and makes one deliver; the fetch
+# left waiting at the end is the one extra call
+((n <= 2 * 5 + 1)) || fail "$n transport calls for 5 commands"
+printf '# %s calls for 5 commands\n' "$n"
+dom0_stop
+
+t "interval mode with the qvm-run transport"
+printf 'QVM_REMOTE_POLL=interval\nQVM_REMOTE_INTERVAL=1\nQVM_REMOTE_TRANSPORT=qvm-run\n' >"$DOM0_CONF"
+dom0_start
+assert_eq "via qvm-run" "$(in_vm dev qvm-remote echo via qvm-run)"
+assert_contains "$(qubes-sim calls --vm dev --tool qvm-run)" "qvm-run dev" "qvm-run was used"
+assert_exit 3 in_vm work qvm-remote 'exit 3'
+dom0_stop
+: >"$DOM0_CONF"
+
+t "--dry-run lists and verifies without claiming or running"
+in_vm work qvm-remote -q --wait 30 "touch '$TEST_DIR/ran'" >/dev/null 2>&1 &
+client=$!
+wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10 ||
+	fail "the request never appeared"
+assert_exit 0 dom0 --dry-run
+assert_contains "$(dom0_log)" "DRY vm=work" "DRY line"
+[[ ! -e $TEST_DIR/ran ]] || fail "the command ran in a dry run"
+
+t "--once claims, runs and delivers, then exits"
+assert_exit 0 dom0 --once
+wait "$client"
+assert_eq 0 "$?" "the waiting client's exit code"
+[[ -e $TEST_DIR/ran ]] || fail "the command did not run"
+
+t "--vm narrows the daemon to one VM"
+in_vm dev qvm-remote -q --wait 30 "touch '$TEST_DIR/dev-ran'" >/dev/null 2>&1 &
+client=$!
+wait_for "in_vm dev sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10
+qubes-sim calls --reset
+assert_exit 0 dom0 --once --vm work
+assert_eq 0 "$(calls dev)" "calls into dev"
+[[ ! -e $TEST_DIR/dev-ran ]] || fail "dev's command ran"
+assert_exit 0 dom0 --once --vm dev
+wait "$client"
+[[ -e $TEST_DIR/dev-ran ]] || fail "dev's command did not run"
+
+t "revoke stops the polling of a VM"
+assert_exit 0 dom0 revoke work
+assert_exit 0 dom0 --once
+assert_contains "$(dom0 keys)" "dev" "keys lists dev"
+[[ $(dom0 keys) != *work* ]] || fail "keys still lists work"
