@@ -254,7 +254,8 @@ outbox_scan(const char *state_dir, const char *vm, struct deliver_item **out,
 		free(v);
 		return r;
 	}
-	qsort(v, len, sizeof(*v), entry_cmp);
+	if (len > 1)
+		qsort(v, len, sizeof(*v), entry_cmp);
 	*out = v;
 	*n = len;
 	return 0;

@@ -33,18 +33,56 @@ fi
 ((${#files[@]})) || { printf 'run.sh: no test_*.sh in %s\n' "$here" >&2; exit 2; }
 
 # Machines and directories a killed test could not clean up are cleaned up
-# here, so no unix user of a simulated VM outlives the run.
+# here, so no unix user of a simulated VM outlives the run, even when this
+# runner is stopped itself.
 export QVMR_SIM_REGISTRY
 QVMR_SIM_REGISTRY=$(mktemp /tmp/qvmr-sims.XXXXXX) || exit 2
-trap 'rm -f -- "$QVMR_SIM_REGISTRY"' EXIT
+pgid=""
+
+# What is left of a test file's process group (a daemon or a sleep it
+# started, or all of it when this runner is stopped) gets SIGTERM, 5 s to
+# clean up, then SIGKILL.
+stop_group() {
+	local i
+	[[ -n $pgid ]] || return 0
+	if kill -TERM -- "-$pgid" 2>/dev/null; then
+		for ((i = 0; i < 50; i++)); do
+			ps -e -o pgid=,stat= | awk -v g="$pgid" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }' ||
+				break
+			sleep 0.1
+		done
+		kill -KILL -- "-$pgid" 2>/dev/null
+	fi
+	pgid=""
+}
+
+clean_after() {   # FILE-NAME
+	local path
+	stop_group
+	while IFS= read -r path; do
+		[[ -f $path/.qubes-sim ]] || continue
+		printf '# %s left machine %s: destroying it\n' "$1" "$path"
+		"$top/sim/qubes-sim" -r "$path" destroy
+	done <"$QVMR_SIM_REGISTRY"
+	if [[ ${QVMR_KEEP:-0} != 1 ]]; then
+		while IFS= read -r path; do
+			[[ $path == /tmp/qvmr-test.* && -d $path ]] && rm -rf -- "$path"
+		done <"$QVMR_SIM_REGISTRY"
+	fi
+	: >"$QVMR_SIM_REGISTRY"
+}
+
+trap 'clean_after "${name:-}"; rm -f -- "$QVMR_SIM_REGISTRY"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
 
 passed=0 failed=0
 for f in "${files[@]}"; do
 	name=${f##*/}
 	printf '# %s\n' "$name"
-	: >"$QVMR_SIM_REGISTRY"
 	start=${EPOCHREALTIME//[!0-9]/}
-	cases=0 bad=0 skipped=0 rc=0 pgid="" other=()
+	cases=0 bad=0 skipped=0 rc=0 other=()
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) ((passed++, cases++)); printf '%s\n' "$line" ;;
@@ -52,7 +90,7 @@ for f in "${files[@]}"; do
 		"skip - "*) ((skipped++)); printf '%s\n' "$line" ;;
 		"#"*) printf '%s\n' "$line" ;;
 		"__qvmr_pgid "*) pgid=${line#__qvmr_pgid } ;;
-		"__qvmr_rc "*) rc=${line#__qvmr_rc }; break ;;
+		"__qvmr_rc "*) rc=${line#__qvmr_rc }; break ;; # stragglers may hold the pipe
 		"") ;;
 		*) other+=("$line"); ((${#other[@]} > 20)) && other=("${other[@]:1}") ;;
 		esac
@@ -63,9 +101,7 @@ for f in "${files[@]}"; do
 		wait "$!"
 		printf '\n__qvmr_rc %d\n' "$?"
 	)
-	# A background process the file left (a daemon, a sleep) must neither
-	# outlive it nor keep this loop reading.
-	[[ -n $pgid ]] && kill -KILL -- "-$pgid" 2>/dev/null
+	clean_after "$name"
 	took=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
 	problem=""
 	if ((rc == 124 || (rc == 137 && took >= limit * 1000))); then
@@ -84,16 +120,6 @@ for f in "${files[@]}"; do
 	if [[ -n $problem || $bad != 0 ]] && ((${#other[@]})); then
 		printf '#   last other output of %s:\n' "$name"
 		printf '#   | %s\n' "${other[@]}"
-	fi
-	while IFS= read -r path; do
-		[[ -f $path/.qubes-sim ]] || continue
-		printf '# %s left machine %s: destroying it\n' "$name" "$path"
-		"$top/sim/qubes-sim" -r "$path" destroy
-	done <"$QVMR_SIM_REGISTRY"
-	if [[ ${QVMR_KEEP:-0} != 1 ]]; then
-		while IFS= read -r path; do
-			[[ $path == /tmp/qvmr-test.* && -d $path ]] && rm -rf -- "$path"
-		done <"$QVMR_SIM_REGISTRY"
 	fi
 	printf '# %s: %d ms\n' "$name" "$took"
 done
