@@ -207,6 +207,10 @@ assert_eq "HOME=$SIM/vms/vm1/home LANG=C.UTF-8 LOGNAME=$u1 PATH=$SIM/vms/vm1/bin
 assert_eq "$SIM/vms/vm1/home" "$(qubes-sim exec vm1 -- pwd)" "cwd"
 assert_eq "$SIM/vms/vm1/home" "$(qrexec-client -d vm1 'user:pwd' </dev/null)" "cwd of a call"
 
+t "inside a VM, qubesdb-read /name prints the VM's name"
+assert_eq vm1 "$(qubes-sim exec vm1 -- qubesdb-read /name)" "name"
+assert_exit 1 qubes-sim exec vm1 -- qubesdb-read /no-such-key
+
 t "VM names follow the Qubes rules"
 assert_exit 2 qubes-sim create dom0
 assert_exit 2 qubes-sim create 1vm
