@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "bounds.h"
+#include "cid.h"
 #include "err.h"
 #include "fileio.h"
 #include "spawn.h"
@@ -62,6 +64,36 @@ remove_files(struct run *r)
 	r->script[0] = r->input[0] = '\0';
 }
 
+/* A cgroup for the command; on failure the process group still holds it. */
+static int
+join_cgroup(struct run *r, const struct run_request *q, int *procs_fd)
+{
+	char name[CID_MAX + VMNAME_MAX + 8];
+
+	snprintf(name, sizeof(name), "cmd-%s-%s", q->vm, q->cid);
+	if (cgroup_create(q->cgroup, name, q->max_pids, q->max_memory,
+			  r->cgroup, procs_fd) != 0)
+		return QR_ERR_SYSTEM;
+	r->in_cgroup = 1;
+	return 0;
+}
+
+/* Kills what is left of the command: its group, and its cgroup. */
+static void
+kill_all(struct run *r, int sig)
+{
+	(void)kill(-r->pid, sig);
+	if (sig == SIGKILL && r->in_cgroup)
+		(void)cgroup_kill(r->cgroup);
+}
+
+static void
+drop_cgroup(struct run *r)
+{
+	if (r->in_cgroup && cgroup_remove(r->cgroup) == 0)
+		r->in_cgroup = 0;
+}
+
 int
 run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 {
@@ -72,7 +104,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 		.in = SPAWN_NULL, .out = SPAWN_PIPE, .err = SPAWN_PIPE,
 		.cwd = q->cwd, .new_session = 1,
 	};
-	int in_fd = -1, rc, e;
+	int in_fd = -1, procs_fd = -1, rc, e;
 
 	memset(r, 0, sizeof(*r));
 	r->fd[0] = r->fd[1] = -1;
@@ -105,6 +137,11 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	if ((rc = outbox_begin(q->state_dir, q->vm, q->cid, q->claim,
 			       &r->w)) != 0)
 		goto fail;
+	if (q->cgroup != NULL && q->cgroup->active &&
+	    join_cgroup(r, q, &procs_fd) == 0) {
+		o.join_cgroup = 1;
+		o.cgroup_procs_fd = procs_fd;
+	}
 	if ((rc = spawn(&o, &r->pid, NULL, &r->fd[0], &r->fd[1])) != 0) {
 		e = errno;
 		outbox_abort(&r->w);
@@ -113,14 +150,19 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	}
 	if (in_fd >= 0)
 		close(in_fd);
+	if (procs_fd >= 0)
+		close(procs_fd);
 	r->started_ms = now_ms;
 	r->deadline_ms = now_ms + (int64_t)q->timeout_s * 1000;
-	r->kill_ms = r->drain_ms = INT64_MAX;
+	r->kill_ms = r->drain_ms = r->cgroup_retry_ms = INT64_MAX;
 	return 0;
 fail:
 	e = errno;
 	if (in_fd >= 0)
 		close(in_fd);
+	if (procs_fd >= 0)
+		close(procs_fd);
+	drop_cgroup(r);
 	remove_files(r);
 	errno = e;
 	return rc;
@@ -159,10 +201,12 @@ run_reaped(struct run *r, int status, int64_t now_ms)
 	r->exited = 1;
 	r->status = status;
 	/* the command is over: nothing it started may stay behind */
-	(void)kill(-r->pid, SIGKILL);
+	kill_all(r, SIGKILL);
 	r->kill_ms = INT64_MAX;
 	r->deadline_ms = INT64_MAX;
 	r->drain_ms = now_ms + RUN_DRAIN_MS;
+	drop_cgroup(r);
+	r->cgroup_retry_ms = r->in_cgroup ? now_ms + 5 : INT64_MAX;
 }
 
 void
@@ -170,13 +214,17 @@ run_tick(struct run *r, int64_t now_ms)
 {
 	if (!r->exited && now_ms >= r->deadline_ms) {
 		r->timed_out = 1;
-		(void)kill(-r->pid, SIGTERM);
+		kill_all(r, SIGTERM);
 		r->deadline_ms = INT64_MAX;
 		r->kill_ms = now_ms + RUN_KILL_GRACE_MS;
 	}
 	if (!r->exited && now_ms >= r->kill_ms) {
-		(void)kill(-r->pid, SIGKILL);
+		kill_all(r, SIGKILL);
 		r->kill_ms = INT64_MAX;
+	}
+	if (r->exited && r->in_cgroup && now_ms >= r->cgroup_retry_ms) {
+		drop_cgroup(r);     /* empty once the kill has landed */
+		r->cgroup_retry_ms = r->in_cgroup ? now_ms + 10 : INT64_MAX;
 	}
 	if (r->exited && now_ms >= r->drain_ms) {
 		/* an escaped process (new session) still holds our pipes */
@@ -185,6 +233,7 @@ run_tick(struct run *r, int64_t now_ms)
 				close(r->fd[i]);
 				r->fd[i] = -1;
 			}
+		r->in_cgroup = 0;   /* still busy: leave it to systemd */
 		r->drain_ms = INT64_MAX;
 	}
 }
@@ -198,13 +247,15 @@ run_next_deadline(const struct run *r)
 		t = r->kill_ms;
 	if (r->drain_ms < t)
 		t = r->drain_ms;
+	if (r->in_cgroup && r->cgroup_retry_ms < t)
+		t = r->cgroup_retry_ms;
 	return t;
 }
 
 int
 run_done(const struct run *r)
 {
-	return r->exited && r->fd[0] < 0 && r->fd[1] < 0;
+	return r->exited && r->fd[0] < 0 && r->fd[1] < 0 && !r->in_cgroup;
 }
 
 int
@@ -241,10 +292,13 @@ void
 run_abort(struct run *r)
 {
 	if (!r->exited) {
-		(void)kill(-r->pid, SIGKILL);
+		kill_all(r, SIGKILL);
 		while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
 			;
+	} else if (r->in_cgroup) {
+		(void)cgroup_kill(r->cgroup);
 	}
+	drop_cgroup(r);
 	for (int i = 0; i < 2; i++)
 		if (r->fd[i] >= 0)
 			close(r->fd[i]);

@@ -6,10 +6,12 @@
  * QVM_REMOTE_VM and QVM_REMOTE_ID, stdin from the request's .in (written
  * beside it, 0600) or /dev/null, and stdout/stderr captured through pipes
  * straight into an outbox entry, at most max_output bytes each; the rest is
- * counted and dropped, never held in memory.  At the deadline the whole
- * process group gets SIGTERM, and SIGKILL after RUN_KILL_GRACE_MS; when the
- * command's own process exits, whatever it left behind in its group is
- * killed too, so no background child outlives its command.
+ * counted and dropped, never held in memory.  The command runs in a cgroup
+ * of its own when the daemon has one (cgroup.h), else in its own process
+ * group.  At the deadline the group gets SIGTERM, and after
+ * RUN_KILL_GRACE_MS SIGKILL and cgroup.kill; when the command's own process
+ * exits, whatever it left behind is killed the same way, so no background
+ * child outlives its command.
  *
  * The event loop owns the scheduling: it polls the descriptors that
  * run_fds() names, calls run_pump() when they are readable, run_reaped()
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "outbox.h"
 #include "result.h"
 
@@ -40,6 +43,8 @@ struct run_request {
 	const char *runtime_dir, *state_dir;
 	char *const *envp;          /* the fixed environment, see run_env */
 	const char *cwd;
+	const struct cgroup_base *cgroup;   /* NULL or inactive: no cgroup */
+	uint64_t max_pids, max_memory;
 };
 
 struct run {
@@ -50,8 +55,10 @@ struct run {
 	unsigned timeout_s;
 	struct outbox_writer w;
 	int64_t started_ms, deadline_ms, kill_ms, drain_ms;
+	int64_t cgroup_retry_ms;    /* next try to remove the cgroup */
 	int timed_out, exited, status;
-	char script[PATH_MAX], input[PATH_MAX];
+	int in_cgroup;              /* cgroup below still to be removed */
+	char script[PATH_MAX], input[PATH_MAX], cgroup[PATH_MAX];
 };
 
 /*

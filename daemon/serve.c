@@ -25,6 +25,7 @@
 
 #include "audit.h"
 #include "call.h"
+#include "cgroup.h"
 #include "err.h"
 #include "fileio.h"
 #include "frame.h"
@@ -43,7 +44,6 @@
 #define FETCH_GRACE_S 30            /* a fetch may take this beyond its wait */
 #define DELIVER_TIMEOUT_S 120
 #define BACKOFF_MAX_MS 30000
-#define STOP_GRACE_MS 10000         /* SIGTERM: commands get this long */
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define PREVIEW_MAX 100
 
@@ -85,6 +85,7 @@ struct daemon {
 	struct config *cfg;
 	const struct serve_opts *opts;
 	struct transport transport;
+	struct cgroup_base cgroup;
 	struct audit audit;
 	struct vm *vms;
 	struct job **jobs;              /* started, not finished */
@@ -323,6 +324,8 @@ job_start(struct daemon *d, struct job *j)
 		.timeout_s = j->timeout_s, .max_output = d->cfg->max_output,
 		.runtime_dir = d->cfg->runtime_dir,
 		.state_dir = d->cfg->state_dir,
+		.cgroup = &d->cgroup, .max_pids = d->cfg->max_pids,
+		.max_memory = d->cfg->max_memory,
 	};
 	struct job **g;
 	int r;
@@ -820,7 +823,8 @@ read_signals(struct daemon *d)
 			(void)reload(d);
 		} else if (!d->stopping) {
 			d->stopping = 1;
-			d->stop_deadline_ms = now_ms() + STOP_GRACE_MS;
+			d->stop_deadline_ms = now_ms() +
+				(int64_t)d->cfg->stop_grace_s * 1000;
 			ev_simple(d, "INFO", NULL, NULL, "action", "stopping");
 		}
 	}
@@ -1109,6 +1113,8 @@ serve(struct config *c, const struct serve_opts *o)
 	}
 	if (RAND_bytes(tag, sizeof(tag)) != 1)
 		goto out;
+	if (cgroup_init(&d.cgroup, msg, sizeof(msg)) != 0)
+		snprintf(msg, sizeof(msg), "cgroup set-up failed");
 	snprintf(d.boot_tag, sizeof(d.boot_tag), "%02x%02x%02x%02x", tag[0],
 		 tag[1], tag[2], tag[3]);
 	if (setup_signals() != 0)
@@ -1128,6 +1134,10 @@ serve(struct config *c, const struct serve_opts *o)
 		(void)logline_kvs(b, "transport", d.transport.path);
 		(void)logline_kvs(b, "poll", c->poll == POLL_WATCH ? "watch"
 								  : "interval");
+		(void)logline_kvs(b, "containment", d.cgroup.active
+				  ? "cgroup" : "process group");
+		if (!d.cgroup.active)
+			(void)logline_kvs(b, "why", msg);
 		ev_end(&d);
 	}
 	if (vms_load(&d) != 0)

@@ -71,6 +71,9 @@ child_exec(const struct spawn_opts *o, int fds[3], int report_fd)
 	child_reset_signals();
 	if (o->new_session && setsid() < 0)
 		goto fail;
+	/* in its cgroup before it runs a single instruction of its own */
+	if (o->join_cgroup && write(o->cgroup_procs_fd, "0", 1) != 1)
+		goto fail;
 	/* Lift every source above 2 first so dup2 cannot clobber one. */
 	for (i = 0; i < 3; i++) {
 		if (fds[i] >= 0 && fds[i] <= 2) {

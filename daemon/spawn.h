@@ -25,6 +25,8 @@ struct spawn_opts {
 	int in_fd, out_fd, err_fd;   /* for SPAWN_FD; the child gets a dup */
 	const char *cwd;         /* NULL: inherit */
 	int new_session;         /* setsid(): the child leads its own group */
+	int join_cgroup;         /* write "0" to cgroup_procs_fd before exec */
+	int cgroup_procs_fd;
 };
 
 /*

@@ -24,7 +24,8 @@
 enum cfg_key {
 	K_VMS, K_TRANSPORT, K_POLL, K_INTERVAL, K_WATCH_WAIT, K_TIMEOUT,
 	K_MAX_JOBS, K_MAX_PER_VM, K_MAX_OUTPUT, K_MAX_AGE, K_LEGACY,
-	K_KEYS_DIR, K_LOG, K_RUNTIME_DIR, K_STATE_DIR, K_QREXEC_DIR, K_COUNT
+	K_KEYS_DIR, K_LOG, K_RUNTIME_DIR, K_STATE_DIR, K_QREXEC_DIR,
+	K_MAX_PIDS, K_MAX_MEMORY, K_STOP_GRACE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -44,6 +45,9 @@ static const char *const key_names[K_COUNT] = {
 	[K_RUNTIME_DIR] = "QVM_REMOTE_RUNTIME_DIR",
 	[K_STATE_DIR] = "QVM_REMOTE_STATE_DIR",
 	[K_QREXEC_DIR] = "QVM_REMOTE_QREXEC_DIR",
+	[K_MAX_PIDS] = "QVM_REMOTE_MAX_PIDS",
+	[K_MAX_MEMORY] = "QVM_REMOTE_MAX_MEMORY",
+	[K_STOP_GRACE] = "QVM_REMOTE_STOP_GRACE",
 };
 
 /* Numeric keys and their ranges. */
@@ -59,6 +63,9 @@ static const struct range ranges[K_COUNT] = {
 	[K_MAX_PER_VM] = { 1, 64 },
 	[K_MAX_OUTPUT] = { 1, 1u << 30 },
 	[K_MAX_AGE] = { 1, 30u * 86400u },
+	[K_MAX_PIDS] = { 16, 1u << 22 },
+	[K_MAX_MEMORY] = { 16u << 20, (uint64_t)1 << 40 },
+	[K_STOP_GRACE] = { 1, 3600 },
 };
 
 #define DEF_KEYS_DIR "/etc/qubes/remote.d"
@@ -224,6 +231,9 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 	case K_MAX_PER_VM:
 	case K_MAX_OUTPUT:
 	case K_MAX_AGE:
+	case K_MAX_PIDS:
+	case K_MAX_MEMORY:
+	case K_STOP_GRACE:
 		if (parse_u64((const uint8_t *)v, n, ranges[k].hi, &x) != 0 ||
 		    x < ranges[k].lo) {
 			quoted(v, n, q);
@@ -268,6 +278,15 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 		break;
 	case K_MAX_AGE:
 		c->max_age_s = x;
+		break;
+	case K_MAX_PIDS:
+		c->max_pids = x;
+		break;
+	case K_MAX_MEMORY:
+		c->max_memory = x;
+		break;
+	case K_STOP_GRACE:
+		c->stop_grace_s = (unsigned)x;
 		break;
 	default:
 		break;
@@ -316,6 +335,9 @@ void config_defaults(struct config *c)
 	c->max_per_vm = 2;
 	c->max_output = 10485760;
 	c->max_age_s = 86400;
+	c->max_pids = 1024;
+	c->max_memory = (uint64_t)4 << 30;
+	c->stop_grace_s = 10;
 	memcpy(c->keys_dir, DEF_KEYS_DIR, sizeof(DEF_KEYS_DIR));
 	memcpy(c->log_path, DEF_LOG, sizeof(DEF_LOG));
 	env_dir(c->runtime_dir, "RUNTIME_DIRECTORY", DEF_RUNTIME_DIR);

@@ -28,6 +28,9 @@
  *   QVM_REMOTE_RUNTIME_DIR   ($RUNTIME_DIRECTORY or /run/qvm-remote)
  *   QVM_REMOTE_STATE_DIR     ($STATE_DIRECTORY or /var/lib/qvm-remote)
  *   QVM_REMOTE_QREXEC_DIR    where qrexec.<VM> sockets live (/var/run/qubes)
+ *   QVM_REMOTE_MAX_PIDS      pids.max of a command's cgroup, 16.. (1024)
+ *   QVM_REMOTE_MAX_MEMORY    memory.max of a command's cgroup, bytes (4 GiB)
+ *   QVM_REMOTE_STOP_GRACE    seconds running commands get on SIGTERM (10)
  */
 #ifndef QVMR_CONFIG_H
 #define QVMR_CONFIG_H
@@ -60,6 +63,9 @@ struct config {
 	unsigned max_per_vm;
 	uint64_t max_output;
 	uint64_t max_age_s;
+	uint64_t max_pids;
+	uint64_t max_memory;
+	unsigned stop_grace_s;
 	struct name_list legacy;
 	char keys_dir[CONFIG_VALUE_MAX];
 	char log_path[CONFIG_VALUE_MAX];

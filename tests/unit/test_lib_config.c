@@ -27,7 +27,8 @@ static const char *const env_names[] = {
 	"QVM_REMOTE_MAX_JOBS", "QVM_REMOTE_MAX_PER_VM", "QVM_REMOTE_MAX_OUTPUT",
 	"QVM_REMOTE_MAX_AGE", "QVM_REMOTE_LEGACY_AUTH", "QVM_REMOTE_KEYS_DIR",
 	"QVM_REMOTE_LOG", "QVM_REMOTE_RUNTIME_DIR", "QVM_REMOTE_STATE_DIR",
-	"QVM_REMOTE_QREXEC_DIR", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
+	"QVM_REMOTE_QREXEC_DIR", "QVM_REMOTE_MAX_PIDS", "QVM_REMOTE_MAX_MEMORY",
+	"QVM_REMOTE_STOP_GRACE", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
 	"QVM_REMOTE_VM", "QVM_REMOTE_ID",
 };
 
@@ -131,6 +132,9 @@ static void test_full_file(void **state)
 		"QVM_REMOTE_LOG='/tmp/log dir/q.log'\n"
 		"QVM_REMOTE_RUNTIME_DIR=\"/tmp/run \\\"x\\\" \\$HOME \\` \\\\\"\n"
 		"QVM_REMOTE_STATE_DIR=/tmp/state\n"
+		"QVM_REMOTE_MAX_PIDS=64\n"
+		"QVM_REMOTE_MAX_MEMORY=67108864\n"
+		"QVM_REMOTE_STOP_GRACE=3\n"
 		"QVM_REMOTE_QREXEC_DIR=/tmp/qrexec"), 0);   /* no final '\n' */
 	assert_int_equal(c->vms.n, 3);
 	assert_int_equal(c->vms_set, 1);
@@ -156,6 +160,9 @@ static void test_full_file(void **state)
 	assert_string_equal(c->runtime_dir, "/tmp/run \"x\" $HOME ` \\");
 	assert_string_equal(c->state_dir, "/tmp/state");
 	assert_string_equal(c->qrexec_dir, "/tmp/qrexec");
+	assert_true(c->max_pids == 64);
+	assert_true(c->max_memory == 67108864);
+	assert_int_equal(c->stop_grace_s, 3);
 }
 
 static void test_empty_values(void **state)

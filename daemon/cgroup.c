@@ -1,0 +1,199 @@
+/*
+ * cgroup.c - per-command cgroups under the daemon's delegated cgroup.
+ */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "bounds.h"
+#include "err.h"
+#include "fileio.h"
+#include "banned.h"
+
+#define LINE_MAX_CG 4096
+
+static int
+write_text(const char *dir, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+	int fd, r = 0, n = snprintf(path, sizeof(path), "%s/%s", dir, file);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return QR_ERR_TOO_LARGE;
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return QR_ERR_SYSTEM;
+	if (write_all(fd, text, strlen(text)) != 0)
+		r = QR_ERR_SYSTEM;
+	close(fd);
+	return r;
+}
+
+/* The cgroup2 mount point, from /proc/self/mountinfo. */
+static int
+find_mount(char out[PATH_MAX])
+{
+	char line[LINE_MAX_CG];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r = QR_ERR_NOT_FOUND;
+
+	if (f == NULL)
+		return QR_ERR_SYSTEM;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "id parent maj:min root mountpoint opts ... - fstype src" */
+		char *sep = strstr(line, " - cgroup2 ");
+		char *p = line;
+		if (sep == NULL)
+			continue;
+		for (int field = 0; field < 4 && p != NULL; field++)
+			p = strchr(p + 1, ' ');
+		if (p == NULL)
+			continue;
+		p++;
+		size_t n = strcspn(p, " ");
+		if (n == 0 || n >= PATH_MAX)
+			continue;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		r = 0;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+/* Our own cgroup v2 path ("0::/...") relative to the mount. */
+static int
+own_path(char out[PATH_MAX])
+{
+	char line[LINE_MAX_CG];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int r = QR_ERR_NOT_FOUND;
+
+	if (f == NULL)
+		return QR_ERR_SYSTEM;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		size_t n = strcspn(line + 3, "\n");
+		if (n == 0 || n >= PATH_MAX)
+			break;
+		memcpy(out, line + 3, n);
+		out[n] = '\0';
+		r = 0;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+static int
+has_controller(const char *dir, const char *name)
+{
+	char path[PATH_MAX], text[512];
+	size_t len = strlen(name);
+	int fd, n = snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	ssize_t k;
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	k = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (k <= 0)
+		return 0;
+	text[k] = '\0';
+	for (char *p = text; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == text || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\n' || p[len] == '\0'))
+			return 1;
+	return 0;
+}
+
+int
+cgroup_init(struct cgroup_base *b, char *why, size_t whylen)
+{
+	char mount[PATH_MAX], own[PATH_MAX], leaf[PATH_MAX + 8], pid[32];
+	int n;
+
+	memset(b, 0, sizeof(b[0]));
+	if (find_mount(mount) != 0 || own_path(own) != 0) {
+		snprintf(why, whylen, "no cgroup v2 hierarchy");
+		return 0;
+	}
+	if (strcmp(own, "/") == 0) {
+		snprintf(why, whylen, "the daemon is in the root cgroup "
+			 "(no Delegate=yes)");
+		return 0;
+	}
+	n = snprintf(b->dir, sizeof(b->dir), "%s%s", mount, own);
+	if (n < 0 || (size_t)n >= sizeof(b->dir))
+		return QR_ERR_TOO_LARGE;
+	/* a restart finds its leaf already there: use it */
+	n = snprintf(leaf, sizeof(leaf), "%s/daemon", b->dir);
+	if (n < 0 || (size_t)n >= sizeof(leaf))
+		return QR_ERR_TOO_LARGE;
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if ((mkdir(leaf, 0755) < 0 && errno != EEXIST) ||
+	    write_text(leaf, "cgroup.procs", pid) != 0) {
+		snprintf(why, whylen, "cannot use '%s': %s", b->dir,
+			 strerror(errno));
+		return 0;
+	}
+	/* each controller on its own: one may be bound to cgroup v1 */
+	if (has_controller(b->dir, "pids"))
+		b->has_pids = write_text(b->dir, "cgroup.subtree_control",
+					 "+pids") == 0;
+	if (has_controller(b->dir, "memory"))
+		b->has_memory = write_text(b->dir, "cgroup.subtree_control",
+					   "+memory") == 0;
+	b->active = 1;
+	return 0;
+}
+
+int
+cgroup_create(const struct cgroup_base *b, const char *name,
+	      uint64_t max_pids, uint64_t max_memory, char path[PATH_MAX],
+	      int *procs_fd)
+{
+	char num[32], procs[PATH_MAX + 16];
+	int n = snprintf(path, PATH_MAX, "%s/%s", b->dir, name), e;
+
+	*procs_fd = -1;
+	if (n < 0 || n >= PATH_MAX)
+		return QR_ERR_TOO_LARGE;
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return QR_ERR_SYSTEM;
+	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)max_pids);
+	if (b->has_pids && write_text(path, "pids.max", num) != 0)
+		goto fail;
+	snprintf(num, sizeof(num), "%llu\n", (unsigned long long)max_memory);
+	if (b->has_memory && write_text(path, "memory.max", num) != 0)
+		goto fail;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	if ((*procs_fd = open(procs, O_WRONLY | O_CLOEXEC)) < 0)
+		goto fail;
+	return 0;
+fail:
+	e = errno;
+	(void)rmdir(path);
+	errno = e;
+	return QR_ERR_SYSTEM;
+}
+
+int
+cgroup_kill(const char *path)
+{
+	return write_text(path, "cgroup.kill", "1");
+}
+
+int
+cgroup_remove(const char *path)
+{
+	return rmdir(path) == 0 || errno == ENOENT ? 0 : QR_ERR_SYSTEM;
+}
