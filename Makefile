@@ -119,6 +119,7 @@ install: all
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
 	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
 	install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
+	@$(MAKE) --no-print-directory install-vm install-dom0
 
 clean:
 	rm -rf build build-san
@@ -185,3 +186,156 @@ $(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
 clean: clean-fuzz
 clean-fuzz:
 	rm -rf $(FUZZ_O)
+
+# ---- packaging: the packages' halves of install, dist, package-check ------
+# install-vm is what a qube's package holds (the client), install-dom0 what
+# dom0's holds (daemon, unit, settings 0600, key directory 0700, state
+# directory), install-webui the log viewer's package; `make install` runs
+# the first two.  /var/log/qubes belongs to Qubes (2770 root:qubes in
+# dom0), so it is made (0750, as the daemon would) only when missing.
+# `make dist` writes qvm-remote-$(VERSION).tar.gz, the specs' Source0, into
+# DISTDIR from the files git knows (tracked or not ignored), else from the
+# tree.  `make package-check` builds and inspects every package
+# (tests/package/check.sh).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+PRESETDIR   ?= $(PREFIX)/lib/systemd/system-preset
+LOCALSTATEDIR ?= /var
+LOGDIR      ?= $(LOCALSTATEDIR)/log/qubes
+DISTDIR     ?= .
+WEBUI       := $(O)/qvm-remote-webui
+
+.PHONY: build-vm build-dom0 build-webui install-vm install-dom0 \
+        install-webui package-check deps-package
+build-vm: $(CLIENT)
+build-dom0: $(DAEMON)
+build-webui: $(WEBUI)
+
+install-vm: $(CLIENT)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(CLIENT) $(DESTDIR)$(BINDIR)/qvm-remote
+	install -m 0644 docs/qvm-remote.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 completion/qvm-remote $(DESTDIR)$(BASHCOMPDIR)/
+
+install-dom0: $(DAEMON)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(PRESETDIR) $(DESTDIR)$(SYSCONFDIR)/qubes \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(BASHCOMPDIR)
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/qubes/remote.d \
+	    $(DESTDIR)$(LOCALSTATEDIR)/lib/qvm-remote
+	[ -d $(DESTDIR)$(LOGDIR) ] || install -d -m 0750 $(DESTDIR)$(LOGDIR)
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
+	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/75-qvm-remote-dom0.preset $(DESTDIR)$(PRESETDIR)/
+	install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
+	install -m 0644 docs/qubes-remote.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/qvm-remote-dom0.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 completion/qvm-remote-dom0 $(DESTDIR)$(BASHCOMPDIR)/
+
+install-webui: $(WEBUI)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(PRESETDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(WEBUI) $(DESTDIR)$(SBINDIR)/qvm-remote-webui
+	install -m 0644 systemd/qvm-remote-webui.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/75-qvm-remote-webui.preset $(DESTDIR)$(PRESETDIR)/
+	install -m 0644 docs/qvm-remote-webui.8 $(DESTDIR)$(MANDIR)/man8/
+
+dist:
+	@tools/dist.sh "$(DISTDIR)" "$(VERSION)"
+
+deps-package:
+	@tools/deps.sh package
+
+package-check: deps-package
+	@tests/package/check.sh
+
+# ---- benchmark (bench/run.sh; results in docs/performance.md) -------------
+# `make bench` runs the full benchmark against the simulator (under five
+# minutes on two cores) and writes bench/results.json and bench/latency.svg;
+# `make bench-quick` runs a reduced set (under a minute) into
+# $(O)/bench-quick/.  Root or not.
+BENCH_PROBE := $(O)/qvmr-bench-probe
+
+.PHONY: bench bench-quick
+$(BENCH_PROBE): $(O)/bench/probe.o $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
+
+bench: all $(BENCH_PROBE)
+	@QVMR_BUILD=$(abspath $(O)) bench/run.sh
+
+bench-quick: all $(BENCH_PROBE)
+	@QVMR_BUILD=$(abspath $(O)) bench/run.sh --quick
+
+# ---- qvm-remote-webui: the read-only log viewer (webui/README.md) ---------
+# Needs libmicrohttpd (libmicrohttpd-dev); without its pkg-config file the
+# viewer is skipped with a message and everything else still builds.
+# WEBUI_PC names the pkg-config package (override it to try the skip).
+# install-webui (packaging, above) installs what this builds.
+# The unit tests (test_webui_*) link only the parts that do not use
+# libmicrohttpd, so `make unit` never needs it.
+WEBUI_PC      ?= libmicrohttpd
+WEBUI_HAVE    := $(shell pkg-config --exists $(WEBUI_PC) 2>/dev/null && echo yes)
+WEBUI_CFLAGS  := $(shell pkg-config --cflags $(WEBUI_PC) 2>/dev/null)
+WEBUI_LIBS    := $(shell pkg-config --libs $(WEBUI_PC) 2>/dev/null)
+WEBUI         := $(O)/qvm-remote-webui
+WEBUI_ASSETS  := webui/assets/index.html webui/assets/app.css \
+                 webui/assets/app.js
+WEBUI_SRC     := $(sort $(wildcard webui/*.c))
+WEBUI_MHD_SRC := webui/main.c webui/server.c webui/sse.c
+WEBUI_CORE    := $(patsubst %.c,$(O)/%.o,$(filter-out $(WEBUI_MHD_SRC),$(WEBUI_SRC)))
+WEBUI_OBJ     := $(WEBUI_SRC:%.c=$(O)/%.o) $(O)/webui/assets_gen.o
+WEBUI_DAEMON  := $(O)/daemon/logparse.o $(O)/daemon/audit.o
+WEBUI_LOGGEN  := $(O)/tests/webui-loggen
+
+$(WEBUI_OBJ): CPPFLAGS += -iquote daemon -iquote webui $(WEBUI_CFLAGS)
+
+.PHONY: webui browser
+all: webui
+
+ifeq ($(WEBUI_HAVE),yes)
+webui: $(WEBUI)
+else
+webui:
+	@echo "webui: skipped: pkg-config finds no $(WEBUI_PC);" \
+	    "install libmicrohttpd-dev to build qvm-remote-webui"
+endif
+
+$(O)/webui/assets_gen.c: webui/embed.sh $(WEBUI_ASSETS)
+	@mkdir -p $(dir $@)
+	webui/embed.sh $(WEBUI_ASSETS) >$@.tmp && mv $@.tmp $@
+
+$(O)/webui/assets_gen.o: $(O)/webui/assets_gen.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(WEBUI): $(WEBUI_OBJ) $(WEBUI_DAEMON) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -pthread -o $@ $^ \
+	    $(WEBUI_LIBS) $(OPENSSL_LIBS)
+
+$(O)/tests/test_webui_%: tests/unit/test_webui_%.c $(WEBUI_CORE) $(WEBUI_DAEMON) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -iquote daemon -iquote webui $(ALL_CFLAGS) $(LDHARDEN) \
+	    -pthread -o $@ $^ $(OPENSSL_LIBS) -lcmocka
+
+# Writes daemon-format lines (hash chain included) for the browser tests.
+$(WEBUI_LOGGEN): tests/browser/loggen.c $(WEBUI_DAEMON) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -iquote daemon $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
+	    $(OPENSSL_LIBS)
+
+# Headless Chromium through playwright-core (tests/browser/README.md).
+browser:
+ifneq ($(WEBUI_HAVE),yes)
+	@echo "browser: skipped: qvm-remote-webui is not built (no $(WEBUI_PC))"
+else
+	@if [ ! -x /usr/bin/chromium ]; then \
+	    echo "browser: skipped: /usr/bin/chromium is not installed" \
+	        "(apt-get install chromium, or make deps-test)"; exit 0; \
+	fi; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	    echo "browser: skipped: node and npm are not installed" \
+	        "(apt-get install nodejs npm, or make deps-test)"; exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory $(WEBUI) $(WEBUI_LOGGEN) && \
+	QVMR_BUILD=$(abspath $(O)) tests/browser/run.sh
+endif

@@ -18,13 +18,15 @@
 #include "banned.h"
 
 /*
- * The fetch program after its parameters P W N B K.  iscid mirrors
+ * The fetch program after its parameters P W N B K.  sh has no local
+ * variables: the helpers use names starting with '_' so that they never
+ * clobber the loops that call them.  iscid mirrors
  * cid_valid() exactly, so a name that dom0 would refuse is never claimed
  * (a claimed name that failed the grammar would poison every reply).
  * Sizes are measured before the bytes are sent with head -c, so a file
  * that changes under us makes a malformed reply, never a misread one.
  */
-static const char fetch_body[] =
+static const char fetch_setup[] =
 	"umask 077\n"
 	"q=\"$HOME/.qvm-remote/queue\"\n"
 	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
@@ -34,16 +36,28 @@ static const char fetch_body[] =
 	"iscid() {\n"
 	"\tcase $1 in\n"
 	"\tping-*)\n"
-	"\t\tx=${1#ping-}; a=${x%%-*}; z=${x#*-}\n"
-	"\t\tdigits \"$a\" && digits \"$z\" && [ ${#a} -le 20 ] && [ ${#z} -le 10 ];;\n"
+	"\t\t_x=${1#ping-}; _a=${_x%%-*}; _z=${_x#*-}\n"
+	"\t\tdigits \"$_a\" && digits \"$_z\" && [ ${#_a} -le 20 ] && [ ${#_z} -le 10 ];;\n"
 	"\t[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9][0-9]-*-*)\n"
-	"\t\td=${1%%-*}; x=${1#*-}; t=${x%%-*}; x=${x#*-}; p=${x%%-*}; h=${x#*-}\n"
-	"\t\tdigits \"$d$t\" && digits \"$p\" && [ ${#p} -le 10 ] || return 1\n"
-	"\t\tcase $h in *[!0-9a-f]*) return 1;; esac\n"
-	"\t\t[ ${#h} -ge 8 ] && [ ${#h} -le 32 ];;\n"
+	"\t\t_d=${1%%-*}; _x=${1#*-}; _t=${_x%%-*}; _x=${_x#*-}\n"
+	"\t\t_p=${_x%%-*}; _h=${_x#*-}\n"
+	"\t\tdigits \"$_d$_t\" && digits \"$_p\" && [ ${#_p} -le 10 ] || return 1\n"
+	"\t\tcase $_h in *[!0-9a-f]*) return 1;; esac\n"
+	"\t\t[ ${#_d} -eq 8 ] && [ ${#_t} -eq 6 ] && [ ${#_h} -ge 8 ] && [ ${#_h} -le 32 ];;\n"
 	"\t*) return 1;;\n"
 	"\tesac\n"
 	"}\n"
+	/* rel: put back a claim dom0 found stranded (it never ran), the
+	 * files first and the token last, as a client writes them */
+	"rel() {\n"
+	"\t[ -e \"../running/$1.auth.$2\" ] || return 0\n"
+	"\tfor x in '' .in .opt; do\n"
+	"\t\t[ ! -e \"../running/$1$x\" ] || mv -f \"../running/$1$x\" \"$1$x\"\n"
+	"\tdone\n"
+	"\tmv -f \"../running/$1.auth.$2\" \"$1.auth\"\n"
+	"}\n";
+
+static const char fetch_main[] =
 	"ready() {\n"
 	"\tfor a in *.auth; do\n"
 	"\t\t[ -f \"$a\" ] && iscid \"${a%.auth}\" && return 0\n"
@@ -104,12 +118,20 @@ static const char fetch_body[] =
 	"\tprintf 'end\\n'\n"
 	"\tn=$((n + 1))\n"
 	"done\n"
+	/* every claim marker, so dom0 can find claims whose reply was lost */
+	"h=0\n"
+	"[ \"$K\" = 1 ] && for m in ../running/*.auth.*; do\n"
+	"\t[ -f \"$m\" ] && [ \"$h\" -lt " "64" " ] || continue\n"
+	"\tx=${m##*/}; c=${x%%.auth.*}; y=${x#*.auth.}\n"
+	"\tiscid \"$c\" || continue\n"
+	"\tprintf 'held %s %s\\n' \"$c\" \"$y\"; h=$((h + 1))\n"
+	"done\n"
 	"[ \"$k\" -eq 0 ] || printf 'skip %s\\n' \"$k\"\n"
 	"printf 'done %s\\n' \"$n\"\n";
 
 static_assert(BODY_MAX == 1048576 && OPT_MAX == 4096 &&
-	      IN_MAX == 8388608 && AUTH_MAX == 80,
-	      "the limits in fetch_body must match lib/bounds.h");
+	      IN_MAX == 8388608 && AUTH_MAX == 80 && FETCH_HELD_MAX == 64,
+	      "the limits in fetch_main must match lib/bounds.h");
 
 /* "[0-9a-f]{8}-N": the claim prefix, validated by building a claim. */
 static int
@@ -134,9 +156,19 @@ program_fetch(struct buf *out, const struct fetch_params *p)
 	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\n",
 			    p->claim_prefix, p->wait_s, p->max_requests,
 			    (unsigned long long)p->max_bytes,
-			    p->peek ? 0 : 1)) != 0)
+			    p->peek ? 0 : 1)) != 0 ||
+	    (r = buf_append_str(out, fetch_setup)) != 0)
 		return r;
-	return buf_append_str(out, fetch_body);
+	for (size_t i = 0; i < p->nrelease; i++) {
+		const struct held_claim *h = &p->release[i];
+		if (!cid_valid(h->cid, strlen(h->cid)) ||
+		    !claim_valid(h->claim, strlen(h->claim)))
+			return QR_ERR_INVALID;
+		if ((r = buf_printf(out, "rel %s %s\n", h->cid,
+				    h->claim)) != 0)
+			return r;
+	}
+	return buf_append_str(out, fetch_main);
 }
 
 /*

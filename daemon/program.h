@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cid.h"
+#include "frame.h"
 #include "bounds.h"
 #include "result.h"
 
@@ -24,6 +25,8 @@ struct fetch_params {
 	unsigned max_requests;    /* <= FETCH_REQ_MAX */
 	uint64_t max_bytes;       /* stop claiming once this much was sent */
 	int peek;                 /* list without claiming (--dry-run) */
+	const struct held_claim *release;   /* stranded claims to put back */
+	size_t nrelease;
 };
 
 /* Appends the fetch program.  QR_ERR_INVALID for a bad prefix. */

@@ -74,6 +74,8 @@ struct vm {
 	struct deliver_src *source;     /* and the program it is streaming */
 	int64_t next_fetch_ms, next_deliver_ms;
 	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
+	struct held_claim release[FETCH_HELD_MAX];  /* for the next fetch */
+	size_t nrelease;
 	unsigned running;
 	struct deliver_item *ready;     /* in the outbox, not yet delivered */
 	size_t nready, capready;
@@ -284,14 +286,15 @@ park_status(struct daemon *d, struct vm *v, const char *cid,
 
 	memset(&m, 0, sizeof(m));
 	m.status = st;
-	m.exit_code = st == RESULT_REJECTED ? EXIT_REJECTED : EXIT_ERROR;
+	m.exit_code = st == RESULT_REJECTED ? EXIT_REJECTED
+		      : st == RESULT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
 	n = snprintf(m.reason, sizeof(m.reason), "%s", reason);
 	(void)n;
 	if (outbox_begin(d->cfg->state_dir, v->name, cid, claim, &w) != 0)
 		goto fail;
 	/* old clients only print .err, so the reason goes there too */
 	n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
-		     st == RESULT_REJECTED ? "rejected" : "error", reason);
+		     result_status_name(st), reason);
 	if (n > 0 && write_all(w.err_fd, text, (size_t)n) != 0) {
 		outbox_abort(&w);
 		goto fail;
@@ -532,13 +535,17 @@ start_fetch(struct daemon *d, struct vm *v)
 	struct buf prog = BUF_INIT(64u << 10);
 	char prefix[CLAIM_MAX + 1];
 	struct fetch_params p = {
+		/* the first fetch of a VM answers at once: its held lines
+		 * drive crash recovery, which should not wait for traffic */
 		.wait_s = d->cfg->poll == POLL_WATCH && !d->opts->once &&
-				  !d->opts->dry_run
+				  !d->opts->dry_run && v->fetched &&
+				  v->nrelease == 0
 			  ? d->cfg->watch_wait_s : 0,
 		.claim_prefix = prefix,
 		.max_requests = FETCH_REQ_MAX,
 		.max_bytes = FETCH_BUDGET,
 		.peek = d->opts->dry_run,
+		.release = v->release, .nrelease = v->nrelease,
 	};
 	int64_t t = now_ms();
 	struct call *c;
@@ -547,6 +554,8 @@ start_fetch(struct daemon *d, struct vm *v)
 		 d->fetch_counter++);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
+	/* a failed fetch loses the list: the next one's held lines rebuild it */
+	v->nrelease = 0;
 	if (program_fetch(&prog, &p) != 0 ||
 	    call_start(c, &d->transport, v->name, &prog, NULL,
 		       FETCH_REPLY_MAX, t,
@@ -560,6 +569,68 @@ start_fetch(struct daemon *d, struct vm *v)
 	v->fetch = c;
 out:
 	buf_release(&prog);
+}
+
+static int
+same_claim(const char *cid, const char *claim, const char *c2,
+	   const char *k2)
+{
+	return strcmp(cid, c2) == 0 && strcmp(claim, k2) == 0;
+}
+
+/* A claim counts as worked on from the moment its fetch reply is read
+ * until its result was delivered. */
+static int
+claim_in_flight(const struct daemon *d, const struct vm *v,
+		const struct held_claim *h)
+{
+	for (const struct job *j = v->queue; j != NULL; j = j->next)
+		if (same_claim(h->cid, h->claim, j->cid, j->claim))
+			return 1;
+	for (size_t i = 0; i < d->njobs; i++)
+		if (d->jobs[i]->vm == v &&
+		    same_claim(h->cid, h->claim, d->jobs[i]->cid,
+			       d->jobs[i]->claim))
+			return 1;
+	for (size_t i = 0; i < v->nready; i++)
+		if (same_claim(h->cid, h->claim, v->ready[i].cid,
+			       v->ready[i].claim))
+			return 1;
+	for (size_t i = 0; i < v->nsending; i++)
+		if (same_claim(h->cid, h->claim, v->sending[i].cid,
+			       v->sending[i].claim))
+			return 1;
+	return 0;
+}
+
+/*
+ * Crash recovery (design.md section 6) for claims in running/ that nobody
+ * works on: a fetch whose reply was lost, or a daemon that died.  A cid in
+ * the replay store may have run: it gets "interrupted" and never runs
+ * again.  A cid not in it never ran: it goes back to pending/.
+ */
+static void
+recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
+{
+	for (size_t i = 0; i < r->nheld; i++) {
+		const struct held_claim *h = &r->held[i];
+		int ran;
+		struct buf *b;
+
+		if (claim_in_flight(d, v, h))
+			continue;
+		ran = replay_seen(&v->replay, h->cid);
+		b = ev_begin(d, "RECOVER", v->name, h->cid);
+		(void)logline_kvs(b, "claim", h->claim);
+		(void)logline_kvs(b, "action", ran ? "interrupted" : "released");
+		ev_end(d);
+		if (ran)
+			park_status(d, v, h->cid, h->claim, RESULT_INTERRUPTED,
+				    "dom0 stopped while the command ran; it may "
+				    "have run and will not run again");
+		else if (v->nrelease < FETCH_HELD_MAX)
+			v->release[v->nrelease++] = *h;
+	}
 }
 
 static void
@@ -598,11 +669,13 @@ fetch_done(struct daemon *d, struct vm *v)
 	}
 	for (size_t i = 0; i < reply->n; i++)
 		handle_request(d, v, &reply->req[i]);
+	recover_held(d, v, reply);
 	/* interval mode waits; watch mode fetches again at once unless the
 	 * VM answered too fast to have waited (no inotify, no sleep) */
 	if (d->cfg->poll == POLL_INTERVAL)
 		v->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
-	else if (reply->n == 0 && t - c->started_ms < 1000)
+	else if (reply->n == 0 && t - c->started_ms < 1000 &&
+		 v->nrelease == 0)
 		v->next_fetch_ms = t + 1000;
 	else
 		v->next_fetch_ms = t;

@@ -13,6 +13,7 @@
 #define CLAIM_MAX       40u                 /* claim id, bytes */
 #define VMNAME_MAX      31u                 /* Qubes limits names to 31 */
 #define FETCH_REQ_MAX   32u                 /* requests in one fetch reply */
+#define FETCH_HELD_MAX  64u                 /* claims listed in one reply */
 #define FETCH_REPLY_MAX (24u << 20)         /* bytes of one fetch reply */
 #define DELIVER_REPLY_MAX (64u << 10)       /* bytes of one deliver reply */
 #define FRAME_LINE_MAX  256u                /* a header line of a reply */

@@ -222,6 +222,28 @@ static int parse_request(const uint8_t *line, size_t n,
 	return 0;
 }
 
+/* "held CID CLAIM": a claim marker in running/, validated like a request. */
+static int parse_held(const uint8_t *line, size_t n, struct fetch_reply *out)
+{
+	struct field f[FIELDS_MAX];
+	struct held_claim *h;
+	int e;
+
+	if ((e = split(line, n, f, 3)) != 0)
+		return e;
+	if (!cid_valid((const char *)f[1].p, f[1].n) ||
+	    !claim_valid((const char *)f[2].p, f[2].n))
+		return QR_ERR_INVALID;
+	if (out->nheld == FETCH_HELD_MAX)
+		return QR_ERR_TOO_LARGE;
+	h = &out->held[out->nheld++];
+	memcpy(h->cid, f[1].p, f[1].n);
+	h->cid[f[1].n] = '\0';
+	memcpy(h->claim, f[2].p, f[2].n);
+	h->claim[f[2].n] = '\0';
+	return 0;
+}
+
 /* "done COUNT" with COUNT equal to what was seen. */
 static int parse_done(const uint8_t *line, size_t n, size_t count)
 {
@@ -241,7 +263,7 @@ int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 	struct field f[FIELDS_MAX];
 	const uint8_t *line;
 	struct reader r;
-	int e, skipped = 0;
+	int e, phase = 0;   /* 0 requests, 1 held, 2 after skip */
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
@@ -255,18 +277,22 @@ int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 	for (;;) {
 		if ((e = reader_get_line(&r, FRAME_LINE_MAX, &line, &len)) != 0)
 			return e;
-		if (!skipped && starts_with(line, len, "req")) {
+		if (phase == 0 && starts_with(line, len, "req")) {
 			if ((e = parse_request(line, len, out)) != 0)
 				return e;
 			if ((e = parse_parts(&r, &out->req[out->n])) != 0)
 				return e;
 			out->n++;
-		} else if (!skipped && starts_with(line, len, "skip")) {
+		} else if (phase <= 1 && starts_with(line, len, "held")) {
+			if ((e = parse_held(line, len, out)) != 0)
+				return e;
+			phase = 1;
+		} else if (phase <= 1 && starts_with(line, len, "skip")) {
 			if ((e = split(line, len, f, 2)) != 0 ||
 			    (e = parse_u64(f[1].p, f[1].n, UINT64_MAX,
 					   &out->skipped)) != 0)
 				return e;
-			skipped = 1;
+			phase = 2;
 		} else if (starts_with(line, len, "done")) {
 			if ((e = parse_done(line, len, out->n)) != 0)
 				return e;
@@ -372,6 +398,13 @@ int frame_put_big(struct buf *b, enum part_kind k, uint64_t len)
 int frame_put_end(struct buf *b)
 {
 	return buf_append_str(b, "end\n");
+}
+
+int frame_put_held(struct buf *b, const char *cid, const char *claim)
+{
+	if (!cid_valid(cid, strlen(cid)) || !claim_valid(claim, strlen(claim)))
+		return QR_ERR_INVALID;
+	return buf_printf(b, "held %s %s\n", cid, claim);
 }
 
 int frame_put_done(struct buf *b, size_t count)

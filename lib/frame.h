@@ -9,6 +9,8 @@
  *                 "big "  KIND " " LEN "\n"        (too large; not sent)
  *                 with KIND one of body opt in auth
  *                 "end\n"
+ *   "held " CID " " CLAIM "\n" claim markers in running/ (at most
+ *                            FETCH_HELD_MAX), for crash recovery
  *   "skip " N "\n"           optional: N names in pending/ were not requests
  *   "done " COUNT "\n"       COUNT = number of requests; nothing may follow
  * Deliver reply:
@@ -53,9 +55,16 @@ struct fetch_request {
 	struct frame_part part[PART_KINDS];
 };
 
+struct held_claim {
+	char cid[CID_MAX + 1];
+	char claim[CLAIM_MAX + 1];
+};
+
 struct fetch_reply {
 	size_t n;
 	struct fetch_request req[FETCH_REQ_MAX];
+	size_t nheld;
+	struct held_claim held[FETCH_HELD_MAX];
 	uint64_t skipped;
 };
 
@@ -90,6 +99,7 @@ int frame_put_request(struct buf *b, const char *cid, const char *claim);
 int frame_put_part(struct buf *b, enum part_kind k, const void *p, size_t n);
 int frame_put_big(struct buf *b, enum part_kind k, uint64_t len);
 int frame_put_end(struct buf *b);
+int frame_put_held(struct buf *b, const char *cid, const char *claim);
 int frame_put_done(struct buf *b, size_t count);
 
 #endif

@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps.sh build|test|package - make sure the Debian packages a target needs are here.
+# deps.sh build|test|package - make sure the Debian packages a target needs
+# are here.
 # As root, installs what is missing with apt-get; otherwise prints the exact
 # command to run and stops, so nothing is installed behind a user's back.
 set -eu
@@ -8,7 +9,8 @@ build="gcc make pkg-config libssl-dev"
 test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks
-package="$build rpm dpkg-dev debhelper fakeroot groff-base man-db python3-yaml python3-jinja2 libmicrohttpd-dev"
+package="rpm dpkg-dev debhelper fakeroot groff-base man-db python3-yaml
+	python3-jinja2 libmicrohttpd-dev bash-completion"
 
 case "${1:-}" in
 build) want=$build ;;

@@ -56,3 +56,67 @@ dom0_stop() {
 	DOM0_PID=
 	assert_eq 0 "$rc" "the daemon's exit status after SIGTERM"
 }
+
+# ----------------------------------------------- attacks, by hand --
+# For tests that act as an attacker in a VM: request files written into
+# the VM's own queue with sh, tokens computed with openssl as
+# docs/protocol.md section 2 says.
+#
+#   vm_queue VM                the VM's queue directory, as dom0 sees it
+#   vm_keyhex VM               the 64 hex characters of the VM's auth.key
+#   make_cid [EPOCH]           a new cid for EPOCH (now by default), UTC
+#   v2_token KEY CID BODY [OPT [IN]]   "v2 HEX" over these files; an empty
+#                              or missing name hashes as the empty string
+#   v1_token KEY CID           the legacy token, HMAC(KEY, CID) in hex
+#   plant VM CID BODY OPT IN AUTH      a process in VM writes the request
+#                              (OPT, IN: files or ""), AUTH text last
+#   wait_result VM CID [SEC]   until results/CID.exit exists (10 s)
+#   meta_field VM CID KEY      KEY's value in results/CID.meta
+vm_queue() { printf '%s/vms/%s/home/.qvm-remote/queue\n' "$SIM" "$1"; }
+vm_keyhex() { head -c 64 "$SIM/vms/$1/home/.qvm-remote/auth.key"; }
+
+make_cid() {
+	printf '%s-%s-%s\n' "$(date -u -d "@${1:-$(date +%s)}" +%Y%m%d-%H%M%S)" \
+		"$((RANDOM + 1))" "$(openssl rand -hex 16)"
+}
+
+_sha_raw() {   # FILE or "": its SHA-256, 32 raw bytes
+	if [[ -n $1 && -e $1 ]]; then openssl dgst -sha256 -binary <"$1"
+	else openssl dgst -sha256 -binary </dev/null; fi
+}
+
+v2_token() {
+	local mac
+	mac=$({ printf 'qvm-remote-v2\0%s\0' "$2"; _sha_raw "$3"; _sha_raw "${4:-}"; _sha_raw "${5:-}"; } |
+		openssl dgst -sha256 -hmac "$1") || return 1
+	printf 'v2 %s\n' "${mac##* }"
+}
+
+v1_token() {
+	local mac
+	mac=$(printf '%s' "$2" | openssl dgst -sha256 -hmac "$1") || return 1
+	printf '%s\n' "${mac##* }"
+}
+
+_plants=0
+plant() {
+	local s=$TEST_DIR/plant.$((++_plants))
+	mkdir -m 0755 "$s" && cp -- "$3" "$s/body" || return 1
+	[[ -z $4 ]] || cp -- "$4" "$s/opt" || return 1
+	[[ -z $5 ]] || cp -- "$5" "$s/in" || return 1
+	printf '%s\n' "$6" >"$s/auth"
+	chmod 0644 "$s"/*
+	in_vm "$1" sh -c '
+		q=$HOME/.qvm-remote/queue/pending; s=$1; c=$2
+		mkdir -p "$q" || exit 1
+		for x in "" .opt .in .auth; do
+			f=$s/${x#.}; [ -n "$x" ] || f=$s/body
+			[ ! -e "$f" ] || { cp "$f" "$q/.plant" && mv "$q/.plant" "$q/$c$x"; } || exit 1
+		done' sh "$s" "$2"
+}
+
+wait_result() { wait_for "[[ -e \$(vm_queue '$1')/results/'$2'.exit ]]" "${3:-10}"; }
+
+meta_field() {
+	sed -n "s/^$3=//p" "$(vm_queue "$1")/results/$2.meta" 2>/dev/null | head -n 1
+}

@@ -299,6 +299,42 @@ static void test_done_count(void **state)
 	assert_int_equal(fetch("qvmr-fetch 1\ndone 33\n"), QR_ERR_TOO_LARGE);
 }
 
+/* Claim markers in running/, listed for crash recovery. */
+static void test_held(void **state)
+{
+	struct buf b = BUF_INIT(16384);
+
+	assert_int_equal(fetch("qvmr-fetch 1\nreq " CID_A " " CLAIM_A
+			       "\nend\nheld " CID_A " " CLAIM_A "\nheld " CID_B
+			       " " CLAIM_B "\nskip 2\ndone 1\n"), 0);
+	assert_int_equal(fr->nheld, 2);
+	assert_string_equal(fr->held[1].cid, CID_B);
+	assert_string_equal(fr->held[1].claim, CLAIM_B);
+	/* held before a request, after skip, or with a bad name: malformed */
+	assert_int_equal(fetch("qvmr-fetch 1\nheld " CID_A " " CLAIM_A
+			       "\nreq " CID_B " " CLAIM_B "\nend\ndone 1\n"),
+			 QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nskip 1\nheld " CID_A " "
+			       CLAIM_A "\ndone 0\n"), QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nheld ../x " CLAIM_A
+			       "\ndone 0\n"), QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nheld " CID_A " x\ndone 0\n"),
+			 QR_ERR_INVALID);
+	for (unsigned i = 0; i <= FETCH_HELD_MAX; i++)
+		assert_int_equal(frame_put_held(&b, CID_A, CLAIM_A), 0);
+	assert_int_equal(frame_put_held(&b, "a/b", CLAIM_A), QR_ERR_INVALID);
+	{
+		struct buf all = BUF_INIT(1 << 16);
+		assert_int_equal(buf_append_str(&all, "qvmr-fetch 1\n"), 0);
+		assert_int_equal(buf_append(&all, b.data, b.len), 0);
+		assert_int_equal(buf_append_str(&all, "done 0\n"), 0);
+		assert_int_equal(frame_parse_fetch(U(all.data), all.len, fr),
+				 QR_ERR_TOO_LARGE);
+		buf_release(&all);
+	}
+	buf_release(&b);
+}
+
 static void test_trailing(void **state)
 {
 	assert_int_equal(fetch("qvmr-fetch 1\ndone 0\nx"), QR_ERR_TRAILING);
@@ -503,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_truncated_and_missing_newline),
 		cmocka_unit_test(test_done_count),
+		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_trailing),
 		cmocka_unit_test(test_order_and_duplicates),
 		cmocka_unit_test(test_too_many_requests),

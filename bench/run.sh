@@ -1,0 +1,503 @@
+#!/bin/bash
+# bench/run.sh - the benchmark of qvm-remote (issue 4; docs/performance.md).
+#
+#   bench/run.sh [--quick] [--out DIR]
+#
+# Starts the real qvm-remote-dom0 against simulated VMs (sim/qubes-sim) and
+# measures, with the real client in the VMs:
+#   - the round trip of `qvm-remote true` (p50/p90/p99) in watch and interval
+#     mode at simulator latency 0 and 30 ms, beside the physical limit: one
+#     transport call (qrexec-client running `true`, measured at that latency)
+#     plus `bash -c true` (measured), plus half the poll interval in interval
+#     mode as the expected wait before a poll sees the request;
+#   - transport calls per command, from the simulator's call log: single
+#     commands, and bursts of queued commands from 1 VM and from several;
+#   - idle cost: calls a minute into an idle running VM and a halted VM, and
+#     the daemon's CPU time over the idle window (/proc/PID/stat);
+#   - memory: the daemon's peak RSS (VmHWM) over the many-VM burst, and the
+#     client's peak RSS (getrusage).
+# Prints one table and writes DIR/results.json and DIR/latency.svg (DIR is
+# bench/ for the full run, $QVMR_BUILD/bench-quick for --quick).  Runs as
+# root (each VM its own unix user) or not.  Everything it starts lives in
+# one temporary directory, removed at the end with the simulated machine.
+# Exit status: 0, or 1 when a command failed or a step did not finish.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${QVMR_BUILD:-$top/build}
+CLIENT=$build/qvm-remote
+DAEMON=$build/qvm-remote-dom0
+PROBE=$build/qvmr-bench-probe
+
+quick=0
+out=
+while (($#)); do
+	case $1 in
+	--quick) quick=1 ;;
+	--out) (($# >= 2)) || { echo "bench: --out needs a directory" >&2; exit 2; }; out=$2; shift ;;
+	-h | --help) sed -n '3,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench: unknown argument '$1'; see: bench/run.sh --help" >&2; exit 2 ;;
+	esac
+	shift
+done
+if ((quick)); then
+	[[ -n $out ]] || out=$build/bench-quick
+	RUNS=10 LIMIT_RUNS=20 BURST=40 BURST_VMS=4 IDLE_S=10
+	MODES=("watch 0" "watch 30" "interval 30")
+else
+	[[ -n $out ]] || out=$top/bench
+	RUNS=50 LIMIT_RUNS=50 BURST=200 BURST_VMS=8 IDLE_S=60
+	MODES=("watch 0" "watch 30" "interval 0" "interval 30")
+fi
+INTERVAL_S=1        # QVM_REMOTE_INTERVAL in interval mode (its minimum)
+BURST_LATENCY=30    # ms, for the bursts and the idle window
+BURST_TIMEOUT=240   # s: a burst that takes longer fails the benchmark
+WARMUP=2            # commands before each measured series, not counted
+SERVICE='DEFAULT:QUBESRPC qubes.VMShell+ dom0'
+
+for f in "$CLIENT" "$DAEMON" "$PROBE"; do
+	[[ -x $f ]] || { echo "bench: $f is missing; run: make all $build/${f##*/}" >&2; exit 2; }
+done
+mkdir -p "$out" || exit 2
+out=$(cd "$out" && pwd)
+
+WORK=$(mktemp -d /tmp/qvmr-bench.XXXXXX) || exit 2
+chmod 0755 "$WORK"
+SIM=$WORK/sim
+D0=$WORK/dom0
+CONF=$D0/remote.conf
+DPID=
+BG=()
+FAILED=0
+T_START=$(date +%s)
+
+cleanup() {
+	local rc=$? p
+	daemon_stop
+	for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
+	[[ -e $SIM/.qubes-sim ]] && "$top/sim/qubes-sim" -r "$SIM" destroy >/dev/null 2>&1
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+warn() { printf 'bench: %s\n' "$*" >&2; FAILED=1; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+now_us() { printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"; }
+sim() { "$SIM/bin/qubes-sim" "$@"; }
+in_vm() { local vm=$1; shift; "$SIM/bin/qubes-sim" exec "$vm" -- "$@" </dev/null; }
+dom0() { "$DAEMON" -c "$CONF" "$@"; }
+
+# ---------------------------------------------------------------- dom0 --
+
+proc_live() {   # PID: running, sleeping or stopped; not a zombie, not gone
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[[ ${s:0:1} != Z ]]
+}
+
+daemon_start() {   # CONF-LINE...: a fresh config, then the daemon
+	printf '%s\n' "$@" >"$CONF"
+	"$DAEMON" -c "$CONF" >>"$D0/daemon.out" 2>&1 &
+	DPID=$!
+}
+
+daemon_stop() {
+	local i
+	[[ -n $DPID ]] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do
+		proc_live "$DPID" || break
+		sleep 0.05
+	done
+	proc_live "$DPID" && { warn "the daemon did not stop in 15 s; killed"; kill -KILL "$DPID"; }
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+
+daemon_alive() {
+	proc_live "$DPID" || die "the daemon died; its output: $(tail -n 5 "$D0/daemon.out")"
+}
+
+# calls VM [FROM_MS [TO_MS]]: transport calls into VM logged so far
+calls() {
+	awk -v vm="$1" -v from="${2:-0}" -v to="${3:-0}" '
+		$3 == vm && $1 >= from && (to == 0 || $1 <= to) { n++ }
+		END { print n + 0 }' "$SIM/calls.log"
+}
+
+wait_calls() {   # VM N TIMEOUT_S: until N calls into VM were made
+	local end=$(($(now_us) + $3 * 1000000))
+	while (($(calls "$1") < $2)); do
+		(($(now_us) < end)) || return 1
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------- stats --
+
+# stats FILE: "n p50 p90 p99 min max mean" of the numbers in FILE (ms),
+# percentiles by nearest rank: the value at rank ceil(p/100 * n).
+stats() {
+	sort -g "$1" | awk '
+		{ v[++n] = $1; s += $1 }
+		function rank(p,   r) { r = int(p / 100 * n); if (r < p / 100 * n) r++; if (r < 1) r = 1; return v[r] }
+		END {
+			if (n == 0) { print "0 0 0 0 0 0 0"; exit }
+			printf "%d %.1f %.1f %.1f %.1f %.1f %.1f\n", n, rank(50), rank(90), rank(99), v[1], v[n], s / n
+		}'
+}
+
+# field N of a stats line
+sf() { local -a a; read -ra a <<<"$1"; printf '%s\n' "${a[$2]}"; }
+
+calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
+
+# ---------------------------------------------------------------- setup --
+
+vms=()
+for ((i = 1; i <= BURST_VMS; i++)); do vms+=("vm$i"); done
+say "a simulated machine with ${#vms[@]} VMs in $WORK"
+"$top/sim/qubes-sim" init "$SIM" --client "$CLIENT" >/dev/null || die "qubes-sim init failed"
+export QUBES_SIM_ROOT=$SIM PATH=$SIM/bin:$PATH
+unset QUBES_SIM_LATENCY_MS
+install -m 0755 "$PROBE" "$SIM/vmbin/qvmr-bench-probe" || die "cannot install the probe"
+mkdir -p "$D0"
+export QVM_REMOTE_KEYS_DIR=$D0/keys QVM_REMOTE_LOG=$D0/qvm-remote.log \
+	QVM_REMOTE_RUNTIME_DIR=$D0/run QVM_REMOTE_STATE_DIR=$D0/state \
+	QVM_REMOTE_QREXEC_DIR=$SIM/run
+: >"$CONF"
+for vm in "${vms[@]}"; do
+	sim create "$vm" --shell dash && sim start "$vm" || die "cannot create VM $vm"
+	in_vm "$vm" qvm-remote key gen >/dev/null 2>&1 || die "key gen failed in $vm"
+	dom0 authorize --from-vm "$vm" >/dev/null 2>&1 || die "authorize --from-vm $vm failed"
+done
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------ physical limit --
+
+# With no daemon running: one transport call running `true` in the VM, as
+# the daemon makes it (qrexec-client, the service, the sh prelude), and
+# `bash -c true` in dom0.
+declare -A CALL_ST
+for lat in 0 30; do
+	sim latency "$lat"
+	"$PROBE" time "$LIMIT_RUNS" -i $'exec sh -s; exit\ntrue\n' -- \
+		"$SIM/bin/qrexec-client" -d vm1 "$SERVICE" </dev/null >"$WORK/call-$lat.txt" ||
+		die "the transport call probe failed"
+	awk 'NF == 4 { print $3 / 1000 }' "$WORK/call-$lat.txt" >"$WORK/call-$lat.ms"
+	awk 'NF == 4 && $4 != 0 { bad++ } END { exit bad > 0 }' "$WORK/call-$lat.txt" ||
+		warn "a transport call at $lat ms failed"
+	CALL_ST[$lat]=$(stats "$WORK/call-$lat.ms")
+done
+"$PROBE" time "$LIMIT_RUNS" -- bash -c true </dev/null >"$WORK/bash.txt" || die "the bash probe failed"
+awk 'NF == 4 { print $3 / 1000 }' "$WORK/bash.txt" >"$WORK/bash.ms"
+BASH_ST=$(stats "$WORK/bash.ms")
+BASH50=$(sf "$BASH_ST" 1)
+say "transport call p50: $(sf "${CALL_ST[0]}" 1) ms at 0 ms, $(sf "${CALL_ST[30]}" 1) ms at 30 ms; bash -c true p50: $BASH50 ms"
+
+# ----------------------------------------------------------- round trips --
+
+declare -A RT_ST RT_LIMIT RT_CALLS RT_FAIL
+CLIENT_RSS=0
+PHASES=()
+cur_mode=
+for ml in "${MODES[@]}"; do
+	read -r mode lat <<<"$ml"
+	if [[ $mode != "$cur_mode" ]]; then
+		daemon_stop
+		if [[ $mode == watch ]]; then
+			daemon_start "QVM_REMOTE_VMS=vm1" "QVM_REMOTE_POLL=watch"
+		else
+			daemon_start "QVM_REMOTE_VMS=vm1" "QVM_REMOTE_POLL=interval" "QVM_REMOTE_INTERVAL=$INTERVAL_S"
+		fi
+		cur_mode=$mode
+	fi
+	sim latency "$lat"
+	say "round trips: $mode mode, latency $lat ms, $RUNS runs"
+	for ((i = 0; i < WARMUP; i++)); do
+		in_vm vm1 qvm-remote true || warn "a warm-up command failed ($mode, $lat ms)"
+	done
+	daemon_alive
+	sim calls --reset
+	tag=$mode-$lat
+	in_vm vm1 qvmr-bench-probe time "$RUNS" -- qvm-remote true >"$WORK/rt-$tag.txt" ||
+		warn "the round-trip probe failed ($tag)"
+	cp "$SIM/calls.log" "$WORK/calls-$tag.log"
+	awk 'NF == 4 { print $3 / 1000 }' "$WORK/rt-$tag.txt" >"$WORK/rt-$tag.ms"
+	RT_FAIL[$tag]=$(awk 'NF == 4 && $4 != 0 { n++ } END { print n + 0 }' "$WORK/rt-$tag.txt")
+	((RT_FAIL[$tag] == 0)) || warn "${RT_FAIL[$tag]} commands failed ($tag)"
+	RT_ST[$tag]=$(stats "$WORK/rt-$tag.ms")
+	RT_CALLS[$tag]=$(calc "$(calls vm1) / $RUNS" 2)
+	limit=$(calc "$(sf "${CALL_ST[$lat]}" 1) + $BASH50")
+	[[ $mode == interval ]] && limit=$(calc "$limit + $INTERVAL_S * 1000 / 2")
+	RT_LIMIT[$tag]=$limit
+	rss=$(awk '$1 == "maxrss_kb" { print $2 }' "$WORK/rt-$tag.txt")
+	((${rss:-0} > CLIENT_RSS)) && CLIENT_RSS=$rss
+	# Where a watch-mode round trip goes: each run sees two calls, the
+	# next fetch (started when dom0 has read this request) and the
+	# deliver (started when the command has finished).
+	if [[ $mode == watch ]]; then
+		PHASES+=("$lat $(awk '
+			FNR == NR { if ($4 == "running") c[++nc] = $1; next }
+			NF == 4 {
+				s = $1 / 1000; e = $2 / 1000; k = 0
+				for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) t[++k] = c[i]
+				if (k != 2) { skipped++; next }
+				n++; a[n] = t[1] - s; b[n] = t[2] - t[1]; d[n] = e - t[2]
+			}
+			function med(x, m,   i, j, v) {
+				for (i = 2; i <= m; i++) { v = x[i]; for (j = i - 1; j >= 1 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
+				return m ? x[int((m + 1) / 2)] : 0
+			}
+			END { printf "%d %d %.0f %.0f %.0f\n", n, skipped + 0, med(a, n), med(b, n), med(d, n) }
+		' "$WORK/calls-$tag.log" "$WORK/rt-$tag.txt")")
+	fi
+done
+daemon_stop
+
+# ---------------------------------------------------------------- bursts --
+
+# burst NVMS: BURST requests planted (split evenly) while no daemon runs,
+# then the daemon starts; the time until every result is in the VMs.
+declare -A B_WALL B_CALLS B_CPC B_FAST B_SLOW B_FAIL
+DAEMON_HWM=0
+burst() {
+	local nv=$1 per=$((BURST / $1)) vm i t0 t0ms last lastmax=0 fast=-1 slow=0 ok fail=0 line
+	local -a bv=() pids=()
+	for ((i = 1; i <= nv; i++)); do bv+=("vm$i"); done
+	say "burst: $BURST commands from $nv VM(s), latency $BURST_LATENCY ms"
+	sim latency "$BURST_LATENCY"
+	for vm in "${bv[@]}"; do
+		in_vm "$vm" qvmr-bench-probe burst "$per" "$BURST_TIMEOUT" >"$WORK/burst-$nv-$vm.txt" 2>&1 &
+		pids+=($!)
+		BG+=($!)
+	done
+	for vm in "${bv[@]}"; do
+		local end=$(($(now_us) + 60000000))
+		until grep -q '^planted' "$WORK/burst-$nv-$vm.txt" 2>/dev/null; do
+			(($(now_us) < end)) || die "$vm did not plant its requests: $(cat "$WORK/burst-$nv-$vm.txt")"
+			sleep 0.05
+		done
+	done
+	sim calls --reset
+	t0=$(now_us)
+	daemon_start "QVM_REMOTE_VMS='${bv[*]}'" "QVM_REMOTE_POLL=watch"
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || warn "not every result of the burst reached ${bv[$i]}"
+	done
+	daemon_alive
+	if ((nv > 1)); then
+		DAEMON_HWM=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$DPID/status")
+	fi
+	for vm in "${bv[@]}"; do
+		line=$(grep '^done ' "$WORK/burst-$nv-$vm.txt") || { warn "no result line from $vm"; continue; }
+		read -r _ ok _ _ last <<<"$line"
+		fail=$((fail + per - ok))
+		last=$(((last - t0) / 1000))
+		((last > lastmax)) && lastmax=$last
+		((fast < 0 || last < fast)) && fast=$last
+		((last > slow)) && slow=$last
+	done
+	daemon_stop
+	t0ms=$((t0 / 1000))
+	B_CALLS[$nv]=$(awk -v to=$((t0ms + lastmax)) '$1 <= to { n++ } END { print n + 0 }' "$SIM/calls.log")
+	B_CPC[$nv]=$(calc "${B_CALLS[$nv]} / $BURST" 3)
+	B_WALL[$nv]=$(calc "$lastmax / 1000" 2)
+	B_FAST[$nv]=$(calc "$fast / 1000" 2)
+	B_SLOW[$nv]=$(calc "$slow / 1000" 2)
+	B_FAIL[$nv]=$fail
+	((fail == 0)) || warn "$fail commands of the $nv-VM burst failed"
+	BG=()
+}
+burst 1
+burst "$BURST_VMS"
+
+# ------------------------------------------------------------------ idle --
+
+say "idle: vm1 running, vm2 halted, watch mode, ${IDLE_S} s"
+sim latency "$BURST_LATENCY"
+sim halt vm2
+daemon_start "QVM_REMOTE_VMS='vm1 vm2'" "QVM_REMOTE_POLL=watch"
+wait_calls vm1 1 10 || warn "the daemon never called vm1"
+sleep 1
+daemon_alive
+TCK=$(getconf CLK_TCK)
+cpu() { local s; s=$(cat "/proc/$DPID/stat"); s=${s##*) }; read -ra f <<<"$s"; echo "${f[11]} ${f[12]} ${f[13]} ${f[14]}"; }
+read -r u1 s1 cu1 cs1 <<<"$(cpu)"
+w0=$(($(now_us) / 1000))
+sleep "$IDLE_S"
+w1=$(($(now_us) / 1000))
+read -r u2 s2 cu2 cs2 <<<"$(cpu)"
+daemon_alive
+IDLE_WIN=$(calc "($w1 - $w0) / 1000" 2)
+IDLE_RUN=$(calls vm1 "$w0" "$w1")
+IDLE_HALT=$(calls vm2 "$w0" "$w1")
+IDLE_RUN_PM=$(calc "$IDLE_RUN * 60 / $IDLE_WIN" 1)
+IDLE_HALT_PM=$(calc "$IDLE_HALT * 60 / $IDLE_WIN" 1)
+IDLE_CPU=$(calc "($u2 + $s2 - $u1 - $s1) / $TCK" 2)
+IDLE_CCPU=$(calc "($cu2 + $cs2 - $cu1 - $cs1) / $TCK" 2)
+IDLE_PCT=$(calc "100 * $IDLE_CPU / $IDLE_WIN" 3)
+IDLE_WAIT_PROC=0
+if ((EUID == 0)); then
+	IDLE_WAIT_PROC=$(pgrep -u "$(cat "$SIM/vms/vm1/user")" -f -- '--wait-for-request' | wc -l)
+fi
+daemon_stop
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+ELAPSED=$(($(date +%s) - T_START))
+
+# --------------------------------------------------------------- report --
+
+met() { awk "BEGIN { exit !($1) }" && echo met || echo "not met"; }
+W30=watch-30
+tgt=()   # "name|target|value|verdict"
+rt_excess() { calc "$(sf "${RT_ST[$1]}" 1) - ${RT_LIMIT[$1]}"; }
+maxcalls=0
+for ml in "${MODES[@]}"; do
+	read -r mode lat <<<"$ml"
+	[[ $mode == watch ]] || continue
+	awk "BEGIN { exit !(${RT_CALLS[$mode-$lat]} > $maxcalls) }" && maxcalls=${RT_CALLS[$mode-$lat]}
+done
+tgt+=("calls per command, single (watch)|<= 2|$maxcalls|$(met "$maxcalls <= 2")")
+tgt+=("calls per command, burst 1 VM|<= 1.2|${B_CPC[1]}|$(met "${B_CPC[1]} <= 1.2")")
+tgt+=("calls per command, burst $BURST_VMS VMs|<= 1.2|${B_CPC[$BURST_VMS]}|$(met "${B_CPC[$BURST_VMS]} <= 1.2")")
+if [[ -n ${RT_ST[$W30]:-} ]]; then
+	ex=$(rt_excess "$W30")
+	tgt+=("watch p50 above the limit at 30 ms|<= 15 ms|$ex ms|$(met "$ex <= 15")")
+fi
+tgt+=("calls a minute, halted VM|0|$IDLE_HALT_PM|$(met "$IDLE_HALT == 0")")
+tgt+=("calls a minute, idle running VM (watch)|<= 2|$IDLE_RUN_PM|$(met "$IDLE_RUN_PM <= 2")")
+tgt+=("daemon RSS during the $BURST_VMS-VM burst|< 8 MiB|$DAEMON_HWM KiB|$(met "$DAEMON_HWM < 8192")")
+tgt+=("daemon CPU when idle|< 1 %|$IDLE_PCT %|$(met "$IDLE_PCT < 1")")
+tgt+=("burst from $BURST_VMS VMs: slowest VM vs fastest|no VM starved|${B_SLOW[$BURST_VMS]} s vs ${B_FAST[$BURST_VMS]} s|report")
+
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+KERNEL=$(uname -sr)
+NPROC=$(nproc)
+VERSION=$(cat "$top/version" 2>/dev/null || echo unknown)
+
+{
+	printf '\nqvm-remote benchmark%s  (%s CPUs, %s, %s; %s s)\n' \
+		"$( ((quick)) && echo ' (quick)')" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
+	printf 'load average at start %s, at end %s\n\n' "$LOAD_START" "$LOAD_END"
+	printf 'Transport call (qrexec-client, `true`), %d calls; bash -c true, %d runs\n' "$LIMIT_RUNS" "$LIMIT_RUNS"
+	printf '  %-28s %8s %8s %8s\n' "" p50 p90 p99
+	for lat in 0 30; do
+		printf '  %-28s %8s %8s %8s\n' "call at latency $lat ms" \
+			"$(sf "${CALL_ST[$lat]}" 1)" "$(sf "${CALL_ST[$lat]}" 2)" "$(sf "${CALL_ST[$lat]}" 3)"
+	done
+	printf '  %-28s %8s %8s %8s\n' "bash -c true" "$(sf "$BASH_ST" 1)" "$(sf "$BASH_ST" 2)" "$(sf "$BASH_ST" 3)"
+	printf '\nRound trip of qvm-remote true, ms (%d runs each; interval mode: QVM_REMOTE_INTERVAL=%s s)\n' "$RUNS" "$INTERVAL_S"
+	printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s\n' mode latency p50 p90 p99 limit ratio excess calls/cmd
+	for ml in "${MODES[@]}"; do
+		read -r mode lat <<<"$ml"
+		st=${RT_ST[$mode-$lat]}
+		printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s\n' "$mode" "$lat ms" \
+			"$(sf "$st" 1)" "$(sf "$st" 2)" "$(sf "$st" 3)" "${RT_LIMIT[$mode-$lat]}" \
+			"$(calc "$(sf "$st" 1) / ${RT_LIMIT[$mode-$lat]}" 2)" "$(rt_excess "$mode-$lat")" "${RT_CALLS[$mode-$lat]}"
+	done
+	printf '  limit: the transport call at that latency + bash -c true (p50s); interval mode adds %s ms, half the interval\n' "$((INTERVAL_S * 500))"
+	if ((${#PHASES[@]})); then
+		printf '\nWatch mode, where the time goes (medians, ms; runs with exactly 2 calls)\n'
+		printf '  %-8s %6s %26s %24s %24s\n' latency runs "start -> dom0 has request" "-> deliver call starts" "-> client has result"
+		for p in "${PHASES[@]}"; do
+			read -r lat n sk a b c <<<"$p"
+			printf '  %-8s %6s %26s %24s %24s\n' "$lat ms" "$n" "$a" "$b" "$c"
+		done
+	fi
+	printf '\nBursts of %d queued commands (latency %d ms, watch mode, defaults MAX_JOBS=8 MAX_PER_VM=2)\n' "$BURST" "$BURST_LATENCY"
+	printf '  %-6s %9s %7s %10s %11s %11s %7s\n' VMs "wall s" calls calls/cmd "fastest VM" "slowest VM" failed
+	for nv in 1 "$BURST_VMS"; do
+		printf '  %-6s %9s %7s %10s %11s %11s %7s\n' "$nv" "${B_WALL[$nv]}" "${B_CALLS[$nv]}" "${B_CPC[$nv]}" \
+			"${B_FAST[$nv]} s" "${B_SLOW[$nv]} s" "${B_FAIL[$nv]}"
+	done
+	printf '\nIdle, %s s window (scaled to a minute), latency %d ms, watch mode\n' "$IDLE_WIN" "$BURST_LATENCY"
+	printf '  running VM: %s calls (%s a minute); halted VM: %s calls (%s a minute)\n' \
+		"$IDLE_RUN" "$IDLE_RUN_PM" "$IDLE_HALT" "$IDLE_HALT_PM"
+	printf '  daemon CPU: %s s (%s %%); its reaped children (transport calls): %s s\n' "$IDLE_CPU" "$IDLE_PCT" "$IDLE_CCPU"
+	printf '\nMemory: daemon peak RSS (VmHWM) over the %d-VM burst %s KiB; client peak RSS %s KiB\n' \
+		"$BURST_VMS" "$DAEMON_HWM" "$CLIENT_RSS"
+	printf '\nTargets (issue 4)\n'
+	for t in "${tgt[@]}"; do
+		IFS='|' read -r a b c d <<<"$t"
+		printf '  %-44s %-14s %-20s %s\n' "$a" "$b" "$c" "$d"
+	done
+	printf '\nresults: %s/results.json, chart: %s/latency.svg\n' "$out" "$out"
+}
+
+# JSON: every value here is a number or a string without quotes or
+# backslashes (names, numbers, /proc text), so printf is enough.
+jstats() {   # STATS-LINE -> {"n":...}
+	local -a a
+	read -ra a <<<"$1"
+	printf '{"n": %s, "p50": %s, "p90": %s, "p99": %s, "min": %s, "max": %s, "mean": %s}' \
+		"${a[0]}" "${a[1]}" "${a[2]}" "${a[3]}" "${a[4]}" "${a[5]}" "${a[6]}"
+}
+jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+{
+	printf '{\n  "benchmark": "qvm-remote", "version": %s, "quick": %s,\n' "$(jstr "$VERSION")" "$( ((quick)) && echo true || echo false)"
+	printf '  "date": %s, "elapsed_s": %s,\n' "$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$ELAPSED"
+	printf '  "machine": {"nproc": %s, "cpu": %s, "kernel": %s, "root": %s, "loadavg_start": %s, "loadavg_end": %s},\n' \
+		"$NPROC" "$(jstr "$CPU_MODEL")" "$(jstr "$KERNEL")" "$( ((EUID == 0)) && echo true || echo false)" \
+		"$(jstr "$LOAD_START")" "$(jstr "$LOAD_END")"
+	printf '  "settings": {"runs": %s, "warmup_runs": %s, "limit_runs": %s, "latencies_ms": [0, 30], "interval_s": %s, "watch_wait_s": 30, "vm_sh": "dash", "burst_commands": %s, "burst_vms": %s, "burst_latency_ms": %s, "max_jobs": 8, "max_per_vm": 2, "idle_window_s": %s, "percentiles": "nearest rank"},\n' \
+		"$RUNS" "$WARMUP" "$LIMIT_RUNS" "$INTERVAL_S" "$BURST" "$BURST_VMS" "$BURST_LATENCY" "$IDLE_WIN"
+	printf '  "transport_call_ms": {"0": %s, "30": %s},\n' "$(jstats "${CALL_ST[0]}")" "$(jstats "${CALL_ST[30]}")"
+	printf '  "bash_true_ms": %s,\n' "$(jstats "$BASH_ST")"
+	printf '  "simulator_call_overhead_ms": %s,\n' "$(sf "${CALL_ST[0]}" 1)"
+	printf '  "roundtrip": [\n'
+	sep=
+	for ml in "${MODES[@]}"; do
+		read -r mode lat <<<"$ml"
+		k=$mode-$lat
+		printf '%s    {"mode": "%s", "latency_ms": %s, "ms": %s, "limit_ms": %s, "ratio": %s, "excess_ms": %s, "calls_per_command": %s, "failed": %s}' \
+			"$sep" "$mode" "$lat" "$(jstats "${RT_ST[$k]}")" "${RT_LIMIT[$k]}" \
+			"$(calc "$(sf "${RT_ST[$k]}" 1) / ${RT_LIMIT[$k]}" 3)" "$(rt_excess "$k")" "${RT_CALLS[$k]}" "${RT_FAIL[$k]}"
+		sep=$',\n'
+	done
+	printf '\n  ],\n  "watch_phases_ms": ['
+	sep=
+	for p in "${PHASES[@]}"; do
+		read -r lat n sk a b c <<<"$p"
+		printf '%s\n    {"latency_ms": %s, "runs": %s, "skipped": %s, "until_dom0_has_request": %s, "until_deliver_starts": %s, "until_client_has_result": %s}' \
+			"$sep" "$lat" "$n" "$sk" "$a" "$b" "$c"
+		sep=,
+	done
+	printf '\n  ],\n  "burst": [\n'
+	sep=
+	for nv in 1 "$BURST_VMS"; do
+		printf '%s    {"vms": %s, "commands": %s, "wall_s": %s, "calls": %s, "calls_per_command": %s, "fastest_vm_s": %s, "slowest_vm_s": %s, "failed": %s}' \
+			"$sep" "$nv" "$BURST" "${B_WALL[$nv]}" "${B_CALLS[$nv]}" "${B_CPC[$nv]}" "${B_FAST[$nv]}" "${B_SLOW[$nv]}" "${B_FAIL[$nv]}"
+		sep=$',\n'
+	done
+	printf '\n  ],\n'
+	printf '  "idle": {"window_s": %s, "running_vm_calls": %s, "running_vm_calls_per_min": %s, "halted_vm_calls": %s, "halted_vm_calls_per_min": %s, "daemon_cpu_s": %s, "daemon_cpu_percent": %s, "children_cpu_s": %s},\n' \
+		"$IDLE_WIN" "$IDLE_RUN" "$IDLE_RUN_PM" "$IDLE_HALT" "$IDLE_HALT_PM" "$IDLE_CPU" "$IDLE_PCT" "$IDLE_CCPU"
+	printf '  "memory": {"daemon_vmhwm_kib": %s, "client_maxrss_kib": %s},\n' "$DAEMON_HWM" "$CLIENT_RSS"
+	printf '  "targets": [\n'
+	sep=
+	for t in "${tgt[@]}"; do
+		IFS='|' read -r a b c d <<<"$t"
+		printf '%s    {"what": %s, "target": %s, "value": %s, "verdict": %s}' "$sep" "$(jstr "$a")" "$(jstr "$b")" "$(jstr "$c")" "$(jstr "$d")"
+		sep=$',\n'
+	done
+	printf '\n  ],\n  "failed": %s\n}\n' "$( ((FAILED)) && echo true || echo false)"
+} >"$out/results.json"
+
+{
+	printf 'T qvm-remote true: round trip per poll mode and simulator latency\n'
+	s=0
+	for ml in "${MODES[@]}"; do
+		read -r mode lat <<<"$ml"
+		s=$((s + 1))
+		printf 'S %d %s %s, %s ms: p50 %s ms, limit %s ms\n' "$s" "${RT_LIMIT[$mode-$lat]}" "$mode" "$lat" \
+			"$(sf "${RT_ST[$mode-$lat]}" 1)" "${RT_LIMIT[$mode-$lat]}"
+		sed "s/^/V $s /" "$WORK/rt-$mode-$lat.ms"
+	done
+} | awk -f "$top/bench/chart.awk" >"$out/latency.svg"
+
+exit "$FAILED"

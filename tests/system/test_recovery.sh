@@ -1,0 +1,75 @@
+#!/bin/bash
+# Crash recovery: nothing lost, nothing run twice.  A claim nobody works on
+# is either put back (it never ran) or answered "interrupted" (it may have
+# run; it never runs again); a result in dom0's outbox is delivered.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dom0.sh"
+
+dom0_setup work
+q=$SIM/vms/work/home/.qvm-remote/queue
+ran=$TEST_DIR/ran
+: >"$ran"
+chmod 0666 "$ran"
+
+t "SIGKILL while a command runs: the client is told it was interrupted"
+dom0_start
+in_vm work qvm-remote "echo x >>'$ran'; sleep 3" >/dev/null 2>"$TEST_DIR/err" &
+client=$!
+wait_for "[ -s '$ran' ]" 10 || fail "the command never started"
+kill -KILL "$DOM0_PID"
+wait "$DOM0_PID" 2>/dev/null
+DOM0_PID=
+dom0_start
+wait "$client"
+assert_eq 255 "$?" "the client's exit code"
+assert_contains "$(cat "$TEST_DIR/err")" "interrupted" "message"
+assert_contains "$(dom0_log)" "action=interrupted" "RECOVER line"
+sleep 3.5    # the orphaned command (no systemd here) finishes
+assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
+dom0_stop
+
+t "a stranded claim that never ran is put back and fetched again"
+: >"$ran"
+id=$(date -u +%Y%m%d-%H%M%S)-1-0123456789abcdef0123456789abcdef
+in_vm work sh -c "cd '$q' && printf 'echo y >>$ran\n' >running/\$1 &&
+	printf 'v2 %064d\n' 0 >running/\$1.auth.0badc0de-1-0" sh "$id"
+dom0_start
+wait_for "grep -q action=released '$QVM_REMOTE_LOG'" 10 || fail "not released"
+# its token is made up: fetched again, it is rejected, not run
+wait_for "[ -e '$q/results/$id.exit' ]" 10 || fail "no result for the request"
+assert_contains "$(dom0_log)" "AUTH-FAIL vm=work id=$id" "verdict"
+assert_eq "" "$(ls "$q/running")" "running/ after recovery"
+assert_eq "" "$(cat "$ran")" "what ran"
+dom0_stop
+
+t "a valid stranded claim is released and then runs exactly once"
+: >"$ran"
+in_vm work qvm-remote -q --wait 30 "echo z >>'$ran'" >/dev/null 2>&1 &
+client=$!
+wait_for "ls '$q/pending/'*.auth >/dev/null 2>&1" 10 || fail "no request"
+# what a fetch does before its reply is lost: the claim, by hand
+in_vm work sh -c 'cd "$1/pending" && for a in *.auth; do c=${a%.auth};
+	mv "$c" ../running/ && mv "$a" "../running/$a.0badc0de-2-0"; done' sh "$q"
+dom0_start
+wait "$client"
+assert_eq 0 "$?" "the client's exit code"
+assert_eq z "$(cat "$ran")" "the command ran once"
+dom0_stop
+
+t "halted while its command runs: the result waits in dom0 and arrives later"
+: >"$ran"
+dom0_start
+in_vm work qvm-remote "echo v >>'$ran'; sleep 2; echo late" >/dev/null 2>&1 &
+wait_for "[ -s '$ran' ]" 10 || fail "the command never started"
+id=$(ls "$q/running" | sed -n 's/\.auth\..*//p')
+qubes-sim halt work
+wait_for "grep -q 'DONE vm=work id=$id' '$QVM_REMOTE_LOG'" 10 || fail "no DONE"
+assert_ne "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox"
+dom0_stop             # the result survives a daemon restart too
+qubes-sim start work
+dom0_start
+wait_for "[ -e '$q/results/$id.exit' ]" 10 || fail "the result never arrived"
+assert_eq late "$(cat "$q/results/$id.out")" "its output"
+assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
+assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
+dom0_stop
