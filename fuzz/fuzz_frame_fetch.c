@@ -68,6 +68,10 @@ static int put_requests(struct buf *b, const struct fetch_reply *rep)
 		if ((r = frame_put_end(b)) != 0)
 			return r;
 	}
+	for (i = 0; i < rep->nheld; i++)
+		if ((r = frame_put_held(b, rep->held[i].cid,
+					rep->held[i].claim)) != 0)
+			return r;
 	return 0;
 }
 
@@ -117,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	FUZZ_CHECK(reply.n <= FETCH_REQ_MAX);
+	FUZZ_CHECK(reply.nheld <= FETCH_HELD_MAX);
 	for (i = 0; i < reply.n; i++) {
 		req = &reply.req[i];
 		len = strnlen(req->cid, sizeof(req->cid));

@@ -186,6 +186,11 @@ on_mark(void *ctx, enum tail_mark what, uint64_t arg)
 
 	switch (what) {
 	case TAIL_OPENED:
+		if (h->announce_open) {
+			h->announce_open = 0;
+			add_mark(h, "the log file appeared; following it from "
+				 "its start");
+		}
 		if (arg) {
 			h->horizon_next = 1;
 			add_mark(h, "older lines are not shown: the viewer reads "
@@ -201,6 +206,7 @@ on_mark(void *ctx, enum tail_mark what, uint64_t arg)
 	case TAIL_GONE:
 		add_mark(h, "the log file was removed; waiting for it to "
 			 "come back");
+		h->announce_open = 1;
 		break;
 	case TAIL_LONG_LINE:
 		snprintf(text, sizeof(text), "line %llu is longer than %u bytes "
@@ -256,6 +262,9 @@ tail_main(void *arg)
 		pthread_mutex_unlock(&h->lock);
 		h->added = 0;
 		more = tail_poll(&h->tail, &ops, h);
+		if (h->tail.fd < 0 && h->tail.state == TAIL_WAITING &&
+		    h->last_state == -1)
+			h->announce_open = 1;   /* missing at start */
 		changed = h->added;
 		if ((int)h->tail.state != h->last_state ||
 		    h->tail.err != h->last_err) {

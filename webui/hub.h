@@ -73,6 +73,7 @@ struct hub {
 	struct summary *summary;
 	struct log_entry *scratch;
 	int horizon_next;       /* the next line's time is the horizon */
+	int announce_open;      /* say so when the file appears */
 	int last_state, last_err;
 	int added;
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "err.h"
@@ -38,6 +39,7 @@ close_file(struct tail *t)
 	buf_reset(&t->partial);
 	t->discard = 0;
 	t->discard_report = 0;
+	t->seen_len = 0;
 }
 
 void
@@ -179,6 +181,40 @@ feed(struct tail *t, const char *p, size_t n, const struct tail_ops *ops,
 	}
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Keeps the bytes just before off, to notice the file rewritten. */
+static void
+remember(struct tail *t)
+{
+	size_t n = (uint64_t)t->off < TAIL_SEEN_MAX ? (size_t)t->off
+						     : TAIL_SEEN_MAX;
+	ssize_t k = n > 0 ? read_at(t->fd, t->seen, n, t->off - (off_t)n) : 0;
+
+	t->seen_len = k == (ssize_t)n ? n : 0;
+}
+
+/* 1 when the bytes before off are no longer what was read there. */
+static int
+rewritten(struct tail *t)
+{
+	char now[TAIL_SEEN_MAX];
+
+	if (t->seen_len == 0)
+		return 0;
+	if (read_at(t->fd, now, t->seen_len, t->off - (off_t)t->seen_len) !=
+	    (ssize_t)t->seen_len)
+		return 1;
+	return memcmp(now, t->seen, t->seen_len) != 0;
+}
+
 /* 1 when the path still names the open file. */
 static int
 same_file(const struct tail *t, int *gone)
@@ -206,7 +242,8 @@ tail_poll(struct tail *t, const struct tail_ops *ops, void *ctx)
 		return 0;
 	if (fstat(t->fd, &st) != 0)
 		goto reopen;
-	if (st.st_size < t->off) {
+	if (st.st_size < t->off ||
+	    (st.st_size > t->off && rewritten(t))) {
 		ops->mark(ctx, TAIL_TRUNCATED, 0);
 		close_file(t);
 		if (open_file(t, ops, ctx) != 0)
@@ -230,11 +267,22 @@ tail_poll(struct tail *t, const struct tail_ops *ops, void *ctx)
 		budget -= (size_t)k;
 	}
 	free(chunk);
+	remember(t);
 	if (t->off < st.st_size)
 		return 1;
 	/* caught up with this file: is it still the one the path names? */
-	if (same_file(t, &gone))
+	if (same_file(t, &gone)) {
+		t->gone_since = 0;
 		return r;
+	}
+	if (gone) {
+		/* a rotation renames, then creates: give it a moment */
+		if (t->gone_since == 0)
+			t->gone_since = mono_ms();
+		if (mono_ms() - t->gone_since < TAIL_GONE_MS)
+			return 0;
+	}
+	t->gone_since = 0;
 	/* the writer may have added to the old file before it moved on */
 	if (fstat(t->fd, &st) == 0 && st.st_size > t->off)
 		return 1;

@@ -9,9 +9,13 @@
  *
  * Each tail_poll() reads what was appended since the last one and reports
  * complete lines.  It also notices:
- *   - truncation (the file got shorter): reads it again from its start;
- *   - rotation (the path now names another file, or none): reads what the
- *     old file still had, then follows the new one from its start;
+ *   - truncation (the file got shorter, or the bytes just before where
+ *     reading stopped changed: truncated and written again between two
+ *     polls): reads it again from its start;
+ *   - rotation (the path now names another file): reads what the old file
+ *     still had, then follows the new one from its start;
+ *   - removal (the path names no file for TAIL_GONE_MS: a rename and a
+ *     create, as logrotate does them, are a rotation): waits for a file;
  *   - a line longer than LOGPARSE_LINE_MAX: reported by number, skipped.
  * A line without its newline yet waits for it.  The caller polls; a stat
  * every fraction of a second costs nothing next to the page it feeds.
@@ -27,6 +31,8 @@
 
 #define TAIL_WINDOW_DEFAULT (4u << 20)
 #define TAIL_READ_BUDGET (1u << 20)     /* bytes one tail_poll() reads */
+#define TAIL_SEEN_MAX 64u               /* bytes kept to notice a rewrite */
+#define TAIL_GONE_MS 1000
 
 enum tail_mark {
 	TAIL_OPENED = 1,        /* arg: 1 when older lines were skipped */
@@ -57,6 +63,9 @@ struct tail {
 	struct buf partial;     /* an unfinished line */
 	int discard;            /* drop bytes up to the next newline */
 	int discard_report;     /* ...and report that line as too long */
+	char seen[TAIL_SEEN_MAX];       /* the bytes before off, as read */
+	size_t seen_len;
+	int64_t gone_since;     /* monotonic ms the path was first missing */
 	enum tail_state state;
 	int err;                /* errno of the last failure to open */
 };

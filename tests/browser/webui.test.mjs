@@ -343,7 +343,8 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
       `127.0.0.1.nip.io:${port}`, `${REBIND}:${port}`]) {
       const r = await request('GET', '/', { Host: host });
       assert.equal(r.status, 421, host);
-      assert.ok(!r.body.includes(host.split(':')[0]), 'the refusal repeats the host');
+      // a fixed text: nothing from the request comes back
+      assert.equal(r.body, 'this viewer answers only to localhost, 127.0.0.1 or [::1] with its port\n');
     }
     for (const host of [`localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`])
       assert.equal((await request('GET', '/', { Host: host })).status, 200, host);

@@ -83,7 +83,7 @@ compare_list() {   # NAME EXPECTED-TEXT GOT-TEXT
 	if d=$(diff <(sort -k3 <<<"$2") <(sort -k3 <<<"$3")); then
 		ok "$1"
 	else
-		not_ok "$1" "< expected, > in the package:" "$d"
+		not_ok "$1" "< expected, > found:" "$d"
 	fi
 }
 

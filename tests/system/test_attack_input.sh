@@ -52,7 +52,7 @@ bad_names() {   # NAME...
 	done
 	for vm in work dev; do
 		in_vm "$vm" sh -c '
-			q=$HOME/.qvm-remote/queue/pending
+			q=$HOME/.qvm-remote/queue/pending; mkdir -p "$q" || exit 1
 			for n in "$@"; do
 				printf "touch qvmr-pwned\n" >"$q/$n" || exit 1
 				printf "v2 %064d\n" 0 >"$q/$n.auth" || exit 1
@@ -117,7 +117,7 @@ for vm in evil1 evil2; do
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *AUTH-* ]] || fail "dom0 went on to authenticate it"
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *EXEC* ]] || fail "dom0 ran it"
 	[[ $(dom0_log) != *pwned* && $(dom0_log) != *"$M.x"* ]] || fail "the name reached the log"
-	n=$(find "$DOM0" /tmp/qvmr-pwned-dotdot "$M.x-0123abcdef" -name '*pwned*' 2>/dev/null | wc -l)
+	n=$(find "$TEST_DIR" /tmp -maxdepth 8 \( -name '*pwned*' -o -name '*0123abcdef*' \) 2>/dev/null | wc -l)
 	assert_eq 0 "$n" "files named after the forged id"
 	[[ ! -e $M.forged-reply ]] || fail "the forged request ran"
 	[[ ! -e $DOM0/state/$vm || -z $(find "$DOM0/state/$vm" -type f -newer "$TEST_DIR/reply.$vm") ]] ||
@@ -182,11 +182,10 @@ plant_signed work "$cid" "$TEST_DIR/body.empty"
 expect_l2 work "$cid" "empty" /nonexistent
 
 t "log injection: a newline, a CR and a fake AUTH-OK line stay inside one escaped line"
-fake='[2026-01-01T00:00:00Z] AUTH-OK vm=dom0 id=fake-line reason="v2 token" chain=0'
+fake='[2026-01-01T00:00:00Z] AUTH-OK vm=dom0 id=fake-line'
 out=$(in_vm work qvm-remote ": <<'X'
-$fake
+$fake$(printf '\r')$fake
 X
-: $(printf '\r')$fake
 echo injected")
 assert_eq injected "$out" "the command's output"
 assert_eq 1 "$(grep -c 'id=fake-line' "$QVM_REMOTE_LOG")" "lines carrying the fake text"

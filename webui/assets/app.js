@@ -295,6 +295,8 @@
       .getPropertyValue(name).trim() || '#888';
   }
 
+  // Durations span milliseconds to the timeout's minutes: a log scale
+  // from 1 ms to the decade above the slowest command keeps both visible.
   function drawLatency(s) {
     const cv = $('latency');
     const w = 360;
@@ -305,51 +307,53 @@
     const g = cv.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    const pad = { l: 4, r: 4, t: 6, b: 14 };
+    const pad = { l: 46, r: 6, t: 6, b: 14 };
     const pw = w - pad.l - pad.r;
     const ph = h - pad.t - pad.b;
-    let max = 0;
-    for (const p of s.latency) max = Math.max(max, p[1]);
-    max = niceMax(max);
-    g.strokeStyle = cssVar('--line');
+    let slowest = 1;
+    for (const p of s.latency) slowest = Math.max(slowest, p[1]);
+    const decades = Math.max(2, Math.ceil(Math.log10(slowest + 1)));
+    const yOf = (ms) => pad.t + ph - ph * Math.min(1, Math.log10(Math.max(1, ms)) / decades);
     g.lineWidth = 1;
-    for (let i = 0; i <= 2; i++) {
-      const y = pad.t + Math.round(ph * i / 2) + 0.5;
+    g.font = '10px sans-serif';
+    g.textBaseline = 'middle';
+    g.textAlign = 'right';
+    for (let d = 0; d <= decades; d++) {
+      const y = Math.round(yOf(Math.pow(10, d))) + 0.5;
+      g.strokeStyle = cssVar('--line');
       g.beginPath();
       g.moveTo(pad.l, y);
       g.lineTo(w - pad.r, y);
       g.stroke();
+      if (d % (decades > 4 ? 2 : 1) === 0) {
+        g.fillStyle = cssVar('--dim');
+        g.fillText(d < 3 ? Math.pow(10, d) + ' ms' : Math.pow(10, d - 3) + ' s',
+          pad.l - 4, y);
+      }
     }
-    g.fillStyle = cssVar('--dim');
-    g.font = '10px sans-serif';
     g.textBaseline = 'bottom';
+    g.textAlign = 'left';
+    g.fillStyle = cssVar('--dim');
     g.fillText('-60 min', pad.l, h);
     g.textAlign = 'right';
     g.fillText('now', w - pad.r, h);
     const t0 = s.now - s.window;
     for (const p of s.latency) {
       const x = pad.l + pw * Math.min(1, Math.max(0, (p[0] - t0) / s.window));
-      const y = pad.t + ph - ph * Math.min(1, p[1] / max);
       g.fillStyle = cssVar('--c-' + (CAT_RE.test(p[2]) ? p[2] : 'other'));
       g.beginPath();
-      g.arc(x, y, 2.5, 0, 2 * Math.PI);
+      g.arc(x, yOf(p[1]), 2.8, 0, 2 * Math.PI);
       g.fill();
     }
     $('lat-max').textContent = s.latency.length
-      ? '(top: ' + fmtMs(max) + ', ' + s.latency.length + ' commands)'
+      ? '(' + s.latency.length + ' commands, slowest ' + fmtMs(slowest) + ')'
       : '(none yet)';
   }
 
-  function niceMax(v) {
-    if (v <= 10) return 10;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-    return 10 * p;
-  }
-
   function fmtMs(ms) {
-    return ms >= 1000 ? (ms / 1000).toFixed(ms >= 10000 ? 0 : 1) + ' s'
-      : ms + ' ms';
+    if (ms >= 60000) return (ms / 60000).toFixed(ms >= 600000 ? 0 : 1) + ' min';
+    if (ms >= 1000) return (ms / 1000).toFixed(ms >= 10000 ? 0 : 1) + ' s';
+    return ms + ' ms';
   }
 
   function showStatus(st) {
