@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "spawn.h"
@@ -128,15 +129,6 @@ transport_start(const struct transport *t, const char *vm, pid_t *pid,
 	return spawn(&o, pid, in_fd, out_fd, err_fd);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Drains fd into b (or discards when b is NULL); 1 at EOF. */
 static int
 drain(int fd, struct buf *b)
@@ -160,7 +152,7 @@ transport_run(const struct transport *t, const char *vm, const char *program,
 	struct buf prog = BUF_INIT((size_t)16 << 20);
 	int in = -1, o = -1, e = -1, r, wstatus;
 	size_t sent = 0;
-	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	pid_t pid;
 
 	if ((r = buf_append_str(&prog, transport_prelude(t))) != 0 ||
@@ -175,7 +167,7 @@ transport_run(const struct transport *t, const char *vm, const char *program,
 			{ .fd = e, .events = POLLIN },
 			{ .fd = in, .events = POLLOUT },
 		};
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 
 		if (left <= 0) {
 			kill(-pid, SIGKILL);

@@ -35,8 +35,8 @@ files=()
 while IFS= read -r -d '' f; do
 	case $f in
 	qvm-remote-*.tar.gz | debian/.debhelper/* | debian/qvm-remote/* | \
-		debian/files | debian/*.substvars | debian/debhelper-build-stamp | \
-		debian/*.debhelper.log) continue ;;
+		debian/tmp/* | debian/files | debian/*.substvars | \
+		debian/debhelper-build-stamp | debian/*.debhelper.log) continue ;;
 	esac
 	[[ -e $f || -L $f ]] && files+=("$f")
 done < <(list_files)

@@ -251,6 +251,7 @@ if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
 	req=$(rpm -qp --requires "$f")
 	check "dom0: Requires openssl-libs" "$(grep -qx 'openssl-libs' <<<"$req"; echo $?)" "$req"
 	preun=$(rpm -qp --qf '%{PREUN}\n' "$f")
+	# shellcheck disable=SC2016 # "$1" is the scriptlet's, looked for as text
 	check "dom0: %preun stops the service on removal only, guarded" \
 		"$(grep -q '"$1" -eq 0' <<<"$preun" &&
 			grep -qE 'systemctl stop qvm-remote-dom0(\.service)? .*\|\| :' <<<"$preun"; echo $?)" "$preun"
@@ -291,7 +292,9 @@ if [[ -n $deb ]]; then
 	dirs=$(dpkg -c "$deb" | awk '$1 ~ /^d/ && ($1 != "drwxr-xr-x" || $2 != "root/root")')
 	check "deb: every directory is 0755 root" "$([[ -z $dirs ]]; echo $?)" "$dirs"
 	dpkg-deb -e "$deb" "$work/deb/control"
-	x=$(ls "$work/deb/control" | grep -vxE 'control|md5sums')
+	x=$(for c in "$work/deb/control"/*; do
+		[[ ${c##*/} == @(control|md5sums) ]] || printf '%s\n' "${c##*/}"
+	done)
 	check "deb: no maintainer scripts" "$([[ -z $x ]]; echo $?)" "$x"
 	depends=$(dpkg-deb -f "$deb" Depends)
 	check "deb: Depends on libssl3 and libc6 (from shlibs)" \
@@ -340,6 +343,7 @@ mkdir -p "$keysdir"
 : >"$keysdir/alpha.key"
 : >"$keysdir/beta.key"
 export QVM_REMOTE_KEYS_DIR=$keysdir
+args=()
 while IFS='|' read -r file want words; do
 	eval "args=($words)"   # the words as the shell would split them
 	got=$(complete_test "completion/$file" "${args[@]}")

@@ -4,12 +4,14 @@
 # installed /etc/qubes/remote.conf, against simulated qubes whose client is
 # the installed one.  Run through tests/system/run.sh (tests/package/check.sh
 # does), with QVMR_INSTALL_ROOT set.
+# shellcheck source=tests/system/lib.sh
 . "$(dirname "$0")/../system/lib.sh"
 
 root=${QVMR_INSTALL_ROOT:-}
 [[ -n $root && -d $root ]] || skip_all "QVMR_INSTALL_ROOT is not an install tree"
 QVMR_CLIENT=$root/usr/bin/qvm-remote
 QVMR_DAEMON=$root/usr/sbin/qvm-remote-dom0
+# shellcheck source=tests/system/dom0.sh
 . "$(dirname "$0")/../system/dom0.sh"
 version=$(cat "$QVMR_TOP/version")
 
@@ -20,6 +22,7 @@ assert_contains "$("$QVMR_DAEMON" --version 2>&1)" "$version" "qvm-remote-dom0 -
 dom0_setup work dev:bash
 # From here on the daemon reads the configuration file the package ships
 # (every line a comment: the defaults); the paths stay in the environment.
+# shellcheck disable=SC2034 # read by dom0.sh's functions
 DOM0_CONF=$root/etc/qubes/remote.conf
 
 t "the installed daemon reads the installed remote.conf and lists both keys"
@@ -41,6 +44,7 @@ for vm in work dev; do
 done
 
 t "a script on stdin runs, and the VM keeps the history"
+# shellcheck disable=SC2016 # expanded by bash in dom0
 printf 'a=20\necho $((a + 22))\n' >"$TEST_DIR/s.sh"
 assert_eq 42 "$(in_vm work qvm-remote <"$TEST_DIR/s.sh")" "script output"
 assert_contains "$(in_vm work qvm-remote history 3)" "echo" "history"

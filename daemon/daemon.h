@@ -1,0 +1,116 @@
+/*
+ * daemon.h - the state of the running daemon, shared by the files that
+ * make up its event loop (private to daemon/serve*.c and friends):
+ *   serve.c     the poll loop, signals, scheduling, start and stop
+ *   vmset.c     which VMs are polled: keys, reloads, reachability
+ *   exchange.c  the two transport calls: fetch and deliver
+ *   jobs.c      one request's life: verdict, run, result, recovery
+ *   events.c    audit lines
+ * One thread owns all of it; nothing here is locked.
+ */
+#ifndef QVMR_DAEMON_H
+#define QVMR_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "call.h"
+#include "cgroup.h"
+#include "config.h"
+#include "frame.h"
+#include "key.h"
+#include "program.h"
+#include "replay.h"
+#include "runner.h"
+#include "serve.h"
+#include "transport.h"
+
+struct vm;
+
+struct job {
+	struct job *next;
+	struct vm *vm;
+	char cid[CID_MAX + 1];
+	char claim[CLAIM_MAX + 1];
+	unsigned timeout_s;
+	uint8_t *body, *in;         /* owned until started */
+	size_t body_len, in_len;
+	int has_in, started;
+	struct run run;
+};
+
+struct vm {
+	struct vm *next;
+	char name[VMNAME_MAX + 1];
+	struct key key;
+	int legacy, removed;
+	struct replay replay;
+	int up;
+	struct call *fetch, *deliver;
+	struct deliver_item *sending;   /* the items of the deliver in flight */
+	size_t nsending;
+	struct deliver_src *source;     /* and the program it is streaming */
+	int64_t next_fetch_ms, next_deliver_ms;
+	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
+	struct held_claim release[FETCH_HELD_MAX];  /* for the next fetch */
+	size_t nrelease;
+	unsigned running;
+	struct deliver_item *ready;     /* in the outbox, not yet delivered */
+	size_t nready, capready;
+	unsigned failures;
+	int fetched;                    /* --once: the one fetch is done */
+};
+
+struct daemon {
+	struct config *cfg;
+	const struct serve_opts *opts;
+	struct transport transport;
+	struct cgroup_base cgroup;
+	struct audit audit;
+	struct vm *vms;
+	struct job **jobs;              /* started, not finished */
+	size_t njobs;
+	unsigned fetch_counter;
+	char boot_tag[9];
+	int inotify_fd;
+	int stopping;
+	int64_t stop_deadline_ms;
+	struct buf line;
+};
+
+/* events.c: "[time] CATEGORY vm=.. id=.." then logline_kv* then ev_end. */
+struct buf *ev_begin(struct daemon *d, const char *category, const char *vm,
+		     const char *cid);
+void ev_end(struct daemon *d);
+void ev_simple(struct daemon *d, const char *category, const char *vm,
+	       const char *cid, const char *key, const char *value);
+
+/* vmset.c */
+struct vm *vm_find(struct daemon *d, const char *name);
+int ready_push(struct vm *v, const struct deliver_item *e);
+void ready_drop(struct vm *v, const char *cid);
+int vms_load(struct daemon *d);
+void refresh_up(struct daemon *d);
+int vm_idle(const struct vm *v);
+void vms_prune(struct daemon *d);
+
+/* jobs.c */
+void park_status(struct daemon *d, struct vm *v, const char *cid,
+		 const char *claim, enum result_status st, const char *reason);
+void job_free(struct job *j);
+void job_start(struct daemon *d, struct job *j);
+void job_finish(struct daemon *d, size_t idx);
+void handle_request(struct daemon *d, struct vm *v,
+		    const struct fetch_request *q);
+void recover_held(struct daemon *d, struct vm *v,
+		  const struct fetch_reply *r);
+
+/* exchange.c */
+void start_fetch(struct daemon *d, struct vm *v);
+void fetch_done(struct daemon *d, struct vm *v);
+void start_deliver(struct daemon *d, struct vm *v);
+void deliver_done(struct daemon *d, struct vm *v);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * jobs.c - one request's life in dom0: verdict, run, result, recovery.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/sha.h>
+
+#include "clock.h"
+#include "err.h"
+#include "fileio.h"
+#include "logline.h"
+#include "outbox.h"
+#include "request.h"
+
+#include "banned.h"
+
+#define PREVIEW_MAX 100             /* bytes of a command shown in the log */
+
+/* Parks a result that is not a command's own (rejected, error). */
+void
+park_status(struct daemon *d, struct vm *v, const char *cid,
+	    const char *claim, enum result_status st, const char *reason)
+{
+	struct outbox_writer w;
+	struct result_meta m;
+	struct deliver_item e;
+	char text[REASON_MAX + 32];
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.status = st;
+	m.exit_code = st == RESULT_REJECTED ? EXIT_REJECTED
+		      : st == RESULT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
+	n = snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	(void)n;
+	if (outbox_begin(d->cfg->state_dir, v->name, cid, claim, &w) != 0)
+		goto fail;
+	/* old clients only print .err, so the reason goes there too */
+	n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
+		     result_status_name(st), reason);
+	if (n > 0 && write_all(w.err_fd, text, (size_t)n) != 0) {
+		outbox_abort(&w);
+		goto fail;
+	}
+	if (outbox_commit(&w, cid, claim, &m, &e) != 0 || ready_push(v, &e))
+		goto fail;
+	return;
+fail:
+	ev_simple(d, "ERROR", v->name, cid, "reason",
+		  "cannot store a result in the state directory");
+}
+
+void
+job_free(struct job *j)
+{
+	free(j->body);
+	free(j->in);
+	free(j);
+}
+
+void
+job_start(struct daemon *d, struct job *j)
+{
+	struct vm *v = j->vm;
+	struct run_env env;
+	struct run_request q = {
+		.vm = v->name, .cid = j->cid, .claim = j->claim,
+		.body = j->body, .body_len = j->body_len,
+		.in = j->has_in ? j->in : NULL, .in_len = j->in_len,
+		.timeout_s = j->timeout_s, .max_output = d->cfg->max_output,
+		.runtime_dir = d->cfg->runtime_dir,
+		.state_dir = d->cfg->state_dir,
+		.cgroup = &d->cgroup, .max_pids = d->cfg->max_pids,
+		.max_memory = d->cfg->max_memory,
+	};
+	struct job **g;
+	int r;
+
+	run_env_init(&env, v->name, j->cid);
+	q.envp = env.vec;
+	q.cwd = env.storage[1] + strlen("HOME=");
+	g = reallocarray(d->jobs, d->njobs + 1, sizeof(*g));
+	if (g == NULL) {
+		r = QR_ERR_NOMEM;
+	} else {
+		d->jobs = g;
+		r = run_start(&j->run, &q, mono_ms());
+	}
+	free(j->body);
+	free(j->in);
+	j->body = j->in = NULL;
+	if (r != 0) {
+		char why[REASON_MAX];
+		snprintf(why, sizeof(why), "cannot start the command: %s",
+			 r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
+		ev_simple(d, "ERROR", v->name, j->cid, "reason", why);
+		park_status(d, v, j->cid, j->claim, RESULT_ERROR, why);
+		job_free(j);
+		return;
+	}
+	j->started = 1;
+	v->running++;
+	d->jobs[d->njobs++] = j;
+}
+
+void
+job_finish(struct daemon *d, size_t idx)
+{
+	struct job *j = d->jobs[idx];
+	struct vm *v = j->vm;
+	struct deliver_item e;
+	int64_t t = mono_ms();
+	const char *cat;
+	struct buf *b;
+
+	d->jobs[idx] = d->jobs[--d->njobs];
+	v->running--;
+	if (run_finish(&j->run, j->cid, j->claim, t, &e) != 0) {
+		ev_simple(d, "ERROR", v->name, j->cid, "reason",
+			  "cannot store the result; the VM gets an error");
+		park_status(d, v, j->cid, j->claim, RESULT_ERROR,
+			    "dom0 could not store the result");
+		job_free(j);
+		return;
+	}
+	cat = e.status == RESULT_TIMEOUT ? "TIMEOUT"
+	      : e.exit_code == 0 ? "DONE" : "DONE-FAIL";
+	b = ev_begin(d, cat, v->name, j->cid);
+	(void)logline_kvu(b, "exit", (uint64_t)e.exit_code);
+	(void)logline_kvu(b, "ms", (uint64_t)(t - j->run.started_ms));
+	(void)logline_kvu(b, "out", j->run.bytes[0]);
+	(void)logline_kvu(b, "err", j->run.bytes[1]);
+	ev_end(d);
+	for (int i = 0; i < 2; i++)
+		if (j->run.bytes[i] > d->cfg->max_output) {
+			b = ev_begin(d, "TRUNC", v->name, j->cid);
+			(void)logline_kvs(b, "stream", i == 0 ? "out" : "err");
+			(void)logline_kvu(b, "produced", j->run.bytes[i]);
+			(void)logline_kvu(b, "kept", d->cfg->max_output);
+			ev_end(d);
+		}
+	if (ready_push(v, &e) != 0)
+		ev_simple(d, "ERROR", v->name, j->cid, "reason",
+			  "out of memory; the result waits in the outbox");
+	job_free(j);
+}
+
+static void
+log_exec(struct daemon *d, struct vm *v, const struct fetch_request *q,
+	 const char *category)
+{
+	const struct frame_part *body = &q->part[PART_BODY];
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	struct buf *b;
+
+	SHA256(body->p, body->len, md);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	b = ev_begin(d, category, v->name, q->cid);
+	(void)logline_kvs(b, "sha256", hex);
+	(void)logline_kvu(b, "bytes", body->len);
+	(void)logline_kv(b, "cmd", body->p, body->len, PREVIEW_MAX);
+	ev_end(d);
+}
+
+static uint8_t *
+dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n > 0 ? n : 1);
+
+	if (c != NULL && n > 0)
+		memcpy(c, p, n);
+	return c;
+}
+
+void
+handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
+{
+	struct request_policy pol = {
+		.key = &v->key, .legacy_ok = v->legacy, .now = time(NULL),
+		.max_age_s = d->cfg->max_age_s,
+		.timeout_default_s = d->cfg->timeout_s,
+		.timeout_cap_s = d->cfg->timeout_s, .replay = &v->replay,
+	};
+	struct request_verdict verdict;
+	struct job *j;
+	struct buf *b;
+
+	request_check(q, &pol, &verdict);
+	b = ev_begin(d, verdict.category, v->name, q->cid);
+	(void)logline_kvs(b, "reason", verdict.reason);
+	ev_end(d);
+	if (d->opts->dry_run) {
+		log_exec(d, v, q, "DRY");
+		return;
+	}
+	if (!verdict.accept) {
+		park_status(d, v, q->cid, q->claim, RESULT_REJECTED,
+			    verdict.reason);
+		return;
+	}
+	/* durable before it runs: a cid runs at most once, crash or not */
+	if (replay_record(&v->replay, q->cid, time(NULL)) != 0) {
+		ev_simple(d, "ERROR", v->name, q->cid, "reason",
+			  "cannot record the id in the replay store");
+		park_status(d, v, q->cid, q->claim, RESULT_ERROR,
+			    "dom0 could not record the request; nothing ran");
+		return;
+	}
+	log_exec(d, v, q, "EXEC");
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		goto nomem;
+	j->vm = v;
+	memcpy(j->cid, q->cid, sizeof(j->cid));
+	memcpy(j->claim, q->claim, sizeof(j->claim));
+	j->timeout_s = verdict.timeout_s;
+	j->body_len = q->part[PART_BODY].len;
+	j->body = dup_bytes(q->part[PART_BODY].p, j->body_len);
+	j->has_in = q->part[PART_IN].present;
+	j->in_len = q->part[PART_IN].len;
+	j->in = dup_bytes(q->part[PART_IN].p, j->in_len);
+	if (j->body == NULL || j->in == NULL) {
+		job_free(j);
+		goto nomem;
+	}
+	if (v->queue_tail != NULL)
+		v->queue_tail->next = j;
+	else
+		v->queue = j;
+	v->queue_tail = j;
+	return;
+nomem:
+	park_status(d, v, q->cid, q->claim, RESULT_ERROR,
+		    "dom0 is out of memory; nothing ran");
+}
+
+static int
+same_claim(const char *cid, const char *claim, const char *c2,
+	   const char *k2)
+{
+	return strcmp(cid, c2) == 0 && strcmp(claim, k2) == 0;
+}
+
+/* A claim counts as worked on from the moment its fetch reply is read
+ * until its result was delivered. */
+static int
+claim_in_flight(const struct daemon *d, const struct vm *v,
+		const struct held_claim *h)
+{
+	for (const struct job *j = v->queue; j != NULL; j = j->next)
+		if (same_claim(h->cid, h->claim, j->cid, j->claim))
+			return 1;
+	for (size_t i = 0; i < d->njobs; i++)
+		if (d->jobs[i]->vm == v &&
+		    same_claim(h->cid, h->claim, d->jobs[i]->cid,
+			       d->jobs[i]->claim))
+			return 1;
+	for (size_t i = 0; i < v->nready; i++)
+		if (same_claim(h->cid, h->claim, v->ready[i].cid,
+			       v->ready[i].claim))
+			return 1;
+	for (size_t i = 0; i < v->nsending; i++)
+		if (same_claim(h->cid, h->claim, v->sending[i].cid,
+			       v->sending[i].claim))
+			return 1;
+	return 0;
+}
+
+/*
+ * Crash recovery (design.md section 6) for claims in running/ that nobody
+ * works on: a fetch whose reply was lost, or a daemon that died.  A cid in
+ * the replay store may have run: it gets "interrupted" and never runs
+ * again.  A cid not in it never ran: it goes back to pending/.
+ */
+void
+recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
+{
+	for (size_t i = 0; i < r->nheld; i++) {
+		const struct held_claim *h = &r->held[i];
+		int ran;
+		struct buf *b;
+
+		if (claim_in_flight(d, v, h))
+			continue;
+		ran = replay_seen(&v->replay, h->cid);
+		b = ev_begin(d, "RECOVER", v->name, h->cid);
+		(void)logline_kvs(b, "claim", h->claim);
+		(void)logline_kvs(b, "action", ran ? "interrupted" : "released");
+		ev_end(d);
+		if (ran)
+			park_status(d, v, h->cid, h->claim, RESULT_INTERRUPTED,
+				    "dom0 stopped while the command ran; it may "
+				    "have run and will not run again");
+		else if (v->nrelease < FETCH_HELD_MAX)
+			v->release[v->nrelease++] = *h;
+	}
+}

@@ -1,0 +1,255 @@
+/*
+ * test_webui_hub.c - the shared ring stays within its bounds however much
+ * is written, the chain status tells an edit from an intact log, and a
+ * started hub turns a log file into lines, a summary and a chain state.
+ */
+#include "hub.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "audit.h"
+#include "chain.h"
+#include "err.h"
+#include "logline.h"
+#include "banned.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+};
+
+static int
+rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/qvmr-hub-XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/qvm-remote.log", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	nftw(f->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* n command lines through the daemon's audit code. */
+static void
+write_lines(const char *path, unsigned n)
+{
+	struct buf line = BUF_INIT(AUDIT_LINE_MAX);
+	struct audit a;
+	unsigned i;
+
+	assert_int_equal(audit_open(&a, path), 0);
+	for (i = 0; i < n; i++) {
+		buf_reset(&line);
+		assert_int_equal(logline_begin(&line, time(NULL) - 60,
+					       i % 2 ? "DONE" : "EXEC"), 0);
+		assert_int_equal(logline_kvs(&line, "vm", "work"), 0);
+		if (i % 2)
+			assert_int_equal(logline_kvu(&line, "ms", 10 + i), 0);
+		assert_int_equal(audit_write(&a, &line), 0);
+	}
+	audit_close(&a);
+	buf_release(&line);
+}
+
+static void
+test_ring_line_bound(void **state)
+{
+	static struct hub h;
+	char text[32];
+	unsigned i;
+
+	assert_int_equal(hub_init_ring(&h), 0);
+	assert_int_equal(hub_oldest(&h), 1);
+	assert_null(hub_entry(&h, 1));
+	for (i = 1; i <= HUB_LINES_MAX + 500; i++) {
+		snprintf(text, sizeof(text), "line %u", i);
+		assert_int_equal(hub_ring_add(&h, RING_LINE, i, text,
+					      strlen(text)), 0);
+	}
+	assert_int_equal(h.n, HUB_LINES_MAX);
+	assert_int_equal(hub_oldest(&h), 501);
+	assert_null(hub_entry(&h, 500));
+	assert_null(hub_entry(&h, HUB_LINES_MAX + 501));
+	assert_string_equal(hub_entry(&h, 501)->text, "line 501");
+	assert_int_equal(hub_entry(&h, 501)->lineno, 501);
+	assert_string_equal(hub_entry(&h, HUB_LINES_MAX + 500)->text,
+			    "line 2500");
+	hub_release_ring(&h);
+}
+
+/* test_ring_byte_bound: long lines cannot make the ring hold more */
+static void
+test_ring_byte_bound(void **state)
+{
+	static struct hub h;
+	char *big = malloc(LOGPARSE_LINE_MAX + 100);
+	unsigned i;
+
+	assert_non_null(big);
+	memset(big, 'x', LOGPARSE_LINE_MAX + 100);
+	assert_int_equal(hub_init_ring(&h), 0);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(hub_ring_add(&h, RING_LINE, i + 1, big,
+					      LOGPARSE_LINE_MAX + 100), 0);
+	assert_true(h.bytes <= HUB_BYTES_MAX);
+	assert_int_equal(h.n, HUB_BYTES_MAX / LOGPARSE_LINE_MAX);
+	assert_int_equal(hub_entry(&h, 300)->len, LOGPARSE_LINE_MAX);
+	hub_release_ring(&h);
+	free(big);
+}
+
+static void
+test_chain_states(void **state)
+{
+	struct fx *f = *state;
+	struct chain_status st;
+	struct buf j = BUF_INIT(4096);
+	char *text;
+	FILE *fp;
+	long size;
+
+	assert_int_equal(chain_check(f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_MISSING);
+
+	fclose(fopen(f->path, "w"));
+	assert_int_equal(chain_check(f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_EMPTY);
+
+	write_lines(f->path, 5);
+	assert_int_equal(chain_check(f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_OK);
+	assert_int_equal(st.lines, 5);
+	assert_int_equal(chain_json(&st, &j), 0);
+	assert_non_null(strstr(j.data, "{\"state\":\"ok\",\"lines\":5,\"bad\":0,"));
+	assert_non_null(strstr(j.data, ",\"error\":\"\"}"));
+
+	/* an edit in line 3 */
+	fp = fopen(f->path, "r+");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	text = calloc(1, (size_t)size + 1);
+	fseek(fp, 0, SEEK_SET);
+	assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+	*strstr(strchr(strchr(text, '\n') + 1, '\n') + 1, "EXEC") = 'X';
+	fseek(fp, 0, SEEK_SET);
+	assert_int_equal(fwrite(text, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	free(text);
+	assert_int_equal(chain_check(f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_BROKEN);
+	assert_int_equal(st.bad, 3);
+	buf_reset(&j);
+	assert_int_equal(chain_json(&st, &j), 0);
+	assert_non_null(strstr(j.data, "{\"state\":\"broken\",\"lines\":3,"
+			       "\"bad\":3,"));
+
+	assert_int_equal(chain_check(f->dir, &st), 0);
+	assert_int_equal(st.state, CHAIN_ERROR);
+	buf_reset(&j);
+	assert_int_equal(chain_json(&st, &j), 0);
+	assert_non_null(strstr(j.data, "\"error\":\"not a regular file\"}"));
+	buf_release(&j);
+}
+
+/* Waits up to 5 s for cond(h) with the lock held. */
+static int
+wait_until(struct hub *h, int (*cond)(struct hub *))
+{
+	int i, ok = 0;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < 50 && !(ok = cond(h)); i++)
+		(void)hub_wait(h, 100);
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+static int
+has_six_lines(struct hub *h)
+{
+	return h->next_seq == 7;
+}
+
+static int
+chain_ok_six(struct hub *h)
+{
+	return strstr(buf_str(&h->chain_json), "\"state\":\"ok\",\"lines\":6,")
+	       != NULL;
+}
+
+static int
+summary_counts(struct hub *h)
+{
+	return strstr(buf_str(&h->summary_json), "\"totals\":{\"commands\":3,")
+	       != NULL;
+}
+
+static void
+test_hub_reads_the_log(void **state)
+{
+	struct fx *f = *state;
+	static struct hub h;
+
+	write_lines(f->path, 4);
+	assert_int_equal(hub_start(&h, f->path, TAIL_WINDOW_DEFAULT), 0);
+	write_lines(f->path, 2);
+	assert_true(wait_until(&h, has_six_lines));
+	assert_true(wait_until(&h, chain_ok_six));
+	assert_true(wait_until(&h, summary_counts));
+	pthread_mutex_lock(&h.lock);
+	assert_int_equal(hub_entry(&h, 6)->lineno, 6);
+	assert_non_null(strstr(buf_str(&h.status_json), "\"reading\""));
+	pthread_mutex_unlock(&h.lock);
+	hub_stop(&h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_line_bound),
+		cmocka_unit_test(test_ring_byte_bound),
+		cmocka_unit_test_setup_teardown(test_chain_states, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hub_reads_the_log, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
