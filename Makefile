@@ -103,6 +103,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory unit system
 	@$(MAKE) --no-print-directory san
 	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory browser
 
 # The unit and system suites again under ASan+UBSan.
 san:
@@ -287,6 +288,7 @@ WEBUI_CORE    := $(patsubst %.c,$(O)/%.o,$(filter-out $(WEBUI_MHD_SRC),$(WEBUI_S
 WEBUI_OBJ     := $(WEBUI_SRC:%.c=$(O)/%.o) $(O)/webui/assets_gen.o
 WEBUI_DAEMON  := $(O)/daemon/logparse.o $(O)/daemon/audit.o
 WEBUI_LOGGEN  := $(O)/tests/webui-loggen
+WEBUI_CHROMIUM ?= /usr/bin/chromium
 
 $(WEBUI_OBJ): CPPFLAGS += -iquote daemon -iquote webui $(WEBUI_CFLAGS)
 
@@ -308,9 +310,15 @@ $(O)/webui/assets_gen.c: webui/embed.sh $(WEBUI_ASSETS)
 $(O)/webui/assets_gen.o: $(O)/webui/assets_gen.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+ifeq ($(WEBUI_HAVE),yes)
 $(WEBUI): $(WEBUI_OBJ) $(WEBUI_DAEMON) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -pthread -o $@ $^ \
 	    $(WEBUI_LIBS) $(OPENSSL_LIBS)
+else
+$(WEBUI):
+	@echo "qvm-remote-webui needs libmicrohttpd: install libmicrohttpd-dev" >&2
+	@exit 1
+endif
 
 $(O)/tests/test_webui_%: tests/unit/test_webui_%.c $(WEBUI_CORE) $(WEBUI_DAEMON) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -328,8 +336,8 @@ browser:
 ifneq ($(WEBUI_HAVE),yes)
 	@echo "browser: skipped: qvm-remote-webui is not built (no $(WEBUI_PC))"
 else
-	@if [ ! -x /usr/bin/chromium ]; then \
-	    echo "browser: skipped: /usr/bin/chromium is not installed" \
+	@if [ ! -x $(WEBUI_CHROMIUM) ]; then \
+	    echo "browser: skipped: $(WEBUI_CHROMIUM) is not installed" \
 	        "(apt-get install chromium, or make deps-test)"; exit 0; \
 	fi; \
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \

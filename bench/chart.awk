@@ -77,7 +77,8 @@ END {
 		if (k % 2 == 0)
 			printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>\n", L - 6, y + 4, k * 10
 	}
-	for (p = nicedown(xmin); p <= xmax * 1.0001; p *= 10) {
+	p = 1; while (p * 10 <= xmin) p *= 10; while (p > xmin) p /= 10
+	for (; p <= xmax * 1.0001; p *= 10) {
 		split("1 2 5", m, " ")
 		for (j = 1; j <= 3; j++) {
 			v = p * m[j]

@@ -156,8 +156,11 @@ call_reaped(struct call *c, int wait_status)
 void
 call_tick(struct call *c, int64_t now_ms)
 {
-	if (now_ms >= c->deadline_ms && !c->failed) {
-		fail(c);
+	/* even a call that failed earlier (an overflow) stops reading at
+	 * its deadline: an escaped descendant may hold the pipe open */
+	if (now_ms >= c->deadline_ms) {
+		if (!c->failed)
+			fail(c);
 		close_fd(&c->out);
 	}
 }

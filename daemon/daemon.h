@@ -55,6 +55,7 @@ struct vm {
 	int64_t next_fetch_ms, next_deliver_ms;
 	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
 	struct held_claim release[FETCH_HELD_MAX];  /* for the next fetch */
+	char fetch_prefix[CLAIM_MAX + 1];  /* claims of the fetch in flight */
 	size_t nrelease;
 	unsigned running;
 	struct deliver_item *ready;     /* in the outbox, not yet delivered */
@@ -90,7 +91,7 @@ void ev_simple(struct daemon *d, const char *category, const char *vm,
 /* vmset.c */
 struct vm *vm_find(struct daemon *d, const char *name);
 int ready_push(struct vm *v, const struct deliver_item *e);
-void ready_drop(struct vm *v, const char *cid);
+void ready_drop(struct vm *v, const struct deliver_item *e);
 int vms_load(struct daemon *d);
 void refresh_up(struct daemon *d);
 int vm_idle(const struct vm *v);

@@ -3,9 +3,11 @@
  */
 #include "daemon.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clock.h"
 #include "err.h"
@@ -18,6 +20,7 @@
 #define DELIVER_TIMEOUT_S 120
 #define BACKOFF_MAX_MS 30000
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
+#define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
@@ -74,6 +77,7 @@ start_fetch(struct daemon *d, struct vm *v)
 
 	snprintf(prefix, sizeof(prefix), "%s-%u", d->boot_tag,
 		 d->fetch_counter++);
+	memcpy(v->fetch_prefix, prefix, sizeof(v->fetch_prefix));
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
 	/* a failed fetch loses the list: the next one's held lines rebuild it */
@@ -91,6 +95,22 @@ start_fetch(struct daemon *d, struct vm *v)
 	v->fetch = c;
 out:
 	buf_release(&prog);
+}
+
+/* Every request must carry the claim this fetch assigned it, PREFIX-i:
+ * a reply that names another claim (one in flight, say) is not ours. */
+static int
+claims_ours(const struct vm *v, const struct fetch_reply *r)
+{
+	char want[CLAIM_MAX + 32];
+
+	for (size_t i = 0; i < r->n; i++) {
+		snprintf(want, sizeof(want), "%.*s-%u", (int)CLAIM_MAX,
+			 v->fetch_prefix, (unsigned)i);
+		if (strcmp(want, r->req[i].claim) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 void
@@ -111,7 +131,10 @@ fetch_done(struct daemon *d, struct vm *v)
 	if ((reply = malloc(sizeof(*reply))) == NULL)
 		goto out;
 	if ((r = frame_parse_fetch((const uint8_t *)c->reply.data,
-				   c->reply.len, reply)) != 0) {
+				   c->reply.len, reply)) == 0 &&
+	    !claims_ours(v, reply))
+		r = QR_ERR_INVALID;
+	if (r != 0) {
 		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
 		(void)logline_kvs(b, "reason", "malformed fetch reply");
 		(void)logline_kvs(b, "error", qr_strerror(r));
@@ -145,33 +168,74 @@ out:
 	free(c);
 }
 
+/* Whether a cid is among the first n items already picked. */
+static int
+picked(const struct deliver_item *v, size_t n, const char *cid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].cid, cid) == 0)
+			return 1;
+	return 0;
+}
+
+/* Bytes of output an outbox entry holds, for the size of a batch. */
+static uint64_t
+item_bytes(const struct deliver_item *e)
+{
+	static const char *const files[] = { "out", "err" };
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < 2; i++)
+		if (snprintf(path, sizeof(path), "%s/%s", e->dir, files[i]) > 0 &&
+		    stat(path, &st) == 0)
+			sum += (uint64_t)st.st_size;
+	return sum;
+}
+
 void
 start_deliver(struct daemon *d, struct vm *v)
 {
 	struct buf empty = BUF_INIT(1);
 	struct deliver_src *src;
 	struct call *c;
-	size_t n = v->nready < FETCH_REQ_MAX ? v->nready : FETCH_REQ_MAX;
+	char nonce[CLAIM_MAX + 1];
+	uint64_t bytes = 0;
+	size_t n = 0;
 	int64_t t = mono_ms();
 
-	v->sending = malloc(n * sizeof(*v->sending));
+	v->sending = malloc(FETCH_REQ_MAX * sizeof(*v->sending));
 	src = malloc(sizeof(*src));
 	c = calloc(1, sizeof(*c));
 	if (v->sending == NULL || src == NULL || c == NULL)
 		goto fail;
-	memcpy(v->sending, v->ready, n * sizeof(*v->sending));
+	/* oldest first; a cid at most once per call (the reply names cids);
+	 * past DELIVER_BUDGET the rest waits for the next call */
+	for (size_t i = 0; i < v->nready && n < FETCH_REQ_MAX; i++) {
+		if (picked(v->sending, n, v->ready[i].cid))
+			continue;
+		if (n > 0 && bytes >= DELIVER_BUDGET)
+			break;
+		bytes += item_bytes(&v->ready[i]);
+		v->sending[n++] = v->ready[i];
+	}
 	v->nsending = n;
-	program_deliver_init(src, v->sending, n);
+	snprintf(nonce, sizeof(nonce), "%s-%u", d->boot_tag,
+		 d->fetch_counter++);
+	if (program_deliver_init(src, nonce, v->sending, n) != 0)
+		goto fail;
 	v->source = src;
 	if (call_start(c, &d->transport, v->name, &empty, src,
-		       DELIVER_REPLY_MAX, t,
-		       t + DELIVER_TIMEOUT_S * 1000) != 0)
+		       DELIVER_REPLY_MAX, t, t + (DELIVER_TIMEOUT_S +
+		       (int64_t)(bytes >> 20)) * 1000) != 0)
 		goto fail;
 	v->deliver = c;
 	return;
 fail:
 	free(v->sending);
 	v->sending = NULL;
+	v->nsending = 0;
 	v->source = NULL;
 	free(src);
 	free(c);
@@ -197,7 +261,6 @@ deliver_done(struct daemon *d, struct vm *v)
 		v->next_deliver_ms = mono_ms() + BACKOFF_MAX_MS;
 		goto out;
 	}
-	vm_recovered(d, v);
 	for (size_t i = 0; i < reply.n; i++) {
 		const struct deliver_entry *e = &reply.e[i];
 		for (size_t k = 0; k < v->nsending; k++) {
@@ -206,13 +269,17 @@ deliver_done(struct daemon *d, struct vm *v)
 			if (e->status == DELIVER_FAIL)
 				break;
 			(void)outbox_remove(&v->sending[k]);
-			ready_drop(v, e->cid);
+			ready_drop(v, &v->sending[k]);
 			delivered++;
 			break;
 		}
 	}
+	/* a VM that answers "fail" (a full disk) backs off like a failed call */
 	if (delivered < v->nsending)
-		v->next_deliver_ms = mono_ms() + 1000;
+		vm_failed(d, v, "results not delivered; they stay in the outbox",
+			  c);
+	else
+		vm_recovered(d, v);
 out:
 	call_release(c);
 	free(c);

@@ -279,6 +279,16 @@ claim_in_flight(const struct daemon *d, const struct vm *v,
  * the replay store may have run: it gets "interrupted" and never runs
  * again.  A cid not in it never ran: it goes back to pending/.
  */
+static int
+past_window(const struct daemon *d, const char *cid)
+{
+	time_t t;
+
+	return cid_time(cid, strlen(cid), &t) != 0 ||
+	       (t < time(NULL) &&
+		(uint64_t)(time(NULL) - t) > d->cfg->max_age_s);
+}
+
 void
 recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 {
@@ -289,7 +299,10 @@ recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 
 		if (claim_in_flight(d, v, h))
 			continue;
-		ran = replay_seen(&v->replay, h->cid);
+		/* an id older than the store's window may have run: the
+		 * store no longer knows, so it counts as run */
+		ran = replay_seen(&v->replay, h->cid) ||
+		      past_window(d, h->cid);
 		b = ev_begin(d, "RECOVER", v->name, h->cid);
 		(void)logline_kvs(b, "claim", h->claim);
 		(void)logline_kvs(b, "action", ran ? "interrupted" : "released");

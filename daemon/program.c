@@ -35,7 +35,7 @@ static const char fetch_setup[] =
 	"digits() { case $1 in ''|*[!0-9]*) return 1;; esac; }\n"
 	"iscid() {\n"
 	"\tcase $1 in\n"
-	"\tping-*)\n"
+	"\tping-*-*)\n"
 	"\t\t_x=${1#ping-}; _a=${_x%%-*}; _z=${_x#*-}\n"
 	"\t\tdigits \"$_a\" && digits \"$_z\" && [ ${#_a} -le 20 ] && [ ${#_z} -le 10 ];;\n"
 	"\t[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-[0-9][0-9][0-9][0-9][0-9][0-9]-*-*)\n"
@@ -47,20 +47,31 @@ static const char fetch_setup[] =
 	"\t*) return 1;;\n"
 	"\tesac\n"
 	"}\n"
-	/* rel: put back a claim dom0 found stranded (it never ran), the
-	 * files first and the token last, as a client writes them */
+	/* isclaim mirrors claim_valid(): [0-9a-f]{8}-N-M */
+	"isclaim() {\n"
+	"\tcase $1 in\n"
+	"\t[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-*-*)\n"
+	"\t\t_x=${1#*-}; _a=${_x%%-*}; _z=${_x#*-}\n"
+	"\t\tdigits \"$_a\" && digits \"$_z\" && [ ${#_a} -le 10 ] && [ ${#_z} -le 4 ];;\n"
+	"\t*) return 1;;\n"
+	"\tesac\n"
+	"}\n"
+	/* rel: put back a claim dom0 found stranded (it never ran).  The
+	 * first rename decides, so two overlapping rels cannot both move
+	 * files; the token goes back last, as a client writes it. */
 	"rel() {\n"
-	"\t[ -e \"../running/$1.auth.$2\" ] || return 0\n"
-	"\tfor x in '' .in .opt; do\n"
-	"\t\t[ ! -e \"../running/$1$x\" ] || mv -f \"../running/$1$x\" \"$1$x\"\n"
+	"\tmv \"../running/$1.auth.$2\" \"../running/.rel.$1.$2\" 2>/dev/null || return 0\n"
+	"\tfor _s in '' .in .opt; do\n"
+	"\t\t[ ! -e \"../running/$1$_s\" ] || mv -f \"../running/$1$_s\" \"$1$_s\"\n"
 	"\tdone\n"
-	"\tmv -f \"../running/$1.auth.$2\" \"$1.auth\"\n"
+	"\tmv -f \"../running/.rel.$1.$2\" \"$1.auth\"\n"
 	"}\n";
 
 static const char fetch_main[] =
 	"ready() {\n"
 	"\tfor a in *.auth; do\n"
-	"\t\t[ -f \"$a\" ] && iscid \"${a%.auth}\" && return 0\n"
+	"\t\t[ -f \"$a\" ] && iscid \"${a%.auth}\" &&\n"
+	"\t\t    [ $(($(wc -c <\"$a\"))) -ge 64 ] && return 0\n"
 	"\tdone\n"
 	"\treturn 1\n"
 	"}\n"
@@ -123,11 +134,11 @@ static const char fetch_main[] =
 	"[ \"$K\" = 1 ] && for m in ../running/*.auth.*; do\n"
 	"\t[ -f \"$m\" ] && [ \"$h\" -lt " "64" " ] || continue\n"
 	"\tx=${m##*/}; c=${x%%.auth.*}; y=${x#*.auth.}\n"
-	"\tiscid \"$c\" || continue\n"
+	"\tiscid \"$c\" && isclaim \"$y\" || continue\n"
 	"\tprintf 'held %s %s\\n' \"$c\" \"$y\"; h=$((h + 1))\n"
 	"done\n"
 	"[ \"$k\" -eq 0 ] || printf 'skip %s\\n' \"$k\"\n"
-	"printf 'done %s\\n' \"$n\"\n";
+	"printf 'done %s\\n' \"$n\"\n" PROGRAM_END;
 
 static_assert(BODY_MAX == 1048576 && OPT_MAX == 4096 &&
 	      IN_MAX == 8388608 && AUTH_MAX == 80 && FETCH_HELD_MAX == 64,
@@ -184,12 +195,16 @@ static const char deliver_prologue[] =
 	"mkdir -p \"$r\" 2>/dev/null\n"
 	"now=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n"
 	"printf 'qvmr-deliver 1\\n'\n"
-	"n=0\n"
+	"n=0; bad=0\n"
+	/* fin CID CLAIM EXIT STATUS, after the three here-documents of the
+	 * item were decoded into temporaries named after this call (D), so a
+	 * late, overlapping deliver never writes into ours */
 	"fin() {\n"
-	"\tm=\"$q/running/$1.auth.$2\"; o=\"$r/.$1.$2\"\n"
-	"\tif [ ! -e \"$m\" ]; then\n"
+	"\tm=\"$q/running/$1.auth.$2\"; o=\"$r/.$1.$2.$D\"\n"
+	"\tif [ \"$bad\" != 0 ] || [ ! -e \"$m\" ]; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
-	"\t\tprintf 'gone %s\\n' \"$1\"\n"
+	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
+	"\t\telse printf 'gone %s\\n' \"$1\"; fi\n"
 	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
@@ -201,10 +216,11 @@ static const char deliver_prologue[] =
 	"\telse\n"
 	"\t\tprintf 'fail %s\\n' \"$1\"\n"
 	"\tfi\n"
-	"\tn=$((n + 1))\n"
+	"\tbad=0; n=$((n + 1))\n"
 	"}\n";
 
-static const char deliver_trailer[] = "printf 'done %s\\n' \"$n\"\n";
+static const char deliver_trailer[] =
+	"printf 'done %s\\n' \"$n\"\n" PROGRAM_END;
 
 /* The here-document terminator: '_' is not in the base64 alphabet. */
 #define HEREDOC_END "_QVMR_"
@@ -218,15 +234,22 @@ enum {
 	STAGE_ITEM,
 };
 
-void
-program_deliver_init(struct deliver_src *s, const struct deliver_item *items,
-		     size_t n)
+int
+program_deliver_init(struct deliver_src *s, const char *nonce,
+		     const struct deliver_item *items, size_t n)
 {
+	size_t len = strlen(nonce);
+
 	memset(s, 0, sizeof(*s));
+	if (len == 0 || len > CLAIM_MAX ||
+	    strspn(nonce, "0123456789abcdef-") != len)
+		return QR_ERR_INVALID;
+	memcpy(s->nonce, nonce, len + 1);
 	s->items = items;
 	s->n = n;
 	s->fd = -1;
 	s->stage = STAGE_PROLOGUE;
+	return 0;
 }
 
 void
@@ -288,8 +311,10 @@ item_step(struct deliver_src *s, struct buf *out)
 		s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (s->fd < 0)
 			return QR_ERR_SYSTEM;
+		/* a short or failed decode (a full disk) fails the item */
 		r = buf_printf(out,
-			       "base64 -d >\"$r/.%s.%s.%s\" <<'" HEREDOC_END "'\n",
+			       "base64 -d >\"$r/.%s.%s.$D.%s\" <<'" HEREDOC_END
+			       "' || bad=1\n",
 			       it->cid, it->claim, stream_files[file]);
 		s->stage++;
 		return r;
@@ -314,7 +339,8 @@ program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want)
 	while (!s->done && out->len - start < want) {
 		switch (s->stage) {
 		case STAGE_PROLOGUE:
-			r = buf_append_str(out, deliver_prologue);
+			r = buf_printf(out, "D='%s'\n%s", s->nonce,
+				       deliver_prologue);
 			s->stage = s->n > 0 ? STAGE_ITEM : STAGE_TRAILER;
 			break;
 		case STAGE_TRAILER:

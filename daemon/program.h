@@ -19,6 +19,15 @@
 #include "bounds.h"
 #include "result.h"
 
+/*
+ * Every program ends with this line.  The transport's prelude stores the
+ * program in a file and runs it only when it ends so: a call cut short
+ * never runs half a program (a half "fin" line could publish a wrong exit
+ * code), and sh reads a file in blocks, where from a pipe bash reads byte
+ * by byte.
+ */
+#define PROGRAM_END "# qvmr-end\n"
+
 struct fetch_params {
 	unsigned wait_s;          /* watch mode: wait this long for a request */
 	const char *claim_prefix; /* "[0-9a-f]{8}-N", claims are PREFIX-index */
@@ -47,6 +56,7 @@ struct deliver_item {
  * program_deliver_fill() until it reports the end.
  */
 struct deliver_src {
+	char nonce[CLAIM_MAX + 1];  /* names this call's temporaries */
 	const struct deliver_item *items;
 	size_t n, i;
 	int stage;                /* position within items[i] */
@@ -54,8 +64,9 @@ struct deliver_src {
 	int done;
 };
 
-void program_deliver_init(struct deliver_src *s,
-			  const struct deliver_item *items, size_t n);
+/* nonce: [0-9a-f-], unique per deliver call (a claim prefix will do). */
+int program_deliver_init(struct deliver_src *s, const char *nonce,
+			 const struct deliver_item *items, size_t n);
 /*
  * Appends at least one and about `want` bytes of program text to out.
  * Returns 1 when the whole program has been produced, 0 when more follows,

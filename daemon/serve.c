@@ -30,6 +30,7 @@
 #include "banned.h"
 
 #define TICK_MS 1000                /* stat VMs at least this often */
+#define READY_MAX (4 * FETCH_REQ_MAX)   /* undelivered results per VM */
 
 static int signal_pipe[2] = { -1, -1 };
 
@@ -103,7 +104,10 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		return;
 	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms)
 		start_deliver(d, v);
+	/* a VM whose results do not go out gets no new work: the backlog of
+	 * its outbox stays bounded */
 	if (v->fetch == NULL && v->queue == NULL && !d->stopping &&
+	    v->nready < READY_MAX &&
 	    !v->removed && !(d->opts->once && v->fetched) &&
 	    t >= v->next_fetch_ms)
 		start_fetch(d, v);

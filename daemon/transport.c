@@ -17,13 +17,23 @@
 #include "clock.h"
 #include "err.h"
 #include "fileio.h"
+#include "program.h"
 #include "spawn.h"
 #include "vmname.h"
 #include "banned.h"
 
 #define QREXEC_SERVICE "DEFAULT:QUBESRPC qubes.VMShell+ dom0"
 #define QREXEC_LIBEXEC "/usr/lib/qubes"
-#define QREXEC_PRELUDE "exec sh -s; exit\n"
+/*
+ * What runs first in the VM: store the program, and run it only if it
+ * arrived whole (program.h, PROGRAM_END).  125 when it cannot be stored,
+ * 124 when it was cut short.
+ */
+#define VM_RUNNER \
+	"exec sh -c 'f=$(mktemp) || exit 125; cat >\"$f\"; " \
+	"if [ \"$(tail -n 1 \"$f\")\" = \"# qvmr-end\" ]; " \
+	"then sh \"$f\"; r=$?; else r=124; fi; rm -f \"$f\"; exit $r'"
+#define QREXEC_PRELUDE VM_RUNNER "; exit\n"
 
 /* The environment of transport children: enough for qvm-run's Python and
  * for qrexec-client, nothing of ours. */
@@ -111,7 +121,7 @@ transport_start(const struct transport *t, const char *vm, pid_t *pid,
 	char *qrexec_argv[] = { "qrexec-client", "-d", (char *)vm,
 				QREXEC_SERVICE, NULL };
 	char *qvmrun_argv[] = { "qvm-run", "--pass-io", "--no-autostart",
-				"--no-gui", "--", (char *)vm, "exec sh -s",
+				"--no-gui", "--", (char *)vm, VM_RUNNER,
 				NULL };
 	struct spawn_opts o = {
 		.path = t->path,
@@ -156,7 +166,8 @@ transport_run(const struct transport *t, const char *vm, const char *program,
 	pid_t pid;
 
 	if ((r = buf_append_str(&prog, transport_prelude(t))) != 0 ||
-	    (r = buf_append_str(&prog, program)) != 0)
+	    (r = buf_append_str(&prog, program)) != 0 ||
+	    (r = buf_append_str(&prog, PROGRAM_END)) != 0)
 		goto out;
 	if ((r = transport_start(t, vm, &pid, &in, &o, &e)) != 0)
 		goto out;

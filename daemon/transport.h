@@ -33,8 +33,9 @@ int transport_vm_up(const struct transport *t, const char *vm);
 
 /*
  * The bytes to send before the program: qrexec-client's qubes.VMShell
- * reads commands, so it needs "exec sh -s; exit\n"; qvm-run gets
- * 'exec sh -s' as its command and appends "; exit" itself.
+ * reads commands, so it gets the runner (transport.c, VM_RUNNER) and
+ * "; exit\n"; qvm-run gets the runner as its command and appends
+ * "; exit" itself.
  */
 const char *transport_prelude(const struct transport *t);
 
@@ -49,7 +50,7 @@ int transport_start(const struct transport *t, const char *vm, pid_t *pid,
 
 /*
  * Runs one call to completion, for the admin verbs (not the event loop):
- * sends program, collects stdout into out (bounded by out->max), gives up
+ * sends program (ending it with PROGRAM_END), collects stdout into out (bounded by out->max), gives up
  * after timeout_s, and returns the child's exit status via *status (or -1
  * when it was killed).  Returns 0 when the call ran, whatever its status.
  */

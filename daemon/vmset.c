@@ -39,10 +39,11 @@ ready_push(struct vm *v, const struct deliver_item *e)
 }
 
 void
-ready_drop(struct vm *v, const char *cid)
+ready_drop(struct vm *v, const struct deliver_item *e)
 {
 	for (size_t i = 0; i < v->nready; i++)
-		if (strcmp(v->ready[i].cid, cid) == 0) {
+		if (strcmp(v->ready[i].cid, e->cid) == 0 &&
+		    strcmp(v->ready[i].claim, e->claim) == 0) {
 			memmove(&v->ready[i], &v->ready[i + 1],
 				(v->nready - i - 1) * sizeof(*v->ready));
 			v->nready--;

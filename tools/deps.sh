@@ -5,8 +5,9 @@
 # command to run and stops, so nothing is installed behind a user's back.
 set -eu
 
-build="gcc make pkg-config libssl-dev"
-test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl"
+build="gcc make pkg-config libssl-dev libmicrohttpd-dev"
+test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl
+	chromium nodejs npm"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks
 package="rpm dpkg-dev debhelper fakeroot groff-base man-db python3-yaml
@@ -21,6 +22,12 @@ esac
 
 missing=
 for p in $want; do
+	# a Node.js from elsewhere counts (NodeSource's nodejs bundles npm and
+	# conflicts with Debian's npm package)
+	case $p in
+	nodejs) command -v node >/dev/null 2>&1 && continue ;;
+	npm) command -v npm >/dev/null 2>&1 && continue ;;
+	esac
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		missing="$missing $p"
 done

@@ -143,8 +143,9 @@ sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 				break;
 			}
 			if (peer_gone(s->fd)) {
+				/* a closed page: an ordinary end, not an error */
 				pthread_mutex_unlock(&h->lock);
-				return MHD_CONTENT_READER_END_WITH_ERROR;
+				return MHD_CONTENT_READER_END_OF_STREAM;
 			}
 			(void)hub_wait(h, SSE_WAIT_MS);
 		}

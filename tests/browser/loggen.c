@@ -31,11 +31,15 @@ parse_when(const char *s, time_t *out)
 	char *end;
 	long long v;
 
+	/* "-N" is N seconds ago, "-0" included */
+	int ago = s[0] == '-';
+
 	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
+	v = strtoll(s + ago, &end, 10);
+	if (errno != 0 || end == s + ago || *end != '\0' || v < 0 ||
+	    s[ago] == '-' || s[ago] == '+')
 		return -1;
-	*out = v < 0 ? time(NULL) + v : (time_t)v;
+	*out = ago ? time(NULL) - (time_t)v : (time_t)v;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -25,7 +26,8 @@ const WEBUI = path.join(build, 'qvm-remote-webui');
 const LOGGEN = path.join(build, 'tests', 'webui-loggen');
 const SHOTS = path.join(here, 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
-const REBIND = 'rebind.test';   // a "DNS rebinding" name mapped to 127.0.0.1
+const REBIND = 'rebind.test';
+const T = { timeout: 60000 };   // per test; a loaded machine is slow   // a "DNS rebinding" name mapped to 127.0.0.1
 
 let dir;
 let logPath;
@@ -41,8 +43,8 @@ const pageErrors = [];
 // ---- the log ---------------------------------------------------------------
 
 let cidCounter = 0;
-function cid(when) {
-  const d = new Date(when * 1000).toISOString();
+function cid(ago) {
+  const d = new Date(Date.now() - ago * 1000).toISOString();
   const hex = (0x5eed0000 + ++cidCounter).toString(16).padStart(8, '0');
   return d.slice(0, 10).replace(/-/g, '') + '-' + d.slice(11, 19).replace(/:/g, '') +
     '-4242-' + hex + '9c0ffee51d2c47b3a1e05b7d';
@@ -52,7 +54,7 @@ function cid(when) {
 // {key: value}], ...]; values are raw, escaped as dom0 escapes them.
 function writeLog(entries) {
   const spec = entries.map(([ago, cat, kv]) => {
-    const fields = [String(-ago), cat];
+    const fields = ['-' + ago, cat];
     for (const [k, v] of Object.entries(kv || {})) fields.push(k + '=' + v);
     return fields.join('\t');
   }).join('\n') + '\n';
@@ -63,10 +65,11 @@ function writeLog(entries) {
 
 // One command's lines as the daemon writes them.
 function command(ago, vm, cmd, { exit = 0, ms = 40, cat = 'DONE' } = {}) {
-  const id = cid(Math.floor(Date.now() / 1000) - ago);
+  const id = cid(ago);
   const out = [
     [ago, 'AUTH-OK', { vm, id, reason: 'v2 token' }],
-    [ago, 'EXEC', { vm, id, sha256: 'ab'.repeat(32), bytes: String(cmd.length), cmd }],
+    [ago, 'EXEC', { vm, id, sha256: crypto.createHash('sha256').update(cmd).digest('hex'),
+      bytes: String(Buffer.byteLength(cmd)), cmd }],
   ];
   const done = Math.max(0, ago - Math.ceil(ms / 1000));
   if (cat === 'TIMEOUT')
@@ -86,11 +89,11 @@ function fixture() {
   e.push(...command(3100, 'dev', 'qvm-prefs dev memory 4096', { ms: 120 }));
   e.push(...command(2900, 'build', 'qvm-start build-fedora', { ms: 5200 }));
   e.push(...command(2600, 'work', 'qvm-volume info work:private', { exit: 1, ms: 95 }));
-  e.push([2500, 'REJECT', { vm: 'dev', id: cid(0), reason: 'the command is empty' }]);
+  e.push([2500, 'REJECT', { vm: 'dev', id: cid(2500), reason: 'the command is empty' }]);
   e.push(...command(2300, 'dev', '<script>alert(1)</script>', { ms: 60 }));
-  e.push([2100, 'AUTH-FAIL', { vm: 'build', id: cid(0), reason: 'authentication failed: token mismatch' }]);
+  e.push([2100, 'AUTH-FAIL', { vm: 'build', id: cid(2100), reason: 'authentication failed: token mismatch' }]);
   e.push(...command(1900, 'build', 'sudo qubes-dom0-update -y', { cat: 'TIMEOUT', ms: 300000 }));
-  e.push([1800, 'AUTH-DENY', { vm: 'untrusted', id: cid(0), reason: 'this VM is not authorized' }]);
+  e.push([1800, 'AUTH-DENY', { vm: 'untrusted', id: cid(1800), reason: 'this VM is not authorized' }]);
   e.push(...command(1500, 'work', 'qvm-run --pass-io work "df -h"', { ms: 880 }));
   e.push(...command(1200, 'dev', 'qvm-copy-to-vm dev ~/notes.txt', { ms: 1450 }));
   e.push([1100, 'ERROR', { vm: 'build', reason: 'transport call failed', status: '1' }]);
@@ -203,8 +206,8 @@ after(async () => {
 
 // ---- the tests ---------------------------------------------------------------
 
-describe('qvm-remote-webui', { timeout: 60000 }, () => {
-  it('serves the page with a strict policy and no CORS', async () => {
+describe('qvm-remote-webui', () => {
+  it('serves the page with a strict policy and no CORS', T, async () => {
     const r = await request('GET', '/');
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'], /^text\/html/);
@@ -221,7 +224,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     assert.equal((await request('GET', '/nope')).status, 404);
   });
 
-  it('loads the log, the summary and the chain status', async () => {
+  it('loads the log, the summary and the chain status', T, async () => {
     await openPage();
     const rows = await visibleRows();
     assert.equal(rows.length, lines);
@@ -249,7 +252,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
       fs.copyFileSync(path.join(SHOTS, 'live.png'), path.join(top, 'docs', 'webui.png'));
   });
 
-  it('shows a <script> command as text', async () => {
+  it('shows a <script> command as text', T, async () => {
     const msg = await page.$$eval('#log .row.cat-EXEC .msg', (ms) =>
       ms.map((m) => m.textContent).find((t) => t.includes('alert')));
     assert.ok(msg.includes('cmd=<script>alert(1)</script>'), msg);
@@ -267,9 +270,9 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     assert.deepEqual(dialogs, []);
   });
 
-  it('shows a line appended to the log within a second', async () => {
-    const t0 = Date.now();
+  it('shows a line appended to the log within a second', T, async () => {
     writeLog(command(0, 'work', 'qvm-ls --live-marker', { ms: 33 }));
+    const t0 = Date.now();      // the lines are in the file now
     await page.waitForSelector('#log .row .msg >> text=qvm-ls --live-marker',
       { timeout: 1000 });
     const elapsed = Date.now() - t0;
@@ -283,7 +286,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     { timeout: 4000 });
   });
 
-  it('pauses and resumes following', async () => {
+  it('pauses and resumes following', T, async () => {
     await page.click('#follow');
     assert.equal(await page.textContent('#follow'), 'Resume');
     writeLog([[0, 'INFO', { vm: 'work', action: 'paused-marker' }]]);
@@ -297,7 +300,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     await page.waitForSelector('#log .row .msg >> text=paused-marker', { timeout: 1000 });
   });
 
-  it('filters by regex, VM and category, and keeps them in the URL', async () => {
+  it('filters by regex, VM and category, and keeps them in the URL', T, async () => {
     await page.fill('#f-re', 'qvm-(ls|prefs)');
     let rows = await visibleRows();
     assert.ok(rows.length > 0);
@@ -338,7 +341,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     assert.equal(new URL(page.url()).search, '');
   });
 
-  it('refuses a forged Host header', async () => {
+  it('refuses a forged Host header', T, async () => {
     for (const host of ['evil.example', `evil.example:${port}`, `localhost:${port + 1}`,
       `127.0.0.1.nip.io:${port}`, `${REBIND}:${port}`]) {
       const r = await request('GET', '/', { Host: host });
@@ -358,7 +361,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     await other.close();
   });
 
-  it('answers 405 to anything but GET', async () => {
+  it('answers 405 to anything but GET', T, async () => {
     for (const m of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']) {
       const r = await request(m, '/');
       assert.equal(r.status, 405, m);
@@ -373,7 +376,7 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     await other.close();
   });
 
-  it('shows a broken hash chain prominently', async () => {
+  it('shows a broken hash chain prominently', T, async () => {
     // edit line 9 in place, as someone covering their tracks would
     const text = fs.readFileSync(logPath, 'utf8').split('\n');
     assert.match(text[8], /qvm-prefs dev memory 4096/);
@@ -387,10 +390,11 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     assert.match(await page.textContent('#chain-text'), /^Hash chain BROKEN at line 9 \(lines 1\u20138 verify\)/);
     const broken = await page.$$eval('#log .row.broken', (rs) => rs.map((r) => r.dataset.n));
     assert.deepEqual(broken, ['9']);
+    await page.$eval('#log .row.broken', (r) => r.scrollIntoView({ block: 'center' }));
     await shot('chain-broken.png');
   });
 
-  it('follows the log through rotation and truncation', async () => {
+  it('follows the log through rotation and truncation', T, async () => {
     fs.renameSync(logPath, logPath + '.1');
     lines = 0;
     writeLog([[0, 'INFO', { action: 'rotation-marker' }]]);
@@ -409,9 +413,24 @@ describe('qvm-remote-webui', { timeout: 60000 }, () => {
     assert.equal(n, '3');   // numbering restarts with the file
   });
 
-  it('raised no dialog and no page error', () => {
+  it('raised no dialog and no page error', T, () => {
     assert.deepEqual(dialogs, []);
     assert.deepEqual(pageErrors, []);
     assert.equal(server.exitCode, null, 'the viewer is still running:\n' + serverErr);
+  });
+
+  it('stops cleanly on SIGTERM with a page still streaming', T, async () => {
+    const t0 = Date.now();
+    const exited = new Promise((r) => server.once('exit', (code, sig) => r({ code, sig })));
+    server.kill('SIGTERM');
+    const { code, sig } = await exited;
+    assert.equal(sig, null);
+    assert.equal(code, 0, serverErr);
+    assert.ok(Date.now() - t0 < 3000, 'took ' + (Date.now() - t0) + ' ms');
+    // nothing from a sanitizer build, no MHD complaint
+    assert.doesNotMatch(serverErr, /Sanitizer|runtime error|application error/);
+    await page.waitForFunction(() =>
+      document.getElementById('conn').textContent === 'reconnecting', null,
+    { timeout: 3000 });
   });
 });

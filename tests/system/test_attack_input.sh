@@ -73,8 +73,8 @@ bad_names() {   # NAME...
 		in_vm "$vm" sh -c 'cd "$HOME/.qvm-remote/queue/pending" && for n in "$@"; do
 			rm -f -- "./$n" "./$n.auth"; done' sh "$@"
 	done
-	n=$(find "$DOM0" "$SIM/vms/work/home" "$SIM/vms/dev/home" /tmp -maxdepth 6 \
-		\( -path '*/queue/pending' -prune \) -o -name '*pwned*' -print 2>/dev/null | wc -l)
+	n=$( (find "$TEST_DIR" \( -path '*/queue/pending' -prune \) -o -name '*pwned*' -print
+		find /tmp / -maxdepth 1 -name '*pwned*') 2>/dev/null | wc -l)
 	assert_eq 0 "$n" "files named after a planted name outside pending/"
 	[[ ! -e $TEST_DIR/qvmr-pwned && ! -e /qvmr-pwned ]] || fail "a planted body ran"
 	[[ $(log_since "$mark") != *pwned* ]] || fail "a planted name reached dom0's log"
@@ -117,7 +117,8 @@ for vm in evil1 evil2; do
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *AUTH-* ]] || fail "dom0 went on to authenticate it"
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *EXEC* ]] || fail "dom0 ran it"
 	[[ $(dom0_log) != *pwned* && $(dom0_log) != *"$M.x"* ]] || fail "the name reached the log"
-	n=$(find "$TEST_DIR" /tmp -maxdepth 8 \( -name '*pwned*' -o -name '*0123abcdef*' \) 2>/dev/null | wc -l)
+	n=$( (find "$TEST_DIR" \( -path '*/queue/pending' -prune \) -o \( -name '*pwned*' -o -name '*0123abcdef*' \) -print
+		find /tmp / -maxdepth 1 -name '*pwned*') 2>/dev/null | wc -l)
 	assert_eq 0 "$n" "files named after the forged id"
 	[[ ! -e $M.forged-reply ]] || fail "the forged request ran"
 	[[ ! -e $DOM0/state/$vm || -z $(find "$DOM0/state/$vm" -type f -newer "$TEST_DIR/reply.$vm") ]] ||

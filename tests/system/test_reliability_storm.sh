@@ -14,10 +14,12 @@ VMS=(s1 s2 s3 s4)
 TOTAL=${STORM_COMMANDS:-500}
 BATCH=25
 MIN_KILLS=${STORM_KILLS:-20}
-BOUND_S=${STORM_BOUND_S:-200}   # the whole storm, clients included
+BOUND_S=${STORM_BOUND_S:-240}   # the whole storm, clients included
 CLIENT_WAIT=240                 # each client's --wait: generous
 
 dom0_setup "${VMS[@]}"
+# every daemon of the storm runs with this same configuration
+printf '%s\n' QVM_REMOTE_MAX_JOBS=16 QVM_REMOTE_MAX_PER_VM=4 >>"$DOM0_CONF"
 ran=$TEST_DIR/ran
 : >"$ran"
 chmod 0666 "$ran"
@@ -48,11 +50,15 @@ deadline=$((start + BOUND_S * 1000))
 per_vm=$((TOTAL / ${#VMS[@]}))
 batches=$((per_vm / BATCH))
 launchers=()
-kills=0 launched=0 b=0
+kills=0 launched=0 b=0 stalls=0
 dom0_start
 # Batches go out over the first part of the storm, one round of VMs
-# between two kills, so kills land on every phase: fetches, running
-# commands, delivers, recovery.
+# between two kills.  Most kills wait until the new daemon has done
+# something (a command started or finished, a claim recovered) and then
+# come at a random moment, so they land on every phase: fetches, running
+# commands, delivers, recovery; every fourth comes at a random moment
+# right after the start, during recovery.
+progress() { grep -c -E '^\[[^]]*\] (EXEC|DONE|DONE-FAIL|RECOVER) ' "$QVM_REMOTE_LOG"; }
 until ((launched == TOTAL && kills >= MIN_KILLS)); do
 	if ((launched < TOTAL)); then
 		for vm in "${VMS[@]}"; do
@@ -63,8 +69,11 @@ until ((launched == TOTAL && kills >= MIN_KILLS)); do
 		done
 		b=$((b + 1))
 	fi
-	# a random moment: 0.1 to 2.5 s into this daemon's life
-	sleep "$((RANDOM % 3)).$((RANDOM % 10))$((RANDOM % 10))"
+	if ((kills % 4 != 3)); then
+		seen=$(progress)
+		wait_for "(( \$(progress) > $seen ))" 20 || stalls=$((stalls + 1))
+	fi
+	sleep "$((RANDOM % 2)).$((RANDOM % 10))$((RANDOM % 10))"
 	kill -KILL "$DOM0_PID" 2>/dev/null
 	wait "$DOM0_PID" 2>/dev/null
 	kills=$((kills + 1))
@@ -72,7 +81,8 @@ until ((launched == TOTAL && kills >= MIN_KILLS)); do
 	dom0_start
 	(($(now_ms) < deadline)) || break
 done
-printf '# %d kills in %d ms; %d clients launched\n' "$kills" "$(($(now_ms) - start))" "$launched"
+printf '# %d kills in %d ms; %d clients launched; %d times no progress within 20 s of a restart\n' \
+	"$kills" "$(($(now_ms) - start))" "$launched" "$stalls"
 # The last daemon lives: every client must end now.
 done_count() { cat "$SIM"/vms/s*/home/storm/rc 2>/dev/null | wc -l; }
 wait_for "(( \$(done_count) >= $launched ))" $(((deadline - $(now_ms)) / 1000 + 1)) ||
@@ -128,7 +138,7 @@ printf '# interrupted commands that had run anyway (orphans): %d of %d\n' \
 settled() {
 	local vm
 	for vm in "${VMS[@]}"; do
-		[[ -z $(ls "$(vm_queue "$vm")/running" "$(vm_queue "$vm")/pending") ]] || return 1
+		[[ -z $(ls "$(vm_queue "$vm")/running") && -z $(ls "$(vm_queue "$vm")/pending") ]] || return 1
 		[[ -z $(ls "$QVM_REMOTE_STATE_DIR/outbox/$vm" 2>/dev/null) ]] || return 1
 	done
 }

@@ -357,8 +357,12 @@
   }
 
   function showStatus(st) {
-    if (st.state === 'reading') return;
     const c = $('conn');
+    if (st.state === 'reading') {
+      c.className = 'conn conn-live';
+      c.textContent = 'live';
+      return;
+    }
     c.className = 'conn conn-lost';
     c.textContent = st.state === 'waiting' ? 'waiting for the log file'
       : 'cannot read the log: ' + st.error;
@@ -384,6 +388,12 @@
     es.addEventListener('error', () => {
       conn.className = 'conn conn-lost';
       conn.textContent = 'reconnecting';
+      // EventSource retries by itself, except after an HTTP error (such
+      // as 503 when too many pages are open): then start over later
+      if (es.readyState === EventSource.CLOSED) {
+        es.close();
+        setTimeout(connect, 5000);
+      }
     });
     es.addEventListener('hello', (e) => {
       const d = parse(e);

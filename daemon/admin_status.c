@@ -1,0 +1,372 @@
+/*
+ * admin_status.c - the verbs that report: status (the service and each
+ * VM's state and recent activity) and log (the audit log's last lines).
+ */
+#include "admin.h"
+#include "admin_util.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "err.h"
+#include "logparse.h"
+#include "reader.h"
+#include "transport.h"
+#include "banned.h"
+
+#define FP_SHORT 8             /* base64 characters status shows */
+
+static_assert(LOGPARSE_LINE_MAX >= AUDIT_LINE_MAX,
+	      "every line audit_write accepts can be parsed back");
+
+/* ------------------------------------------------------------------- tail */
+
+/*
+ * Reads at most max bytes from the end of path into b, starting at a line
+ * boundary (a cut first line is dropped).
+ */
+static int
+read_tail(const char *path, size_t max, struct buf *b)
+{
+	char *p = NULL;
+	struct stat st;
+	size_t want, got = 0, skip = 0;
+	off_t off;
+	int fd, r, e;
+
+	buf_reset(b);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0) {
+		r = QR_ERR_SYSTEM;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		r = QR_ERR_INVALID;
+		goto out;
+	}
+	want = (uint64_t)st.st_size > max ? max : (size_t)st.st_size;
+	off = st.st_size - (off_t)want;
+	if ((p = malloc(want + 1)) == NULL) {
+		r = QR_ERR_NOMEM;
+		goto out;
+	}
+	while (got < want) {
+		ssize_t k = pread(fd, p + got, want - got, off + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;       /* the file shrank: keep what we have */
+		got += (size_t)k;
+	}
+	if (off > 0) {
+		char *nl = memchr(p, '\n', got);
+		skip = nl != NULL ? (size_t)(nl - p) + 1 : got;
+	}
+	r = buf_append(b, p + skip, got - skip);
+out:
+	e = errno;
+	free(p);
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* ----------------------------------------------------------------- status */
+
+struct vm_stats {
+	time_t last;
+	unsigned long run, failed, rejected;
+};
+
+/* Lines about a request from the VM: the daemon talked to it.  INFO and
+ * ERROR lines (an admin's authorize, an unreachable VM) are not contact. */
+static int
+is_contact(const struct log_entry *e)
+{
+	return strcmp(e->category, "INFO") != 0 &&
+	       strcmp(e->category, "ERROR") != 0;
+}
+
+/* Counts what the log's tail says about the VMs of t. */
+static void
+scan_log(const struct config *c, const struct vm_table *t,
+	 struct vm_stats *st, time_t now)
+{
+	struct buf tail = BUF_INIT(ADMIN_LOG_TAIL_MAX);
+	struct log_entry *e = malloc(sizeof(*e));
+	size_t off = 0;
+
+	if (e == NULL || read_tail(c->log_path, ADMIN_LOG_TAIL_MAX, &tail) != 0)
+		goto out;
+	while (off < tail.len) {
+		const char *line = tail.data + off;
+		const char *nl = memchr(line, '\n', tail.len - off);
+		size_t n = nl != NULL ? (size_t)(nl - line) : tail.len - off;
+		const struct log_field *vm;
+		size_t i;
+
+		off += n + 1;
+		if (logparse_line(line, n, e) != 0 ||
+		    (vm = logparse_get(e, "vm")) == NULL)
+			continue;
+		/* by length too: an unescaped value may hold a NUL */
+		for (i = 0; i < t->n; i++)
+			if (strlen(t->row[i].name) == vm->value_len &&
+			    memcmp(t->row[i].name, vm->value, vm->value_len) == 0)
+				break;
+		if (i == t->n)
+			continue;
+		if (is_contact(e) && e->when > st[i].last)
+			st[i].last = e->when;
+		if (e->when < now - 3600)
+			continue;
+		if (strcmp(e->category, "EXEC") == 0)
+			st[i].run++;
+		else if (strcmp(e->category, "DONE-FAIL") == 0 ||
+			 strcmp(e->category, "TIMEOUT") == 0)
+			st[i].failed++;
+		else if (strcmp(e->category, "AUTH-FAIL") == 0 ||
+			 strcmp(e->category, "AUTH-DENY") == 0 ||
+			 strcmp(e->category, "REJECT") == 0)
+			st[i].rejected++;
+	}
+out:
+	free(e);
+	buf_release(&tail);
+}
+
+static void
+ago(time_t now, time_t t, char *out, size_t n)
+{
+	long long d = (long long)now - (long long)t;
+
+	if (t == 0)
+		snprintf(out, n, "-");
+	else if (d < 0)
+		snprintf(out, n, "just now");
+	else if (d < 120)
+		snprintf(out, n, "%lld s ago", d);
+	else if (d < 7200)
+		snprintf(out, n, "%lld min ago", d / 60);
+	else if (d < 2 * 86400)
+		snprintf(out, n, "%lld h ago", d / 3600);
+	else
+		snprintf(out, n, "%lld days ago", d / 86400);
+}
+
+static void
+print_service(void)
+{
+	char path[PATH_MAX], active[32], enabled[32];
+	const char *boot;
+
+	if (admin_find_systemctl(path) != 0) {
+		printf("%-10s %s\n", "service", "unknown (no systemd)");
+		return;
+	}
+	admin_systemctl_word("is-active", active, sizeof(active));
+	admin_systemctl_word("is-enabled", enabled, sizeof(enabled));
+	if (active[0] == '\0') {
+		printf("%-10s %s\n", "service", "unknown (systemd is not "
+		       "running)");
+		return;
+	}
+	if (strcmp(enabled, "enabled") == 0 ||
+	    strcmp(enabled, "enabled-runtime") == 0)
+		boot = "enabled at boot";
+	else if (strcmp(enabled, "masked") == 0)
+		boot = "masked";
+	else if (enabled[0] == '\0')
+		boot = "unit not installed";
+	else
+		boot = "not enabled at boot";
+	printf("%-10s %s, %s\n", "service", active, boot);
+}
+
+int
+admin_status(const struct config *c, int argc, char **argv)
+{
+	struct vm_table *t;
+	struct vm_stats *st = NULL;
+	struct transport tr;
+	char msg[256], mode[64];
+	time_t now = time(NULL);
+	size_t i;
+	int w, ret = ADMIN_OK;
+
+	if (argc != 1)
+		return admin_usage("status");
+	if ((t = malloc(sizeof(*t))) == NULL ||
+	    (st = calloc(sizeof(t->row) / sizeof(t->row[0]), sizeof(*st)))
+	    == NULL) {
+		complain("out of memory");
+		ret = ADMIN_FAIL;
+		goto out;
+	}
+	print_service();
+	if (c->poll == POLL_WATCH)
+		snprintf(mode, sizeof(mode), "watch mode");
+	else
+		snprintf(mode, sizeof(mode), "interval mode, every %u s",
+			 c->interval_s);
+	printf("%-10s %s, %s%s\n", "transport",
+	       c->transport == TRANSPORT_QVM_RUN ? "qvm-run" : "qrexec-client",
+	       mode, transport_init(&tr, c, msg, sizeof(msg)) == 0 ? ""
+	       : " (program not found)");
+	fflush(stdout);
+	if ((ret = admin_load_listing(c, t)) != ADMIN_OK || t->n == 0)
+		goto out;
+	scan_log(c, t, st, now);
+	w = admin_name_width(t);
+	printf("%-*s  %-8s %-18s  %-13s %-8s %-7s %s\n", w, "VM", "STATE", "KEY",
+	       "LAST CONTACT", "RUN(1h)", "FAILED", "REJECTED");
+	for (i = 0; i < t->n; i++) {
+		const struct vm_row *row = &t->row[i];
+		char path[PATH_MAX], key[32], when[32];
+		struct stat sb;
+		int n = snprintf(path, sizeof(path), "%s/qrexec.%s",
+				 c->qrexec_dir, row->name);
+		int up = n > 0 && (size_t)n < sizeof(path) &&
+			 lstat(path, &sb) == 0;
+
+		if (row->key_r == 0)
+			snprintf(key, sizeof(key), "%.*s...",
+				 (int)(sizeof("SHA256:") - 1 + FP_SHORT),
+				 row->fp);
+		else
+			snprintf(key, sizeof(key), "%s",
+				 row->has_file ? "unusable" : "no key");
+		ago(now, st[i].last, when, sizeof(when));
+		printf("%-*s  %-8s %-18s  %-13s %-8lu %-7lu %lu\n", w, row->name,
+		       up ? "running" : "halted", key, when, st[i].run,
+		       st[i].failed, st[i].rejected);
+	}
+	fflush(stdout);
+	for (i = 0; i < t->n; i++) {
+		const struct vm_row *row = &t->row[i];
+
+		if (row->has_file && row->key_r != 0)
+			admin_key_problem(c, row);
+		else if (row->key_r == 0 && !admin_polled(c, row))
+			complain("'%s' has a key but is not in QVM_REMOTE_VMS; "
+				 "it is not polled", row->name);
+		else if (row->key_r != 0)
+			complain("'%s' is in QVM_REMOTE_VMS but has no key; "
+				 "authorize it with: " PROG " authorize "
+				 "--from-vm %s", row->name, row->name);
+	}
+out:
+	free(st);
+	free(t);
+	return ret;
+}
+
+/* -------------------------------------------------------------------- log */
+
+/*
+ * Prints one log line for a terminal: without its chain value, the
+ * category padded so fields line up, and any byte that is not printable
+ * ASCII (the file may have been edited) as \xHH.
+ */
+static void
+print_log_line(const char *line, size_t n)
+{
+	static const char chain[] = " chain=";
+	size_t i, cat_end = 0;
+
+	if (n >= sizeof(chain) - 1 + AUDIT_CHAIN_HEX &&
+	    memcmp(line + n - AUDIT_CHAIN_HEX - (sizeof(chain) - 1), chain,
+		   sizeof(chain) - 1) == 0)
+		n -= AUDIT_CHAIN_HEX + sizeof(chain) - 1;
+	if (n > LOGPARSE_TS_LEN + 3 && line[0] == '[' &&
+	    line[LOGPARSE_TS_LEN + 1] == ']') {
+		for (cat_end = LOGPARSE_TS_LEN + 3;
+		     cat_end < n && line[cat_end] != ' '; cat_end++)
+			;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch >= 0x20 && ch <= 0x7e)
+			putchar(ch);
+		else
+			printf("\\x%02x", ch);
+		if (i + 1 == cat_end) {
+			size_t len = cat_end - (LOGPARSE_TS_LEN + 3);
+
+			for (; len < 5; len++)
+				putchar(' ');
+		}
+	}
+	putchar('\n');
+}
+
+int
+admin_log(const struct config *c, int argc, char **argv)
+{
+	struct buf tail = BUF_INIT(ADMIN_LOG_TAIL_MAX);
+	uint64_t want = 20;
+	const char *arg = NULL;
+	size_t end, pos, total, skip, i;
+	int r, e;
+
+	if (argc == 3 && strcmp(argv[1], "-n") == 0)
+		arg = argv[2];
+	else if (argc == 2 && strncmp(argv[1], "-n", 2) == 0 &&
+		 argv[1][2] != '\0')
+		arg = argv[1] + 2;
+	else if (argc != 1)
+		return admin_usage("log [-n N]");
+	if (arg != NULL && parse_u64((const uint8_t *)arg, strlen(arg),
+				     ADMIN_LOG_LINES_MAX, &want) != 0) {
+		complain("'%s' is not a number of lines (0 to %u)", arg,
+			 ADMIN_LOG_LINES_MAX);
+		return ADMIN_USAGE;
+	}
+	r = read_tail(c->log_path, ADMIN_LOG_TAIL_MAX, &tail);
+	e = errno;
+	if (r == QR_ERR_NOT_FOUND) {
+		complain("the audit log %s does not exist yet; the service "
+			 "creates it when it first runs", c->log_path);
+		return ADMIN_FAIL;
+	}
+	if (r != 0) {
+		complain("cannot read the audit log %s: %s", c->log_path,
+			 admin_why(r, e));
+		return ADMIN_FAIL;
+	}
+	/* count the lines, then print the last `want` of them */
+	end = tail.len;
+	if (end > 0 && tail.data[end - 1] == '\n')
+		end--;
+	total = end > 0;
+	for (pos = 0; pos < end; pos++)
+		total += tail.data[pos] == '\n';
+	skip = total > want ? total - (size_t)want : 0;
+	for (pos = 0, i = 0; i < total; i++) {
+		const char *nl = memchr(tail.data + pos, '\n', end - pos);
+		size_t n = nl != NULL ? (size_t)(nl - (tail.data + pos))
+				      : end - pos;
+
+		if (i >= skip)
+			print_log_line(tail.data + pos, n);
+		pos += n + 1;
+	}
+	fflush(stdout);
+	buf_release(&tail);
+	return ADMIN_OK;
+}

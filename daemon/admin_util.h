@@ -1,0 +1,113 @@
+/*
+ * admin_util.h - what the admin verbs share, private to daemon/admin*.c
+ * (the verbs themselves are declared in admin.h):
+ *   admin.c          the verb table, messages, the audit record of a
+ *                    change, the table of VMs that keys, status and enable
+ *                    show
+ *   admin_keys.c     authorize, revoke, keys
+ *   admin_status.c   status, log
+ *   admin_audit.c    audit verify
+ *   admin_service.c  enable, disable, and the one way they run systemctl
+ */
+#ifndef QVMR_ADMIN_UTIL_H
+#define QVMR_ADMIN_UTIL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "audit.h"
+#include "bounds.h"
+#include "config.h"
+#include "key.h"
+
+#define PROG "qvm-remote-dom0"     /* the program, as messages name it */
+#define UNIT "qvm-remote-dom0"     /* its systemd unit */
+
+/* Writes "qvm-remote-dom0: ", the message and a newline to f, flushed. */
+void admin_msg(FILE *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define say(...) admin_msg(stdout, __VA_ARGS__)
+#define complain(...) admin_msg(stderr, __VA_ARGS__)
+
+/* Writes "usage: qvm-remote-dom0 SYNOPSIS" to stderr; returns ADMIN_USAGE. */
+int admin_usage(const char *synopsis);
+
+/* A description of r, with saved_errno's when r is QR_ERR_SYSTEM. */
+const char *admin_why(int r, int saved_errno);
+
+/*
+ * Opens c's audit log into a, before a verb changes anything.  On failure
+ * says so on stderr ("nothing was changed") and returns the error, with
+ * a->fd -1.  The caller closes a with audit_close().
+ */
+int admin_open_audit(const struct config *c, struct audit *a);
+
+/*
+ * Records a change in a: "[time] INFO vm=VM action=ACTION fingerprint=FP
+ * uid=UID", where vm and fingerprint may be NULL to leave their field out.
+ * When that fails, says on stderr that the change was made but is not in
+ * the log ("'VM' is DONE, but ..." or, without vm, "DONE, but ...", with
+ * done a past participle such as "authorized"), and returns the error;
+ * else 0.
+ */
+int admin_record(const struct config *c, struct audit *a, const char *vm,
+		 const char *action, const char *fingerprint,
+		 const char *done);
+
+/* ------------------------------------------------------------ VM table */
+
+/* One VM as keys, status and enable show it. */
+struct vm_row {
+	char name[VMNAME_MAX + 1];
+	int has_file;       /* a key file exists */
+	int key_r;          /* keystore_load's result */
+	char fp[KEY_FINGERPRINT_MAX];
+};
+
+/* Every keyed VM and every VM of QVM_REMOTE_VMS, sorted by name, once
+ * each.  Some 13 KiB: callers allocate it. */
+struct vm_table {
+	size_t n;
+	struct vm_row row[2 * CONFIG_LIST_MAX];
+};
+
+/*
+ * Fills t.  Returns 0, or ADMIN_FAIL after a message when the keys
+ * directory cannot be used (a missing directory just means no keys).
+ */
+int admin_load_table(const struct config *c, struct vm_table *t);
+
+/*
+ * admin_load_table for the verbs that list VMs (keys, status): when t is
+ * empty, also says on stdout that no VM is authorized and how to authorize
+ * one.  ADMIN_OK, or ADMIN_FAIL after a message.
+ */
+int admin_load_listing(const struct config *c, struct vm_table *t);
+
+/* Whether the service polls row's VM: its key is usable and
+ * QVM_REMOTE_VMS, when set, names it. */
+int admin_polled(const struct config *c, const struct vm_row *row);
+
+/* The width of the VM column: the longest name, at least 2 ("VM"). */
+int admin_name_width(const struct vm_table *t);
+
+/* A note on stderr, after the table, for a key that exists but cannot be
+ * used (row->has_file with row->key_r not 0): why, and what to do. */
+void admin_key_problem(const struct config *c, const struct vm_row *row);
+
+/* ---------------------------------------------- systemctl: admin_service.c */
+
+/* The absolute path of systemctl into path; QR_ERR_NOT_FOUND without it. */
+int admin_find_systemctl(char path[PATH_MAX]);
+
+/*
+ * The first word `systemctl VERB qvm-remote-dom0` printed (its leading
+ * lowercase letters and '-', at most outlen - 1 of them) into out, or ""
+ * when systemctl could not run.  Runs it with a deadline, as every
+ * systemctl call of the verbs.
+ */
+void admin_systemctl_word(const char *verb, char *out, size_t outlen);
+
+#endif
