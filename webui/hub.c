@@ -3,6 +3,7 @@
  */
 #include "hub.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,6 +3,7 @@
  */
 #include "sse.h"
 
+#include <assert.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
