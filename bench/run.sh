@@ -469,10 +469,12 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 KERNEL=$(uname -sr)
 NPROC=$(nproc)
 VERSION=$(cat "$top/version" 2>/dev/null || echo unknown)
+# the code measured: QVMR_BENCH_COMMIT (for a tree exported from git), else git
+COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)}
 
 {
-	printf '\nqvm-remote benchmark%s  (%s CPUs, %s, %s; %s s)\n' \
-		"$( ((quick)) && echo ' (quick)')" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
+	printf '\nqvm-remote benchmark%s, %s  (%s CPUs, %s, %s; %s s)\n' \
+		"$( ((quick)) && echo ' (quick)')" "$COMMIT" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
 	printf 'load average at start %s, at end %s\n\n' "$LOAD_START" "$LOAD_END"
 	printf 'Transport call (qrexec-client, `true`), %d calls; bash -c true, %d runs\n' "$LIMIT_RUNS" "$LIMIT_RUNS"
 	printf '  %-28s %8s %8s %8s\n' "" p50 p90 p99
@@ -531,7 +533,7 @@ jstats() {   # STATS-LINE -> {"n":...}
 jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 {
 	printf '{\n  "benchmark": "qvm-remote", "version": %s, "quick": %s,\n' "$(jstr "$VERSION")" "$( ((quick)) && echo true || echo false)"
-	printf '  "date": %s, "elapsed_s": %s,\n' "$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$ELAPSED"
+	printf '  "commit": %s, "date": %s, "elapsed_s": %s,\n' "$(jstr "$COMMIT")" "$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$ELAPSED"
 	printf '  "machine": {"nproc": %s, "cpu": %s, "kernel": %s, "root": %s, "loadavg_start": %s, "loadavg_end": %s},\n' \
 		"$NPROC" "$(jstr "$CPU_MODEL")" "$(jstr "$KERNEL")" "$( ((EUID == 0)) && echo true || echo false)" \
 		"$(jstr "$LOAD_START")" "$(jstr "$LOAD_END")"

@@ -98,3 +98,16 @@ assert_exit 0 dom0 revoke work
 assert_exit 0 dom0 --once
 assert_contains "$(dom0 keys)" "dev" "keys lists dev"
 [[ $(dom0 keys) != *work* ]] || fail "keys still lists work"
+
+t "names that only look like ids or claims never wedge a VM's fetches"
+dom0_start
+in_vm dev sh -c 'q=$HOME/.qvm-remote/queue
+	printf "v2 %064d\n" 0 >"$q/pending/ping-123.auth"
+	printf "v2 %064d\n" 0 >"$q/pending/20261128-101500-1-0123456789abcdef.auth~"
+	printf "x\n" >"$q/running/20261128-101500-1-0123456789abcdef.auth.deadbeef-1-0~"
+	printf "x\n" >"$q/running/20261128-101500-1-0123456789abcdef.auth.x y"'
+assert_eq fine "$(in_vm dev qvm-remote echo fine)" "a command after the junk"
+assert_eq fine "$(in_vm dev qvm-remote echo fine)" "and another fetch"
+[[ $(dom0_log) != *"malformed fetch reply"* ]] || fail "a fetch reply was malformed"
+assert_file_exists "$SIM/vms/dev/home/.qvm-remote/queue/pending/ping-123.auth" "the junk, untouched"
+dom0_stop
