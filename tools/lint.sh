@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 
 dirs=
-for d in lib client daemon tests fuzz; do
+for d in lib client daemon webui tests fuzz; do
 	[ -d "$d" ] && dirs="$dirs $d"
 done
 [ -n "$dirs" ] || exit 0

@@ -106,6 +106,7 @@ plant() {
 	[[ -z $5 ]] || cp -- "$5" "$s/in" || return 1
 	printf '%s\n' "$6" >"$s/auth"
 	chmod 0644 "$s"/*
+	# shellcheck disable=SC2016 # expanded by the VM's sh
 	in_vm "$1" sh -c '
 		q=$HOME/.qvm-remote/queue/pending; s=$1; c=$2
 		mkdir -p "$q" || exit 1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # the $ in command bodies is for dom0's bash
 # Attacks on the execution sandbox (L3), through the real daemon and
 # client: output floods, children left behind after a timeout, a fork
 # bomb.  An authorized VM's command runs as root in dom0, so L3 is not a
@@ -29,9 +30,8 @@ cg_cleanup() {
 		[[ -d $d ]] || continue
 		for ((n = 0; n < 100; n++)); do
 			[[ -e $d/cgroup.kill ]] && echo 1 >"$d/cgroup.kill" 2>/dev/null
-			for p in $(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null); do
-				kill -KILL "$p" 2>/dev/null
-			done
+			find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null |
+				while read -r p; do kill -KILL "$p" 2>/dev/null; done
 			cg_empty "$d" && break
 			sleep 0.1
 		done
@@ -39,6 +39,7 @@ cg_cleanup() {
 		rmdir "$d" 2>/dev/null || printf '# cannot remove cgroup %s\n' "$d"
 	done
 }
+# shellcheck disable=SC2154 # _cg_rc is set by the trap itself
 trap '_cg_rc=$?; cg_cleanup; (exit "$_cg_rc"); _lib_exit' EXIT
 
 # Empty ones an earlier run of this file could not remove (it was killed).
@@ -94,10 +95,10 @@ printf '# daemon VmHWM %s kB\n' "$hwm"
 
 t "background child after timeout: 'sleep 1000 &' does not survive the timeout"
 in_vm work qvm-remote -t 1 'sleep 1000.123 & sleep 30' >/dev/null 2>"$err" &
-client=$!
-track_pid "$client"
+cpid=$!
+track_pid "$cpid"
 wait_for "pgrep -f 'sleep 1000.123' >/dev/null" 10 || fail "the background sleep never started"
-wait "$client"
+wait "$cpid"
 assert_eq 124 "$?" "the client's exit code"
 wait_for "! pgrep -f 'sleep 1000.123' >/dev/null" 10 ||
 	fail "the background child survived: $(pgrep -af 'sleep 1000.123')"
@@ -116,13 +117,13 @@ else
 		skip "the daemon does not use the delegated cgroup (containment: $(containment))"
 	else
 		in_vm work qvm-remote -t 1 'setsid sleep 1000.456 & sleep 30' >/dev/null 2>"$err" &
-		client=$!
-		track_pid "$client"
+		cpid=$!
+		track_pid "$cpid"
 		wait_for "pgrep -f 'sleep 1000.456' >/dev/null" 10 || fail "the setsid sleep never started"
 		assert_ne "$(ps -o sid= -p "$(pgrep -f 'sleep 1000.456' | head -n 1)")" \
 			"$(ps -o sid= -p "$(pgrep -f "$QVM_REMOTE_RUNTIME_DIR" | head -n 1)" 2>/dev/null)" \
 			"the sleep's session (it must have left the command's)"
-		wait "$client"
+		wait "$cpid"
 		assert_eq 124 "$?" "the client's exit code"
 		wait_for "! pgrep -f 'sleep 1000.456' >/dev/null" 10 ||
 			fail "the child in its own session survived: $(pgrep -af 'sleep 1000.456')"
@@ -149,15 +150,15 @@ else
 b() { ((EPOCHSECONDS < END)) || exit 0; b | b & }
 b 2>/dev/null
 sleep 100.789' >/dev/null 2>"$err" &
-	client=$!
-	track_pid "$client"
+	cpid=$!
+	track_pid "$cpid"
 	peak=0
-	while proc_alive "$client"; do
+	while proc_alive "$cpid"; do
 		n=$(cat "$pids_cg/pids.current")
 		((n > peak)) && peak=$n
 		sleep 0.1
 	done
-	wait "$client"
+	wait "$cpid"
 	assert_eq 124 "$?" "the bomb's exit code"
 	printf '# bomb: pids.current peaked at %s of %s\n' "$peak" "$(cat "$pids_cg/pids.max")"
 	((peak >= 64)) || fail "the bomb never grew: pids.current peaked at $peak"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # the $ in command bodies is for dom0's bash
 # Attacks on authentication (L1) and on the keys, each through the real
 # daemon and client.  The attacker is a process in a VM that writes request
 # files into its own queue by hand, or a local user in dom0 for the key
@@ -98,8 +99,8 @@ assert_eq back "$(in_vm dev qvm-remote echo back)" "dev with its own key again"
 t "replay of a used request: re-planted files are rejected and ran once"
 dom0_stop
 in_vm work qvm-remote -q --wait 60 "echo ran >>'$M.replay'" >/dev/null 2>&1 &
-client=$!
-track_pid "$client"
+cpid=$!
+track_pid "$cpid"
 wq=$(vm_queue work)
 wait_for "compgen -G '$wq/pending/*.auth' >/dev/null" 10 || fail "the request never appeared"
 auth=$(compgen -G "$wq/pending/*.auth" | head -n 1)
@@ -109,7 +110,7 @@ mkdir -m 0755 "$TEST_DIR/copy"
 cp -- "$wq/pending/$cid" "$TEST_DIR/copy/body"
 cp -- "$auth" "$TEST_DIR/copy/auth"
 dom0_start
-wait "$client"
+wait "$cpid"
 assert_eq 0 "$?" "the original request's exit code"
 assert_eq ran "$(cat "$M.replay" 2>/dev/null)" "the original ran once"
 rm -f -- "$wq/results/$cid".*
