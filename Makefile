@@ -114,12 +114,6 @@ demo: deps-build
 	@QVMR_BUILD=$(abspath $(O)) tools/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/qubes
-	install -m 0755 $(CLIENT) $(DESTDIR)$(BINDIR)/qvm-remote
-	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
-	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
-	install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
 	@$(MAKE) --no-print-directory install-vm install-dom0
 
 clean:
@@ -229,7 +223,9 @@ install-dom0: $(DAEMON)
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
 	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/75-qvm-remote-dom0.preset $(DESTDIR)$(PRESETDIR)/
-	install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
+	# an admin's settings are never overwritten
+	[ -e $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf ] || \
+	    install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
 	install -m 0644 docs/qubes-remote.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/qvm-remote-dom0.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completion/qvm-remote-dom0 $(DESTDIR)$(BASHCOMPDIR)/

@@ -265,11 +265,14 @@ admin_disable(const struct config *c, int argc, char **argv)
 		return admin_usage("disable");
 	if (admin_open_audit(c, &a) != 0)
 		return ADMIN_FAIL;
+	/* recorded before the stop: run through the service itself, the
+	 * stop ends this very command */
 	if (systemctl_change("disable") != ADMIN_OK ||
 	    admin_record(c, &a, NULL, "disable", NULL, "disabled") != 0)
 		goto out;
-	say(UNIT " is not enabled at boot any more; a running service keeps "
-	    "running until: systemctl stop " UNIT);
+	say(UNIT " is not enabled at boot any more; stopping it now");
+	if (systemctl_change("stop") != ADMIN_OK)
+		goto out;
 	ret = ADMIN_OK;
 out:
 	audit_close(&a);

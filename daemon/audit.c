@@ -183,8 +183,14 @@ audit_open(struct audit *a, const char *path)
 	memcpy(a->prev, ZERO_CHAIN, sizeof(ZERO_CHAIN));
 	if ((r = ensure_parent(path)) != 0)
 		return r;
-	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		     0640);
+	/* a new log is 0640 whatever the umask (the unit's is 0077), so the
+	 * viewer's group can read it */
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
+			   O_CLOEXEC, 0640);
+	if (a->fd >= 0)
+		(void)fchmod(a->fd, 0640);
+	else if (errno == EEXIST)
+		a->fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (a->fd < 0)
 		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
 	if ((r = lock_fd(a->fd, LOCK_EX)) != 0)

@@ -40,8 +40,8 @@ static const char usage_text[] =
 	"  status                   service, transport and per-VM activity\n"
 	"  log [-n N]               the last N audit log lines\n"
 	"  audit verify [FILE]      check the audit log's hash chain\n"
-	"  enable [--yes]           start now and at every boot (asks first)\n"
-	"  disable                  stop and do not start at boot\n"
+	"  enable [--yes]           start at every boot (asks first)\n"
+	"  disable                  stop now and do not start at boot\n"
 	"\n"
 	"The service is installed but not enabled: start it for this boot with\n"
 	"  systemctl start qvm-remote-dom0\n";
@@ -72,7 +72,7 @@ load_config(struct config *c, const char *path, int explicit_path)
 		return -1;
 	}
 	if (config_apply_env(c, err) != 0) {
-		fprintf(stderr, "qvm-remote-dom0: environment: %s\n", err);
+		fprintf(stderr, "qvm-remote-dom0: %s\n", err);
 		return -1;
 	}
 	return 0;

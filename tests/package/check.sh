@@ -238,6 +238,17 @@ rpm_checks() {   # SPEC EXPECTED PROGRAM
 		not_ok "$spec: the packaged $prog runs and is version $version" \
 			"${out:-}" "$(cat "$work/logs/x-$spec.log")"
 	fi
+	# Each unit runs a program of its package, and a preset disables it.
+	local unit exe
+	for unit in "$work/x/$spec"/usr/lib/systemd/system/*.service; do
+		[[ -f $unit ]] || continue
+		exe=$(sed -n 's/^ExecStart=-\{0,1\}\([^ ]*\).*/\1/p' "$unit" | head -1)
+		check "$spec: ${unit##*/} runs $exe, which the package holds" \
+			"$([[ -n $exe && -x $work/x/$spec$exe ]]; echo $?)"
+		x=$(cat "$work/x/$spec"/usr/lib/systemd/system-preset/*.preset 2>/dev/null)
+		check "$spec: a preset disables ${unit##*/}" \
+			"$(grep -qx "disable ${unit##*/}" <<<"$x"; echo $?)" "$x"
+	done
 }
 
 if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
@@ -258,9 +269,6 @@ if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
 	unit=$(rpm2archive - <"$f" | tar -xzOf - ./usr/lib/systemd/system/qvm-remote-dom0.service 2>/dev/null)
 	check "dom0: the packaged unit runs /usr/sbin/qvm-remote-dom0 with /etc/qubes/remote.conf" \
 		"$(grep -qx 'ExecStart=/usr/sbin/qvm-remote-dom0 -c /etc/qubes/remote.conf' <<<"$unit"; echo $?)"
-	preset=$(rpm2archive - <"$f" | tar -xzOf - ./usr/lib/systemd/system-preset/75-qvm-remote-dom0.preset 2>/dev/null)
-	check "dom0: the preset disables the service" \
-		"$(grep -qx 'disable qvm-remote-dom0.service' <<<"$preset"; echo $?)" "$preset"
 fi
 if [[ -n ${rpm_of[qvm-remote-vm.spec]:-} ]]; then
 	section "the qube RPM"

@@ -1,0 +1,262 @@
+#!/bin/bash
+# Reliability: a paused VM does not slow the others, SIGTERM and SIGHUP
+# keep every command in flight, the client survives the daemon restarting
+# and Ctrl-C withdraws a request nobody took.  The kill -9 storm is in
+# test_reliability_storm.sh, flood and load in test_reliability_load.sh;
+# plain crash recovery in test_recovery.sh.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dom0.sh"
+
+dom0_setup a b c
+# "late" has a key of its own but is not authorized yet (the SIGHUP case)
+qubes-sim create late && qubes-sim start late || die "cannot create VM late"
+in_vm late qvm-remote key gen >/dev/null 2>&1 || die "key gen failed in late"
+marks=$TEST_DIR/marks       # commands leave files here: what ran
+mkdir -m 0777 "$marks"
+
+conf() { printf '%s\n' "$@" >"$DOM0_CONF"; }
+user_of() { cat "$SIM/vms/$1/user"; }
+# pid of the client in VM whose command line holds WORD
+client_pid() { pgrep -u "$(user_of "$1")" -f "^qvm-remote .*$2" | head -n 1; }
+pending_auth() { compgen -G "$(vm_queue "$1")/pending/*.auth" >/dev/null; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print -1 }'; }
+# ROUNDS round trips of `true` in VM, one after the other: each one's
+# time as the client measured it (qvm-remote -v), in ms, one a line
+round_trips() {
+	in_vm "$1" sh -c 'i=0; while [ $i -lt "$1" ]; do
+		qvm-remote -v true 2>&1 >/dev/null | sed -n "s/.*result after \([0-9]*\) ms.*/\1/p"
+		i=$((i + 1)); done' sh "$2"
+}
+stop_kill() {   # SIGKILL the daemon, as a crash would
+	kill -KILL "$DOM0_PID" 2>/dev/null
+	wait "$DOM0_PID" 2>/dev/null
+	DOM0_PID=
+}
+
+# ------------------------------------------------------------------
+t "a VM paused during a fetch does not slow the others; it works again after unpause"
+conf
+dom0_start
+in_vm b qvm-remote true >/dev/null 2>&1 || fail "b does not work at all"
+in_vm a qvm-remote true >/dev/null 2>&1 || fail "a does not work at all"
+base=$(round_trips b 10)
+# a command in a, and a paused at once: the fetch that takes it is
+# stopped wherever it was (waiting, claiming or answering)
+in_vm a qvm-remote --wait 120 "echo in-a; touch '$marks/paused-a'" \
+	>"$TEST_DIR/a.out" 2>"$TEST_DIR/a.err" &
+a_client=$!
+track_pid "$a_client"
+wait_for "pending_auth a || compgen -G '$(vm_queue a)/running/*.auth.*' >/dev/null || [ -e '$marks/paused-a' ]" 10 ||
+	fail "the client in a wrote no request"
+qubes-sim pause a
+calls_a=$(calls a)
+paused=$(round_trips b 10)
+b_base=$(median <<<"$base") b_paused=$(median <<<"$paused")
+printf '# round trip in b, median of 10: %s ms with a running, %s ms with a paused\n' \
+	"$b_base" "$b_paused"
+printf '#   running: %s\n#   paused:  %s\n' "$(echo $base)" "$(echo $paused)"
+assert_eq 10 "$(wc -l <<<"$paused")" "round trips completed with a paused"
+((b_paused >= 0 && b_paused <= 3 * b_base + 200)) ||
+	fail "b's round trip went from $b_base ms to $b_paused ms while a was paused (allowed: 3x + 200 ms)"
+printf '# transport calls into a while it was paused: %d\n' $(($(calls a) - calls_a))
+qubes-sim unpause a
+wait "$a_client"
+assert_eq 0 "$?" "the exit code of the command a submitted before the pause"
+assert_eq in-a "$(cat "$TEST_DIR/a.out")" "its output"
+assert_eq back "$(in_vm a qvm-remote --wait 30 echo back 2>&1)" "a new command in a after unpause"
+dom0_stop
+
+# ------------------------------------------------------------------
+t "SIGTERM during 8 long commands: the daemon waits for them, exits 0, all 8 get their results"
+conf QVM_REMOTE_STOP_GRACE=10 QVM_REMOTE_MAX_PER_VM=4 QVM_REMOTE_MAX_JOBS=8
+rm -f "$marks"/*
+dom0_start
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	vm=$([[ $i -le 4 ]] && echo a || echo b)
+	in_vm "$vm" qvm-remote --wait 60 "touch '$marks/start-$i'; sleep 3; echo long-$i" \
+		>"$TEST_DIR/long-$i.out" 2>"$TEST_DIR/long-$i.err" &
+	pids+=($!)
+	track_pid $!
+done
+wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
+	fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
+t0=$(now_ms)
+kill -TERM "$DOM0_PID"
+rc=0
+wait "$DOM0_PID" || rc=$?
+took=$(($(now_ms) - t0))
+DOM0_PID=
+printf '# the daemon exited %d ms after SIGTERM with status %d\n' "$took" "$rc"
+assert_eq 0 "$rc" "the daemon's exit status"
+((took < 10000)) || fail "the daemon took $took ms to stop (grace 10 s, commands of 3 s)"
+codes=()
+for i in "${!pids[@]}"; do
+	wait "${pids[$i]}"
+	codes+=($?)
+	assert_eq "long-$((i + 1))" "$(cat "$TEST_DIR/long-$((i + 1)).out")" "command $((i + 1))'s output"
+done
+printf '# client exit codes: %s\n' "${codes[*]}"
+assert_eq "0 0 0 0 0 0 0 0" "${codes[*]}" "the clients' exit codes"
+assert_eq 8 "$(grep -c 'DONE vm=[ab] ' "$QVM_REMOTE_LOG")" "DONE lines"
+
+t "SIGTERM with a short grace: 8 long commands end as timed out and are delivered, none lost"
+conf QVM_REMOTE_STOP_GRACE=1 QVM_REMOTE_MAX_PER_VM=4 QVM_REMOTE_MAX_JOBS=8
+rm -f "$marks"/*
+dom0_start
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	vm=$([[ $i -le 4 ]] && echo a || echo b)
+	in_vm "$vm" qvm-remote --wait 60 "touch '$marks/start-$i'; sleep 30; touch '$marks/end-$i'" \
+		>/dev/null 2>"$TEST_DIR/short-$i.err" &
+	pids+=($!)
+	track_pid $!
+done
+wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
+	fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
+t0=$(now_ms)
+kill -TERM "$DOM0_PID"
+rc=0
+wait "$DOM0_PID" || rc=$?
+took=$(($(now_ms) - t0))
+DOM0_PID=
+printf '# the daemon exited %d ms after SIGTERM with status %d\n' "$took" "$rc"
+assert_eq 0 "$rc" "the daemon's exit status"
+((took < 15000)) || fail "the daemon took $took ms to stop (grace 1 s)"
+codes=()
+for i in "${!pids[@]}"; do
+	wait "${pids[$i]}"
+	codes+=($?)
+done
+printf '# client exit codes: %s\n' "${codes[*]}"
+assert_eq "124 124 124 124 124 124 124 124" "${codes[*]}" "the clients' exit codes"
+assert_contains "$(cat "$TEST_DIR/short-1.err")" "timed out" "message"
+assert_eq "" "$(ls "$marks" | grep '^end-')" "commands that went on after the grace"
+for vm in a b; do
+	assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/$vm")" "$vm's outbox after the stop"
+done
+
+# ------------------------------------------------------------------
+t "SIGHUP adds a VM live: it is polled and works; work in flight is kept"
+conf
+rm -f "$marks"/*
+dom0_start
+wait_for "grep -q 'INFO vm=c action=polling' '$QVM_REMOTE_LOG'" 10
+in_vm b qvm-remote --wait 60 "touch '$marks/b-start'; sleep 3; echo inflight-b" \
+	>"$TEST_DIR/inflight-b.out" 2>&1 &
+inflight_b=$!
+track_pid $!
+in_vm c qvm-remote --wait 60 "touch '$marks/c-start'; sleep 3; echo inflight-c" \
+	>"$TEST_DIR/inflight-c.out" 2>&1 &
+inflight_c=$!
+track_pid $!
+wait_for "[ -e '$marks/b-start' ] && [ -e '$marks/c-start' ]" 20 || fail "the commands in flight did not start"
+dom0 authorize --from-vm late >/dev/null || fail "authorize --from-vm late failed"
+kill -HUP "$DOM0_PID"
+wait_for "grep -q 'INFO vm=late action=polling' '$QVM_REMOTE_LOG'" 10 ||
+	fail "late is not polled after SIGHUP"
+assert_eq hi-late "$(in_vm late qvm-remote --wait 30 echo hi-late 2>&1)" "a command from late"
+
+t "SIGHUP removes a VM live: it is no longer polled; its command in flight still gets its result"
+dom0 revoke c >/dev/null || fail "revoke c failed"
+lines=$(wc -l <"$QVM_REMOTE_LOG")
+kill -HUP "$DOM0_PID"
+wait_for "tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -q 'action=reloaded'" 10 || fail "no reload"
+t0=$(now_ms)
+in_vm c qvm-remote --wait 3 "touch '$marks/c-after-revoke'" >/dev/null 2>"$TEST_DIR/revoked.err"
+rc=$?
+printf '# the revoked VM'"'"'s client: exit %d after %d ms: %s\n' "$rc" "$(($(now_ms) - t0))" \
+	"$(head -n 1 "$TEST_DIR/revoked.err")"
+assert_eq 123 "$rc" "the revoked VM's client"
+[[ ! -e $marks/c-after-revoke ]] ||
+	fail "a command submitted after revoke + SIGHUP ran in dom0 (the watch fetch in flight took it with the old key)"
+wait "$inflight_b"
+assert_eq 0 "$?" "b's command in flight during both reloads"
+assert_eq inflight-b "$(cat "$TEST_DIR/inflight-b.out")" "its output"
+wait "$inflight_c"
+assert_eq 0 "$?" "c's command, in flight when c was revoked"
+assert_eq inflight-c "$(cat "$TEST_DIR/inflight-c.out")" "its output"
+wait_for "grep -q 'INFO vm=c action=no longer polled' '$QVM_REMOTE_LOG'" 45 ||
+	fail "c is still polled 45 s after revoke + SIGHUP"
+printf '# "no longer polled" %d ms after the reload\n' "$(($(now_ms) - t0))"
+n=$(calls c)
+sleep 3
+assert_eq "$n" "$(calls c)" "transport calls into c after it was dropped"
+dom0_stop
+# c gets its key back for the cases below
+dom0 authorize --from-vm c >/dev/null || die "authorize --from-vm c failed"
+
+# ------------------------------------------------------------------
+t "the client survives the daemon restarting while it waits"
+conf
+rm -f "$marks"/*
+dom0_start --vm b               # up, but not polling a
+in_vm a qvm-remote --wait 60 "echo x >>'$marks/survive'; echo survived" \
+	>"$TEST_DIR/survive.out" 2>"$TEST_DIR/survive.err" &
+client=$!
+track_pid $!
+wait_for "pending_auth a" 10 || fail "no request in a"
+stop_kill                       # a crash while the client waits
+dom0_start --vm b
+sleep 1
+dom0_stop                       # a clean stop while it waits
+assert_eq "" "$(cat "$marks/survive" 2>/dev/null)" "what ran before a was polled"
+dom0_start
+wait "$client"
+assert_eq 0 "$?" "the client's exit code"
+assert_eq survived "$(cat "$TEST_DIR/survive.out")" "its output"
+assert_eq x "$(cat "$marks/survive")" "runs of the command"
+dom0_stop
+
+# ------------------------------------------------------------------
+t "Ctrl-C before dom0 took the request withdraws it; it never runs"
+rm -f "$marks"/*
+in_vm a qvm-remote --wait 60 "touch '$marks/ctrl-c'" >/dev/null 2>"$TEST_DIR/ctrlc.err" &
+client=$!
+track_pid $!
+wait_for "pending_auth a" 10 || fail "no request in a"
+pid=$(client_pid a ctrl-c)
+[[ -n $pid ]] || fail "no client process in a"
+kill -INT "$pid"
+wait "$client"
+assert_eq 130 "$?" "the client's exit code"
+assert_contains "$(cat "$TEST_DIR/ctrlc.err")" "withdrawn before dom0 took it; nothing ran" "message"
+assert_eq "" "$(ls "$(vm_queue a)/pending")" "pending/ after the withdrawal"
+n=$(calls a)
+dom0_start
+wait_for "(( \$(calls a) >= n + 2 ))" 20 || fail "a was not fetched after the start"
+sleep 1
+[[ ! -e $marks/ctrl-c ]] || fail "the withdrawn command ran"
+assert_eq "" "$(grep 'EXEC vm=a ' "$QVM_REMOTE_LOG" | grep ctrl-c)" "EXEC lines of the withdrawn command"
+dom0_stop
+
+# ------------------------------------------------------------------
+# The daemon writes a result's meta with write_file_atomic, which leaves
+# ".meta.tmp.XXXXXX" behind when it dies at that moment (the storm hits
+# this); the entry must still be recoverable.
+t "a crash while a result is being stored does not strand the claim"
+conf
+rm -f "$marks"/*
+dom0_start
+in_vm a qvm-remote --wait 60 "touch '$marks/commit'; sleep 2; echo late" \
+	>/dev/null 2>"$TEST_DIR/commit.err" &
+client=$!
+track_pid $!
+wait_for "[ -e '$marks/commit' ]" 20 || fail "the command did not start"
+stop_kill
+entry=$(compgen -G "$QVM_REMOTE_STATE_DIR/outbox/a/.*+*" | head -n 1)
+if [[ -z $entry ]]; then
+	fail "no result being written in dom0's outbox while the command ran"
+else
+	# what the crash inside outbox_commit leaves: meta's temporary file
+	printf 'status=ok\n' >"$entry/.meta.tmp.Qx7Rt2"
+fi
+dom0_start
+if wait_for "! proc_alive $client" 20; then
+	wait "$client"
+	assert_eq 255 "$?" "the client's exit code"
+else
+	fail "no result 20 s after the restart: the claim is stranded" \
+		"$(grep 'vm=a ' "$QVM_REMOTE_LOG" | grep -E 'RECOVER|ERROR' | tail -n 2 | cut -c1-200)"
+fi
+dom0_stop
