@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "err.h"
+#include "fileio.h"
 #include "logparse.h"
 #include "reader.h"
 #include "transport.h"
@@ -46,18 +47,8 @@ read_tail(const char *path, size_t max, struct buf *b)
 	int fd, r, e;
 
 	buf_reset(b);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = QR_ERR_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		r = QR_ERR_INVALID;
-		goto out;
-	}
+	if ((fd = open_regular(path, &st)) < 0)
+		return fd;
 	want = (uint64_t)st.st_size > max ? max : (size_t)st.st_size;
 	off = st.st_size - (off_t)want;
 	if ((p = malloc(want + 1)) == NULL) {

@@ -321,18 +321,8 @@ audit_verify(const char *path, unsigned long *lines, unsigned long *bad_line)
 
 	*lines = 0;
 	*bad_line = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = QR_ERR_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		r = QR_ERR_INVALID;
-		goto out;
-	}
+	if ((fd = open_regular(path, &st)) < 0)
+		return fd;
 	if ((buf = malloc(cap)) == NULL || (ctx = EVP_MD_CTX_new()) == NULL) {
 		r = QR_ERR_NOMEM;
 		goto out;

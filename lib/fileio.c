@@ -19,6 +19,25 @@
 
 #define READ_CHUNK 16384
 
+int open_regular(const char *path, struct stat *st)
+{
+	int fd, e, r;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
+	if (fstat(fd, st) != 0)
+		r = QR_ERR_SYSTEM;
+	else if (!S_ISREG(st->st_mode))
+		r = QR_ERR_INVALID;
+	else
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 int read_file(const char *path, struct buf *b)
 {
 	char chunk[READ_CHUNK];
@@ -27,18 +46,8 @@ int read_file(const char *path, struct buf *b)
 	int fd, r, saved;
 	ssize_t k;
 
-	/* O_NONBLOCK: a FIFO planted at path must not hang the open */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = QR_ERR_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = QR_ERR_INVALID;
-		goto out;
-	}
+	if ((fd = open_regular(path, &st)) < 0)
+		return fd;
 	if ((uint64_t)st.st_size > b->max - b->len) {
 		r = QR_ERR_TOO_LARGE;
 		goto out;

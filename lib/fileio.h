@@ -9,6 +9,17 @@
 
 #include "buf.h"
 
+struct stat;
+
+/*
+ * Opens path read-only as a regular file: no symlink in the last component,
+ * O_NONBLOCK so that a FIFO planted there cannot hang the open,
+ * close-on-exec.  Returns the descriptor with *st filled in, or a negative
+ * qr_err: QR_ERR_NOT_FOUND, QR_ERR_INVALID (not a regular file) or
+ * QR_ERR_SYSTEM (errno set).
+ */
+int open_regular(const char *path, struct stat *st);
+
 /*
  * Appends the file's contents to b; QR_ERR_TOO_LARGE past b->max,
  * QR_ERR_NOT_FOUND when absent.  Refuses anything but a regular file

@@ -79,19 +79,8 @@ int key_read_file(const char *path, struct key *out)
 	int fd, r, saved;
 	ssize_t k;
 
-	/* O_NONBLOCK: a FIFO planted at path must not hang the open; it is
-	 * refused below as not a regular file */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
-	if (fstat(fd, &st) != 0) {
-		r = QR_ERR_SYSTEM;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = QR_ERR_INVALID;
-		goto out;
-	}
+	if ((fd = open_regular(path, &st)) < 0)
+		return fd;
 	if ((st.st_mode & 077) != 0) {
 		r = QR_ERR_PERMISSIONS;
 		goto out;
