@@ -47,17 +47,17 @@ while (($#)); do
 done
 if ((quick)); then
 	[[ -n $out ]] || out=$build/bench-quick
-	RUNS=10 LIMIT_RUNS=20 BURST=40 BURST_VMS=4
+	RUNS=8 LIMIT_RUNS=10 BURST=24 BURST_VMS=4 WARMUP=1
 	MODES=("watch 0" "watch 30" "interval 30")
 else
 	[[ -n $out ]] || out=$top/bench
-	RUNS=50 LIMIT_RUNS=50 BURST=200 BURST_VMS=8
+	RUNS=50 LIMIT_RUNS=50 BURST=200 BURST_VMS=8 WARMUP=2
 	MODES=("watch 0" "watch 30" "interval 0" "interval 30")
 fi
 INTERVAL_S=1        # QVM_REMOTE_INTERVAL in interval mode (its minimum)
 BURST_LATENCY=30    # ms, for the bursts
 BURST_TIMEOUT=240   # s: a burst that takes longer fails the benchmark
-WARMUP=2            # commands before each measured series, not counted
+# WARMUP: commands before each measured series, not counted
 SERVICE='DEFAULT:QUBESRPC qubes.VMShell+ dom0'
 
 for f in "$CLIENT" "$DAEMON" "$PROBE"; do
@@ -358,16 +358,19 @@ IDLE_HALT_PM=$(rate "$HALT_VM" "$w0" "$w1")
 IDLE_CPU=$(calc "($u2 + $s2 - $u1 - $s1) / $TCK" 2)
 IDLE_CCPU=$(calc "($cu2 + $cs2 - $cu1 - $cs1) / $TCK" 2)
 IDLE_PCT=$(calc "100 * $IDLE_CPU / $IDLE_WIN" 3)
-# How the idle VM waits: the fetch program's inotify wait (the client's
-# --wait-for-request) or, without it, its sleep loop.  Only as root can
-# the VM's processes be told from ours.
+# How an idle VM waits: in the fetch program's inotify wait (the client's
+# --wait-for-request), or not at all.  The simulator records the process
+# group of everything it starts in a VM.
 waiter() {   # VM
-	((EUID == 0)) || { echo unknown; return; }
-	if pgrep -u "$(cat "$SIM/vms/$1/user")" -f -- '--wait-for-request' >/dev/null; then
-		echo "qvm-remote --wait-for-request (inotify)"
-	else
-		echo "no inotify waiter"
-	fi
+	local f
+	for f in "$SIM/vms/$1/procs/"*; do
+		[[ -e $f ]] || continue
+		if pgrep -g "${f##*/}" -f -- '--wait-for-request' >/dev/null; then
+			echo "qvm-remote --wait-for-request (inotify)"
+			return
+		fi
+	done
+	echo "no inotify waiter"
 }
 IDLE_WAITER=$(waiter "$IDLE_VM")
 NEW_WAITER=$(waiter "$NEW_VM")
@@ -399,6 +402,7 @@ burst() {
 		done
 	done
 	t0=$(now_us)
+	printf '%s\n' "$t0" >"$WORK/burst-$nv.t0"
 	daemon_start "QVM_REMOTE_VMS='${bv[*]}'" "QVM_REMOTE_POLL=watch"
 	for i in "${!pids[@]}"; do
 		wait "${pids[$i]}" || warn "not every result of the burst reached ${bv[$i]}"

@@ -3,6 +3,7 @@
  */
 #include "daemon.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,24 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 
 /* Loads the keys of the VMs to poll: keyed VMs, narrowed by the config's
  * list and by --vm.  Existing entries are updated in place. */
+/* A key that cannot be used is reported with what to do, on stderr (the
+ * journal) and in the log; that VM is not polled. */
+static void
+key_problem(struct daemon *d, const char *vm, int r)
+{
+	char fix[2 * CONFIG_VALUE_MAX + 160];
+
+	if (r == QR_ERR_PERMISSIONS)
+		snprintf(fix, sizeof(fix), "key file %s/%s.key is readable by "
+			 "others; fix with: chmod 600 %s/%s.key",
+			 d->cfg->keys_dir, vm, d->cfg->keys_dir, vm);
+	else
+		snprintf(fix, sizeof(fix), "cannot use key file %s/%s.key: %s",
+			 d->cfg->keys_dir, vm, qr_strerror(r));
+	fprintf(stderr, "qvm-remote-dom0: %s; '%s' is not polled\n", fix, vm);
+	ev_simple(d, "ERROR", vm, NULL, "reason", fix);
+}
+
 int
 vms_load(struct daemon *d)
 {
@@ -113,8 +132,7 @@ vms_load(struct daemon *d)
 		if (d->opts->only_vm != NULL && strcmp(d->opts->only_vm, name))
 			continue;
 		if ((r = keystore_load(d->cfg->keys_dir, name, &k)) != 0) {
-			ev_simple(d, "ERROR", name, NULL, "reason",
-				  qr_strerror(r));
+			key_problem(d, name, r);
 			continue;
 		}
 		if ((v = vm_find(d, name)) != NULL) {
