@@ -28,9 +28,9 @@ vm_failed(struct daemon *d, struct vm *v, const char *what,
 {
 	int64_t backoff = 1000;
 
-	if (d->stopping)
-		return;     /* we ended the call ourselves */
-	if (v->failures++ == 0) {
+	/* counted even while stopping, so the stop does not wait for this
+	 * VM; not logged then, as we may have ended the call ourselves */
+	if (v->failures++ == 0 && !d->stopping) {
 		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
 		(void)logline_kvs(b, "reason", what);
 		if (c->status >= 0)
@@ -256,9 +256,7 @@ deliver_done(struct daemon *d, struct vm *v)
 	}
 	if (frame_parse_deliver((const uint8_t *)c->reply.data, c->reply.len,
 				&reply) != 0) {
-		ev_simple(d, "ERROR", v->name, NULL, "reason",
-			  "malformed deliver reply");
-		v->next_deliver_ms = mono_ms() + BACKOFF_MAX_MS;
+		vm_failed(d, v, "malformed deliver reply", c);
 		goto out;
 	}
 	for (size_t i = 0; i < reply.n; i++) {

@@ -31,6 +31,7 @@
 
 #define TICK_MS 1000                /* stat VMs at least this often */
 #define READY_MAX (4 * FETCH_REQ_MAX)   /* undelivered results per VM */
+#define STOP_DELIVER_MS 15000       /* delivers after the stop grace */
 
 static int signal_pipe[2] = { -1, -1 };
 
@@ -249,6 +250,11 @@ finished(struct daemon *d)
 
 	if (!d->stopping && !once)
 		return 0;
+	/* past the grace and a last round of delivers, what is undelivered
+	 * stays in the outbox for the next start */
+	if (d->stopping && d->njobs == 0 &&
+	    mono_ms() >= d->stop_deadline_ms + STOP_DELIVER_MS)
+		return 1;
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!vm_idle(v))
 			return 0;
@@ -284,8 +290,12 @@ next_wakeup(struct daemon *d, int64_t t)
 		if (r < w)
 			w = r;
 	}
-	if (d->stopping && d->stop_deadline_ms < w)
+	/* only deadlines still ahead: one that passed must not spin the loop */
+	if (d->stopping && d->stop_deadline_ms > t && d->stop_deadline_ms < w)
 		w = d->stop_deadline_ms;
+	if (d->stopping && d->stop_deadline_ms + STOP_DELIVER_MS > t &&
+	    d->stop_deadline_ms + STOP_DELIVER_MS < w)
+		w = d->stop_deadline_ms + STOP_DELIVER_MS;
 	return w;
 }
 

@@ -10,29 +10,39 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dom0.sh"
 
-dom0_setup work dev:bash evil1 evil2
+dom0_setup work dev:bash evil1 evil2 evil3
 cd "$TEST_DIR" || die "cannot enter $TEST_DIR"
 M=$TEST_DIR/marker
 err=$TEST_DIR/err
 
-# A compromised VM: its sh answers every call with the reply in FILE.
+# A compromised VM: its sh answers every call with the reply in FILE, with
+# @CLAIM@ replaced by the claim dom0 expects (the program's P='...' and -0),
+# so the reply is well formed but for what the test puts in it.
 forge_sh() {   # VM FILE
 	local d=$SIM/vms/$1/bin
 	rm -f -- "$d/sh"
-	printf '#!/bin/dash\ncat >/dev/null\ncat %q\n' "$2" >"$d/sh"
-	chmod 0755 "$d/sh" "$2"
+	sed "s|@REPLY@|$2|" >"$d/sh" <<'EOF'
+#!/bin/dash
+p=$(sed -n "s/^P='\([0-9a-f-]*\)'\$/\1/p")
+sed "s/@CLAIM@/$p-0/" '@REPLY@'
+EOF
+	chmod 0755 "$d/sh"
+	chmod 0644 "$2"
 }
-# The parts of a fetch reply around a request named CID (claim valid).
+# A fetch reply with one request named CID, a body and a made-up token.
 forged_reply() {   # CID
 	local body="touch '$M.forged-reply'" tok
 	tok="v2 $(openssl rand -hex 32)"
-	printf 'qvmr-fetch 1\nreq %s 0123abcd-0-0\npart body %d\n%s\npart auth %d\n%s\n\nend\ndone 1\n' \
+	printf 'qvmr-fetch 1\nreq %s @CLAIM@\npart body %d\n%s\npart auth %d\n%s\n\nend\ndone 1\n' \
 		"$1" "${#body}" "$body" "$((${#tok} + 1))" "$tok"
 }
-forged_reply '../../../../tmp/qvmr-pwned-dotdot' >"$TEST_DIR/reply.evil1"
+forged_reply '../../../../tmp/qvmr-forged-dotdot' >"$TEST_DIR/reply.evil1"
 forged_reply "20261128-101500-1/$M.x-0123abcdef" >"$TEST_DIR/reply.evil2"
-forge_sh evil1 "$TEST_DIR/reply.evil1"
-forge_sh evil2 "$TEST_DIR/reply.evil2"
+control_cid=$(make_cid)
+forged_reply "$control_cid" >"$TEST_DIR/reply.evil3"
+for vm in evil1 evil2 evil3; do
+	forge_sh "$vm" "$TEST_DIR/reply.$vm"
+done
 
 dom0_start
 
@@ -105,6 +115,11 @@ bad_names "20261128-101500-1-$(printf '%033d' 0 | tr 0 a)" \
 	"20261128-101500-1-$(printf 'a%.0s' {1..200})" \
 	"ping-$(printf '%021d' 1)-1" "$(printf '%240d' 0 | tr ' ' 9)"
 
+t "a compromised VM's forged reply with a valid id is parsed (the control for the next two)"
+wait_for "grep -q 'AUTH-FAIL vm=evil3 id=$control_cid ' '$QVM_REMOTE_LOG'" 10 ||
+	fail "dom0 did not get as far as the token: $(grep 'vm=evil3 ' "$QVM_REMOTE_LOG" | tail -n 2)"
+[[ ! -e $M.forged-reply ]] || fail "the forged request ran"
+
 for vm in evil1 evil2; do
 	case $vm in
 	evil1) what="../" ;;
@@ -116,14 +131,30 @@ for vm in evil1 evil2; do
 	assert_eq ok "$(in_vm work qvm-remote echo ok)" "work is served"
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *AUTH-* ]] || fail "dom0 went on to authenticate it"
 	[[ $(grep "vm=$vm " "$QVM_REMOTE_LOG") != *EXEC* ]] || fail "dom0 ran it"
-	[[ $(dom0_log) != *pwned* && $(dom0_log) != *"$M.x"* ]] || fail "the name reached the log"
-	n=$( (find "$TEST_DIR" \( -path '*/queue/pending' -prune \) -o \( -name '*pwned*' -o -name '*0123abcdef*' \) -print
-		find /tmp / -maxdepth 1 -name '*pwned*') 2>/dev/null | wc -l)
+	[[ $(dom0_log) != *qvmr-forged* && $(dom0_log) != *"$M.x"* ]] || fail "the name reached the log"
+	n=$( (find "$TEST_DIR" \( -name '*qvmr-forged*' -o -name '*0123abcdef*' \) -print
+		find /tmp / -maxdepth 1 -name '*qvmr-forged*') 2>/dev/null | wc -l)
 	assert_eq 0 "$n" "files named after the forged id"
 	[[ ! -e $M.forged-reply ]] || fail "the forged request ran"
 	[[ ! -e $DOM0/state/$vm || -z $(find "$DOM0/state/$vm" -type f -newer "$TEST_DIR/reply.$vm") ]] ||
 		fail "dom0 stored something for $vm: $(find "$DOM0/state/$vm" -type f)"
 done
+
+t "a compromised VM answering every deliver with garbage does not keep the daemon from stopping"
+# evil3's rejected result waits in dom0's outbox; its sh answers the
+# deliver program with a fetch reply, so every deliver is malformed
+wait_for "grep -q 'ERROR vm=evil3 reason=\"malformed deliver reply\"' '$QVM_REMOTE_LOG'" 15 ||
+	fail "evil3's deliver was never tried"
+kill -TERM "$DOM0_PID"
+if ! wait_for "! proc_alive $DOM0_PID" 25; then
+	fail "the daemon still runs 25 s after SIGTERM: $(grep -c 'vm=evil3 reason="malformed deliver' "$QVM_REMOTE_LOG") malformed delivers to evil3"
+	kill -KILL "$DOM0_PID"
+fi
+wait "$DOM0_PID"
+DOM0_PID=
+ln -sf /bin/dash "$SIM/vms/evil3/bin/sh"
+dom0_start
+assert_eq ok "$(in_vm work qvm-remote echo ok)" "work after the restart"
 
 # Requests with a valid v2 token over exactly the planted bytes: L2 must
 # refuse them before the token is looked at, with a result naming the rule.
