@@ -354,3 +354,8 @@ SOAK_SECONDS ?= 600
 soak: all
 	@QVMR_BUILD=$(abspath $(O)) SOAK_SECONDS=$(SOAK_SECONDS) \
 	    SOAK_CSV=$(abspath $(O))/soak.csv tests/soak/soak.sh
+
+# ---- reliability: crash, fault and load tests (issue 5; not yet in check) --
+.PHONY: reliability
+reliability: all
+	@QVMR_BUILD=$(abspath $(O)) tests/system/run.sh $(wildcard tests/reliability/test_*.sh)
