@@ -93,15 +93,26 @@ hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DOM0_PID/status")
 printf '# daemon VmHWM %s kB\n' "$hwm"
 ((hwm > 0 && hwm < 64 * 1024)) || fail "daemon peak RSS is $hwm kB, not under 64 MiB"
 
+# Unique arguments find the children of this run only.
+tag=$(($$ % 100000))
+bg1="sleep 1000.$tag" bg2="sleep 2000.$tag"
+survivors() { pgrep -fx "$1"; }
+reap_survivors() {   # PATTERN: kill what a failed case left behind, by pid
+	local p
+	for p in $(survivors "$1"); do kill -KILL "$p" 2>/dev/null; done
+}
+
 t "background child after timeout: 'sleep 1000 &' does not survive the timeout"
-in_vm work qvm-remote -t 1 'sleep 1000.123 & sleep 30' >/dev/null 2>"$err" &
+in_vm work qvm-remote -t 3 "$bg1 & sleep 30" >/dev/null 2>"$err" &
 cpid=$!
 track_pid "$cpid"
-wait_for "pgrep -f 'sleep 1000.123' >/dev/null" 10 || fail "the background sleep never started"
+wait_for "survivors '$bg1' >/dev/null" 20 || fail "the background sleep never started"
 wait "$cpid"
 assert_eq 124 "$?" "the client's exit code"
-wait_for "! pgrep -f 'sleep 1000.123' >/dev/null" 10 ||
-	fail "the background child survived: $(pgrep -af 'sleep 1000.123')"
+if ! wait_for "! survivors '$bg1' >/dev/null" 10; then
+	fail "the background child survived: pid $(survivors "$bg1")"
+	reap_survivors "$bg1"
+fi
 assert_contains "$(dom0_log | grep 'TIMEOUT vm=work' | tail -n 1)" "TIMEOUT vm=work" "TIMEOUT line"
 assert_eq bye "$(in_vm work qvm-remote echo bye)" "work is still served"
 
@@ -116,17 +127,19 @@ else
 	if [[ $(containment) != cgroup* ]]; then
 		skip "the daemon does not use the delegated cgroup (containment: $(containment))"
 	else
-		in_vm work qvm-remote -t 1 'setsid sleep 1000.456 & sleep 30' >/dev/null 2>"$err" &
+		in_vm work qvm-remote -t 3 "setsid $bg2 & sleep 30" >/dev/null 2>"$err" &
 		cpid=$!
 		track_pid "$cpid"
-		wait_for "pgrep -f 'sleep 1000.456' >/dev/null" 10 || fail "the setsid sleep never started"
-		assert_ne "$(ps -o sid= -p "$(pgrep -f 'sleep 1000.456' | head -n 1)")" \
+		wait_for "survivors '$bg2' >/dev/null" 20 || fail "the setsid sleep never started"
+		assert_ne "$(ps -o sid= -p "$(survivors "$bg2" | head -n 1)")" \
 			"$(ps -o sid= -p "$(pgrep -f "$QVM_REMOTE_RUNTIME_DIR" | head -n 1)" 2>/dev/null)" \
 			"the sleep's session (it must have left the command's)"
 		wait "$cpid"
 		assert_eq 124 "$?" "the client's exit code"
-		wait_for "! pgrep -f 'sleep 1000.456' >/dev/null" 10 ||
-			fail "the child in its own session survived: $(pgrep -af 'sleep 1000.456')"
+		if ! wait_for "! survivors '$bg2' >/dev/null" 10; then
+			fail "the child in its own session survived: pid $(survivors "$bg2")"
+			reap_survivors "$bg2"
+		fi
 	fi
 	dom0_stop
 fi

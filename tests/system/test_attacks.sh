@@ -31,7 +31,7 @@ body_for() {   # NAME [TEXT]: writes the body file and prints its path
 expect_rejected() {   # VM CID CATEGORY REASON MARKER [RUNS]
 	local q
 	q=$(vm_queue "$1")
-	wait_result "$1" "$2" || { fail "no result for $2 within 10 s"; return 1; }
+	wait_result "$1" "$2" || { fail "no result for $2 within 20 s"; return 1; }
 	assert_eq 126 "$(cat "$q/results/$2.exit")" "exit code in results/"
 	assert_eq rejected "$(meta_field "$1" "$2" status)" "status in .meta"
 	assert_contains "$(meta_field "$1" "$2" reason)" "$4" "reason in .meta"
@@ -248,3 +248,16 @@ assert_contains "$(cat "$err")" "stdin" "the message says where the key goes"
 
 t "the audit log's hash chain is intact after all of this"
 assert_exit 0 dom0 audit verify
+
+t "log tampering: an edited or a deleted line is found by audit verify, by number"
+n=$(grep -n "AUTH-FAIL vm=work id=" "$QVM_REMOTE_LOG" | head -n 1 | cut -d: -f1)
+sed "${n}s/AUTH-FAIL/AUTH-OK/" "$QVM_REMOTE_LOG" >"$TEST_DIR/edited.log"
+rc=0
+dom0 audit verify "$TEST_DIR/edited.log" >"$err" 2>&1 || rc=$?
+assert_ne 0 "$rc" "verify of an edited log"
+assert_contains "$(cat "$err")" "line $n:" "verify names the edited line"
+sed "${n}d" "$QVM_REMOTE_LOG" >"$TEST_DIR/deleted.log"
+rc=0
+dom0 audit verify "$TEST_DIR/deleted.log" >"$err" 2>&1 || rc=$?
+assert_ne 0 "$rc" "verify of a log with a line deleted"
+assert_contains "$(cat "$err")" "line $n:" "verify names the line after the gap"
