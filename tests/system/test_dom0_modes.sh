@@ -67,7 +67,7 @@ dom0_stop
 : >"$DOM0_CONF"
 
 t "--dry-run lists and verifies without claiming or running"
-in_vm work qvm-remote -q --wait 30 "touch '$TEST_DIR/ran'" >/dev/null 2>&1 &
+in_vm work qvm-remote -q --wait 120 "touch '$TEST_DIR/ran'" >/dev/null 2>&1 &
 client=$!
 wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10 ||
 	fail "the request never appeared"
@@ -82,7 +82,7 @@ assert_eq 0 "$?" "the waiting client's exit code"
 [[ -e $TEST_DIR/ran ]] || fail "the command did not run"
 
 t "--vm narrows the daemon to one VM"
-in_vm dev qvm-remote -q --wait 30 "touch '$TEST_DIR/dev-ran'" >/dev/null 2>&1 &
+in_vm dev qvm-remote -q --wait 120 "touch '$TEST_DIR/dev-ran'" >/dev/null 2>&1 &
 client=$!
 wait_for "in_vm dev sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10
 qubes-sim calls --reset
