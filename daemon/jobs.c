@@ -183,7 +183,9 @@ void
 handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 {
 	struct request_policy pol = {
-		.key = &v->key, .legacy_ok = v->legacy, .now = time(NULL),
+		/* revoked by a reload: a fetch still in flight brings no run */
+		.key = v->removed ? NULL : &v->key, .legacy_ok = v->legacy,
+		.now = time(NULL),
 		.max_age_s = d->cfg->max_age_s,
 		.timeout_default_s = d->cfg->timeout_s,
 		.timeout_cap_s = d->cfg->timeout_s, .replay = &v->replay,

@@ -70,7 +70,7 @@ dom0_stop() {
 #   v1_token KEY CID           the legacy token, HMAC(KEY, CID) in hex
 #   plant VM CID BODY OPT IN AUTH      a process in VM writes the request
 #                              (OPT, IN: files or ""), AUTH text last
-#   wait_result VM CID [SEC]   until results/CID.exit exists (10 s)
+#   wait_result VM CID [SEC]   until results/CID.exit exists (20 s)
 #   meta_field VM CID KEY      KEY's value in results/CID.meta
 vm_queue() { printf '%s/vms/%s/home/.qvm-remote/queue\n' "$SIM" "$1"; }
 vm_keyhex() { head -c 64 "$SIM/vms/$1/home/.qvm-remote/auth.key"; }
@@ -116,7 +116,7 @@ plant() {
 		done' sh "$s" "$2"
 }
 
-wait_result() { wait_for "[[ -e \$(vm_queue '$1')/results/'$2'.exit ]]" "${3:-10}"; }
+wait_result() { wait_for "[[ -e \$(vm_queue '$1')/results/'$2'.exit ]]" "${3:-20}"; }
 
 meta_field() {
 	sed -n "s/^$3=//p" "$(vm_queue "$1")/results/$2.meta" 2>/dev/null | head -n 1

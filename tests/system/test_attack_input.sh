@@ -161,7 +161,7 @@ assert_eq ok "$(in_vm work qvm-remote echo ok)" "work after the restart"
 expect_l2() {   # VM CID RULE MARKER
 	local q
 	q=$(vm_queue "$1")
-	wait_result "$1" "$2" || { fail "no result for $2 within 10 s"; return 1; }
+	wait_result "$1" "$2" || { fail "no result for $2 within 20 s"; return 1; }
 	assert_eq 126 "$(cat "$q/results/$2.exit")" "exit code in results/"
 	assert_eq rejected "$(meta_field "$1" "$2" status)" "status in .meta"
 	assert_contains "$(meta_field "$1" "$2" reason)" "$3" "the rule in .meta"
