@@ -123,6 +123,8 @@ fetch_done(struct daemon *d, struct vm *v)
 
 	v->fetch = NULL;
 	v->fetched = 1;
+	if (!call_ok(c) && d->stopping)
+		goto out;       /* we ended it: not the VM's failure */
 	if (!call_ok(c)) {
 		vm_failed(d, v, c->failed ? "fetch failed (deadline or reply "
 			  "too large)" : "fetch failed in the transport", c);

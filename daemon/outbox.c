@@ -17,8 +17,6 @@
 #include "frame.h"
 #include "banned.h"
 
-static const char *const entry_files[] = { "out", "err", "meta" };
-
 static int
 path_fmt(char *dst, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -46,17 +44,23 @@ open_new(const char *dir, const char *name)
 			  O_NOFOLLOW, 0600);
 }
 
-/* Removes dir and the entry files in it; missing ones are fine. */
+/* Removes dir and every file in it (a crash may leave a temporary). */
 static void
 remove_entry_dir(const char *dir)
 {
 	char path[PATH_MAX];
-	size_t i;
+	struct dirent *e;
+	DIR *d = opendir(dir);
 
-	for (i = 0; i < sizeof(entry_files) / sizeof(*entry_files); i++)
-		if (path_fmt(path, sizeof(path), "%s/%s", dir,
-			     entry_files[i]) == 0)
-			(void)unlink(path);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 &&
+			    strcmp(e->d_name, "..") != 0 &&
+			    path_fmt(path, sizeof(path), "%s/%s", dir,
+				     e->d_name) == 0)
+				(void)unlink(path);
+		closedir(d);
+	}
 	(void)rmdir(dir);
 }
 

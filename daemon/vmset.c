@@ -173,7 +173,7 @@ vms_prune(struct daemon *d)
 
 	while (*pp != NULL) {
 		struct vm *v = *pp;
-		if (v->removed && vm_idle(v)) {
+		if (v->removed && vm_idle(v) && v->nready == 0) {
 			*pp = v->next;
 			ev_simple(d, "INFO", v->name, NULL, "action",
 				  "no longer polled");
