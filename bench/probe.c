@@ -1,9 +1,12 @@
 /*
  * probe.c - the benchmark's stopwatch, run in dom0 and inside simulated VMs.
  *
- *   qvmr-bench-probe time N [-i TEXT] -- CMD [ARGS...]
+ *   qvmr-bench-probe time N [-p MS] [-i TEXT] -- CMD [ARGS...]
  *       runs CMD N times, one after the other, TEXT (if given) on its
- *       stdin; per run prints "START_US END_US DUR_US EXIT" (wall-clock
+ *       stdin, with a pause before each run drawn uniformly from [0, MS)
+ *       when -p is given (not timed: it puts each start at a random point
+ *       of a poll interval instead of at the same point after the last
+ *       result); per run prints "START_US END_US DUR_US EXIT" (wall-clock
  *       microseconds since the epoch, so lines can be matched with the
  *       simulator's call log; the duration comes from the monotonic clock),
  *       then "maxrss_kb K": the largest peak RSS of one run (getrusage of
@@ -75,7 +78,7 @@ parse_count(const char *s, uint64_t max, uint64_t *out)
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: qvmr-bench-probe time N [-i TEXT] -- CMD "
+	fprintf(stderr, "usage: qvmr-bench-probe time N [-p MS] [-i TEXT] -- CMD "
 		"[ARGS...]\n       qvmr-bench-probe burst N TIMEOUT_S\n");
 	return 2;
 }
@@ -132,24 +135,40 @@ cmd_time(int argc, char **argv)
 {
 	const char *text = NULL;
 	long maxrss = 0;
-	uint64_t n;
+	uint64_t n, pause_ms = 0;
 	int i = 3;
 
 	if (argc < 5 || parse_count(argv[2], RUNS_MAX, &n) != 0)
 		return usage();
-	if (strcmp(argv[i], "-i") == 0) {
-		if (argc < 7)
+	if (strcmp(argv[i], "-p") == 0) {
+		if (i + 1 >= argc ||
+		    parse_count(argv[i + 1], 3600000, &pause_ms) != 0)
+			return usage();
+		i += 2;
+	}
+	if (i < argc && strcmp(argv[i], "-i") == 0) {
+		if (i + 1 >= argc)
 			return usage();
 		text = argv[i + 1];
 		i += 2;
 	}
-	if (strcmp(argv[i], "--") != 0 || i + 1 >= argc)
+	if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
 		return usage();
+	srandom((unsigned)clock_us(CLOCK_MONOTONIC) ^ (unsigned)getpid());
 	for (uint64_t k = 0; k < n; k++) {
 		struct rusage ru;
-		int64_t w0 = clock_us(CLOCK_REALTIME);
-		int64_t m0 = clock_us(CLOCK_MONOTONIC), m1, w1;
+		int64_t w0, m0, m1, w1;
 		int code = -1;
+
+		if (pause_ms > 0) {
+			uint64_t us = (uint64_t)random() % (pause_ms * 1000);
+			struct timespec ts = { (time_t)(us / 1000000),
+					       (long)(us % 1000000) * 1000 };
+			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+				;
+		}
+		w0 = clock_us(CLOCK_REALTIME);
+		m0 = clock_us(CLOCK_MONOTONIC);
 
 		memset(&ru, 0, sizeof(ru));
 		if (run_once(argv + i + 1, text, &code, &ru) != 0) {

@@ -9,7 +9,8 @@
 #     mode at simulator latency 0 and 30 ms, beside the physical limit: one
 #     transport call (qrexec-client running `true`, measured at that latency)
 #     plus `bash -c true` (measured), plus half the poll interval in interval
-#     mode as the expected wait before a poll sees the request;
+#     mode as the expected wait before a poll sees the request (there each
+#     command starts after a random pause, at a random point of the cycle);
 #   - transport calls per command, from the simulator's call log: single
 #     commands, and bursts of queued commands from 1 VM and from several;
 #   - idle cost: calls a minute into an idle running VM (one that has used
@@ -266,6 +267,7 @@ w0=$(($(now_us) / 1000))
 # with just `true` on stdin: the cheapest call there is), and `bash -c true`
 # in dom0.
 declare -A CALL_ST
+l0=$(($(now_us) / 1000))
 for lat in 0 30; do
 	sim latency "$lat"
 	"$PROBE" time "$LIMIT_RUNS" -i $'true\n' -- \
@@ -276,9 +278,24 @@ for lat in 0 30; do
 		warn "a transport call at $lat ms failed"
 	CALL_ST[$lat]=$(stats "$WORK/call-$lat.ms")
 done
+# The call log stamps a call when the simulator's script has started and
+# sourced its library, some ms after the caller spawned it: that lag, from
+# these calls (their spawn time is known), corrects the phases below.
+awk -v a="$l0" '$3 == "vm1" && $1 >= a { print $1 }' "$SIM/calls.log" >"$WORK/call-stamps.txt"
+LOG_LAG=$(cat "$WORK/call-0.txt" "$WORK/call-30.txt" | awk '
+	FNR == NR { c[++nc] = $1; next }
+	NF == 4 {
+		s = $1 / 1000; e = $2 / 1000
+		for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) { print c[i] - s; break }
+	}' "$WORK/call-stamps.txt" - | sort -n | awk '{ v[++n] = $1 } END { printf "%.0f\n", n ? v[int((n + 1) / 2)] : 0 }')
 "$PROBE" time "$LIMIT_RUNS" -- bash -c true </dev/null >"$WORK/bash.txt" || die "the bash probe failed"
 awk 'NF == 4 { print $3 / 1000 }' "$WORK/bash.txt" >"$WORK/bash.ms"
 BASH_ST=$(stats "$WORK/bash.ms")
+# The unit the VM-side programs pay per external command they run: one
+# fork and exec of /bin/true inside a VM.
+in_vm vm1 qvmr-bench-probe time "$LIMIT_RUNS" -- /bin/true >"$WORK/exec.txt" || die "the exec probe failed"
+awk 'NF == 4 { print $3 / 1000 }' "$WORK/exec.txt" >"$WORK/exec.ms"
+EXEC_ST=$(stats "$WORK/exec.ms")
 BASH50=$(sf "$BASH_ST" 1)
 say "transport call p50: $(sf "${CALL_ST[0]}" 1) ms at 0 ms, $(sf "${CALL_ST[30]}" 1) ms at 30 ms; bash -c true p50: $BASH50 ms"
 
@@ -307,7 +324,12 @@ for ml in "${MODES[@]}"; do
 	daemon_alive
 	tag=$mode-$lat
 	r0=$(($(now_us) / 1000))
-	in_vm vm1 qvmr-bench-probe time "$RUNS" -- qvm-remote true >"$WORK/rt-$tag.txt" ||
+	# Interval mode: a random pause before each command, so requests come
+	# at random points of the poll cycle (as a user's do), not each at the
+	# same point after the last result.
+	pause=()
+	[[ $mode == interval ]] && pause=(-p $((INTERVAL_S * 1000)))
+	in_vm vm1 qvmr-bench-probe time "$RUNS" "${pause[@]}" -- qvm-remote true >"$WORK/rt-$tag.txt" ||
 		warn "the round-trip probe failed ($tag)"
 	r1=$(($(now_us) / 1000))
 	awk -v a="$r0" -v b="$r1" '$3 == "vm1" && $1 >= a && $1 <= b' "$SIM/calls.log" >"$WORK/calls-$tag.log"
@@ -325,8 +347,8 @@ for ml in "${MODES[@]}"; do
 	# next fetch (started when dom0 has read this request) and the
 	# deliver (started when the command has finished).
 	if [[ $mode == watch ]]; then
-		PHASES+=("$lat $(awk '
-			FNR == NR { c[++nc] = $1; next }
+		PHASES+=("$lat $(awk -v lag="$LOG_LAG" '
+			FNR == NR { c[++nc] = $1 - lag; next }
 			NF == 4 {
 				s = $1 / 1000; e = $2 / 1000; k = 0
 				for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) t[++k] = c[i]
@@ -481,13 +503,14 @@ COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/nul
 	printf '\nqvm-remote benchmark%s, %s  (%s CPUs, %s, %s; %s s)\n' \
 		"$( ((quick)) && echo ' (quick)')" "$COMMIT" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
 	printf 'load average at start %s, at end %s\n\n' "$LOAD_START" "$LOAD_END"
-	printf 'Transport call (qrexec-client, `true`), %d calls; bash -c true, %d runs\n' "$LIMIT_RUNS" "$LIMIT_RUNS"
+	printf 'Transport call (qrexec-client, `true`), bash -c true in dom0, a process start in a VM: %d runs each, ms\n' "$LIMIT_RUNS"
 	printf '  %-28s %8s %8s %8s\n' "" p50 p90 p99
 	for lat in 0 30; do
 		printf '  %-28s %8s %8s %8s\n' "call at latency $lat ms" \
 			"$(sf "${CALL_ST[$lat]}" 1)" "$(sf "${CALL_ST[$lat]}" 2)" "$(sf "${CALL_ST[$lat]}" 3)"
 	done
 	printf '  %-28s %8s %8s %8s\n' "bash -c true" "$(sf "$BASH_ST" 1)" "$(sf "$BASH_ST" 2)" "$(sf "$BASH_ST" 3)"
+	printf '  %-28s %8s %8s %8s\n' "/bin/true started in a VM" "$(sf "$EXEC_ST" 1)" "$(sf "$EXEC_ST" 2)" "$(sf "$EXEC_ST" 3)"
 	printf '\nRound trip of qvm-remote true, ms (%d runs each; interval mode: QVM_REMOTE_INTERVAL=%s s)\n' "$RUNS" "$INTERVAL_S"
 	printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s\n' mode latency p50 p90 p99 limit ratio excess calls/cmd
 	for ml in "${MODES[@]}"; do
@@ -497,9 +520,11 @@ COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/nul
 			"$(sf "$st" 1)" "$(sf "$st" 2)" "$(sf "$st" 3)" "${RT_LIMIT[$mode-$lat]}" \
 			"$(calc "$(sf "$st" 1) / ${RT_LIMIT[$mode-$lat]}" 2)" "$(rt_excess "$mode-$lat")" "${RT_CALLS[$mode-$lat]}"
 	done
-	printf '  limit: the transport call at that latency + bash -c true (p50s); interval mode adds %s ms, half the interval\n' "$((INTERVAL_S * 500))"
+	printf '  limit: the transport call at that latency + bash -c true (p50s); interval mode adds %s ms, half the\n' "$((INTERVAL_S * 500))"
+	printf '  interval, the expected wait for the next poll (its commands start at random points of the cycle)\n'
 	if ((${#PHASES[@]})); then
-		printf '\nWatch mode, where the time goes (medians, ms; runs with exactly 2 calls)\n'
+		printf '\nWatch mode, where the time goes (medians, ms; runs with exactly 2 calls; call starts\n'
+		printf '  taken from the call log less its median lag of %s ms behind the spawn)\n' "$LOG_LAG"
 		printf '  %-8s %6s %26s %24s %24s\n' latency runs "start -> dom0 has request" "-> deliver call starts" "-> client has result"
 		for p in "${PHASES[@]}"; do
 			read -r lat n sk a b c <<<"$p"
@@ -546,6 +571,8 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 		"$RUNS" "$WARMUP" "$LIMIT_RUNS" "$INTERVAL_S" "$BURST" "$BURST_VMS" "$BURST_LATENCY" "$IDLE_WIN"
 	printf '  "transport_call_ms": {"0": %s, "30": %s},\n' "$(jstats "${CALL_ST[0]}")" "$(jstats "${CALL_ST[30]}")"
 	printf '  "bash_true_ms": %s,\n' "$(jstats "$BASH_ST")"
+	printf '  "vm_process_start_ms": %s,\n' "$(jstats "$EXEC_ST")"
+	printf '  "call_log_lag_ms": %s,\n' "$LOG_LAG"
 	printf '  "simulator_call_overhead_ms": %s,\n' "$(sf "${CALL_ST[0]}" 1)"
 	printf '  "roundtrip": [\n'
 	sep=

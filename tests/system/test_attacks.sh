@@ -19,7 +19,7 @@ M=$TEST_DIR/marker   # every command below would create $M.<case>
 err=$TEST_DIR/err
 dom0_start
 
-# A request from VM with body `touch $M.NAME`, its files in $TEST_DIR/r.NAME.
+# The body file of case NAME: `touch $M.NAME` unless TEXT is given.
 body_for() {   # NAME [TEXT]: writes the body file and prints its path
 	printf '%s\n' "${2:-touch '$M.$1'}" >"$TEST_DIR/body.$1"
 	printf '%s\n' "$TEST_DIR/body.$1"
