@@ -37,19 +37,22 @@ endif
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 CLIENT_SRC := $(sort $(wildcard client/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+AGENT_SRC  := $(sort $(wildcard agent/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(O)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(O)/%.o)
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(O)/%.o)
 LIBA       := $(O)/libqvmremote.a
 CLIENT     := $(O)/qvm-remote
 DAEMON     := $(O)/qvm-remote-dom0
+AGENT      := $(O)/qvm-remote-agent
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 
 .PHONY: all install check unit system demo deps-build deps-test lint san \
         clean dist
-all: $(CLIENT) $(DAEMON)
+all: $(CLIENT) $(DAEMON) $(AGENT)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,11 +68,16 @@ $(CLIENT): $(CLIENT_OBJ) $(LIBA)
 $(DAEMON): $(DAEMON_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
 
+# The agent needs no OpenSSL: it never sees a key.
+$(AGENT): $(AGENT_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^
+
 # Unit tests: test_lib_* link the library; test_daemon_* and test_client_*
 # also link that program's objects except its main.
 DAEMON_MODS := $(filter-out %/main.o,$(DAEMON_OBJ))
 CLIENT_MODS := $(filter-out %/main.o,$(CLIENT_OBJ))
-TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote client $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
+AGENT_MODS  := $(filter-out %/main.o,$(AGENT_OBJ))
+TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote client -iquote agent $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
                $(OPENSSL_LIBS) -lcmocka
 
 $(O)/tests/test_lib_%: tests/unit/test_lib_%.c $(LIBA)
@@ -79,6 +87,10 @@ $(O)/tests/test_daemon_%: tests/unit/test_daemon_%.c $(DAEMON_MODS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 $(O)/tests/test_client_%: tests/unit/test_client_%.c $(CLIENT_MODS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(TEST_LINK)
+# test_agent_* link the agent's objects, and dom0's, whose half they meet
+$(O)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_MODS) $(DAEMON_MODS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
 

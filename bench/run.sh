@@ -34,6 +34,7 @@ build=${QVMR_BUILD:-$top/build}
 CLIENT=$build/qvm-remote
 DAEMON=$build/qvm-remote-dom0
 PROBE=$build/qvmr-bench-probe
+AGENT=$build/qvm-remote-agent
 
 quick=0
 out=
@@ -61,7 +62,7 @@ BURST_TIMEOUT=240   # s: a burst that takes longer fails the benchmark
 # WARMUP: commands before each measured series, not counted
 SERVICE='DEFAULT:QUBESRPC qubes.VMShell+ dom0'
 
-for f in "$CLIENT" "$DAEMON" "$PROBE"; do
+for f in "$CLIENT" "$DAEMON" "$PROBE" "$AGENT"; do
 	[[ -x $f ]] || { echo "bench: $f is missing; run: make all $build/${f##*/}" >&2; exit 2; }
 done
 mkdir -p "$out" || exit 2
@@ -214,7 +215,7 @@ calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
 vms=()
 for ((i = 1; i <= BURST_VMS; i++)); do vms+=("vm$i"); done
 say "a simulated machine with ${#vms[@]} VMs in $WORK"
-"$top/sim/qubes-sim" init "$SIM" --client "$CLIENT" >/dev/null || die "qubes-sim init failed"
+"$top/sim/qubes-sim" init "$SIM" --client "$CLIENT" --agent "$AGENT" >/dev/null || die "qubes-sim init failed"
 export QUBES_SIM_ROOT=$SIM PATH=$SIM/bin:$PATH
 unset QUBES_SIM_LATENCY_MS
 install -m 0755 "$PROBE" "$SIM/vmbin/qvmr-bench-probe" || die "cannot install the probe"

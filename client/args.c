@@ -34,7 +34,7 @@ struct optdef {
 };
 
 enum opt_id { O_TIMEOUT, O_INPUT, O_VERBOSE, O_QUIET, O_JSON, O_WAIT,
-	      O_HELP, O_VERSION, O_WAIT_REQUEST, O_COUNT };
+	      O_HELP, O_VERSION, O_COUNT };
 
 static const struct optdef optdefs[O_COUNT] = {
 	[O_TIMEOUT] = { "timeout", 't', 1 },
@@ -45,7 +45,6 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_WAIT] = { "wait", 0, 1 },
 	[O_HELP] = { "help", 'h', 0 },
 	[O_VERSION] = { "version", 'V', 0 },
-	[O_WAIT_REQUEST] = { "wait-for-request", 0, 1 },
 };
 
 static int apply(struct args *a, enum opt_id id, const char *val,
@@ -81,13 +80,6 @@ static int apply(struct args *a, enum opt_id id, const char *val,
 		break;
 	case O_VERSION:
 		a->mode = MODE_VERSION;
-		break;
-	case O_WAIT_REQUEST:
-		if (parse_uint(val, 0, WAIT_FOR_REQUEST_MAX,
-			       &a->wait_request) != 0)
-			FAIL("%s needs whole seconds from 0 to %u, not '%s'",
-			     shown, WAIT_FOR_REQUEST_MAX, val);
-		a->mode = MODE_WAIT_FOR_REQUEST;
 		break;
 	case O_COUNT:
 		break;
@@ -288,11 +280,6 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 	}
 	if (a->mode == MODE_HELP || a->mode == MODE_VERSION)
 		return 0;
-	if (a->mode == MODE_WAIT_FOR_REQUEST) {
-		if (i < argc)
-			FAIL("--wait-for-request takes no command");
-		return 0;
-	}
 	if (!dashdash && i < argc &&
 	    (a->mode = subcommand(argv[i])) != MODE_RUN)
 		return parse_sub(a, argc - i, argv + i, err, errn);

@@ -7,7 +7,6 @@
  *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
  *                        | log [N] | history [N]
  *   qvm-remote --help | --version
- *   qvm-remote --wait-for-request SEC          (for dom0's fetch program)
  *
  * Options end at the first word that is not one, so the command's own
  * options pass through (`qvm-remote qvm-ls --running`).  A first word that
@@ -21,14 +20,12 @@
 #define ARGS_ERR_MAX 256
 #define CLAIM_WAIT_DEFAULT 60u     /* seconds dom0 has to take a request */
 #define CLAIM_WAIT_MAX 86400u
-#define WAIT_FOR_REQUEST_MAX 86400u
 #define LIST_COUNT_MAX 100000u     /* log N, history N */
 
 enum client_mode {
 	MODE_RUN,
 	MODE_HELP,
 	MODE_VERSION,
-	MODE_WAIT_FOR_REQUEST,
 	MODE_KEY,
 	MODE_PING,
 	MODE_STATUS,
@@ -46,7 +43,6 @@ struct args {
 	unsigned claim_wait;      /* --wait SEC */
 	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
 	int verbose, quiet, json;
-	unsigned wait_request;    /* --wait-for-request SEC */
 	int argc;                 /* MODE_RUN: the command words (may be 0) */
 	char **argv;              /* points into the caller's argv */
 	enum key_action key;

@@ -13,7 +13,6 @@
 #include "paths.h"
 #include "queuecmd.h"
 #include "run.h"
-#include "waitreq.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -105,8 +104,6 @@ int main(int argc, char **argv)
 	case MODE_VERSION:
 		printf("qvm-remote %s\n", QVMR_VERSION);
 		return fflush(stdout) == 0 ? 0 : QX_LOCAL;
-	case MODE_WAIT_FOR_REQUEST:
-		return wait_for_request(a.wait_request);
 	default:
 		break;
 	}

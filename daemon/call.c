@@ -34,7 +34,8 @@ fail(struct call *c)
 
 int
 call_start(struct call *c, const struct transport *t, const char *vm,
-	   const struct buf *program, struct deliver_src *src,
+	   const char *command, const struct buf *program,
+	   struct deliver_src *src,
 	   size_t reply_max, int64_t now_ms, int64_t deadline_ms)
 {
 	int r;
@@ -46,10 +47,10 @@ call_start(struct call *c, const struct transport *t, const char *vm,
 	c->src = src;
 	c->started_ms = now_ms;
 	c->deadline_ms = deadline_ms;
-	if ((r = buf_append_str(&c->pending, transport_prelude(t))) != 0 ||
+	if ((r = transport_prelude(t, command, &c->pending)) != 0 ||
 	    (r = buf_append(&c->pending, program->data, program->len)) != 0)
 		goto fail;
-	if ((r = transport_start(t, vm, &c->pid, &c->in, &c->out,
+	if ((r = transport_start(t, vm, command, &c->pid, &c->in, &c->out,
 				 &c->err)) != 0)
 		goto fail;
 	return 0;

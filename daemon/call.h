@@ -30,11 +30,13 @@ struct call {
 };
 
 /*
- * Starts a call sending `program` (after the transport's prelude), then
- * whatever src produces.  The call does not own src.
+ * Starts a call running `command` in the VM (transport.h; NULL for the
+ * runner of sh programs), sending `program` after the transport's prelude,
+ * then whatever src produces.  The call does not own src.
  */
 int call_start(struct call *c, const struct transport *t, const char *vm,
-	       const struct buf *program, struct deliver_src *src,
+	       const char *command, const struct buf *program,
+	       struct deliver_src *src,
 	       size_t reply_max, int64_t now_ms, int64_t deadline_ms);
 /* Poll events wanted for fd, one of c's descriptors; 0 for none. */
 short call_events(const struct call *c, int fd);

@@ -62,6 +62,11 @@ struct vm {
 	size_t nready, capready;
 	unsigned failures;
 	int fetched;                    /* --once: the one fetch is done */
+	int fetch_applied;              /* fetch_early() acted on v->fetch */
+	int64_t fetch_defer_until_ms;   /* no fetch before, while results
+					 * of the last one are on their way */
+	int agent;                      /* its last fetch reply came from
+					 * qvm-remote-agent: call it directly */
 };
 
 struct daemon {
@@ -111,6 +116,10 @@ void recover_held(struct daemon *d, struct vm *v,
 /* exchange.c */
 void start_fetch(struct daemon *d, struct vm *v);
 void fetch_done(struct daemon *d, struct vm *v);
+/* Acts on the fetch in flight as soon as its reply is whole and valid,
+ * while the transport is still winding down; fetch_done() then just
+ * releases it.  The next fetch still waits for that. */
+void fetch_early(struct daemon *d, struct vm *v);
 void start_deliver(struct daemon *d, struct vm *v);
 void deliver_done(struct daemon *d, struct vm *v);
 

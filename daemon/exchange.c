@@ -21,12 +21,17 @@
 #define BACKOFF_MAX_MS 30000
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
+#define FETCH_DEFER_MS 250          /* results first, then the next fetch */
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
 	  const struct call *c)
 {
 	int64_t backoff = 1000;
+
+	/* the next fetch is an sh program again, which finds out afresh
+	 * whether the agent is there (it may have been removed) */
+	v->agent = 0;
 
 	/* counted even while stopping, so the stop does not wait for this
 	 * VM; not logged then, as we may have ended the call ourselves */
@@ -57,7 +62,7 @@ vm_recovered(struct daemon *d, struct vm *v)
 void
 start_fetch(struct daemon *d, struct vm *v)
 {
-	struct buf prog = BUF_INIT(64u << 10);
+	struct buf prog = BUF_INIT(64u << 10), cmd = BUF_INIT(4096);
 	char prefix[CLAIM_MAX + 1];
 	struct fetch_params p = {
 		/* the first fetch of a VM answers at once: its held lines
@@ -82,8 +87,10 @@ start_fetch(struct daemon *d, struct vm *v)
 		goto out;
 	/* a failed fetch loses the list: the next one's held lines rebuild it */
 	v->nrelease = 0;
-	if (program_fetch(&prog, &p) != 0 ||
-	    call_start(c, &d->transport, v->name, &prog, NULL,
+	if ((v->agent ? program_agent_fetch(&cmd, &p)
+		      : program_fetch(&prog, &p)) != 0 ||
+	    call_start(c, &d->transport, v->name,
+		       v->agent ? buf_str(&cmd) : NULL, &prog, NULL,
 		       FETCH_REPLY_MAX, t,
 		       t + ((int64_t)p.wait_s + FETCH_GRACE_S) * 1000) != 0) {
 		free(c);
@@ -95,6 +102,7 @@ start_fetch(struct daemon *d, struct vm *v)
 	v->fetch = c;
 out:
 	buf_release(&prog);
+	buf_release(&cmd);
 }
 
 /* Every request must carry the claim this fetch assigned it, PREFIX-i:
@@ -113,38 +121,16 @@ claims_ours(const struct vm *v, const struct fetch_reply *r)
 	return 1;
 }
 
-void
-fetch_done(struct daemon *d, struct vm *v)
+/* Acts on a valid fetch reply: the requests, the held claims, and when
+ * to fetch next. */
+static void
+fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply,
+	    int64_t started_ms)
 {
-	struct call *c = v->fetch;
-	struct fetch_reply *reply = NULL;
 	int64_t t = mono_ms();
-	int r;
 
-	v->fetch = NULL;
-	v->fetched = 1;
-	if (!call_ok(c) && d->stopping)
-		goto out;       /* we ended it: not the VM's failure */
-	if (!call_ok(c)) {
-		vm_failed(d, v, c->failed ? "fetch failed (deadline or reply "
-			  "too large)" : "fetch failed in the transport", c);
-		goto out;
-	}
-	if ((reply = malloc(sizeof(*reply))) == NULL)
-		goto out;
-	if ((r = frame_parse_fetch((const uint8_t *)c->reply.data,
-				   c->reply.len, reply)) == 0 &&
-	    !claims_ours(v, reply))
-		r = QR_ERR_INVALID;
-	if (r != 0) {
-		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
-		(void)logline_kvs(b, "reason", "malformed fetch reply");
-		(void)logline_kvs(b, "error", qr_strerror(r));
-		ev_end(d);
-		v->next_fetch_ms = t + BACKOFF_MAX_MS;
-		goto out;
-	}
 	vm_recovered(d, v);
+	v->agent = reply->agent;
 	if (reply->skipped > 0) {
 		struct buf *b = ev_begin(d, "REJECT", v->name, NULL);
 		(void)logline_kvs(b, "reason", "names in pending/ that are not "
@@ -159,11 +145,86 @@ fetch_done(struct daemon *d, struct vm *v)
 	 * VM answered too fast to have waited (no inotify, no sleep) */
 	if (d->cfg->poll == POLL_INTERVAL)
 		v->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
-	else if (reply->n == 0 && t - c->started_ms < 1000 &&
-		 v->nrelease == 0)
+	else if (reply->n == 0 && t - started_ms < 1000 && v->nrelease == 0)
 		v->next_fetch_ms = t + 1000;
 	else
 		v->next_fetch_ms = t;
+	/* the results of these requests go out before the next fetch is
+	 * started (serve.c), for at most FETCH_DEFER_MS */
+	v->fetch_defer_until_ms = reply->n > 0 ? t + FETCH_DEFER_MS : 0;
+}
+
+/* Parses c's reply; 0 when it is whole, valid and names our claims. */
+static int
+fetch_parse(const struct vm *v, const struct call *c, struct fetch_reply *r)
+{
+	int e = frame_parse_fetch((const uint8_t *)c->reply.data,
+				  c->reply.len, r);
+
+	return e == 0 && !claims_ours(v, r) ? QR_ERR_INVALID : e;
+}
+
+/* Whether the reply so far ends with a "done" line, as a whole one does. */
+static int
+ends_with_done(const struct buf *b)
+{
+	size_t i;
+
+	if (b->len < 7 || b->data[b->len - 1] != '\n')
+		return 0;
+	for (i = b->len - 1; i > 0 && b->data[i - 1] != '\n'; i--)
+		;
+	return b->len - i > 5 && memcmp(b->data + i, "done ", 5) == 0;
+}
+
+void
+fetch_early(struct daemon *d, struct vm *v)
+{
+	struct call *c = v->fetch;
+	struct fetch_reply *reply;
+
+	if (c == NULL || v->fetch_applied || c->failed ||
+	    !ends_with_done(&c->reply) || (reply = malloc(sizeof(*reply))) == NULL)
+		return;
+	if (fetch_parse(v, c, reply) == 0) {
+		v->fetch_applied = 1;
+		v->fetched = 1;
+		fetch_apply(d, v, reply, c->started_ms);
+	}
+	free(reply);
+}
+
+void
+fetch_done(struct daemon *d, struct vm *v)
+{
+	struct call *c = v->fetch;
+	struct fetch_reply *reply = NULL;
+	int r;
+
+	v->fetch = NULL;
+	v->fetched = 1;
+	if (v->fetch_applied) {
+		v->fetch_applied = 0;
+		goto out;       /* acted on at its "done" line: nothing left */
+	}
+	if (!call_ok(c) && d->stopping)
+		goto out;       /* we ended it: not the VM's failure */
+	if (!call_ok(c)) {
+		vm_failed(d, v, c->failed ? "fetch failed (deadline or reply "
+			  "too large)" : "fetch failed in the transport", c);
+		goto out;
+	}
+	if ((reply = malloc(sizeof(*reply))) == NULL)
+		goto out;
+	if ((r = fetch_parse(v, c, reply)) != 0) {
+		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
+		(void)logline_kvs(b, "reason", "malformed fetch reply");
+		(void)logline_kvs(b, "error", qr_strerror(r));
+		ev_end(d);
+		v->next_fetch_ms = mono_ms() + BACKOFF_MAX_MS;
+		goto out;
+	}
+	fetch_apply(d, v, reply, c->started_ms);
 out:
 	free(reply);
 	call_release(c);
@@ -199,7 +260,7 @@ item_bytes(const struct deliver_item *e)
 void
 start_deliver(struct daemon *d, struct vm *v)
 {
-	struct buf empty = BUF_INIT(1);
+	struct buf empty = BUF_INIT(1), cmd = BUF_INIT(256);
 	struct deliver_src *src;
 	struct call *c;
 	char nonce[CLAIM_MAX + 1];
@@ -225,16 +286,20 @@ start_deliver(struct daemon *d, struct vm *v)
 	v->nsending = n;
 	snprintf(nonce, sizeof(nonce), "%s-%u", d->boot_tag,
 		 d->fetch_counter++);
-	if (program_deliver_init(src, nonce, v->sending, n) != 0)
+	if (program_deliver_init(src, nonce, v->sending, n, v->agent) != 0 ||
+	    (v->agent && program_agent_deliver(&cmd, src) != 0))
 		goto fail;
 	v->source = src;
-	if (call_start(c, &d->transport, v->name, &empty, src,
+	if (call_start(c, &d->transport, v->name,
+		       v->agent ? buf_str(&cmd) : NULL, &empty, src,
 		       DELIVER_REPLY_MAX, t, t + (DELIVER_TIMEOUT_S +
 		       (int64_t)(bytes >> 20)) * 1000) != 0)
 		goto fail;
 	v->deliver = c;
+	buf_release(&cmd);
 	return;
 fail:
+	buf_release(&cmd);
 	free(v->sending);
 	v->sending = NULL;
 	v->nsending = 0;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "b64.h"
 #include "err.h"
@@ -18,9 +19,13 @@
 #include "banned.h"
 
 /*
- * The fetch program after its parameters P W N B K.  sh has no local
- * variables: the helpers use names starting with '_' so that they never
- * clobber the loops that call them.  iscid mirrors
+ * The fetch program after its parameters P W N B K R.  With the agent in
+ * the VM it hands over to it (agent/fetch.c does all of what follows, and
+ * says so with "agent 1"); the agent's exit status 2 means it refused the
+ * arguments and wrote nothing, so the sh below still answers.
+ *
+ * sh has no local variables: the helpers use names starting with '_' so
+ * that they never clobber the loops that call them.  iscid mirrors
  * cid_valid() exactly, so a name that dom0 would refuse is never claimed
  * (a claimed name that failed the grammar would poison every reply).
  * Sizes are measured before the bytes are sent with head -c, so a file
@@ -29,8 +34,9 @@
 static const char fetch_setup[] =
 	"umask 077\n"
 	"q=\"$HOME/.qvm-remote/queue\"\n"
-	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
-	"\tprintf 'qvmr-fetch 1\\ndone 0\\n'; exit 0\n"
+	"if command -v " AGENT_NAME " >/dev/null 2>&1; then\n"
+	"\t" AGENT_NAME " fetch \"$P\" \"$W\" \"$N\" \"$B\" \"$K\" $R " AGENT_END "\n"
+	"\trc=$?; [ \"$rc\" -eq 2 ] || exit \"$rc\"\n"
 	"fi\n"
 	"digits() { case $1 in ''|*[!0-9]*) return 1;; esac; }\n"
 	"iscid() {\n"
@@ -60,37 +66,39 @@ static const char fetch_setup[] =
 	 * first rename decides, so two overlapping rels cannot both move
 	 * files; the token goes back last, as a client writes it. */
 	"rel() {\n"
-	"\tmv \"../running/$1.auth.$2\" \"../running/.rel.$1.$2\" 2>/dev/null || return 0\n"
+	"\t_r=\"$q/running\"\n"
+	"\tmv \"$_r/$1.auth.$2\" \"$_r/.rel.$1.$2\" 2>/dev/null || return 0\n"
 	"\tfor _s in '' .in .opt; do\n"
-	"\t\t[ ! -e \"../running/$1$_s\" ] || mv -f \"../running/$1$_s\" \"$1$_s\"\n"
+	"\t\t[ ! -e \"$_r/$1$_s\" ] || mv -f \"$_r/$1$_s\" \"$q/pending/$1$_s\"\n"
 	"\tdone\n"
-	"\tmv -f \"../running/.rel.$1.$2\" \"$1.auth\"\n"
-	"}\n";
+	"\tmv -f \"$_r/.rel.$1.$2\" \"$q/pending/$1.auth\"\n"
+	"}\n"
+	"set -- $R\n"
+	"while [ $# -ge 2 ]; do rel \"$1\" \"$2\"; shift 2; done\n";
 
 static const char fetch_main[] =
+	/* no inotify here: a wait of 5 wake-ups a second, also while the
+	 * queue does not exist yet (a VM that never used qvm-remote) */
 	"ready() {\n"
-	"\tfor a in *.auth; do\n"
-	"\t\t[ -f \"$a\" ] && iscid \"${a%.auth}\" &&\n"
+	"\tfor a in \"$q\"/pending/*.auth; do\n"
+	"\t\t_c=${a##*/}\n"
+	"\t\t[ -f \"$a\" ] && iscid \"${_c%.auth}\" &&\n"
 	"\t\t    [ $(($(wc -c <\"$a\"))) -ge 64 ] && return 0\n"
 	"\tdone\n"
 	"\treturn 1\n"
 	"}\n"
 	"if [ \"$W\" -gt 0 ] && ! ready; then\n"
-	"\trc=2\n"
-	"\tif command -v qvm-remote >/dev/null 2>&1; then\n"
-	"\t\tqvm-remote --wait-for-request \"$W\" </dev/null >/dev/null 2>&1\n"
-	"\t\trc=$?\n"
-	"\tfi\n"
-	"\tif [ \"$rc\" -ge 2 ]; then\n"
-	"\t\ti=0\n"
-	"\t\twhile [ \"$i\" -lt $((W * 5)) ] && ! ready; do\n"
-	"\t\t\tsleep 0.2; i=$((i + 1))\n"
-	"\t\tdone\n"
-	"\tfi\n"
+	"\ti=0\n"
+	"\twhile [ \"$i\" -lt $((W * 5)) ] && ! ready; do\n"
+	"\t\tsleep 0.2; i=$((i + 1))\n"
+	"\tdone\n"
 	"fi\n"
 	/* The header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and we stop before claiming anything. */
 	"printf 'qvmr-fetch 1\\n' || exit 0\n"
+	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
+	"\tprintf 'done 0\\n'; exit 0\n"
+	"fi\n"
 	"if [ \"$K\" = 1 ]; then s=../running/; else s=; fi\n"
 	"part() {\n"
 	"\t[ -f \"$2\" ] || return 0\n"
@@ -156,30 +164,65 @@ prefix_valid(const char *prefix)
 	       claim_valid(probe, (size_t)n);
 }
 
-int
-program_fetch(struct buf *out, const struct fetch_params *p)
+/* The stranded claims, "CID CLAIM CID CLAIM ...", after validating them. */
+static int
+put_releases(struct buf *out, const struct fetch_params *p)
 {
 	int r;
 
-	if (!prefix_valid(p->claim_prefix) || p->max_requests == 0 ||
-	    p->max_requests > FETCH_REQ_MAX)
-		return QR_ERR_INVALID;
-	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\n",
-			    p->claim_prefix, p->wait_s, p->max_requests,
-			    (unsigned long long)p->max_bytes,
-			    p->peek ? 0 : 1)) != 0 ||
-	    (r = buf_append_str(out, fetch_setup)) != 0)
-		return r;
 	for (size_t i = 0; i < p->nrelease; i++) {
 		const struct held_claim *h = &p->release[i];
 		if (!cid_valid(h->cid, strlen(h->cid)) ||
 		    !claim_valid(h->claim, strlen(h->claim)))
 			return QR_ERR_INVALID;
-		if ((r = buf_printf(out, "rel %s %s\n", h->cid,
+		if ((r = buf_printf(out, "%s%s %s", i > 0 ? " " : "", h->cid,
 				    h->claim)) != 0)
 			return r;
 	}
+	return 0;
+}
+
+static int
+fetch_params_valid(const struct fetch_params *p)
+{
+	return prefix_valid(p->claim_prefix) && p->max_requests > 0 &&
+	       p->max_requests <= FETCH_REQ_MAX &&
+	       p->nrelease <= FETCH_HELD_MAX;
+}
+
+int
+program_fetch(struct buf *out, const struct fetch_params *p)
+{
+	int r;
+
+	if (!fetch_params_valid(p))
+		return QR_ERR_INVALID;
+	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\nR='",
+			    p->claim_prefix, p->wait_s, p->max_requests,
+			    (unsigned long long)p->max_bytes,
+			    p->peek ? 0 : 1)) != 0 ||
+	    (r = put_releases(out, p)) != 0 ||
+	    (r = buf_append_str(out, "'\n")) != 0 ||
+	    (r = buf_append_str(out, fetch_setup)) != 0)
+		return r;
 	return buf_append_str(out, fetch_main);
+}
+
+int
+program_agent_fetch(struct buf *out, const struct fetch_params *p)
+{
+	int r;
+
+	if (!fetch_params_valid(p))
+		return QR_ERR_INVALID;
+	if ((r = buf_printf(out, "exec " AGENT_NAME " fetch %s %u %u %llu %d ",
+			    p->claim_prefix, p->wait_s, p->max_requests,
+			    (unsigned long long)p->max_bytes,
+			    p->peek ? 0 : 1)) != 0 ||
+	    (r = put_releases(out, p)) != 0)
+		return r;
+	return buf_append_str(out, p->nrelease > 0 ? " " AGENT_END
+						   : AGENT_END);
 }
 
 /*
@@ -236,7 +279,7 @@ enum {
 
 int
 program_deliver_init(struct deliver_src *s, const char *nonce,
-		     const struct deliver_item *items, size_t n)
+		     const struct deliver_item *items, size_t n, int agent)
 {
 	size_t len = strlen(nonce);
 
@@ -247,6 +290,7 @@ program_deliver_init(struct deliver_src *s, const char *nonce,
 	memcpy(s->nonce, nonce, len + 1);
 	s->items = items;
 	s->n = n;
+	s->agent = agent;
 	s->fd = -1;
 	s->stage = STAGE_PROLOGUE;
 	return 0;
@@ -331,24 +375,110 @@ item_step(struct deliver_src *s, struct buf *out)
 }
 
 int
+program_agent_deliver(struct buf *out, const struct deliver_src *s)
+{
+	return buf_printf(out, "exec " AGENT_NAME " deliver %s " AGENT_END,
+			  s->nonce);
+}
+
+static int
+item_file(const struct deliver_item *it, size_t file, char path[PATH_MAX])
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", it->dir, stream_files[file]);
+
+	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
+}
+
+/*
+ * One step of the agent's stream within the current item: substage 0 is
+ * the "item" line (the sizes, from stat of dom0's own files), then per
+ * file its bytes, exactly as many as announced.
+ */
+static int
+agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
+{
+	const struct deliver_item *it = &s->items[s->i];
+	int sub = s->stage - STAGE_ITEM, r;
+	char path[PATH_MAX], chunk[65536];
+	struct stat st;
+
+	if (sub == 0) {
+		for (size_t f = 0; f < 3; f++) {
+			if ((r = item_file(it, f, path)) != 0)
+				return r;
+			if (stat(path, &st) != 0)
+				return QR_ERR_SYSTEM;
+			s->len[f] = (uint64_t)st.st_size;
+		}
+		s->stage++;
+		return buf_printf(out, "item %s %s %d %s %llu %llu %llu\n",
+				  it->cid, it->claim, it->exit_code,
+				  result_status_name(it->status),
+				  (unsigned long long)s->len[0],
+				  (unsigned long long)s->len[1],
+				  (unsigned long long)s->len[2]);
+	}
+	if (s->fd < 0) {
+		if ((r = item_file(it, (size_t)sub - 1, path)) != 0)
+			return r;
+		if ((s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+			return QR_ERR_SYSTEM;
+		s->left = s->len[sub - 1];
+	}
+	while (s->left > 0 && want > 0) {
+		size_t ask = sizeof(chunk);
+		ssize_t k;
+		if (ask > s->left)
+			ask = (size_t)s->left;
+		if (ask > want)
+			ask = want;
+		k = read(s->fd, chunk, ask);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return QR_ERR_SYSTEM;   /* shorter than its size said */
+		if ((r = buf_append(out, chunk, (size_t)k)) != 0)
+			return r;
+		s->left -= (uint64_t)k;
+		want -= (size_t)k;
+	}
+	if (s->left > 0)
+		return 0;
+	close(s->fd);
+	s->fd = -1;
+	if (sub < 3) {
+		s->stage++;
+	} else {
+		s->i++;
+		s->stage = s->i < s->n ? STAGE_ITEM : STAGE_TRAILER;
+	}
+	return 0;
+}
+
+int
 program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want)
 {
 	size_t start = out->len;
 	int r;
 
 	while (!s->done && out->len - start < want) {
+		size_t have = out->len - start;
+
 		switch (s->stage) {
 		case STAGE_PROLOGUE:
-			r = buf_printf(out, "D='%s'\n%s", s->nonce,
-				       deliver_prologue);
+			r = s->agent ? 0 : buf_printf(out, "D='%s'\n%s",
+						      s->nonce,
+						      deliver_prologue);
 			s->stage = s->n > 0 ? STAGE_ITEM : STAGE_TRAILER;
 			break;
 		case STAGE_TRAILER:
-			r = buf_append_str(out, deliver_trailer);
+			r = s->agent ? buf_printf(out, "end %zu\n", s->n)
+				     : buf_append_str(out, deliver_trailer);
 			s->done = 1;
 			break;
 		default:
-			r = item_step(s, out);
+			r = s->agent ? agent_item_step(s, out, want - have)
+				     : item_step(s, out);
 			break;
 		}
 		if (r < 0)

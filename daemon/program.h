@@ -28,6 +28,14 @@
  */
 #define PROGRAM_END "# qvmr-end\n"
 
+/*
+ * The agent (agent/main.c): when a VM has it, dom0 calls it directly
+ * instead of sending a program, and the VM runs no shell code of ours.
+ * Its command line ends with AGENT_END, so a line cut short is refused.
+ */
+#define AGENT_NAME "qvm-remote-agent"
+#define AGENT_END "qvmr-end"
+
 struct fetch_params {
 	unsigned wait_s;          /* watch mode: wait this long for a request */
 	const char *claim_prefix; /* "[0-9a-f]{8}-N", claims are PREFIX-index */
@@ -40,6 +48,8 @@ struct fetch_params {
 
 /* Appends the fetch program.  QR_ERR_INVALID for a bad prefix. */
 int program_fetch(struct buf *out, const struct fetch_params *p);
+/* Appends the command line of the same fetch made by the agent. */
+int program_agent_fetch(struct buf *out, const struct fetch_params *p);
 
 /* One result to deliver; files are read while the program is streamed. */
 struct deliver_item {
@@ -51,22 +61,30 @@ struct deliver_item {
 };
 
 /*
- * The deliver program, produced in pieces so a result of any size is sent
- * with a fixed amount of memory: program_deliver_init() then
- * program_deliver_fill() until it reports the end.
+ * What a deliver call sends, produced in pieces so a result of any size is
+ * sent with a fixed amount of memory: program_deliver_init() then
+ * program_deliver_fill() until it reports the end.  For the agent it is
+ * the stream agent/deliver.h describes, the files' bytes as they are; else
+ * an sh program with the files in base64.
  */
 struct deliver_src {
 	char nonce[CLAIM_MAX + 1];  /* names this call's temporaries */
 	const struct deliver_item *items;
 	size_t n, i;
+	int agent;                /* the agent's stream, not a program */
 	int stage;                /* position within items[i] */
-	int fd;                   /* the file being encoded, -1 between files */
+	int fd;                   /* the file being sent, -1 between files */
+	uint64_t left;            /* agent: bytes of fd still to send */
+	uint64_t len[3];          /* agent: sizes of items[i]'s files */
 	int done;
 };
 
 /* nonce: [0-9a-f-], unique per deliver call (a claim prefix will do). */
 int program_deliver_init(struct deliver_src *s, const char *nonce,
-			 const struct deliver_item *items, size_t n);
+			 const struct deliver_item *items, size_t n,
+			 int agent);
+/* Appends the command line of an agent deliver with s's nonce. */
+int program_agent_deliver(struct buf *out, const struct deliver_src *s);
 /*
  * Appends at least one and about `want` bytes of program text to out.
  * Returns 1 when the whole program has been produced, 0 when more follows,

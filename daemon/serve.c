@@ -107,10 +107,14 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		start_deliver(d, v);
 	/* a VM whose results do not go out gets no new work: the backlog of
 	 * its outbox stays bounded */
+	/* and a result on its way goes before the next fetch: two calls
+	 * into one VM at once slow each other down */
 	if (v->fetch == NULL && v->queue == NULL && !d->stopping &&
 	    v->nready < READY_MAX &&
 	    !v->removed && !(d->opts->once && v->fetched) &&
-	    t >= v->next_fetch_ms)
+	    t >= v->next_fetch_ms &&
+	    (t >= v->fetch_defer_until_ms ||
+	     (v->running == 0 && v->nready == 0 && v->deliver == NULL)))
 		start_fetch(d, v);
 }
 
@@ -281,6 +285,9 @@ next_wakeup(struct daemon *d, int64_t t)
 			w = v->deliver->deadline_ms;
 		if (v->fetch == NULL && v->next_fetch_ms < w)
 			w = v->next_fetch_ms;
+		if (v->fetch == NULL && v->fetch_defer_until_ms > t &&
+		    v->fetch_defer_until_ms < w)
+			w = v->fetch_defer_until_ms;
 		if (v->deliver == NULL && v->nready > 0 &&
 		    v->next_deliver_ms < w)
 			w = v->next_deliver_ms;
@@ -370,6 +377,8 @@ loop_once(struct daemon *d, struct pollset *ps)
 			call_tick(v->fetch, t);
 			if (call_done(v->fetch))
 				fetch_done(d, v);
+			else
+				fetch_early(d, v);
 		}
 		if (v->deliver != NULL) {
 			call_tick(v->deliver, t);

@@ -33,7 +33,6 @@
 	"exec sh -c 'f=$(mktemp) || exit 125; cat >\"$f\"; " \
 	"if [ \"$(tail -n 1 \"$f\")\" = \"# qvmr-end\" ]; " \
 	"then sh \"$f\"; r=$?; else r=124; fi; rm -f \"$f\"; exit $r'"
-#define QREXEC_PRELUDE VM_RUNNER "; exit\n"
 
 /* The environment of transport children: enough for qvm-run's Python and
  * for qrexec-client, nothing of ours. */
@@ -108,20 +107,29 @@ transport_vm_up(const struct transport *t, const char *vm)
 	return lstat(path, &st) == 0;
 }
 
-const char *
-transport_prelude(const struct transport *t)
+int
+transport_prelude(const struct transport *t, const char *command,
+		  struct buf *b)
 {
-	return t->kind == TRANSPORT_QREXEC_CLIENT ? QREXEC_PRELUDE : "";
+	int r;
+
+	if (t->kind != TRANSPORT_QREXEC_CLIENT)
+		return 0;
+	if ((r = buf_append_str(b, command != NULL ? command : VM_RUNNER)) != 0)
+		return r;
+	return buf_append_str(b, "; exit\n");
 }
 
 int
-transport_start(const struct transport *t, const char *vm, pid_t *pid,
-		int *in_fd, int *out_fd, int *err_fd)
+transport_start(const struct transport *t, const char *vm,
+		const char *command, pid_t *pid, int *in_fd, int *out_fd,
+		int *err_fd)
 {
 	char *qrexec_argv[] = { "qrexec-client", "-d", (char *)vm,
 				QREXEC_SERVICE, NULL };
 	char *qvmrun_argv[] = { "qvm-run", "--pass-io", "--no-autostart",
-				"--no-gui", "--", (char *)vm, VM_RUNNER,
+				"--no-gui", "--", (char *)vm,
+				(char *)(command != NULL ? command : VM_RUNNER),
 				NULL };
 	struct spawn_opts o = {
 		.path = t->path,
@@ -165,11 +173,11 @@ transport_run(const struct transport *t, const char *vm, const char *program,
 	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	pid_t pid;
 
-	if ((r = buf_append_str(&prog, transport_prelude(t))) != 0 ||
+	if ((r = transport_prelude(t, NULL, &prog)) != 0 ||
 	    (r = buf_append_str(&prog, program)) != 0 ||
 	    (r = buf_append_str(&prog, PROGRAM_END)) != 0)
 		goto out;
-	if ((r = transport_start(t, vm, &pid, &in, &o, &e)) != 0)
+	if ((r = transport_start(t, vm, NULL, &pid, &in, &o, &e)) != 0)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	while (o >= 0 || e >= 0) {

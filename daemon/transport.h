@@ -32,22 +32,27 @@ int transport_init(struct transport *t, const struct config *c, char *msg,
 int transport_vm_up(const struct transport *t, const char *vm);
 
 /*
- * The bytes to send before the program: qrexec-client's qubes.VMShell
- * reads commands, so it gets the runner (transport.c, VM_RUNNER) and
- * "; exit\n"; qvm-run gets the runner as its command and appends
- * "; exit" itself.
+ * The command a call runs in the VM: NULL for the runner, which stores the
+ * sh program that follows on stdin and runs it only when it arrived whole
+ * (transport.c, VM_RUNNER; program.h, PROGRAM_END); or a command line
+ * built from validated values only (an agent call, program.h), which must
+ * itself refuse to run when cut short.
+ *
+ * transport_prelude() appends what precedes the program on stdin:
+ * qrexec-client's qubes.VMShell reads commands, so it gets the command and
+ * "; exit\n"; qvm-run gets the command as an argument, so nothing.
  */
-const char *transport_prelude(const struct transport *t);
-
+int transport_prelude(const struct transport *t, const char *command,
+		      struct buf *b);
 /*
- * Starts one call into vm (a valid VM name).  On success *pid is the child
- * and *in_fd / *out_fd / *err_fd are the non-blocking, close-on-exec pipe
- * ends the caller owns and closes: it writes the prelude and the program to
- * in_fd, reads out_fd and err_fd, and reaps pid.
+ * Starts one call into vm (a valid VM name) running `command`.  On success
+ * *pid is the child and *in_fd / *out_fd / *err_fd are the non-blocking,
+ * close-on-exec pipe ends the caller owns and closes: it writes the prelude
+ * and the program to in_fd, reads out_fd and err_fd, and reaps pid.
  */
-int transport_start(const struct transport *t, const char *vm, pid_t *pid,
-		    int *in_fd, int *out_fd, int *err_fd);
-
+int transport_start(const struct transport *t, const char *vm,
+		    const char *command, pid_t *pid, int *in_fd, int *out_fd,
+		    int *err_fd);
 /*
  * Runs one call to completion, for the admin verbs (not the event loop):
  * sends program (ending it with PROGRAM_END), collects stdout into out (bounded by out->max), gives up

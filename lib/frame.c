@@ -277,7 +277,10 @@ int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 	for (;;) {
 		if ((e = reader_get_line(&r, FRAME_LINE_MAX, &line, &len)) != 0)
 			return e;
-		if (phase == 0 && starts_with(line, len, "req")) {
+		if (phase == 0 && out->n == 0 && !out->agent &&
+		    line_is(line, len, "agent 1")) {
+			out->agent = true;
+		} else if (phase == 0 && starts_with(line, len, "req")) {
 			if ((e = parse_request(line, len, out)) != 0)
 				return e;
 			if ((e = parse_parts(&r, &out->req[out->n])) != 0)

@@ -3,6 +3,8 @@
  *
  * Fetch reply:
  *   "qvmr-fetch 1\n"
+ *   "agent 1\n"              optional: qvm-remote-agent wrote this reply
+ *                            (dom0 may call it directly from now on)
  *   per request:  "req " CID " " CLAIM "\n"
  *                 then any of, each at most once, in this order:
  *                 "part " KIND " " LEN "\n" LEN bytes "\n"
@@ -61,6 +63,7 @@ struct held_claim {
 };
 
 struct fetch_reply {
+	bool agent;             /* "agent 1" was there */
 	size_t n;
 	struct fetch_request req[FETCH_REQ_MAX];
 	size_t nheld;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# lint.sh - every .c under lib client daemon tests fuzz must include
+# lint.sh - every .c under lib client daemon agent webui tests fuzz must include
 # "banned.h" as its last #include, so no later header can undo the bans.
 #
 # Prints each offending file; exits 1 if there is any.
@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 
 dirs=
-for d in lib client daemon webui tests fuzz; do
+for d in lib client daemon agent webui tests fuzz; do
 	[ -d "$d" ] && dirs="$dirs $d"
 done
 [ -n "$dirs" ] || exit 0

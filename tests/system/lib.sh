@@ -20,6 +20,7 @@ QVMR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 QVMR_BUILD=${QVMR_BUILD:-$QVMR_TOP/build}
 QVMR_CLIENT=$QVMR_BUILD/qvm-remote
 QVMR_DAEMON=$QVMR_BUILD/qvm-remote-dom0
+QVMR_AGENT=$QVMR_BUILD/qvm-remote-agent
 QUBES_SIM_SRC=$QVMR_TOP/sim/qubes-sim
 TEST_FILE=${0##*/}
 # shellcheck disable=SC2034 # for the test files
@@ -88,12 +89,13 @@ need_root() {   # skip the current case unless root: if need_root; then ...; fi
 	return 1
 }
 
-need_build() {   # client|daemon...: skip the whole file when not built
+need_build() {   # client|daemon|agent...: skip the whole file when not built
 	local what
 	for what in "$@"; do
 		case $what in
 		client) [[ -x $QVMR_CLIENT ]] || skip_all "no client at $QVMR_CLIENT; run make" ;;
 		daemon) [[ -x $QVMR_DAEMON ]] || skip_all "no daemon at $QVMR_DAEMON; run make" ;;
+		agent) [[ -x $QVMR_AGENT ]] || skip_all "no agent at $QVMR_AGENT; run make" ;;
 		esac
 	done
 }
@@ -179,7 +181,9 @@ sim_init() {   # DIR [--client PATH]: a new machine, destroyed at exit
 
 # sim_setup [N | VM...]: the machine $SIM ($TEST_DIR/sim) with VMs vm1..vmN
 # (1 by default) or the named ones, created with shell ${SIM_SHELL:-dash}
-# and running.  The client $QVMR_CLIENT is on the VMs' PATH when built.
+# and running.  The client $QVMR_CLIENT is on the VMs' PATH when built, and
+# so is the agent $QVMR_AGENT unless QVMR_NO_AGENT=1 (the VMs then get
+# dom0's sh programs, as VMs with only the original client do).
 # Exports QUBES_SIM_ROOT and puts $SIM/bin first on PATH, as dom0 would.
 sim_setup() {
 	local -a vms=() client=()
@@ -190,6 +194,7 @@ sim_setup() {
 		vms=("$@")
 	fi
 	[[ -x $QVMR_CLIENT ]] && client=(--client "$QVMR_CLIENT")
+	[[ -x $QVMR_AGENT && ${QVMR_NO_AGENT:-0} != 1 ]] && client+=(--agent "$QVMR_AGENT")
 	SIM=$TEST_DIR/sim
 	sim_init "$SIM" "${client[@]}" || die "qubes-sim init $SIM failed"
 	export QUBES_SIM_ROOT=$SIM PATH=$SIM/bin:$PATH

@@ -70,6 +70,8 @@ qubes-sim start work
 dom0_start
 wait_for "[ -e '$q/results/$id.exit' ]" 10 || fail "the result never arrived"
 assert_eq late "$(cat "$q/results/$id.out")" "its output"
+# the VM has the files before dom0 has read the agent's answer
+wait_for "[ -z \"\$(ls '$QVM_REMOTE_STATE_DIR/outbox/work')\" ]" 10
 assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
 assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
 dom0_stop

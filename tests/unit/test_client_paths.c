@@ -2,7 +2,6 @@
  * test_client_paths.c - the client's file layout and how paths are shown.
  */
 #include "paths.h"
-#include "waitreq.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,20 +77,6 @@ static void test_cid_paths(void **state)
 	assert_int_equal(path_join(s, 8, "/abc", "defg"), QR_ERR_TOO_LARGE);
 }
 
-static void test_waitreq_names(void **state)
-{
-	assert_true(waitreq_is_token("20261128-101500-4242-3f9a0c1d.auth"));
-	assert_true(waitreq_is_token("ping-1-2.auth"));
-	assert_false(waitreq_is_token(".20261128-101500-4242-3f9a0c1d.auth"));
-	assert_false(waitreq_is_token(".auth"));
-	assert_false(waitreq_is_token("x.auth.tmp"));
-	assert_false(waitreq_is_token("20261128-101500-4242-3f9a0c1d"));
-	assert_false(waitreq_is_token(".x.withdrawn"));
-	/* junk that dom0 would never claim must not end a wait */
-	assert_false(waitreq_is_token("x.auth"));
-	assert_false(waitreq_is_token("20261128-101500-4242-3f9a.auth"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,7 +84,6 @@ int main(void)
 		cmocka_unit_test(test_bad_home),
 		cmocka_unit_test(test_show_tilde),
 		cmocka_unit_test(test_cid_paths),
-		cmocka_unit_test(test_waitreq_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -299,6 +299,26 @@ static void test_done_count(void **state)
 	assert_int_equal(fetch("qvmr-fetch 1\ndone 33\n"), QR_ERR_TOO_LARGE);
 }
 
+/* "agent 1": only right after the header, once. */
+static void test_agent_line(void **state)
+{
+	assert_int_equal(fetch("qvmr-fetch 1\ndone 0\n"), 0);
+	assert_false(fr->agent);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\ndone 0\n"), 0);
+	assert_true(fr->agent);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\nreq " CID_A " " CLAIM_A
+			       "\nend\ndone 1\n"), 0);
+	assert_true(fr->agent);
+	assert_int_equal(fr->n, 1);
+	assert_int_equal(fetch("qvmr-fetch 1\nreq " CID_A " " CLAIM_A
+			       "\nend\nagent 1\ndone 1\n"), QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\nagent 1\ndone 0\n"),
+			 QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 2\ndone 0\n"),
+			 QR_ERR_INVALID);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\n"), QR_ERR_INCOMPLETE);
+}
+
 /* Claim markers in running/, listed for crash recovery. */
 static void test_held(void **state)
 {
@@ -539,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_truncated_and_missing_newline),
 		cmocka_unit_test(test_done_count),
+		cmocka_unit_test(test_agent_line),
 		cmocka_unit_test(test_held),
 		cmocka_unit_test(test_trailing),
 		cmocka_unit_test(test_order_and_duplicates),

@@ -1,0 +1,297 @@
+/*
+ * fetch.c - claim requests from pending/ and send them to dom0.
+ */
+#include "fetch.h"
+#include "watch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cid.h"
+#include "err.h"
+#include "frame.h"
+
+#include "banned.h"
+
+#define NAMES_MAX 65536u   /* tokens considered in one fetch */
+
+static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
+						     "auth" };
+static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
+					       AUTH_MAX };
+/* the files that travel with a token, besides it */
+static const char *const companions[] = { "", ".in", ".opt" };
+
+int
+fetch_args_check(const struct fetch_args *a)
+{
+	char probe[CLAIM_MAX + 8];
+	int n = snprintf(probe, sizeof(probe), "%s-%u", a->prefix,
+			 FETCH_REQ_MAX - 1);
+
+	if (n < 0 || (size_t)n >= sizeof(probe) ||
+	    !claim_valid(probe, (size_t)n) || a->max_requests == 0 ||
+	    a->max_requests > FETCH_REQ_MAX || a->nrelease > FETCH_HELD_MAX)
+		return QR_ERR_INVALID;
+	for (size_t i = 0; i < a->nrelease; i++) {
+		const char *c = a->release[2 * i], *m = a->release[2 * i + 1];
+		if (!cid_valid(c, strlen(c)) || !claim_valid(m, strlen(m)))
+			return QR_ERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+path_in(char out[PATH_MAX], const char *dir, const char *name,
+	const char *suffix)
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, name, suffix);
+
+	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * Puts back a claim that never ran: the marker is renamed aside first, so
+ * of two overlapping releases only one moves files, and the token goes
+ * back last, as a client writes it.
+ */
+static void
+release(const struct agent_queue *q, const char *cid, const char *claim)
+{
+	char marker[PATH_MAX], aside[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
+	     name[CID_MAX + CLAIM_MAX + 16];
+
+	snprintf(name, sizeof(name), ".rel.%s.%s", cid, claim);
+	if (path_in(marker, q->running, cid, ".auth.") != 0 ||
+	    strlen(marker) + strlen(claim) >= PATH_MAX ||
+	    path_in(aside, q->running, name, "") != 0)
+		return;
+	memcpy(marker + strlen(marker), claim, strlen(claim) + 1);
+	if (rename(marker, aside) != 0)
+		return;
+	for (size_t i = 0; i < sizeof(companions) / sizeof(*companions); i++)
+		if (path_in(from, q->running, cid, companions[i]) == 0 &&
+		    path_in(to, q->pending, cid, companions[i]) == 0 &&
+		    exists(from))
+			(void)rename(from, to);
+	if (path_in(to, q->pending, cid, ".auth") == 0)
+		(void)rename(aside, to);
+}
+
+/* Sends one part: its bytes when within the limit, else just its size. */
+static int
+send_part(FILE *out, enum part_kind k, const char *path, uint64_t *sent)
+{
+	char chunk[65536];
+	struct stat st;
+	uint64_t left;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int r = 0;
+
+	if (fd < 0)
+		return 0;          /* absent: the part is not sent */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	left = (uint64_t)st.st_size;
+	if (left > part_max[k]) {
+		fprintf(out, "big %s %llu\n", part_names[k],
+			(unsigned long long)left);
+		goto out;
+	}
+	fprintf(out, "part %s %llu\n", part_names[k], (unsigned long long)left);
+	*sent += left;
+	while (left > 0) {
+		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? left
+							       : sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {      /* it shrank under us: the reply is spoilt */
+			r = QR_ERR_INCOMPLETE;
+			goto out;
+		}
+		fwrite(chunk, 1, (size_t)n, out);
+		left -= (uint64_t)n;
+	}
+	fputc('\n', out);
+out:
+	close(fd);
+	return r;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The regular files "<cid>.auth" in pending/, sorted (oldest cid first);
+ * *skipped counts the "*.auth" names that are not requests. */
+static int
+list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
+{
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+	struct stat st;
+
+	*n = 0;
+	while ((de = readdir(d)) != NULL && *n < NAMES_MAX) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 5 ||
+		    strcmp(de->d_name + len - 5, ".auth") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (!queue_token_name(de->d_name)) {
+			(*skipped)++;
+			continue;
+		}
+		if (*n == cap) {
+			char **w = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
+			if (w == NULL)
+				break;
+			v = w;
+			cap = cap ? cap * 2 : 64;
+		}
+		if ((v[*n] = strdup(de->d_name)) == NULL)
+			break;
+		(*n)++;
+	}
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_name);
+	*names = v;
+	return 0;
+}
+
+/* Claims one request and sends it; 1 when it was not there to claim. */
+static int
+send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
+	     const char *token, unsigned index, uint64_t *sent)
+{
+	char cid[CID_MAX + 1], claim[CLAIM_MAX + 1], from[PATH_MAX],
+	     to[PATH_MAX], auth[PATH_MAX];
+	const char *dir = a->claim ? q->running : q->pending;
+	size_t nc = strlen(token) - 5;
+	int r = 0;
+
+	memcpy(cid, token, nc);
+	cid[nc] = '\0';
+	snprintf(claim, sizeof(claim), "%s-%u", a->prefix, index);
+	if (path_in(from, q->pending, token, "") != 0)
+		return 1;
+	if (a->claim) {
+		if (path_in(auth, q->running, token, ".") != 0 ||
+		    strlen(auth) + strlen(claim) >= PATH_MAX)
+			return 1;
+		memcpy(auth + strlen(auth), claim, strlen(claim) + 1);
+		if (rename(from, auth) != 0)
+			return 1;
+		for (size_t i = 0; i < 3; i++)
+			if (path_in(from, q->pending, cid, companions[i]) == 0 &&
+			    path_in(to, q->running, cid, companions[i]) == 0 &&
+			    exists(from))
+				(void)rename(from, to);
+	} else {
+		memcpy(auth, from, sizeof(auth));
+	}
+	fprintf(out, "req %s %s\n", cid, claim);
+	if (path_in(from, dir, cid, "") != 0 ||
+	    (r = send_part(out, PART_BODY, from, sent)) != 0 ||
+	    path_in(from, dir, cid, ".opt") != 0 ||
+	    (r = send_part(out, PART_OPT, from, sent)) != 0 ||
+	    path_in(from, dir, cid, ".in") != 0 ||
+	    (r = send_part(out, PART_IN, from, sent)) != 0 ||
+	    (r = send_part(out, PART_AUTH, auth, sent)) != 0)
+		return r < 0 ? r : QR_ERR_TOO_LARGE;
+	fputs("end\n", out);
+	return 0;
+}
+
+/* Every claim marker in running/, so dom0 can find claims whose reply
+ * was lost. */
+static void
+send_held(FILE *out, const struct agent_queue *q)
+{
+	char cid[CID_MAX + 1], claim[CLAIM_MAX + 1];
+	DIR *d = opendir(q->running);
+	struct dirent *de;
+	struct stat st;
+	unsigned h = 0;
+
+	if (d == NULL)
+		return;
+	while (h < FETCH_HELD_MAX && (de = readdir(d)) != NULL)
+		if (queue_marker_name(de->d_name, cid, claim) &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			fprintf(out, "held %s %s\n", cid, claim);
+			h++;
+		}
+	closedir(d);
+}
+
+int
+fetch_run(const struct agent_queue *q, const struct fetch_args *a, FILE *out)
+{
+	char **names = NULL;
+	size_t nnames = 0;
+	uint64_t skipped = 0, sent = 0;
+	unsigned n = 0;
+	DIR *d = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < a->nrelease; i++)
+		release(q, a->release[2 * i], a->release[2 * i + 1]);
+	if (a->wait_s > 0)
+		(void)wait_for_request(q, a->wait_s);
+	/* the header goes out after the wait: if dom0 gave up on this call
+	 * meanwhile, the write fails and nothing is claimed */
+	fputs("qvmr-fetch 1\nagent 1\n", out);
+	if (fflush(out) != 0)
+		return QR_ERR_SYSTEM;
+	if ((d = opendir(q->pending)) == NULL ||
+	    (a->claim && mkdir(q->running, 0700) != 0 && errno != EEXIST))
+		goto done;
+	list_tokens(d, &names, &nnames, &skipped);
+	for (size_t i = 0; i < nnames && r == 0; i++) {
+		struct stat st;
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    st.st_size < TOKEN_MIN)
+			continue;
+		if (n >= a->max_requests || sent >= a->max_bytes)
+			break;
+		r = send_request(out, q, a, names[i], n, &sent);
+		if (r == 0)
+			n++;
+		else if (r == 1)
+			r = 0;
+	}
+	if (r == 0 && a->claim)
+		send_held(out, q);
+	if (r == 0 && skipped > 0)
+		fprintf(out, "skip %llu\n", (unsigned long long)skipped);
+done:
+	if (r == 0)
+		fprintf(out, "done %u\n", n);
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	if (d != NULL)
+		closedir(d);
+	if (fflush(out) != 0 || ferror(out))
+		return r != 0 ? r : QR_ERR_SYSTEM;
+	return r;
+}

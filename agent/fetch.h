@@ -1,0 +1,38 @@
+/*
+ * fetch.h - the VM half of a fetch: wait, claim, and write the reply.
+ *
+ * Does what dom0's sh fetch program does (daemon/program.c), in one
+ * process: puts back the stranded claims dom0 names, waits for a request
+ * in watch mode, then writes a fetch reply (lib/frame.h) that starts
+ * "qvmr-fetch 1" and "agent 1" (so dom0 knows it may call the agent
+ * directly), claiming each request it lists by moving it to running/ with
+ * the marker "<cid>.auth.<claim>".
+ */
+#ifndef QVMR_AGENT_FETCH_H
+#define QVMR_AGENT_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "queue.h"
+
+struct fetch_args {
+	const char *prefix;        /* claims are PREFIX-index */
+	unsigned wait_s;           /* 0: answer at once */
+	unsigned max_requests;     /* 1..FETCH_REQ_MAX */
+	uint64_t max_bytes;        /* stop claiming past this many bytes */
+	bool claim;                /* false: list without claiming (dry run) */
+	char *const *release;      /* CID CLAIM pairs to put back */
+	size_t nrelease;
+};
+
+/* Validates what dom0 sent: QR_ERR_INVALID when anything is off. */
+int fetch_args_check(const struct fetch_args *a);
+
+/* Writes the reply to out.  0, or a negative qr_err when the reply could
+ * not be written whole (dom0 then sees a malformed reply). */
+int fetch_run(const struct agent_queue *q, const struct fetch_args *a,
+	      FILE *out);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * main.c - qvm-remote-agent: the VM half of the protocol, run by dom0.
+ *
+ *   qvm-remote-agent fetch PREFIX WAIT MAX_REQUESTS MAX_BYTES CLAIM
+ *                          [CID CLAIM]... qvmr-end
+ *   qvm-remote-agent deliver NONCE qvmr-end
+ *
+ * dom0 starts it through the transport, never a user.  The last argument
+ * must be "qvmr-end": a command line cut short in transit is refused
+ * instead of run with fewer arguments.  Exit status: 0, 1 when the reply
+ * could not be made whole, 2 for arguments it does not accept (dom0 then
+ * falls back to its sh programs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "deliver.h"
+#include "fetch.h"
+#include "queue.h"
+#include "reader.h"
+
+#include "banned.h"
+
+#define END_MARK "qvmr-end"
+
+static int
+usage(void)
+{
+	fputs("usage: qvm-remote-agent fetch PREFIX WAIT MAX_REQUESTS "
+	      "MAX_BYTES CLAIM [CID CLAIM]... " END_MARK "\n"
+	      "       qvm-remote-agent deliver NONCE " END_MARK "\n"
+	      "qvm-remote-agent is run by qvm-remote-dom0, not by hand\n",
+	      stderr);
+	return 2;
+}
+
+static int
+number(const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_u64((const uint8_t *)s, strlen(s), max, out);
+}
+
+static int
+fetch_main(const struct agent_queue *q, int argc, char **argv)
+{
+	struct fetch_args a = { 0 };
+	uint64_t wait_s, n, bytes, claim;
+
+	if (argc < 7 || (argc - 7) % 2 != 0 ||
+	    number(argv[3], 86400, &wait_s) != 0 ||
+	    number(argv[4], UINT32_MAX, &n) != 0 ||
+	    number(argv[5], UINT64_MAX, &bytes) != 0 ||
+	    number(argv[6], 1, &claim) != 0)
+		return usage();
+	a.prefix = argv[2];
+	a.wait_s = (unsigned)wait_s;
+	a.max_requests = (unsigned)n;
+	a.max_bytes = bytes;
+	a.claim = claim == 1;
+	a.release = argv + 7;
+	a.nrelease = (size_t)(argc - 7) / 2;
+	if (fetch_args_check(&a) != 0)
+		return usage();
+	return fetch_run(q, &a, stdout) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent_queue q;
+
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("qvm-remote-agent %s\n", QVMR_VERSION);
+		return 0;
+	}
+	/* the end mark goes; what is left is the command and its arguments */
+	if (argc < 3 || strcmp(argv[argc - 1], END_MARK) != 0)
+		return usage();
+	argv[--argc] = NULL;
+	umask(077);
+	if (queue_init(&q) != 0) {
+		fputs("qvm-remote-agent: no home directory\n", stderr);
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IOFBF, 1u << 16);
+	if (strcmp(argv[1], "fetch") == 0)
+		return fetch_main(&q, argc, argv);
+	if (strcmp(argv[1], "deliver") == 0 && argc == 3 &&
+	    deliver_nonce_valid(argv[2]))
+		return deliver_run(&q, argv[2], stdin, stdout) == 0 ? 0 : 1;
+	return usage();
+}

@@ -1,0 +1,147 @@
+/*
+ * watch.c - wait until pending/ holds a request dom0 would claim.
+ */
+#include "watch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include "err.h"
+
+#include "banned.h"
+
+/* events that can make a token appear: renamed into place (this client)
+ * or written in place (the original client) */
+#define PENDING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
+/* events that can make a missing directory below appear */
+#define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool
+wait_token_ready(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return queue_token_name(name) &&
+	       fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode) && st.st_size >= TOKEN_MIN;
+}
+
+/* 1 when pending/ holds a complete token, 0 when not, -1 when it is gone. */
+static int
+scan(const char *pending)
+{
+	struct dirent *de;
+	DIR *d = opendir(pending);
+	int found = 0;
+
+	if (d == NULL)
+		return -1;
+	while (!found && (de = readdir(d)) != NULL)
+		found = wait_token_ready(dirfd(d), de->d_name);
+	closedir(d);
+	return found;
+}
+
+/*
+ * Watches pending/ or, while it is missing, the nearest existing directory
+ * above it (up to home).  1 when pending/ itself is watched.
+ */
+static int
+arm(int fd, const struct agent_queue *q)
+{
+	const char *dirs[] = { q->pending, q->queue, q->base, q->home };
+
+	if (inotify_add_watch(fd, dirs[0], PENDING_EVENTS) >= 0)
+		return 1;
+	for (size_t i = 1; i < sizeof(dirs) / sizeof(*dirs); i++)
+		if (inotify_add_watch(fd, dirs[i], PARENT_EVENTS) >= 0)
+			return 0;
+	return QR_ERR_SYSTEM;
+}
+
+/*
+ * Drains the events; 1 when one may have changed what we wait for: in
+ * pending/, a token name (junk must not turn the wait into a busy loop) or
+ * a lost watch; above it, anything.
+ */
+static int
+drain(int fd, int watching_pending)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ie;
+	int relevant = 0;
+	ssize_t n;
+
+	while ((n = read(fd, ev, sizeof(ev))) > 0) {
+		for (size_t off = 0; off + sizeof(*ie) <= (size_t)n;
+		     off += sizeof(*ie) + ie->len) {
+			ie = (const struct inotify_event *)(ev + off);
+			if (!watching_pending ||
+			    (ie->mask & (IN_Q_OVERFLOW | IN_IGNORED)) ||
+			    (ie->len > 0 && queue_token_name(ie->name)))
+				relevant = 1;
+		}
+	}
+	return relevant;
+}
+
+int
+wait_for_request(const struct agent_queue *q, unsigned seconds)
+{
+	int64_t deadline = now_ms() + (int64_t)seconds * 1000;
+	int r = 0;
+
+	while (r == 0) {
+		int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		int watching_pending;
+
+		if (fd < 0)
+			return QR_ERR_SYSTEM;
+		/* armed before the scan, so nothing slips between them */
+		watching_pending = arm(fd, q);
+		if (watching_pending < 0) {
+			close(fd);
+			return watching_pending;
+		}
+		if (watching_pending && scan(q->pending) == 1)
+			r = 1;
+		/* wait for one batch of events; then look again from the top
+		 * (pending/ may have appeared, or been replaced) */
+		while (r == 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0)
+				break;
+			if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
+			    errno != EINTR) {
+				r = QR_ERR_SYSTEM;
+				break;
+			}
+			if (p.revents != 0 && drain(fd, watching_pending))
+				break;
+		}
+		close(fd);
+		if (r == 0 && deadline - now_ms() <= 0)
+			break;
+	}
+	return r;
+}
