@@ -213,14 +213,15 @@ WEBUI       := $(O)/qvm-remote-webui
 
 .PHONY: build-vm build-dom0 build-webui install-vm install-dom0 \
         install-webui package-check deps-package
-build-vm: $(CLIENT)
+build-vm: $(CLIENT) $(AGENT)
 build-dom0: $(DAEMON)
 build-webui: $(WEBUI)
 
-install-vm: $(CLIENT)
+install-vm: $(CLIENT) $(AGENT)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(CLIENT) $(DESTDIR)$(BINDIR)/qvm-remote
+	install -m 0755 $(AGENT) $(DESTDIR)$(BINDIR)/qvm-remote-agent
 	install -m 0644 docs/qvm-remote.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 completion/qvm-remote $(DESTDIR)$(BASHCOMPDIR)/
 

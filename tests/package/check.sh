@@ -102,6 +102,7 @@ drwx------ root:root /var/lib/qvm-remote
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote-dom0"
 exp_vm="\
 -rwxr-xr-x root:root /usr/bin/qvm-remote
+-rwxr-xr-x root:root /usr/bin/qvm-remote-agent
 -rw-r--r-- root:root /usr/share/man/man1/qvm-remote.1
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote"
 exp_webui="\

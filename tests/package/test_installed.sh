@@ -11,6 +11,7 @@ root=${QVMR_INSTALL_ROOT:-}
 [[ -n $root && -d $root ]] || skip_all "QVMR_INSTALL_ROOT is not an install tree"
 QVMR_CLIENT=$root/usr/bin/qvm-remote
 QVMR_DAEMON=$root/usr/sbin/qvm-remote-dom0
+QVMR_AGENT=$root/usr/bin/qvm-remote-agent
 # shellcheck source=tests/system/dom0.sh
 . "$(dirname "$0")/../system/dom0.sh"
 version=$(cat "$QVMR_TOP/version")
