@@ -344,23 +344,23 @@ for ml in "${MODES[@]}"; do
 	RT_LIMIT[$tag]=$limit
 	rss=$(awk '$1 == "maxrss_kb" { print $2 }' "$WORK/rt-$tag.txt")
 	((${rss:-0} > CLIENT_RSS)) && CLIENT_RSS=$rss
-	# Where a watch-mode round trip goes: each run sees two calls, the
-	# next fetch (started when dom0 has read this request) and the
-	# deliver (started when the command has finished).
+	# Where a watch-mode round trip goes: the fetch already waits in the
+	# VM, so the first call a run sees is the deliver (started when the
+	# command has finished); the next fetch comes after it.
 	if [[ $mode == watch ]]; then
 		PHASES+=("$lat $(awk -v lag="$LOG_LAG" '
 			FNR == NR { c[++nc] = $1 - lag; next }
 			NF == 4 {
 				s = $1 / 1000; e = $2 / 1000; k = 0
 				for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) t[++k] = c[i]
-				if (k != 2) { skipped++; next }
-				n++; a[n] = t[1] - s; b[n] = t[2] - t[1]; d[n] = e - t[2]
+				if (k < 1) { skipped++; next }
+				n++; a[n] = t[1] - s; b[n] = e - t[1]
 			}
 			function med(x, m,   i, j, v) {
 				for (i = 2; i <= m; i++) { v = x[i]; for (j = i - 1; j >= 1 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
 				return m ? x[int((m + 1) / 2)] : 0
 			}
-			END { printf "%d %d %.0f %.0f %.0f\n", n, skipped + 0, med(a, n), med(b, n), med(d, n) }
+			END { printf "%d %d %.0f %.0f\n", n, skipped + 0, med(a, n), med(b, n) }
 		' "$WORK/calls-$tag.log" "$WORK/rt-$tag.txt")")
 	fi
 done
@@ -381,19 +381,23 @@ IDLE_HALT_PM=$(rate "$HALT_VM" "$w0" "$w1")
 IDLE_CPU=$(calc "($u2 + $s2 - $u1 - $s1) / $TCK" 2)
 IDLE_CCPU=$(calc "($cu2 + $cs2 - $cu1 - $cs1) / $TCK" 2)
 IDLE_PCT=$(calc "100 * $IDLE_CPU / $IDLE_WIN" 3)
-# How an idle VM waits: in the fetch program's inotify wait (the client's
-# --wait-for-request), or not at all.  The simulator records the process
-# group of everything it starts in a VM.
+# How an idle VM waits: in the agent's inotify wait, in the sh program's
+# loop, or not at all.  The simulator records the process group of
+# everything it starts in a VM.
 waiter() {   # VM
 	local f
 	for f in "$SIM/vms/$1/procs/"*; do
 		[[ -e $f ]] || continue
-		if pgrep -g "${f##*/}" -f -- '--wait-for-request' >/dev/null; then
-			echo "qvm-remote --wait-for-request (inotify)"
+		if pgrep -g "${f##*/}" -f -- 'qvm-remote-agent fetch' >/dev/null; then
+			echo "qvm-remote-agent (inotify)"
+			return
+		fi
+		if pgrep -g "${f##*/}" -x sleep >/dev/null; then
+			echo "sh wait loop"
 			return
 		fi
 	done
-	echo "no inotify waiter"
+	echo "no waiter"
 }
 IDLE_WAITER=$(waiter "$IDLE_VM")
 NEW_WAITER=$(waiter "$NEW_VM")
@@ -524,12 +528,12 @@ COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/nul
 	printf '  limit: the transport call at that latency + bash -c true (p50s); interval mode adds %s ms, half the\n' "$((INTERVAL_S * 500))"
 	printf '  interval, the expected wait for the next poll (its commands start at random points of the cycle)\n'
 	if ((${#PHASES[@]})); then
-		printf '\nWatch mode, where the time goes (medians, ms; runs with exactly 2 calls; call starts\n'
-		printf '  taken from the call log less its median lag of %s ms behind the spawn)\n' "$LOG_LAG"
-		printf '  %-8s %6s %26s %24s %24s\n' latency runs "start -> dom0 has request" "-> deliver call starts" "-> client has result"
+		printf '\nWatch mode, where the time goes (medians, ms; the deliver call'"'"'s start taken from\n'
+		printf '  the call log less its median lag of %s ms behind the spawn)\n' "$LOG_LAG"
+		printf '  %-8s %6s %46s %22s\n' latency runs "start -> request taken, run, deliver starts" "-> client has result"
 		for p in "${PHASES[@]}"; do
-			read -r lat n sk a b c <<<"$p"
-			printf '  %-8s %6s %26s %24s %24s\n' "$lat ms" "$n" "$a" "$b" "$c"
+			read -r lat n sk a b <<<"$p"
+			printf '  %-8s %6s %46s %22s\n' "$lat ms" "$n" "$a" "$b"
 		done
 	fi
 	printf '\nBursts of %d queued commands (latency %d ms, watch mode, defaults MAX_JOBS=8 MAX_PER_VM=2)\n' "$BURST" "$BURST_LATENCY"
@@ -588,9 +592,9 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 	printf '\n  ],\n  "watch_phases_ms": ['
 	sep=
 	for p in "${PHASES[@]}"; do
-		read -r lat n sk a b c <<<"$p"
-		printf '%s\n    {"latency_ms": %s, "runs": %s, "skipped": %s, "until_dom0_has_request": %s, "until_deliver_starts": %s, "until_client_has_result": %s}' \
-			"$sep" "$lat" "$n" "$sk" "$a" "$b" "$c"
+		read -r lat n sk a b <<<"$p"
+		printf '%s\n    {"latency_ms": %s, "runs": %s, "skipped": %s, "until_deliver_starts": %s, "until_client_has_result": %s}' \
+			"$sep" "$lat" "$n" "$sk" "$a" "$b"
 		sep=,
 	done
 	printf '\n  ],\n  "burst": [\n'

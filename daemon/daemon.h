@@ -38,7 +38,7 @@ struct job {
 	uint8_t *body, *in;         /* owned until started */
 	size_t body_len, in_len;
 	int has_in, started;
-	struct run run;
+	struct run *run;            /* from job_start() on */
 };
 
 struct vm {

@@ -58,6 +58,7 @@ fail:
 void
 job_free(struct job *j)
 {
+	free(j->run);
 	free(j->body);
 	free(j->in);
 	free(j);
@@ -85,12 +86,14 @@ job_start(struct daemon *d, struct job *j)
 	q.envp = env.vec;
 	q.cwd = env.storage[1] + strlen("HOME=");
 	g = reallocarray(d->jobs, d->njobs + 1, sizeof(*g));
-	if (g == NULL) {
-		r = QR_ERR_NOMEM;
-	} else {
+	if (g != NULL)
 		d->jobs = g;
-		r = run_start(&j->run, &q, mono_ms());
-	}
+	/* the run's state (paths, the outbox entry) exists only while it runs:
+	 * a burst of queued requests costs their bodies, not 20 KiB each */
+	if (g == NULL || (j->run = calloc(1, sizeof(*j->run))) == NULL)
+		r = QR_ERR_NOMEM;
+	else
+		r = run_start(j->run, &q, mono_ms());
 	free(j->body);
 	free(j->in);
 	j->body = j->in = NULL;
@@ -120,7 +123,7 @@ job_finish(struct daemon *d, size_t idx)
 
 	d->jobs[idx] = d->jobs[--d->njobs];
 	v->running--;
-	if (run_finish(&j->run, j->cid, j->claim, t, &e) != 0) {
+	if (run_finish(j->run, j->cid, j->claim, t, &e) != 0) {
 		ev_simple(d, "ERROR", v->name, j->cid, "reason",
 			  "cannot store the result; the VM gets an error");
 		park_status(d, v, j->cid, j->claim, RESULT_ERROR,
@@ -132,15 +135,15 @@ job_finish(struct daemon *d, size_t idx)
 	      : e.exit_code == 0 ? "DONE" : "DONE-FAIL";
 	b = ev_begin(d, cat, v->name, j->cid);
 	(void)logline_kvu(b, "exit", (uint64_t)e.exit_code);
-	(void)logline_kvu(b, "ms", (uint64_t)(t - j->run.started_ms));
-	(void)logline_kvu(b, "out", j->run.bytes[0]);
-	(void)logline_kvu(b, "err", j->run.bytes[1]);
+	(void)logline_kvu(b, "ms", (uint64_t)(t - j->run->started_ms));
+	(void)logline_kvu(b, "out", j->run->bytes[0]);
+	(void)logline_kvu(b, "err", j->run->bytes[1]);
 	ev_end(d);
 	for (int i = 0; i < 2; i++)
-		if (j->run.bytes[i] > d->cfg->max_output) {
+		if (j->run->bytes[i] > d->cfg->max_output) {
 			b = ev_begin(d, "TRUNC", v->name, j->cid);
 			(void)logline_kvs(b, "stream", i == 0 ? "out" : "err");
-			(void)logline_kvu(b, "produced", j->run.bytes[i]);
+			(void)logline_kvu(b, "produced", j->run->bytes[i]);
 			(void)logline_kvu(b, "kept", d->cfg->max_output);
 			ev_end(d);
 		}

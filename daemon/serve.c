@@ -183,8 +183,8 @@ reap(struct daemon *d)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (size_t i = 0; i < d->njobs; i++)
-			if (d->jobs[i]->run.pid == pid)
-				run_reaped(&d->jobs[i]->run, status, mono_ms());
+			if (d->jobs[i]->run->pid == pid)
+				run_reaped(d->jobs[i]->run, status, mono_ms());
 		for (struct vm *v = d->vms; v != NULL; v = v->next) {
 			if (v->fetch != NULL && v->fetch->pid == pid)
 				call_reaped(v->fetch, status);
@@ -293,7 +293,7 @@ next_wakeup(struct daemon *d, int64_t t)
 			w = v->next_deliver_ms;
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
-		int64_t r = run_next_deadline(&d->jobs[i]->run);
+		int64_t r = run_next_deadline(d->jobs[i]->run);
 		if (r < w)
 			w = r;
 	}
@@ -312,10 +312,10 @@ stop_hard(struct daemon *d, int64_t t)
 	/* past the grace period: running commands end as timed out, fetches
 	 * are abandoned (their claims are recovered at the next start) */
 	for (size_t i = 0; i < d->njobs; i++)
-		if (!d->jobs[i]->run.exited) {
-			d->jobs[i]->run.deadline_ms = t;
-			run_tick(&d->jobs[i]->run, t);
-			d->jobs[i]->run.kill_ms = t;
+		if (!d->jobs[i]->run->exited) {
+			d->jobs[i]->run->deadline_ms = t;
+			run_tick(d->jobs[i]->run, t);
+			d->jobs[i]->run->kill_ms = t;
 		}
 	for (struct vm *v = d->vms; v != NULL; v = v->next)
 		if (v->fetch != NULL && !v->fetch->failed)
@@ -346,8 +346,8 @@ loop_once(struct daemon *d, struct pollset *ps)
 		pollset_call(ps, v->deliver);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
-		(void)pollset_add(ps, d->jobs[i]->run.fd[0], POLLIN);
-		(void)pollset_add(ps, d->jobs[i]->run.fd[1], POLLIN);
+		(void)pollset_add(ps, d->jobs[i]->run->fd[0], POLLIN);
+		(void)pollset_add(ps, d->jobs[i]->run->fd[1], POLLIN);
 	}
 	wake = next_wakeup(d, t);
 	timeout = wake <= t ? 0 : wake - t > 60000 ? 60000 : (int)(wake - t);
@@ -365,9 +365,9 @@ loop_once(struct daemon *d, struct pollset *ps)
 	}
 	for (size_t i = 0; i < d->njobs; i++)
 		for (int k = 0; k < 2; k++) {
-			int fd = d->jobs[i]->run.fd[k];
+			int fd = d->jobs[i]->run->fd[k];
 			if (fd >= 0 && revents_of(ps, fd) != 0)
-				run_pump(&d->jobs[i]->run, fd);
+				run_pump(d->jobs[i]->run, fd);
 		}
 	/* SIGCHLD may have been coalesced: reaping is cheap, do it always */
 	reap(d);
@@ -387,8 +387,8 @@ loop_once(struct daemon *d, struct pollset *ps)
 		}
 	}
 	for (size_t i = 0; i < d->njobs;) {
-		run_tick(&d->jobs[i]->run, t);
-		if (run_done(&d->jobs[i]->run))
+		run_tick(d->jobs[i]->run, t);
+		if (run_done(d->jobs[i]->run))
 			job_finish(d, i);   /* moves the last job into slot i */
 		else
 			i++;
@@ -443,7 +443,7 @@ teardown(struct daemon *d)
 		free(v);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
-		run_abort(&d->jobs[i]->run);
+		run_abort(d->jobs[i]->run);
 		job_free(d->jobs[i]);
 	}
 	free(d->jobs);
