@@ -139,7 +139,7 @@ by_name(const void *a, const void *b)
 
 /* The regular files "<cid>.auth" in pending/, sorted (oldest cid first);
  * *skipped counts the "*.auth" names that are not requests. */
-static int
+static void
 list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 {
 	struct dirent *de;
@@ -173,7 +173,6 @@ list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 	if (*n > 1)
 		qsort(v, *n, sizeof(*v), by_name);
 	*names = v;
-	return 0;
 }
 
 /* Claims one request and sends it; 1 when it was not there to claim. */

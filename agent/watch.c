@@ -15,8 +15,6 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#include "err.h"
-
 #include "banned.h"
 
 /* events that can make a token appear: renamed into place (this client)
@@ -24,6 +22,7 @@
 #define PENDING_EVENTS (IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
 /* events that can make a missing directory below appear */
 #define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
+#define POLL_STEP_MS 200   /* without inotify: five looks a second */
 
 static int64_t
 now_ms(void)
@@ -62,7 +61,8 @@ scan(const char *pending)
 
 /*
  * Watches pending/ or, while it is missing, the nearest existing directory
- * above it (up to home).  1 when pending/ itself is watched.
+ * above it (up to home).  1 when pending/ itself is watched, 0 when one
+ * above it is, -1 when none can be.
  */
 static int
 arm(int fd, const struct agent_queue *q)
@@ -74,7 +74,7 @@ arm(int fd, const struct agent_queue *q)
 	for (size_t i = 1; i < sizeof(dirs) / sizeof(*dirs); i++)
 		if (inotify_add_watch(fd, dirs[i], PARENT_EVENTS) >= 0)
 			return 0;
-	return QR_ERR_SYSTEM;
+	return -1;
 }
 
 /*
@@ -103,6 +103,26 @@ drain(int fd, int watching_pending)
 	return relevant;
 }
 
+/* Without inotify (no instance left, say): a look five times a second. */
+static int
+wait_polling(const char *pending, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		struct timespec ts;
+
+		if (scan(pending) == 1)
+			return 1;
+		if (left <= 0)
+			return 0;
+		if (left > POLL_STEP_MS)
+			left = POLL_STEP_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000;
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
 int
 wait_for_request(const struct agent_queue *q, unsigned seconds)
 {
@@ -111,16 +131,14 @@ wait_for_request(const struct agent_queue *q, unsigned seconds)
 
 	while (r == 0) {
 		int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		int watching_pending;
+		int watching_pending = fd >= 0 ? arm(fd, q) : -1;
 
-		if (fd < 0)
-			return QR_ERR_SYSTEM;
-		/* armed before the scan, so nothing slips between them */
-		watching_pending = arm(fd, q);
 		if (watching_pending < 0) {
-			close(fd);
-			return watching_pending;
+			if (fd >= 0)
+				close(fd);
+			return wait_polling(q->pending, deadline);
 		}
+		/* armed before the scan, so nothing slips between them */
 		if (watching_pending && scan(q->pending) == 1)
 			r = 1;
 		/* wait for one batch of events; then look again from the top
@@ -133,8 +151,8 @@ wait_for_request(const struct agent_queue *q, unsigned seconds)
 				break;
 			if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
 			    errno != EINTR) {
-				r = QR_ERR_SYSTEM;
-				break;
+				close(fd);
+				return wait_polling(q->pending, deadline);
 			}
 			if (p.revents != 0 && drain(fd, watching_pending))
 				break;

@@ -1,10 +1,11 @@
 /*
  * watch.h - wait in the VM until pending/ holds a request (watch mode).
  *
- * Blocks on inotify, never polls: on pending/ while it exists, else on
- * the nearest directory above it that does (a VM that never used
- * qvm-remote has no queue yet, and must not answer at once: dom0 would
- * call again within a second).
+ * Blocks on inotify: on pending/ while it exists, else on the nearest
+ * directory above it that does (a VM that never used qvm-remote has no
+ * queue yet, and must not answer at once: dom0 would call again within a
+ * second).  Where inotify is not to be had (no instance left), it looks
+ * five times a second instead.
  */
 #ifndef QVMR_AGENT_WATCH_H
 #define QVMR_AGENT_WATCH_H
@@ -19,8 +20,7 @@
 /* Whether `name` in the directory dirfd is a complete token. */
 bool wait_token_ready(int dirfd, const char *name);
 
-/* Returns 1 when a request is ready, 0 when `seconds` passed without one,
- * or a negative qr_err when inotify fails. */
+/* Returns 1 when a request is ready, 0 when `seconds` passed without one. */
 int wait_for_request(const struct agent_queue *q, unsigned seconds);
 
 #endif

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
@@ -316,6 +318,55 @@ test_wait(void **state)
 	assert_int_equal(wait_for_request(&f->q, 30), 1);
 }
 
+/* Runs in a child as nobody, whose inotify instances are all taken. */
+static int
+wait_without_inotify(struct fx *f)
+{
+	int64_t t0;
+	pid_t pid;
+
+	while (inotify_init1(IN_CLOEXEC) >= 0)
+		;
+	if (errno != EMFILE && errno != ENFILE)
+		return 10;
+	t0 = ms_now();
+	if (wait_for_request(&f->q, 1) != 0 || ms_now() - t0 < 1000)
+		return 11;
+	if ((pid = fork()) == 0) {
+		usleep(300000);
+		request(f, CID_A, "a\n");
+		_exit(0);
+	}
+	if (pid < 0 || wait_for_request(&f->q, 30) != 1 ||
+	    ms_now() - t0 > 20000)
+		return 12;
+	return 0;
+}
+
+static void
+test_wait_without_inotify(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid;
+	int st;
+
+	if (geteuid() != 0)
+		skip();       /* it needs a user of its own to exhaust */
+	make_queue(f);
+	assert_int_equal(chown(f->home, 65534, 65534), 0);
+	assert_int_equal(chown(f->q.base, 65534, 65534), 0);
+	assert_int_equal(chown(f->q.queue, 65534, 65534), 0);
+	assert_int_equal(chown(f->q.pending, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(setgid(65534) != 0 || setuid(65534) != 0
+		      ? 9 : wait_without_inotify(f));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int
 main(void)
 {
@@ -328,6 +379,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_queue_answers_done_0, setup, teardown),
 		cmocka_unit_test(test_args_checked),
 		cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_without_inotify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
