@@ -18,7 +18,8 @@
 int fd_read_all(int fd, struct buf *b);
 
 /*
- * Copies in to out until end of file.  `stop`, when not NULL, is asked after
+ * Copies in (a regular file) to out until end of file: with sendfile(2),
+ * so the bytes never pass through us, else through a fixed buffer.  `stop`, when not NULL, is asked after
  * an interrupted read or write; when it returns non-zero the copy ends with
  * QR_ERR_INCOMPLETE.  A failed read or write is QR_ERR_SYSTEM with errno set
  * and *write_failed telling which.  *copied counts the bytes written.
