@@ -15,6 +15,8 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include "clock.h"
+
 #include "banned.h"
 
 /* events that can make a token appear: renamed into place (this client)
@@ -23,15 +25,6 @@
 /* events that can make a missing directory below appear */
 #define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 #define POLL_STEP_MS 200   /* without inotify: five looks a second */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool
 wait_token_ready(int dirfd, const char *name)
@@ -108,7 +101,7 @@ static int
 wait_polling(const char *pending, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		struct timespec ts;
 
 		if (scan(pending) == 1)
@@ -126,7 +119,7 @@ wait_polling(const char *pending, int64_t deadline)
 int
 wait_for_request(const struct agent_queue *q, unsigned seconds)
 {
-	int64_t deadline = now_ms() + (int64_t)seconds * 1000;
+	int64_t deadline = mono_ms() + (int64_t)seconds * 1000;
 	int r = 0;
 
 	while (r == 0) {
@@ -145,7 +138,7 @@ wait_for_request(const struct agent_queue *q, unsigned seconds)
 		 * (pending/ may have appeared, or been replaced) */
 		while (r == 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - mono_ms();
 
 			if (left <= 0)
 				break;
@@ -158,7 +151,7 @@ wait_for_request(const struct agent_queue *q, unsigned seconds)
 				break;
 		}
 		close(fd);
-		if (r == 0 && deadline - now_ms() <= 0)
+		if (r == 0 && deadline - mono_ms() <= 0)
 			break;
 	}
 	return r;

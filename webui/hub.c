@@ -14,20 +14,13 @@
 
 #include "err.h"
 #include "escape.h"
+#include "clock.h"
+
 #include "banned.h"
 
 static_assert(HUB_BYTES_MAX >= TAIL_WINDOW_DEFAULT,
 	      "the ring holds what the tail window reads");
 static_assert(HUB_BYTES_MAX > LOGPARSE_LINE_MAX, "a line fits the ring");
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the ring ----------------------------------------------------------- */
 

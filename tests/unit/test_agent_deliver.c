@@ -97,16 +97,6 @@ claim(struct fx *f, const char *cid, const char *claim_id)
 	put(f->q.running, cid, "true\n", 5);
 }
 
-static int
-there(const char *dir, const char *name)
-{
-	char p[2 * PATH_MAX];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return lstat(p, &st) == 0;
-}
-
 /* The stream for the first n items, as dom0 makes it, in small pieces. */
 static void
 make_stream(struct fx *f, size_t n)
@@ -166,10 +156,10 @@ test_publish_and_gone(void **state)
 	assert_int_equal(read_file(f->q.audit, &b), 0);
 	assert_non_null(strstr(buf_str(&b), "RESULT id=" CID_A " status=ok exit=3"));
 	buf_release(&b);
-	assert_true(there(f->q.results, CID_A ".meta"));
-	assert_false(there(f->q.running, CID_A));
-	assert_false(there(f->q.running, CID_A ".auth." CLAIM_A));
-	assert_false(there(f->q.results, CID_B ".exit"));
+	assert_true(tmptree_exists(f->q.results, CID_A ".meta"));
+	assert_false(tmptree_exists(f->q.running, CID_A));
+	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+	assert_false(tmptree_exists(f->q.results, CID_B ".exit"));
 	/* a repeat finds the marker gone and rewrites nothing */
 	free(f->reply);
 	f->reply = NULL;
@@ -189,8 +179,8 @@ test_cut_short_publishes_nothing_half(void **state)
 	/* cut inside A's bytes: no result, no temporaries, no "done" */
 	assert_int_equal(deliver(f, 20), QR_ERR_INCOMPLETE);
 	assert_null(strstr(f->reply, "done"));
-	assert_false(there(f->q.results, CID_A ".exit"));
-	assert_true(there(f->q.running, CID_A ".auth." CLAIM_A));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_true(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
 	d = opendir(f->q.results);
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL)
@@ -202,7 +192,7 @@ test_cut_short_publishes_nothing_half(void **state)
 	free(f->reply);
 	f->reply = NULL;
 	assert_int_equal(deliver(f, 3), QR_ERR_INVALID);
-	assert_true(there(f->q.results, CID_A ".exit"));
+	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
 	assert_null(strstr(f->reply, "done"));
 }
 
@@ -228,7 +218,7 @@ test_malformed_lines(void **state)
 		assert_int_not_equal(deliver(f, 0), 0);
 		assert_null(strstr(f->reply, "done"));
 	}
-	assert_false(there(f->q.results, CID_A ".exit"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
 	/* a wrong count: the whole item is published, the reply not ended */
 	buf_reset(&f->stream);
 	assert_int_equal(buf_append_str(&f->stream, "item " CID_A " " CLAIM_A

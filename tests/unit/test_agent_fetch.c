@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "frame.h"
@@ -77,16 +78,6 @@ static void
 put(const char *dir, const char *name, const char *text)
 {
 	assert_int_equal(write_file_atomic(dir, name, text, strlen(text), 0600, 0), 0);
-}
-
-static int
-there(const char *dir, const char *name)
-{
-	char p[2 * PATH_MAX];
-	struct stat st;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return lstat(p, &st) == 0;
 }
 
 static void
@@ -145,12 +136,12 @@ test_claims_oldest_first(void **state)
 	assert_int_equal(f->r.req[0].part[PART_AUTH].len, strlen(TOKEN));
 	assert_false(f->r.req[1].part[PART_IN].present);
 	/* claimed: moved to running/ with the marker */
-	assert_false(there(f->q.pending, CID_A ".auth"));
-	assert_false(there(f->q.pending, CID_A));
-	assert_true(there(f->q.running, CID_A ".auth.0a1b2c3d-7-0"));
-	assert_true(there(f->q.running, CID_A));
-	assert_true(there(f->q.running, CID_A ".in"));
-	assert_true(there(f->q.running, CID_A ".opt"));
+	assert_false(tmptree_exists(f->q.pending, CID_A ".auth"));
+	assert_false(tmptree_exists(f->q.pending, CID_A));
+	assert_true(tmptree_exists(f->q.running, CID_A ".auth.0a1b2c3d-7-0"));
+	assert_true(tmptree_exists(f->q.running, CID_A));
+	assert_true(tmptree_exists(f->q.running, CID_A ".in"));
+	assert_true(tmptree_exists(f->q.running, CID_A ".opt"));
 	/* the next fetch lists the claims as held, and claims nothing */
 	assert_int_equal(fetch(f, &plain), 0);
 	assert_int_equal(f->r.n, 0);
@@ -182,7 +173,7 @@ test_budgets_and_junk(void **state)
 	assert_int_equal(fetch(f, &one), 0);
 	assert_int_equal(f->r.n, 1);
 	assert_string_equal(f->r.req[0].cid, CID_B);
-	assert_true(there(f->q.pending, "junk.auth"));
+	assert_true(tmptree_exists(f->q.pending, "junk.auth"));
 }
 
 static void
@@ -201,8 +192,8 @@ test_incomplete_token_and_symlink_are_left(void **state)
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(fetch(f, &plain), 0);
 	assert_int_equal(f->r.n, 0);
-	assert_true(there(f->q.pending, CID_A ".auth"));
-	assert_true(there(f->q.pending, CID_B ".auth"));
+	assert_true(tmptree_exists(f->q.pending, CID_A ".auth"));
+	assert_true(tmptree_exists(f->q.pending, CID_B ".auth"));
 }
 
 static void
@@ -217,8 +208,8 @@ test_dry_run_claims_nothing(void **state)
 	assert_int_equal(fetch(f, &peek), 0);
 	assert_int_equal(f->r.n, 1);
 	assert_int_equal(f->r.nheld, 0);
-	assert_true(there(f->q.pending, CID_A ".auth"));
-	assert_false(there(f->q.running, CID_A));
+	assert_true(tmptree_exists(f->q.pending, CID_A ".auth"));
+	assert_false(tmptree_exists(f->q.running, CID_A));
 }
 
 static void
@@ -239,8 +230,8 @@ test_release_puts_back(void **state)
 	assert_int_equal(fetch(f, &a), 0);
 	assert_int_equal(f->r.n, 1);
 	assert_string_equal(f->r.req[0].claim, "0a1b2c3d-8-0");
-	assert_false(there(f->q.running, CID_A ".auth.0a1b2c3d-7-0"));
-	assert_true(there(f->q.running, CID_A ".auth.0a1b2c3d-8-0"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".auth.0a1b2c3d-7-0"));
+	assert_true(tmptree_exists(f->q.running, CID_A ".auth.0a1b2c3d-8-0"));
 	assert_memory_equal(f->r.req[0].part[PART_BODY].p, "a\n", 2);
 }
 
@@ -275,15 +266,6 @@ test_args_checked(void **state)
 	assert_int_equal(fetch_args_check(&a), QR_ERR_INVALID);
 }
 
-static int64_t
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 test_wait(void **state)
 {
@@ -295,9 +277,9 @@ test_wait(void **state)
 	/* no queue yet: the wait sits out its time (a junk name does not
 	 * end it), and a request made meanwhile, directories and all,
 	 * ends it */
-	t0 = ms_now();
+	t0 = mono_ms();
 	assert_int_equal(wait_for_request(&f->q, 1), 0);
-	assert_true(ms_now() - t0 >= 1000);
+	assert_true(mono_ms() - t0 >= 1000);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -311,7 +293,7 @@ test_wait(void **state)
 		_exit(0);
 	}
 	assert_int_equal(wait_for_request(&f->q, 30), 1);
-	assert_true(ms_now() - t0 < 30000);
+	assert_true(mono_ms() - t0 < 30000);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* a request already there ends it at once */
@@ -329,8 +311,8 @@ wait_without_inotify(struct fx *f)
 		;
 	if (errno != EMFILE && errno != ENFILE)
 		return 10;
-	t0 = ms_now();
-	if (wait_for_request(&f->q, 1) != 0 || ms_now() - t0 < 1000)
+	t0 = mono_ms();
+	if (wait_for_request(&f->q, 1) != 0 || mono_ms() - t0 < 1000)
 		return 11;
 	if ((pid = fork()) == 0) {
 		usleep(300000);
@@ -338,7 +320,7 @@ wait_without_inotify(struct fx *f)
 		_exit(0);
 	}
 	if (pid < 0 || wait_for_request(&f->q, 30) != 1 ||
-	    ms_now() - t0 > 20000)
+	    mono_ms() - t0 > 20000)
 		return 12;
 	return 0;
 }

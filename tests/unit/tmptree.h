@@ -28,6 +28,17 @@ tmptree_make(char *dir, size_t size, const char *name)
 	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
+/* Whether dir/name exists (a dangling link does). */
+static inline int
+tmptree_exists(const char *dir, const char *name)
+{
+	char p[8192];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return lstat(p, &st) == 0;
+}
+
 static inline void
 tmptree_remove(const char *dir)
 {

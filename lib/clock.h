@@ -1,5 +1,5 @@
 /*
- * clock.h - the one clock the daemon schedules by: monotonic milliseconds.
+ * clock.h - monotonic milliseconds, the clock everything here schedules by.
  */
 #ifndef QVMR_CLOCK_H
 #define QVMR_CLOCK_H
