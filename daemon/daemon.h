@@ -63,6 +63,7 @@ struct vm {
 	unsigned failures;
 	int fetched;                    /* --once: the one fetch is done */
 	int fetch_applied;              /* fetch_early() acted on v->fetch */
+	unsigned fetch_early_tries;     /* its parses before the call ended */
 	int64_t fetch_defer_until_ms;   /* no fetch before, while results
 					 * of the last one are on their way */
 	int agent;                      /* its last fetch reply came from

@@ -22,6 +22,7 @@
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
 #define FETCH_DEFER_MS 250          /* results first, then the next fetch */
+#define FETCH_EARLY_TRIES 3         /* parses of a reply before its end */
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
@@ -100,6 +101,7 @@ start_fetch(struct daemon *d, struct vm *v)
 		goto out;
 	}
 	v->fetch = c;
+	v->fetch_early_tries = 0;
 out:
 	buf_release(&prog);
 	buf_release(&cmd);
@@ -164,17 +166,22 @@ fetch_parse(const struct vm *v, const struct call *c, struct fetch_reply *r)
 	return e == 0 && !claims_ours(v, r) ? QR_ERR_INVALID : e;
 }
 
-/* Whether the reply so far ends with a "done" line, as a whole one does. */
+/* Whether the reply so far ends with a line "done N", as a whole one
+ * does: a look at its last few bytes, however long the reply. */
 static int
 ends_with_done(const struct buf *b)
 {
-	size_t i;
+	static const char word[] = "\ndone ";
+	size_t k = sizeof(word) - 1, digits = 0;
 
-	if (b->len < 7 || b->data[b->len - 1] != '\n')
+	if (b->len < k + 2 || b->data[b->len - 1] != '\n')
 		return 0;
-	for (i = b->len - 1; i > 0 && b->data[i - 1] != '\n'; i--)
-		;
-	return b->len - i > 5 && memcmp(b->data + i, "done ", 5) == 0;
+	while (digits < 3 && b->len >= k + 2 + digits &&
+	       b->data[b->len - 2 - digits] >= '0' &&
+	       b->data[b->len - 2 - digits] <= '9')
+		digits++;
+	return digits > 0 && digits < 3 && b->len >= k + 1 + digits &&
+	       memcmp(b->data + b->len - 1 - digits - k, word, k) == 0;
 }
 
 void
@@ -183,9 +190,13 @@ fetch_early(struct daemon *d, struct vm *v)
 	struct call *c = v->fetch;
 	struct fetch_reply *reply;
 
+	/* a few tries a call: a VM that keeps sending "done" lines into a
+	 * reply that never parses must not have it parsed again and again */
 	if (c == NULL || v->fetch_applied || c->failed ||
+	    v->fetch_early_tries >= FETCH_EARLY_TRIES ||
 	    !ends_with_done(&c->reply) || (reply = malloc(sizeof(*reply))) == NULL)
 		return;
+	v->fetch_early_tries++;
 	if (fetch_parse(v, c, reply) == 0) {
 		v->fetch_applied = 1;
 		v->fetched = 1;

@@ -30,6 +30,19 @@ wait_for "grep -q fetch '$AGENT_LOG'" 20 || fail "no fetch after the deliver"
 assert_eq 2 "$(($(calls work) - c0))" "transport calls for one command"
 assert_contains "$(cat "$AGENT_LOG")" deliver "the agent's calls"
 
+t "dom0 acts on a whole fetch reply while the call is still open"
+# an agent that keeps each fetch call open 10 s after its answer
+printf '#!/bin/sh\n%s "$@"\nr=$?\n[ "$1" != fetch ] || sleep 10\nexit $r\n' "$QVMR_AGENT" \
+	>"$SIM/vms/work/bin/qvm-remote-agent"
+chmod 0755 "$SIM/vms/work/bin/qvm-remote-agent"
+in_vm work qvm-remote true >/dev/null || fail "the command before the slow agent failed"
+sleep 1     # the fetch that waits now is the slow agent's
+t0=$(now_ms)
+out=$(in_vm work qvm-remote 'echo early')
+assert_eq early "$out" stdout
+(($(now_ms) - t0 < 8000)) || fail "the command took $(($(now_ms) - t0)) ms: dom0 waited for the call to end"
+rm -f "$SIM/vms/work/bin/qvm-remote-agent"
+
 t "a VM that never used qvm-remote gets no more than 2 calls in 4 s"
 c0=$(calls idle)
 sleep 4
