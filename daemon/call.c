@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -176,6 +177,16 @@ int
 call_ok(const struct call *c)
 {
 	return call_done(c) && c->status == 0 && !c->failed;
+}
+
+void
+call_free(struct call **c)
+{
+	if (*c == NULL)
+		return;
+	call_release(*c);
+	free(*c);
+	*c = NULL;
 }
 
 void

@@ -47,5 +47,7 @@ int call_done(const struct call *c);
 /* Done, exit status 0, nothing failed. */
 int call_ok(const struct call *c);
 void call_release(struct call *c);
+/* call_release() and free() a heap call, and clear the pointer. */
+void call_free(struct call **c);
 
 #endif

@@ -64,8 +64,7 @@ struct vm {
 	int fetched;                    /* --once: the one fetch is done */
 	int fetch_applied;              /* fetch_early() acted on v->fetch */
 	unsigned fetch_early_tries;     /* its parses before the call ended */
-	int64_t fetch_defer_until_ms;   /* no fetch before, while results
-					 * of the last one are on their way */
+	struct call *ending;            /* a fetch acted on, winding down */
 	int agent;                      /* its last fetch reply came from
 					 * qvm-remote-agent: call it directly */
 };
@@ -118,8 +117,8 @@ void recover_held(struct daemon *d, struct vm *v,
 void start_fetch(struct daemon *d, struct vm *v);
 void fetch_done(struct daemon *d, struct vm *v);
 /* Acts on the fetch in flight as soon as its reply is whole and valid,
- * while the transport is still winding down; fetch_done() then just
- * releases it.  The next fetch still waits for that. */
+ * while the transport is still winding down: the call moves to v->ending
+ * (when that is free) and the next fetch may start at once. */
 void fetch_early(struct daemon *d, struct vm *v);
 void start_deliver(struct daemon *d, struct vm *v);
 void deliver_done(struct daemon *d, struct vm *v);

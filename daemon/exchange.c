@@ -21,7 +21,6 @@
 #define BACKOFF_MAX_MS 30000
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
-#define FETCH_DEFER_MS 250          /* results first, then the next fetch */
 #define FETCH_EARLY_TRIES 3         /* parses of a reply before its end */
 
 static void
@@ -151,9 +150,6 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply,
 		v->next_fetch_ms = t + 1000;
 	else
 		v->next_fetch_ms = t;
-	/* the results of these requests go out before the next fetch is
-	 * started (serve.c), for at most FETCH_DEFER_MS */
-	v->fetch_defer_until_ms = reply->n > 0 ? t + FETCH_DEFER_MS : 0;
 }
 
 /* Parses c's reply; 0 when it is whole, valid and names our claims. */
@@ -201,6 +197,13 @@ fetch_early(struct daemon *d, struct vm *v)
 		v->fetch_applied = 1;
 		v->fetched = 1;
 		fetch_apply(d, v, reply, c->started_ms);
+		/* the next fetch need not wait for this one's transport to
+		 * wind down: it waits aside, at most one at a time */
+		if (v->ending == NULL) {
+			v->ending = c;
+			v->fetch = NULL;
+			v->fetch_applied = 0;
+		}
 	}
 	free(reply);
 }

@@ -107,14 +107,10 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		start_deliver(d, v);
 	/* a VM whose results do not go out gets no new work: the backlog of
 	 * its outbox stays bounded */
-	/* and a result on its way goes before the next fetch: two calls
-	 * into one VM at once slow each other down */
 	if (v->fetch == NULL && v->queue == NULL && !d->stopping &&
 	    v->nready < READY_MAX &&
 	    !v->removed && !(d->opts->once && v->fetched) &&
-	    t >= v->next_fetch_ms &&
-	    (t >= v->fetch_defer_until_ms ||
-	     (v->running == 0 && v->nready == 0 && v->deliver == NULL)))
+	    t >= v->next_fetch_ms)
 		start_fetch(d, v);
 }
 
@@ -188,6 +184,8 @@ reap(struct daemon *d)
 		for (struct vm *v = d->vms; v != NULL; v = v->next) {
 			if (v->fetch != NULL && v->fetch->pid == pid)
 				call_reaped(v->fetch, status);
+			else if (v->ending != NULL && v->ending->pid == pid)
+				call_reaped(v->ending, status);
 			if (v->deliver != NULL && v->deliver->pid == pid)
 				call_reaped(v->deliver, status);
 		}
@@ -285,9 +283,8 @@ next_wakeup(struct daemon *d, int64_t t)
 			w = v->deliver->deadline_ms;
 		if (v->fetch == NULL && v->next_fetch_ms < w)
 			w = v->next_fetch_ms;
-		if (v->fetch == NULL && v->fetch_defer_until_ms > t &&
-		    v->fetch_defer_until_ms < w)
-			w = v->fetch_defer_until_ms;
+		if (v->ending != NULL && v->ending->deadline_ms < w)
+			w = v->ending->deadline_ms;
 		if (v->deliver == NULL && v->nready > 0 &&
 		    v->next_deliver_ms < w)
 			w = v->next_deliver_ms;
@@ -317,9 +314,12 @@ stop_hard(struct daemon *d, int64_t t)
 			run_tick(d->jobs[i]->run, t);
 			d->jobs[i]->run->kill_ms = t;
 		}
-	for (struct vm *v = d->vms; v != NULL; v = v->next)
+	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (v->fetch != NULL && !v->fetch->failed)
 			call_tick(v->fetch, INT64_MAX);
+		if (v->ending != NULL && !v->ending->failed)
+			call_tick(v->ending, INT64_MAX);
+	}
 }
 
 static void
@@ -343,6 +343,7 @@ loop_once(struct daemon *d, struct pollset *ps)
 	(void)pollset_add(ps, d->inotify_fd, POLLIN);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		pollset_call(ps, v->fetch);
+		pollset_call(ps, v->ending);
 		pollset_call(ps, v->deliver);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
@@ -361,6 +362,7 @@ loop_once(struct daemon *d, struct pollset *ps)
 	}
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		call_dispatch(ps, v->fetch);
+		call_dispatch(ps, v->ending);
 		call_dispatch(ps, v->deliver);
 	}
 	for (size_t i = 0; i < d->njobs; i++)
@@ -379,6 +381,11 @@ loop_once(struct daemon *d, struct pollset *ps)
 				fetch_done(d, v);
 			else
 				fetch_early(d, v);
+		}
+		if (v->ending != NULL) {
+			call_tick(v->ending, t);
+			if (call_done(v->ending))
+				call_free(&v->ending);
 		}
 		if (v->deliver != NULL) {
 			call_tick(v->deliver, t);
@@ -425,6 +432,7 @@ teardown(struct daemon *d)
 			call_release(v->fetch);
 			free(v->fetch);
 		}
+		call_free(&v->ending);
 		if (v->deliver != NULL) {
 			call_release(v->deliver);
 			free(v->deliver);

@@ -161,8 +161,8 @@ refresh_up(struct daemon *d)
 int
 vm_idle(const struct vm *v)
 {
-	return v->fetch == NULL && v->deliver == NULL && v->queue == NULL &&
-	       v->running == 0;
+	return v->fetch == NULL && v->ending == NULL && v->deliver == NULL &&
+	       v->queue == NULL && v->running == 0;
 }
 
 /* Frees VMs that were dropped by a reload and have nothing in flight. */
