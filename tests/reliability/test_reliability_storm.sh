@@ -21,7 +21,7 @@ VMS=(s1 s2 s3 s4)
 TOTAL=${STORM_COMMANDS:-500}
 BATCH=25
 MIN_KILLS=${STORM_KILLS:-20}
-BOUND_S=${STORM_BOUND_S:-360}   # the kills, however loaded the machine
+BOUND_S=${STORM_BOUND_S:-420}   # the kills, however loaded the machine
 STALL_S=60                      # no client ends, the daemon does nothing: a hang
 CLIENT_WAIT=540                 # each client's --wait: only a hang ends it
 
