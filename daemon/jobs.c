@@ -55,6 +55,25 @@ fail:
 		  "cannot store a result in the state directory");
 }
 
+/* The EXEC line: the full body's SHA-256, its size and a preview. */
+static void
+log_exec(struct daemon *d, const char *vm, const char *cid,
+	 const uint8_t *body, size_t len, const char *category)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	struct buf *b;
+
+	SHA256(body, len, md);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	b = ev_begin(d, category, vm, cid);
+	(void)logline_kvs(b, "sha256", hex);
+	(void)logline_kvu(b, "bytes", len);
+	(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
+	ev_end(d);
+}
+
 void
 job_free(struct job *j)
 {
@@ -82,6 +101,31 @@ job_start(struct daemon *d, struct job *j)
 	struct job **g;
 	int r;
 
+	/*
+	 * Durable before it runs, and only now: a cid runs at most once,
+	 * crash or not, and one that was accepted but never started is not
+	 * in the store, so crash recovery puts it back in pending/ instead
+	 * of answering "interrupted".  A second claim of the same cid that
+	 * got this far (an earlier one started first) never runs.
+	 */
+	r = replay_record(&v->replay, j->cid, time(NULL));
+	if (r == QR_ERR_EXISTS) {
+		ev_simple(d, "AUTH-FAIL", v->name, j->cid, "reason",
+			  "replayed request: this id already ran");
+		park_status(d, v, j->cid, j->claim, RESULT_REJECTED,
+			    "replayed request: this id already ran");
+		job_free(j);
+		return;
+	}
+	if (r != 0) {
+		ev_simple(d, "ERROR", v->name, j->cid, "reason",
+			  "cannot record the id in the replay store");
+		park_status(d, v, j->cid, j->claim, RESULT_ERROR,
+			    "dom0 could not record the request; nothing ran");
+		job_free(j);
+		return;
+	}
+	log_exec(d, v->name, j->cid, j->body, j->body_len, "EXEC");
 	run_env_init(&env, v->name, j->cid);
 	q.envp = env.vec;
 	q.cwd = env.storage[1] + strlen("HOME=");
@@ -153,25 +197,6 @@ job_finish(struct daemon *d, size_t idx)
 	job_free(j);
 }
 
-static void
-log_exec(struct daemon *d, struct vm *v, const struct fetch_request *q,
-	 const char *category)
-{
-	const struct frame_part *body = &q->part[PART_BODY];
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	char hex[2 * SHA256_DIGEST_LENGTH + 1];
-	struct buf *b;
-
-	SHA256(body->p, body->len, md);
-	for (size_t i = 0; i < sizeof(md); i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	b = ev_begin(d, category, v->name, q->cid);
-	(void)logline_kvs(b, "sha256", hex);
-	(void)logline_kvu(b, "bytes", body->len);
-	(void)logline_kv(b, "cmd", body->p, body->len, PREVIEW_MAX);
-	ev_end(d);
-}
-
 static uint8_t *
 dup_bytes(const uint8_t *p, size_t n)
 {
@@ -180,6 +205,16 @@ dup_bytes(const uint8_t *p, size_t n)
 	if (c != NULL && n > 0)
 		memcpy(c, p, n);
 	return c;
+}
+
+/* Whether a job of v not yet started holds cid. */
+static int
+cid_queued(const struct vm *v, const char *cid)
+{
+	for (const struct job *j = v->queue; j != NULL; j = j->next)
+		if (strcmp(j->cid, cid) == 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -198,11 +233,20 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	struct buf *b;
 
 	request_check(q, &pol, &verdict);
+	/* the store learns a cid only when its command starts: until then a
+	 * second claim of it (re-planted, or twice in one reply) is caught
+	 * here */
+	if (verdict.accept && cid_queued(v, q->cid)) {
+		verdict.accept = 0;
+		verdict.category = "AUTH-FAIL";
+		verdict.reason = "replayed request: this id is already queued";
+	}
 	b = ev_begin(d, verdict.category, v->name, q->cid);
 	(void)logline_kvs(b, "reason", verdict.reason);
 	ev_end(d);
 	if (d->opts->dry_run) {
-		log_exec(d, v, q, "DRY");
+		log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
+			 q->part[PART_BODY].len, "DRY");
 		return;
 	}
 	if (!verdict.accept) {
@@ -210,15 +254,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 			    verdict.reason);
 		return;
 	}
-	/* durable before it runs: a cid runs at most once, crash or not */
-	if (replay_record(&v->replay, q->cid, time(NULL)) != 0) {
-		ev_simple(d, "ERROR", v->name, q->cid, "reason",
-			  "cannot record the id in the replay store");
-		park_status(d, v, q->cid, q->claim, RESULT_ERROR,
-			    "dom0 could not record the request; nothing ran");
-		return;
-	}
-	log_exec(d, v, q, "EXEC");
+	/* recorded in the replay store when it starts (job_start) */
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
 		goto nomem;

@@ -171,11 +171,30 @@ out:
 	return r;
 }
 
+/*
+ * The entry leaves its committed name in one rename, to a dot-name that
+ * outbox_scan clears, and only then loses its files: a crash in between
+ * leaves garbage, never a committed entry without meta (which no scan
+ * would load or clear) or one without out (which would be delivered
+ * again, empty).
+ */
 int
 outbox_remove(const struct deliver_item *e)
 {
-	remove_entry_dir(e->dir);
-	return access(e->dir, F_OK) == 0 ? QR_ERR_SYSTEM : 0;
+	char gone[PATH_MAX];
+	const char *slash = strrchr(e->dir, '/');
+	int r;
+
+	if (slash == NULL)
+		return QR_ERR_INVALID;
+	if ((r = path_fmt(gone, sizeof(gone), "%.*s/.gone-%s",
+			  (int)(slash - e->dir), e->dir, slash + 1)) != 0)
+		return r;
+	remove_entry_dir(gone);     /* one a crash left behind */
+	if (rename(e->dir, gone) < 0)
+		return errno == ENOENT ? 0 : QR_ERR_SYSTEM;
+	remove_entry_dir(gone);
+	return 0;
 }
 
 static int

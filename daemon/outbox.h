@@ -33,7 +33,9 @@ int outbox_commit(struct outbox_writer *w, const char *cid,
 		  struct deliver_item *e);
 /* Discards an unfinished entry. */
 void outbox_abort(struct outbox_writer *w);
-/* Removes a delivered entry. */
+/* Removes a delivered entry: first renamed to a dot-name, so a crash
+ * never leaves a committed entry with some of its files gone.  An entry
+ * that is already gone is no error. */
 int outbox_remove(const struct deliver_item *e);
 /*
  * The committed entries of vm, oldest cid first, in a new array the

@@ -1,10 +1,12 @@
 /*
- * replay.h - the durable per-VM store of accepted cids (design.md s. 4).
+ * replay.h - the durable per-VM store of started cids (design.md s. 4).
  *
  * <state_dir>/replay/<vm> holds "CID EPOCH\n" lines, EPOCH being when dom0
- * accepted the cid.  replay_record() appends and fdatasyncs before it
- * returns, so a cid is on disk before its command runs: a cid runs at most
- * once, even across a crash.  Entries older than the window are dropped
+ * started the cid's command (jobs.c records it then, not when the request
+ * is accepted, so a crash can put back what never started).
+ * replay_record() appends and fdatasyncs before it returns, so a cid is on
+ * disk before its command runs: a cid runs at most once, even across a
+ * crash.  Entries older than the window are dropped
  * when the store is opened (the file is rewritten atomically).
  */
 #ifndef QVMR_REPLAY_H

@@ -89,9 +89,30 @@ jobs_running(const struct daemon *d)
 	return (unsigned)d->njobs;
 }
 
+/*
+ * Stopping, a job that has not started never will: it is not in the replay
+ * store, so the next start finds its claim in running/ and puts it back in
+ * pending/ (design.md section 6), and it runs then, once.  Starting it now
+ * could only end it at the grace period as "timed out", part run.
+ */
+static void
+leave_queue(struct daemon *d, struct vm *v)
+{
+	while (v->queue != NULL) {
+		struct job *j = v->queue;
+		v->queue = j->next;
+		ev_simple(d, "INFO", v->name, j->cid, "action",
+			  "stopping before it started; the next start runs it");
+		job_free(j);
+	}
+	v->queue_tail = NULL;
+}
+
 static void
 schedule(struct daemon *d, struct vm *v, int64_t t)
 {
+	if (d->stopping)
+		leave_queue(d, v);
 	while (v->queue != NULL && v->running < d->cfg->max_per_vm &&
 	       jobs_running(d) < d->cfg->max_jobs) {
 		struct job *j = v->queue;

@@ -60,18 +60,24 @@ wait_for "pending_auth a || compgen -G '$(vm_queue a)/running/*.auth.*' >/dev/nu
 qubes-sim pause a
 calls_a=$(calls a)
 paused=$(round_trips b 10)
-b_base=$(median <<<"$base") b_paused=$(median <<<"$paused")
-printf '# round trip in b, median of 10: %s ms with a running, %s ms with a paused\n' \
-	"$b_base" "$b_paused"
-printf '#   running: %s\n#   paused:  %s\n' "$(echo $base)" "$(echo $paused)"
-assert_eq 10 "$(wc -l <<<"$paused")" "round trips completed with a paused"
-((b_paused >= 0 && b_paused <= 3 * b_base + 200)) ||
-	fail "b's round trip went from $b_base ms to $b_paused ms while a was paused (allowed: 3x + 200 ms)"
 printf '# transport calls into a while it was paused: %d\n' $(($(calls a) - calls_a))
 qubes-sim unpause a
 wait_rc "$a_client" 60
 assert_eq 0 "$RC" "the exit code of the command a submitted before the pause"
 assert_eq in-a "$(cat "$TEST_DIR/a.out")" "its output"
+# b's round trip again with a running: the machine's load may have changed
+# during the pause (other suites run beside this one); the slower of the
+# two baselines is the reference.  A loop blocked by the paused VM costs
+# seconds per round trip, far beyond it.
+after=$(round_trips b 10)
+b_base=$(median <<<"$base") b_paused=$(median <<<"$paused") b_after=$(median <<<"$after")
+ref=$((b_after > b_base ? b_after : b_base))
+printf '# round trip in b, median of 10: %s ms with a running, %s ms with a paused, %s ms after\n' \
+	"$b_base" "$b_paused" "$b_after"
+printf '#   running: %s\n#   paused:  %s\n#   after:   %s\n' "$(echo $base)" "$(echo $paused)" "$(echo $after)"
+assert_eq 10 "$(wc -l <<<"$paused")" "round trips completed with a paused"
+((b_paused >= 0 && b_paused <= 3 * ref + 200)) ||
+	fail "b's round trip went from $ref ms to $b_paused ms while a was paused (allowed: 3x + 200 ms)"
 assert_eq back "$(in_vm a qvm-remote --wait 30 echo back 2>&1)" "a new command in a after unpause"
 dom0_stop
 

@@ -10,6 +10,10 @@
 # still appends its id at most once.
 #
 # STORM_COMMANDS, STORM_KILLS and STORM_BOUND_S change the size.
+#
+# run.sh limit: 600 s.  The storm takes 3 to 4 minutes on an idle 2-core
+# machine; under other load (a parallel suite) its kills and the 500 runs
+# take up to twice that, and only a stall fails it (see below).
 . "$(dirname "$0")/../system/lib.sh"
 . "$(dirname "$0")/../system/dom0.sh"
 
@@ -17,8 +21,9 @@ VMS=(s1 s2 s3 s4)
 TOTAL=${STORM_COMMANDS:-500}
 BATCH=25
 MIN_KILLS=${STORM_KILLS:-20}
-BOUND_S=${STORM_BOUND_S:-220}   # the storm and every client's end
-CLIENT_WAIT=240                 # each client's --wait: generous
+BOUND_S=${STORM_BOUND_S:-420}   # the kills, however loaded the machine
+STALL_S=60                      # no client ends, the daemon does nothing: a hang
+CLIENT_WAIT=540                 # each client's --wait: only a hang ends it
 
 dom0_setup "${VMS[@]}"
 # every daemon of the storm runs with this same configuration
@@ -118,12 +123,23 @@ done
 printf '# %d kills in %d ms; %d clients launched; %d restarts without progress within 20 s\n' \
 	"$kills" "$(($(now_ms) - start))" "$launched" "$stalls"
 ((kills >= MIN_KILLS)) || fail "only $kills kills before the bound"
-# The last daemon lives: every client must end now.
-while (($(done_count) < launched && $(now_ms) < deadline)); do sleep 0.5; done
-ended=$(done_count)
+# The last daemon lives: every client must end now.  A loaded machine
+# only makes this slow; what fails is a stall: for STALL_S no client
+# ended and the daemon logged nothing.
+last_done=-1 seen=$(log_size) quiet_since=$(now_ms)
+while :; do
+	ended=$(done_count)
+	((ended >= launched)) && break
+	if ((ended != last_done)) || [[ $(log_size) != "$seen" ]]; then
+		last_done=$ended seen=$(log_size) quiet_since=$(now_ms)
+	elif (($(now_ms) - quiet_since > STALL_S * 1000)); then
+		break
+	fi
+	sleep 0.5
+done
 printf '# %d of %d clients ended after %d ms\n' "$ended" "$launched" "$(($(now_ms) - start))"
 ((ended >= launched)) || {
-	fail "$((launched - ended)) clients have no result ${BOUND_S} s into the storm: they hang"
+	fail "$((launched - ended)) clients have no result and nothing happened for ${STALL_S} s: they hang"
 	leftovers
 }
 sleep 1   # an orphaned command (no systemd here) may still be finishing
@@ -181,7 +197,7 @@ settled() {
 		[[ -z $(ls -A "$QVM_REMOTE_STATE_DIR/outbox/$vm" 2>/dev/null) ]] || return 1
 	done
 }
-wait_for settled 15 || {
+wait_for settled 30 || {
 	fail "claims or results left behind after the storm"
 	leftovers
 }

@@ -4,7 +4,9 @@
 #   tests/system/run.sh [FILE|NAME...]     (default: every test_*.sh here)
 #
 # NAME may be "sim" for test_sim.sh.  Each file runs on its own, stdin
-# /dev/null, with a 300 s limit (QVMR_TEST_TIMEOUT overrides it).  Prints
+# /dev/null, with a 300 s limit (QVMR_TEST_TIMEOUT overrides it; a file
+# that needs longer says so in a line "# run.sh limit: N s", N at most
+# 900, with its reason, unless QVMR_TEST_TIMEOUT is set).  Prints
 # each case as "ok - NAME" or "not ok - NAME" (with its "# " diagnostics),
 # skips as "skip - ...", and ends with "N passed, N failed" counting cases.
 # A file that dies, times out or reports no case counts as one failed case.
@@ -83,6 +85,11 @@ for f in "${files[@]}"; do
 	printf '# %s\n' "$name"
 	start=${EPOCHREALTIME//[!0-9]/}
 	cases=0 bad=0 skipped=0 rc=0 other=()
+	flimit=$limit
+	if [[ -z ${QVMR_TEST_TIMEOUT:-} ]]; then
+		l=$(sed -n 's/^# run\.sh limit: \([0-9]\{1,3\}\) s.*/\1/p' "$f" | head -n 1)
+		[[ -n $l ]] && ((l > 0 && l <= 900)) && flimit=$l
+	fi
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) ((passed++, cases++)); printf '%s\n' "$line" ;;
@@ -96,7 +103,7 @@ for f in "${files[@]}"; do
 		esac
 	done < <(
 		# timeout leads its own process group: the file and its children
-		timeout -k 10 "$limit" bash "$f" </dev/null 2>&1 &
+		timeout -k 10 "$flimit" bash "$f" </dev/null 2>&1 &
 		printf '\n__qvmr_pgid %d\n' "$!"
 		wait "$!"
 		printf '\n__qvmr_rc %d\n' "$?"
@@ -104,8 +111,8 @@ for f in "${files[@]}"; do
 	clean_after "$name"
 	took=$(((${EPOCHREALTIME//[!0-9]/} - start) / 1000))
 	problem=""
-	if ((rc == 124 || (rc == 137 && took >= limit * 1000))); then
-		problem="timed out after $limit s"
+	if ((rc == 124 || (rc == 137 && took >= flimit * 1000))); then
+		problem="timed out after $flimit s"
 	elif ((rc > 128)); then
 		problem="killed by signal $((rc - 128))"
 	elif ((rc != 0 && bad == 0)); then

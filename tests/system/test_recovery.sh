@@ -75,3 +75,78 @@ wait_for "[ -z \"\$(ls '$QVM_REMOTE_STATE_DIR/outbox/work')\" ]" 10
 assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
 assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
 dom0_stop
+
+# A command accepted but still waiting for a slot is not in the replay
+# store: a crash puts its claim back in pending/ and it runs, once, after
+# the restart, instead of being answered "interrupted".
+t "SIGKILL while a command waits for a slot: it is put back and runs once after the restart"
+printf 'QVM_REMOTE_MAX_PER_VM=1\n' >"$DOM0_CONF"
+: >"$ran"
+rm -f "$TEST_DIR"/slot-*
+lines=$(wc -l <"$QVM_REMOTE_LOG")
+dom0_start
+in_vm work qvm-remote --wait 60 "echo first >>'$ran'; echo \$\$ >'$TEST_DIR/slot-first'; exec sleep 30" \
+	>/dev/null 2>"$TEST_DIR/first.err" &
+first=$!
+track_pid "$first"
+wait_for "[ -s '$TEST_DIR/slot-first' ]" 20 || fail "the first command never started"
+in_vm work qvm-remote --wait 60 "echo second >>'$ran'" >"$TEST_DIR/second.out" 2>&1 &
+second=$!
+track_pid "$second"
+# accepted (AUTH-OK) but not started: the one slot is taken
+wait_for "(( \$(tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -c 'AUTH-OK vm=work ') >= 2 ))" 30 ||
+	fail "the second command was not taken"
+kill -KILL "$DOM0_PID"
+wait "$DOM0_PID" 2>/dev/null
+DOM0_PID=
+kill -KILL "$(cat "$TEST_DIR/slot-first")"   # what systemd would do to the orphan
+dom0_start
+wait "$second"
+assert_eq 0 "$?" "the waiting command's exit code"
+wait "$first"
+assert_eq 255 "$?" "the running command's exit code (interrupted)"
+assert_eq "first second" "$(sort "$ran" | tr '\n' ' ' | sed 's/ $//')" "what ran, once each"
+# by id: a fetch that listed a claim just before its deliver removed it
+# may resolve it once more (answered "gone", harmless), so no counts
+new_log() { tail -n "+$((lines + 1))" "$QVM_REMOTE_LOG"; }
+id_of() { new_log | grep 'EXEC vm=work ' | grep -F "echo $1 " | sed -n 's/.* id=\([^ ]*\) .*/\1/p' | head -n 1; }
+first_id=$(id_of first) second_id=$(id_of second)
+[[ -n $first_id && -n $second_id ]] || fail "no EXEC lines for the two commands"
+new_log | grep -q "RECOVER vm=work id=$first_id .*action=interrupted" ||
+	fail "the running command was not answered interrupted"
+new_log | grep -q "RECOVER vm=work id=$second_id .*action=released" ||
+	fail "the waiting command was not put back"
+assert_eq 0 "$(new_log | grep -c "RECOVER vm=work id=$second_id .*action=interrupted")" \
+	"interrupted lines for the waiting command"
+assert_eq 0 "$(new_log | grep -c "RECOVER vm=work id=$first_id .*action=released")" \
+	"released lines for the running command"
+dom0_stop
+
+# Stopping, a command still waiting for a slot is not started only to be
+# ended at the grace period: it stays claimed and runs after the restart.
+t "SIGTERM while a command waits for a slot: it does not start; it runs once after the restart"
+: >"$ran"
+rm -f "$TEST_DIR"/slot-*
+printf 'QVM_REMOTE_MAX_PER_VM=1\nQVM_REMOTE_STOP_GRACE=2\n' >"$DOM0_CONF"
+lines=$(wc -l <"$QVM_REMOTE_LOG")
+dom0_start
+in_vm work qvm-remote --wait 60 "echo first >>'$ran'; touch '$TEST_DIR/slot-first'; sleep 1" \
+	>/dev/null 2>&1 &
+first=$!
+track_pid "$first"
+wait_for "[ -e '$TEST_DIR/slot-first' ]" 20 || fail "the first command never started"
+in_vm work qvm-remote --wait 60 "echo second >>'$ran'; echo second" >"$TEST_DIR/second.out" 2>&1 &
+second=$!
+track_pid "$second"
+wait_for "(( \$(tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -c 'AUTH-OK vm=work ') >= 2 ))" 30 ||
+	fail "the second command was not taken"
+dom0_stop
+wait "$first"
+assert_eq 0 "$?" "the running command's exit code: it finished within the grace"
+assert_eq first "$(cat "$ran")" "what ran before the restart"
+dom0_start
+wait "$second"
+assert_eq 0 "$?" "the waiting command's exit code after the restart"
+assert_eq second "$(cat "$TEST_DIR/second.out")" "its output"
+assert_eq "first second" "$(tr '\n' ' ' <"$ran" | sed 's/ $//')" "what ran, once each"
+dom0_stop
