@@ -62,7 +62,8 @@ vm_recovered(struct daemon *d, struct vm *v)
 void
 start_fetch(struct daemon *d, struct vm *v)
 {
-	struct buf prog = BUF_INIT(64u << 10), cmd = BUF_INIT(4096);
+	struct buf prog = BUF_INIT(64u << 10),
+		   cmd = BUF_INIT(AGENT_FETCH_CMD_MAX);
 	char prefix[CLAIM_MAX + 1];
 	struct fetch_params p = {
 		/* the first fetch of a VM answers at once: its held lines
