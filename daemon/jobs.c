@@ -83,6 +83,18 @@ job_free(struct job *j)
 	free(j);
 }
 
+/* A job that does not run: the log says why (as `category`), the VM gets
+ * `status` with `told` (or the same reason), and the job is freed. */
+static void
+job_refuse(struct daemon *d, struct job *j, const char *category,
+	   const char *why, enum result_status status, const char *told)
+{
+	ev_simple(d, category, j->vm->name, j->cid, "reason", why);
+	park_status(d, j->vm, j->cid, j->claim, status,
+		    told != NULL ? told : why);
+	job_free(j);
+}
+
 void
 job_start(struct daemon *d, struct job *j)
 {
@@ -110,19 +122,14 @@ job_start(struct daemon *d, struct job *j)
 	 */
 	r = replay_record(&v->replay, j->cid, time(NULL));
 	if (r == QR_ERR_EXISTS) {
-		ev_simple(d, "AUTH-FAIL", v->name, j->cid, "reason",
-			  "replayed request: this id already ran");
-		park_status(d, v, j->cid, j->claim, RESULT_REJECTED,
-			    "replayed request: this id already ran");
-		job_free(j);
+		job_refuse(d, j, "AUTH-FAIL", "replayed request: this id already "
+			   "ran", RESULT_REJECTED, NULL);
 		return;
 	}
 	if (r != 0) {
-		ev_simple(d, "ERROR", v->name, j->cid, "reason",
-			  "cannot record the id in the replay store");
-		park_status(d, v, j->cid, j->claim, RESULT_ERROR,
-			    "dom0 could not record the request; nothing ran");
-		job_free(j);
+		job_refuse(d, j, "ERROR", "cannot record the id in the replay "
+			   "store", RESULT_ERROR,
+			   "dom0 could not record the request; nothing ran");
 		return;
 	}
 	log_exec(d, v->name, j->cid, j->body, j->body_len, "EXEC");
@@ -145,9 +152,7 @@ job_start(struct daemon *d, struct job *j)
 		char why[REASON_MAX];
 		snprintf(why, sizeof(why), "cannot start the command: %s",
 			 r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
-		ev_simple(d, "ERROR", v->name, j->cid, "reason", why);
-		park_status(d, v, j->cid, j->claim, RESULT_ERROR, why);
-		job_free(j);
+		job_refuse(d, j, "ERROR", why, RESULT_ERROR, NULL);
 		return;
 	}
 	j->started = 1;
