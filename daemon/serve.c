@@ -127,10 +127,10 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms)
 		start_deliver(d, v);
 	/* a VM whose results do not go out gets no new work: the backlog of
-	 * its outbox stays bounded */
+	 * its outbox stays bounded; --once and --dry-run fetch once */
 	if (v->fetch == NULL && v->queue == NULL && !d->stopping &&
-	    v->nready < READY_MAX &&
-	    !v->removed && !(d->opts->once && v->fetched) &&
+	    v->nready < READY_MAX && !v->removed &&
+	    !((d->opts->once || d->opts->dry_run) && v->fetched) &&
 	    t >= v->next_fetch_ms)
 		start_fetch(d, v);
 }

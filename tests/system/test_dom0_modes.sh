@@ -73,6 +73,7 @@ wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/nu
 	fail "the request never appeared"
 assert_exit 0 dom0 --dry-run
 assert_contains "$(dom0_log)" "DRY vm=work" "DRY line"
+assert_eq 1 "$(grep -c 'DRY vm=work' "$QVM_REMOTE_LOG")" "DRY lines: one fetch, then the dry run ends"
 [[ ! -e $TEST_DIR/ran ]] || fail "the command ran in a dry run"
 
 t "--once claims, runs and delivers, then exits"
