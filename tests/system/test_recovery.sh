@@ -104,8 +104,7 @@ assert_eq 0 "$?" "the waiting command's exit code"
 wait "$first"
 assert_eq 255 "$?" "the running command's exit code (interrupted)"
 assert_eq "first second" "$(sort "$ran" | tr '\n' ' ' | sed 's/ $//')" "what ran, once each"
-# by id: a fetch that listed a claim just before its deliver removed it
-# may resolve it once more (answered "gone", harmless), so no counts
+# by id: what happened to each of the two commands
 new_log() { tail -n "+$((lines + 1))" "$QVM_REMOTE_LOG"; }
 id_of() { new_log | grep 'EXEC vm=work ' | grep -F "echo $1 " | sed -n 's/.* id=\([^ ]*\) .*/\1/p' | head -n 1; }
 first_id=$(id_of first) second_id=$(id_of second)
