@@ -124,10 +124,12 @@ dom0_stop
 t "SIGTERM while a command waits for a slot: it does not start; it runs once after the restart"
 : >"$ran"
 rm -f "$TEST_DIR"/slot-*
-printf 'QVM_REMOTE_MAX_PER_VM=1\nQVM_REMOTE_STOP_GRACE=2\n' >"$DOM0_CONF"
+printf 'QVM_REMOTE_MAX_PER_VM=1\nQVM_REMOTE_STOP_GRACE=30\n' >"$DOM0_CONF"
 lines=$(wc -l <"$QVM_REMOTE_LOG")
 dom0_start
-in_vm work qvm-remote --wait 60 "echo first >>'$ran'; touch '$TEST_DIR/slot-first'; sleep 1" \
+# the first holds the one slot until the daemon is stopping
+in_vm work qvm-remote --wait 60 "echo first >>'$ran'; touch '$TEST_DIR/slot-first'
+	i=0; while [ ! -e '$TEST_DIR/slot-go' ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done" \
 	>/dev/null 2>&1 &
 first=$!
 track_pid "$first"
@@ -137,6 +139,9 @@ second=$!
 track_pid "$second"
 wait_for "(( \$(tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -c 'AUTH-OK vm=work ') >= 2 ))" 30 ||
 	fail "the second command was not taken"
+kill -TERM "$DOM0_PID"
+wait_for "tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -q 'action=stopping'" 20 || fail "no stopping line"
+touch "$TEST_DIR/slot-go"
 dom0_stop
 wait "$first"
 assert_eq 0 "$?" "the running command's exit code: it finished within the grace"
