@@ -70,7 +70,10 @@ qubes-sim start work
 dom0_start
 wait_for "[ -e '$q/results/$id.exit' ]" 10 || fail "the result never arrived"
 assert_eq late "$(cat "$q/results/$id.out")" "its output"
-assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
+# the VM has the result before dom0 reads the deliver's reply and clears
+# its outbox entry: wait for that, not just for the file
+wait_for "[ -z \"\$(ls -A '$QVM_REMOTE_STATE_DIR/outbox/work')\" ]" 10
+assert_eq "" "$(ls -A "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
 assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
 dom0_stop
 
