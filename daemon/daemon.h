@@ -60,6 +60,12 @@ struct vm {
 	unsigned running;
 	struct deliver_item *ready;     /* in the outbox, not yet delivered */
 	size_t nready, capready;
+	/* claims delivered while a fetch was in flight: its held lines may
+	 * still name them (it read running/ before the deliver removed the
+	 * marker), and they are not to be recovered; a ring, so an overflow
+	 * only costs a harmless second answer ("gone") */
+	struct held_claim gone[FETCH_HELD_MAX];
+	size_t ngone;
 	unsigned failures;
 	int fetched;                    /* --once: the one fetch is done */
 	int fetch_applied;              /* fetch_early() acted on v->fetch */

@@ -45,6 +45,12 @@ ready_drop(struct vm *v, const struct deliver_item *e)
 	for (size_t i = 0; i < v->nready; i++)
 		if (strcmp(v->ready[i].cid, e->cid) == 0 &&
 		    strcmp(v->ready[i].claim, e->claim) == 0) {
+			if (v->fetch != NULL) {
+				struct held_claim *g =
+					&v->gone[v->ngone++ % FETCH_HELD_MAX];
+				memcpy(g->cid, e->cid, sizeof(g->cid));
+				memcpy(g->claim, e->claim, sizeof(g->claim));
+			}
 			memmove(&v->ready[i], &v->ready[i + 1],
 				(v->nready - i - 1) * sizeof(*v->ready));
 			v->nready--;

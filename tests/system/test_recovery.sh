@@ -70,9 +70,10 @@ qubes-sim start work
 dom0_start
 wait_for "[ -e '$q/results/$id.exit' ]" 10 || fail "the result never arrived"
 assert_eq late "$(cat "$q/results/$id.out")" "its output"
-# the VM has the files before dom0 has read the agent's answer
-wait_for "[ -z \"\$(ls '$QVM_REMOTE_STATE_DIR/outbox/work')\" ]" 10
-assert_eq "" "$(ls "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
+# the VM has the result before dom0 reads the deliver's reply and clears
+# its outbox entry: wait for that, not just for the file
+wait_for "[ -z \"\$(ls -A '$QVM_REMOTE_STATE_DIR/outbox/work')\" ]" 10
+assert_eq "" "$(ls -A "$QVM_REMOTE_STATE_DIR/outbox/work")" "the outbox after delivery"
 assert_eq 1 "$(wc -l <"$ran")" "runs of the command"
 dom0_stop
 
@@ -106,8 +107,7 @@ assert_eq 0 "$?" "the waiting command's exit code"
 wait "$first"
 assert_eq 255 "$?" "the running command's exit code (interrupted)"
 assert_eq "first second" "$(sort "$ran" | tr '\n' ' ' | sed 's/ $//')" "what ran, once each"
-# by id: a fetch that listed a claim just before its deliver removed it
-# may resolve it once more (answered "gone", harmless), so no counts
+# by id: what happened to each of the two commands
 new_log() { tail -n "+$((lines + 1))" "$QVM_REMOTE_LOG"; }
 id_of() { new_log | grep 'EXEC vm=work ' | grep -F "echo $1 " | sed -n 's/.* id=\([^ ]*\) .*/\1/p' | head -n 1; }
 first_id=$(id_of first) second_id=$(id_of second)
@@ -127,10 +127,12 @@ dom0_stop
 t "SIGTERM while a command waits for a slot: it does not start; it runs once after the restart"
 : >"$ran"
 rm -f "$TEST_DIR"/slot-*
-printf 'QVM_REMOTE_MAX_PER_VM=1\nQVM_REMOTE_STOP_GRACE=2\n' >"$DOM0_CONF"
+printf 'QVM_REMOTE_MAX_PER_VM=1\nQVM_REMOTE_STOP_GRACE=30\n' >"$DOM0_CONF"
 lines=$(wc -l <"$QVM_REMOTE_LOG")
 dom0_start
-in_vm work qvm-remote --wait 60 "echo first >>'$ran'; touch '$TEST_DIR/slot-first'; sleep 1" \
+# the first holds the one slot until the daemon is stopping
+in_vm work qvm-remote --wait 60 "echo first >>'$ran'; touch '$TEST_DIR/slot-first'
+	i=0; while [ ! -e '$TEST_DIR/slot-go' ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done" \
 	>/dev/null 2>&1 &
 first=$!
 track_pid "$first"
@@ -140,6 +142,9 @@ second=$!
 track_pid "$second"
 wait_for "(( \$(tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -c 'AUTH-OK vm=work ') >= 2 ))" 30 ||
 	fail "the second command was not taken"
+kill -TERM "$DOM0_PID"
+wait_for "tail -n +$((lines + 1)) '$QVM_REMOTE_LOG' | grep -q 'action=stopping'" 20 || fail "no stopping line"
+touch "$TEST_DIR/slot-go"
 dom0_stop
 wait "$first"
 assert_eq 0 "$?" "the running command's exit code: it finished within the grace"

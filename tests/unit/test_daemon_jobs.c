@@ -222,6 +222,40 @@ test_recovery_releases_unstarted_and_interrupts_started(void **state)
 	free(r);
 }
 
+/* A fetch that read running/ before a deliver removed a marker lists a
+ * claim that is done: it is not answered "interrupted" again. */
+static void
+test_claim_delivered_during_the_fetch_is_not_recovered(void **state)
+{
+	struct fixture *f = *state;
+	struct fetch_reply *r = calloc(1, sizeof(*r));
+	struct deliver_item e;
+	struct call fetch;
+
+	assert_non_null(r);
+	memset(&e, 0, sizeof(e));
+	memcpy(e.cid, f->cid, sizeof(e.cid));
+	snprintf(e.claim, sizeof(e.claim), "0a0b0c0d-1-0");
+	assert_int_equal(replay_record(&f->v->replay, f->cid, time(NULL)), 0);
+	assert_int_equal(ready_push(f->v, &e), 0);
+	memset(&fetch, 0, sizeof(fetch));
+	f->v->fetch = &fetch;          /* a fetch is out while it is delivered */
+	ready_drop(f->v, &e);
+	f->v->fetch = NULL;
+	assert_int_equal(f->v->nready, 0);
+	r->nheld = 1;
+	memcpy(r->held[0].cid, e.cid, sizeof(r->held[0].cid));
+	memcpy(r->held[0].claim, e.claim, sizeof(r->held[0].claim));
+	recover_held(&f->d, f->v, r);
+	assert_int_equal(f->v->nready, 0);
+	assert_int_equal(f->v->nrelease, 0);
+	/* a later fetch that still lists it: then it is stranded */
+	recover_held(&f->d, f->v, r);
+	assert_int_equal(f->v->nready, 1);
+	assert_int_equal(f->v->ready[0].status, RESULT_INTERRUPTED);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -236,6 +270,9 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_recovery_releases_unstarted_and_interrupts_started,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_claim_delivered_during_the_fetch_is_not_recovered,
 			setup, teardown),
 	};
 
