@@ -161,14 +161,6 @@ remove_temps(const struct agent_queue *q, const struct item *it,
 			(void)unlink(path);
 }
 
-static int
-in_dir(char out[PATH_MAX], const char *dir, const char *a, const char *b)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, a, b);
-
-	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
-}
-
 static void
 audit(const struct agent_queue *q, const struct item *it, const char *now)
 {
@@ -192,14 +184,12 @@ static const char *
 publish(const struct agent_queue *q, const struct item *it, const char *nonce,
 	bool bad, const char *now)
 {
-	static const char *const request_files[] = { "", ".in", ".opt" };
 	char marker[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
-	     exit_line[EXIT_TEXT_MAX + 2], suffix[CLAIM_MAX + 8];
+	     exit_line[EXIT_TEXT_MAX + 2];
 	struct stat st;
 	int fd;
 
-	snprintf(suffix, sizeof(suffix), ".auth.%s", it->claim);
-	if (in_dir(marker, q->running, it->cid, suffix) != 0)
+	if (queue_marker(marker, q, it->cid, it->claim) != 0)
 		bad = true;
 	if (bad || lstat(marker, &st) != 0) {
 		remove_temps(q, it, nonce);
@@ -221,12 +211,13 @@ publish(const struct agent_queue *q, const struct item *it, const char *nonce,
 		char ext[8];
 		snprintf(ext, sizeof(ext), ".%s", f);
 		if (temp_path(from, q, it, nonce, f) != 0 ||
-		    in_dir(to, q->results, it->cid, ext) != 0 ||
+		    queue_path(to, q->results, it->cid, ext) != 0 ||
 		    rename(from, to) != 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < 3; i++)
-		if (in_dir(from, q->running, it->cid, request_files[i]) == 0)
+	for (size_t i = 0; i < QUEUE_REQUEST_FILES; i++)
+		if (queue_path(from, q->running, it->cid,
+			       queue_request_suffix[i]) == 0)
 			(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);

@@ -24,8 +24,6 @@ static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
 						     "auth" };
 static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
 					       AUTH_MAX };
-/* the files that travel with a token, besides it */
-static const char *const companions[] = { "", ".in", ".opt" };
 
 int
 fetch_args_check(const struct fetch_args *a)
@@ -46,23 +44,6 @@ fetch_args_check(const struct fetch_args *a)
 	return 0;
 }
 
-static int
-path_in(char out[PATH_MAX], const char *dir, const char *name,
-	const char *suffix)
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, name, suffix);
-
-	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
-}
-
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 /*
  * Puts back a claim that never ran: the marker is renamed aside first, so
  * of two overlapping releases only one moves files, and the token goes
@@ -71,23 +52,16 @@ exists(const char *path)
 static void
 release(const struct agent_queue *q, const char *cid, const char *claim)
 {
-	char marker[PATH_MAX], aside[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
+	char marker[PATH_MAX], aside[PATH_MAX], to[PATH_MAX],
 	     name[CID_MAX + CLAIM_MAX + 16];
 
 	snprintf(name, sizeof(name), ".rel.%s.%s", cid, claim);
-	if (path_in(marker, q->running, cid, ".auth.") != 0 ||
-	    strlen(marker) + strlen(claim) >= PATH_MAX ||
-	    path_in(aside, q->running, name, "") != 0)
+	if (queue_marker(marker, q, cid, claim) != 0 ||
+	    queue_path(aside, q->running, name, "") != 0 ||
+	    rename(marker, aside) != 0)
 		return;
-	memcpy(marker + strlen(marker), claim, strlen(claim) + 1);
-	if (rename(marker, aside) != 0)
-		return;
-	for (size_t i = 0; i < sizeof(companions) / sizeof(*companions); i++)
-		if (path_in(from, q->running, cid, companions[i]) == 0 &&
-		    path_in(to, q->pending, cid, companions[i]) == 0 &&
-		    exists(from))
-			(void)rename(from, to);
-	if (path_in(to, q->pending, cid, ".auth") == 0)
+	queue_move_request(q->running, q->pending, cid);
+	if (queue_path(to, q->pending, cid, ".auth") == 0)
 		(void)rename(aside, to);
 }
 
@@ -181,7 +155,7 @@ send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
 	     const char *token, unsigned index, uint64_t *sent)
 {
 	char cid[CID_MAX + 1], claim[CLAIM_MAX + 1], from[PATH_MAX],
-	     to[PATH_MAX], auth[PATH_MAX];
+	     auth[PATH_MAX];
 	const char *dir = a->claim ? q->running : q->pending;
 	size_t nc = strlen(token) - 5;
 	int r = 0;
@@ -189,29 +163,22 @@ send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
 	memcpy(cid, token, nc);
 	cid[nc] = '\0';
 	snprintf(claim, sizeof(claim), "%s-%u", a->prefix, index);
-	if (path_in(from, q->pending, token, "") != 0)
+	if (queue_path(from, q->pending, token, "") != 0)
 		return 1;
 	if (a->claim) {
-		if (path_in(auth, q->running, token, ".") != 0 ||
-		    strlen(auth) + strlen(claim) >= PATH_MAX)
+		if (queue_marker(auth, q, cid, claim) != 0 ||
+		    rename(from, auth) != 0)
 			return 1;
-		memcpy(auth + strlen(auth), claim, strlen(claim) + 1);
-		if (rename(from, auth) != 0)
-			return 1;
-		for (size_t i = 0; i < 3; i++)
-			if (path_in(from, q->pending, cid, companions[i]) == 0 &&
-			    path_in(to, q->running, cid, companions[i]) == 0 &&
-			    exists(from))
-				(void)rename(from, to);
+		queue_move_request(q->pending, q->running, cid);
 	} else {
 		memcpy(auth, from, sizeof(auth));
 	}
 	fprintf(out, "req %s %s\n", cid, claim);
-	if (path_in(from, dir, cid, "") != 0 ||
+	if (queue_path(from, dir, cid, "") != 0 ||
 	    (r = send_part(out, PART_BODY, from, sent)) != 0 ||
-	    path_in(from, dir, cid, ".opt") != 0 ||
+	    queue_path(from, dir, cid, ".opt") != 0 ||
 	    (r = send_part(out, PART_OPT, from, sent)) != 0 ||
-	    path_in(from, dir, cid, ".in") != 0 ||
+	    queue_path(from, dir, cid, ".in") != 0 ||
 	    (r = send_part(out, PART_IN, from, sent)) != 0 ||
 	    (r = send_part(out, PART_AUTH, auth, sent)) != 0)
 		return r < 0 ? r : QR_ERR_TOO_LARGE;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cid.h"
 #include "err.h"
@@ -17,12 +18,41 @@
 
 #define TOKEN_SUFFIX ".auth"
 
-static int
-join(char out[PATH_MAX], const char *a, const char *b)
+const char *const queue_request_suffix[QUEUE_REQUEST_FILES] = { "", ".in",
+								  ".opt" };
+
+int
+queue_path(char out[PATH_MAX], const char *dir, const char *name,
+	   const char *suffix)
 {
-	int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
+	int n = snprintf(out, PATH_MAX, "%s/%s%s", dir, name, suffix);
 
 	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
+}
+
+int
+queue_marker(char out[PATH_MAX], const struct agent_queue *q,
+	     const char *cid, const char *claim)
+{
+	char suffix[CLAIM_MAX + 16];
+	int n = snprintf(suffix, sizeof(suffix), TOKEN_SUFFIX ".%s", claim);
+
+	if (n < 0 || (size_t)n >= sizeof(suffix))
+		return QR_ERR_TOO_LARGE;
+	return queue_path(out, q->running, cid, suffix);
+}
+
+void
+queue_move_request(const char *from_dir, const char *to_dir, const char *cid)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < QUEUE_REQUEST_FILES; i++)
+		if (queue_path(from, from_dir, cid, queue_request_suffix[i]) == 0 &&
+		    queue_path(to, to_dir, cid, queue_request_suffix[i]) == 0 &&
+		    lstat(from, &st) == 0)
+			(void)rename(from, to);
 }
 
 int
@@ -41,12 +71,12 @@ queue_init(struct agent_queue *q)
 	if (strlen(home) >= sizeof(q->home))
 		return QR_ERR_TOO_LARGE;
 	memcpy(q->home, home, strlen(home) + 1);
-	if ((r = join(q->base, q->home, ".qvm-remote")) != 0 ||
-	    (r = join(q->queue, q->base, "queue")) != 0 ||
-	    (r = join(q->pending, q->queue, "pending")) != 0 ||
-	    (r = join(q->running, q->queue, "running")) != 0 ||
-	    (r = join(q->results, q->queue, "results")) != 0 ||
-	    (r = join(q->audit, q->base, "audit.log")) != 0)
+	if ((r = queue_path(q->base, q->home, ".qvm-remote", "")) != 0 ||
+	    (r = queue_path(q->queue, q->base, "queue", "")) != 0 ||
+	    (r = queue_path(q->pending, q->queue, "pending", "")) != 0 ||
+	    (r = queue_path(q->running, q->queue, "running", "")) != 0 ||
+	    (r = queue_path(q->results, q->queue, "results", "")) != 0 ||
+	    (r = queue_path(q->audit, q->base, "audit.log", "")) != 0)
 		return r;
 	return 0;
 }

@@ -27,6 +27,23 @@ struct agent_queue {
  * there is no absolute home, QR_ERR_TOO_LARGE when a path does not fit. */
 int queue_init(struct agent_queue *q);
 
+/* The files of a request besides its token: "<cid>" plus these. */
+#define QUEUE_REQUEST_FILES 3
+extern const char *const queue_request_suffix[QUEUE_REQUEST_FILES];
+
+/* DIR/NAME SUFFIX into out; QR_ERR_TOO_LARGE when it does not fit. */
+int queue_path(char out[PATH_MAX], const char *dir, const char *name,
+	       const char *suffix);
+
+/* running/<cid>.auth.<claim>, the marker of a claim. */
+int queue_marker(char out[PATH_MAX], const struct agent_queue *q,
+		 const char *cid, const char *claim);
+
+/* Renames a request's files (not its token) from one directory to
+ * another, those that exist; a failure leaves that file where it was. */
+void queue_move_request(const char *from_dir, const char *to_dir,
+			const char *cid);
+
 /* "<cid>.auth": a token dom0 would claim, by name. */
 bool queue_token_name(const char *name);
 
