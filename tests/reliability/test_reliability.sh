@@ -36,6 +36,48 @@ wait_rc() {
 	wait "$1"
 	RC=$?
 }
+# eight NAME BODY: 8 clients, 4 in VM a and 4 in b, each running BODY with
+# @I@ replaced by its number (BODY must touch $marks/start-@I@ first),
+# output in $TEST_DIR/NAME-I.out and .err, pids in $pids; returns once all
+# 8 commands have started
+eight() {
+	local i vm
+	pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		vm=$([[ $i -le 4 ]] && echo a || echo b)
+		in_vm "$vm" qvm-remote --wait 60 "${2//@I@/$i}" \
+			>"$TEST_DIR/$1-$i.out" 2>"$TEST_DIR/$1-$i.err" &
+		pids+=($!)
+		track_pid $!
+	done
+	wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
+		fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
+}
+# stop_timed [CMD]: SIGTERM the daemon, run CMD, wait up to 40 s for it to
+# exit: rc = its status (or "hung"), took = ms since the signal
+stop_timed() {
+	local t0
+	t0=$(now_ms)
+	kill -TERM "$DOM0_PID"
+	(($#)) && "$@"
+	wait_rc "$DOM0_PID" 40
+	rc=$RC
+	took=$(($(now_ms) - t0))
+	[[ $rc == hung ]] && kill -KILL "$DOM0_PID"
+	DOM0_PID=
+	printf '# the daemon exited %d ms after SIGTERM with status %s\n' "$took" "$rc"
+}
+let_go() { sleep 0.2; touch "$marks/go"; }
+# client_codes: codes = the exit statuses of $pids, printed
+client_codes() {
+	local i
+	codes=()
+	for i in "${!pids[@]}"; do
+		wait_rc "${pids[$i]}" 10
+		codes+=("$RC")
+	done
+	printf '# client exit codes: %s\n' "${codes[*]}"
+}
 stop_kill() {   # SIGKILL the daemon, as a crash would
 	kill -KILL "$DOM0_PID" 2>/dev/null
 	wait "$DOM0_PID" 2>/dev/null
@@ -87,33 +129,14 @@ conf QVM_REMOTE_STOP_GRACE=10 QVM_REMOTE_MAX_PER_VM=4 QVM_REMOTE_MAX_JOBS=8
 rm -f "$marks"/*
 lines=$(wc -l <"$QVM_REMOTE_LOG")
 dom0_start
-pids=()
-for i in 1 2 3 4 5 6 7 8; do
-	vm=$([[ $i -le 4 ]] && echo a || echo b)
-	in_vm "$vm" qvm-remote --wait 60 "touch '$marks/start-$i'; sleep 3; echo long-$i" \
-		>"$TEST_DIR/long-$i.out" 2>"$TEST_DIR/long-$i.err" &
-	pids+=($!)
-	track_pid $!
-done
-wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
-	fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
-t0=$(now_ms)
-kill -TERM "$DOM0_PID"
-wait_rc "$DOM0_PID" 40
-rc=$RC
-took=$(($(now_ms) - t0))
-[[ $rc == hung ]] && kill -KILL "$DOM0_PID"
-DOM0_PID=
-printf '# the daemon exited %d ms after SIGTERM with status %d\n' "$took" "$rc"
+eight long "touch '$marks/start-@I@'; sleep 3; echo long-@I@"
+stop_timed
 assert_eq 0 "$rc" "the daemon's exit status"
 ((took < 10000)) || fail "the daemon took $took ms to stop (grace 10 s, commands of 3 s)"
-codes=()
-for i in "${!pids[@]}"; do
-	wait_rc "${pids[$i]}" 10
-	codes+=("$RC")
-	assert_eq "long-$((i + 1))" "$(cat "$TEST_DIR/long-$((i + 1)).out")" "command $((i + 1))'s output"
+client_codes
+for i in 1 2 3 4 5 6 7 8; do
+	assert_eq "long-$i" "$(cat "$TEST_DIR/long-$i.out")" "command $i's output"
 done
-printf '# client exit codes: %s\n' "${codes[*]}"
 assert_eq "0 0 0 0 0 0 0 0" "${codes[*]}" "the clients' exit codes"
 assert_eq 8 "$(tail -n "+$((lines + 1))" "$QVM_REMOTE_LOG" | grep -c 'DONE vm=[ab] ')" "DONE lines"
 
@@ -123,34 +146,11 @@ t "SIGTERM just before 8 commands end: every result is delivered before the daem
 conf QVM_REMOTE_STOP_GRACE=10 QVM_REMOTE_MAX_PER_VM=4 QVM_REMOTE_MAX_JOBS=8
 rm -f "$marks"/*
 dom0_start
-pids=()
-for i in 1 2 3 4 5 6 7 8; do
-	vm=$([[ $i -le 4 ]] && echo a || echo b)
-	in_vm "$vm" qvm-remote --wait 60 "touch '$marks/start-$i'
-		while [ ! -e '$marks/go' ]; do sleep 0.05; done; echo soon-$i" \
-		>"$TEST_DIR/soon-$i.out" 2>"$TEST_DIR/soon-$i.err" &
-	pids+=($!)
-	track_pid $!
-done
-wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
-	fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
-t0=$(now_ms)
-kill -TERM "$DOM0_PID"
-sleep 0.2
-touch "$marks/go"
-wait_rc "$DOM0_PID" 40
-rc=$RC
-took=$(($(now_ms) - t0))
-[[ $rc == hung ]] && kill -KILL "$DOM0_PID"
-DOM0_PID=
-printf '# the daemon exited %d ms after SIGTERM with status %s\n' "$took" "$rc"
+eight soon "touch '$marks/start-@I@'
+	while [ ! -e '$marks/go' ]; do sleep 0.05; done; echo soon-@I@"
+stop_timed let_go
 assert_eq 0 "$rc" "the daemon's exit status"
-codes=()
-for i in "${!pids[@]}"; do
-	wait_rc "${pids[$i]}" 10
-	codes+=("$RC")
-done
-printf '# client exit codes: %s\n' "${codes[*]}"
+client_codes
 assert_eq "0 0 0 0 0 0 0 0" "${codes[*]}" "the clients' exit codes"
 for vm in a b; do
 	left=$(ls "$QVM_REMOTE_STATE_DIR/outbox/$vm" | wc -l)
@@ -162,32 +162,11 @@ t "SIGTERM with a short grace: 8 long commands end as timed out and are delivere
 conf QVM_REMOTE_STOP_GRACE=1 QVM_REMOTE_MAX_PER_VM=4 QVM_REMOTE_MAX_JOBS=8
 rm -f "$marks"/*
 dom0_start
-pids=()
-for i in 1 2 3 4 5 6 7 8; do
-	vm=$([[ $i -le 4 ]] && echo a || echo b)
-	in_vm "$vm" qvm-remote --wait 60 "touch '$marks/start-$i'; sleep 30; touch '$marks/end-$i'" \
-		>/dev/null 2>"$TEST_DIR/short-$i.err" &
-	pids+=($!)
-	track_pid $!
-done
-wait_for "(( \$(ls '$marks' | grep -c '^start-') == 8 ))" 30 ||
-	fail "only $(ls "$marks" | grep -c '^start-') of 8 commands started"
-t0=$(now_ms)
-kill -TERM "$DOM0_PID"
-wait_rc "$DOM0_PID" 40
-rc=$RC
-took=$(($(now_ms) - t0))
-[[ $rc == hung ]] && kill -KILL "$DOM0_PID"
-DOM0_PID=
-printf '# the daemon exited %d ms after SIGTERM with status %d\n' "$took" "$rc"
+eight short "touch '$marks/start-@I@'; sleep 30; touch '$marks/end-@I@'"
+stop_timed
 assert_eq 0 "$rc" "the daemon's exit status"
 ((took < 15000)) || fail "the daemon took $took ms to stop (grace 1 s)"
-codes=()
-for i in "${!pids[@]}"; do
-	wait_rc "${pids[$i]}" 10
-	codes+=("$RC")
-done
-printf '# client exit codes: %s\n' "${codes[*]}"
+client_codes
 assert_eq "124 124 124 124 124 124 124 124" "${codes[*]}" "the clients' exit codes"
 assert_contains "$(cat "$TEST_DIR/short-1.err")" "timed out" "message"
 assert_eq "" "$(ls "$marks" | grep '^end-')" "commands that went on after the grace"
