@@ -15,6 +15,7 @@
 #include "cid.h"
 #include "err.h"
 #include "frame.h"
+#include "reader.h"
 
 #include "banned.h"
 
@@ -24,6 +25,35 @@ static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
 						     "auth" };
 static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
 					       AUTH_MAX };
+
+static int
+number(const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_u64((const uint8_t *)s, strlen(s), max, out);
+}
+
+int
+fetch_args_parse(struct fetch_args *a, int argc, char **argv)
+{
+	uint64_t wait_s, n, bytes, claim;
+
+	memset(a, 0, sizeof(*a));
+	a->wake_fd = -1;
+	if (argc < 5 || (argc - 5) % 2 != 0 ||
+	    number(argv[1], 86400, &wait_s) != 0 ||
+	    number(argv[2], UINT32_MAX, &n) != 0 ||
+	    number(argv[3], UINT64_MAX, &bytes) != 0 ||
+	    number(argv[4], 1, &claim) != 0)
+		return QR_ERR_INVALID;
+	a->prefix = argv[0];
+	a->wait_s = (unsigned)wait_s;
+	a->max_requests = (unsigned)n;
+	a->max_bytes = bytes;
+	a->claim = claim == 1;
+	a->release = argv + 5;
+	a->nrelease = (size_t)(argc - 5) / 2;
+	return fetch_args_check(a);
+}
 
 int
 fetch_args_check(const struct fetch_args *a)
@@ -217,17 +247,24 @@ fetch_run(const struct agent_queue *q, const struct fetch_args *a, FILE *out)
 	uint64_t skipped = 0, sent = 0;
 	unsigned n = 0;
 	DIR *d = NULL;
+	bool woken = false;
 	int r = 0;
 
 	for (size_t i = 0; i < a->nrelease; i++)
 		release(q, a->release[2 * i], a->release[2 * i + 1]);
 	if (a->wait_s > 0)
-		(void)wait_for_request(q, a->wait_s);
+		woken = wait_for_request(q, a->wait_s, a->wake_fd) ==
+			WAIT_WOKEN;
 	/* the header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and nothing is claimed */
-	fputs("qvmr-fetch 1\nagent 1\n", out);
+	fputs("qvmr-fetch 1\nagent 2\n", out);
 	if (fflush(out) != 0)
 		return QR_ERR_SYSTEM;
+	/* woken, dom0 has results to send or is gone: it fetches again
+	 * after them, and a request is claimed only where it is sure to be
+	 * read */
+	if (woken)
+		goto held;
 	if ((d = opendir(q->pending)) == NULL ||
 	    (a->claim && mkdir(q->running, 0700) != 0 && errno != EEXIST))
 		goto done;
@@ -245,6 +282,7 @@ fetch_run(const struct agent_queue *q, const struct fetch_args *a, FILE *out)
 		else if (r == 1)
 			r = 0;
 	}
+held:
 	if (r == 0 && a->claim)
 		send_held(out, q);
 	if (r == 0 && skipped > 0)

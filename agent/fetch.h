@@ -4,9 +4,9 @@
  * Does what dom0's sh fetch program does (daemon/program.c), in one
  * process: puts back the stranded claims dom0 names, waits for a request
  * in watch mode, then writes a fetch reply (lib/frame.h) that starts
- * "qvmr-fetch 1" and "agent 1" (so dom0 knows it may call the agent
- * directly), claiming each request it lists by moving it to running/ with
- * the marker "<cid>.auth.<claim>".
+ * "qvmr-fetch 1" and "agent 2" (so dom0 knows it may call the agent
+ * directly, and run sessions), claiming each request it lists by moving it
+ * to running/ with the marker "<cid>.auth.<claim>".
  */
 #ifndef QVMR_AGENT_FETCH_H
 #define QVMR_AGENT_FETCH_H
@@ -25,8 +25,16 @@ struct fetch_args {
 	bool claim;                /* false: list without claiming (dry run) */
 	char *const *release;      /* CID CLAIM pairs to put back */
 	size_t nrelease;
+	int wake_fd;               /* -1, or: the wait ends when it is readable
+				    * or hangs up, and nothing is claimed */
 };
 
+/*
+ * Reads the words dom0 sends, PREFIX WAIT MAX_REQUESTS MAX_BYTES CLAIM
+ * [CID CLAIM]..., into a (which points into argv; wake_fd is -1) and
+ * validates them: QR_ERR_INVALID when anything is off.
+ */
+int fetch_args_parse(struct fetch_args *a, int argc, char **argv);
 /* Validates what dom0 sent: QR_ERR_INVALID when anything is off. */
 int fetch_args_check(const struct fetch_args *a);
 

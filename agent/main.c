@@ -4,6 +4,8 @@
  *   qvm-remote-agent fetch PREFIX WAIT MAX_REQUESTS MAX_BYTES CLAIM
  *                          [CID CLAIM]... qvmr-end
  *   qvm-remote-agent deliver NONCE qvmr-end
+ *   qvm-remote-agent session PREFIX WAIT MAX_REQUESTS MAX_BYTES CLAIM
+ *                            [CID CLAIM]... qvmr-end        (session.h)
  *
  * dom0 starts it through the transport, never a user.  The last argument
  * must be "qvmr-end": a command line cut short in transit is refused
@@ -19,7 +21,7 @@
 #include "deliver.h"
 #include "fetch.h"
 #include "queue.h"
-#include "reader.h"
+#include "session.h"
 
 #include "banned.h"
 
@@ -31,39 +33,11 @@ usage(void)
 	fputs("usage: qvm-remote-agent fetch PREFIX WAIT MAX_REQUESTS "
 	      "MAX_BYTES CLAIM [CID CLAIM]... " END_MARK "\n"
 	      "       qvm-remote-agent deliver NONCE " END_MARK "\n"
+	      "       qvm-remote-agent session PREFIX WAIT MAX_REQUESTS "
+	      "MAX_BYTES CLAIM [CID CLAIM]... " END_MARK "\n"
 	      "qvm-remote-agent is run by qvm-remote-dom0, not by hand\n",
 	      stderr);
 	return 2;
-}
-
-static int
-number(const char *s, uint64_t max, uint64_t *out)
-{
-	return parse_u64((const uint8_t *)s, strlen(s), max, out);
-}
-
-static int
-fetch_main(const struct agent_queue *q, int argc, char **argv)
-{
-	struct fetch_args a = { 0 };
-	uint64_t wait_s, n, bytes, claim;
-
-	if (argc < 7 || (argc - 7) % 2 != 0 ||
-	    number(argv[3], 86400, &wait_s) != 0 ||
-	    number(argv[4], UINT32_MAX, &n) != 0 ||
-	    number(argv[5], UINT64_MAX, &bytes) != 0 ||
-	    number(argv[6], 1, &claim) != 0)
-		return usage();
-	a.prefix = argv[2];
-	a.wait_s = (unsigned)wait_s;
-	a.max_requests = (unsigned)n;
-	a.max_bytes = bytes;
-	a.claim = claim == 1;
-	a.release = argv + 7;
-	a.nrelease = (size_t)(argc - 7) / 2;
-	if (fetch_args_check(&a) != 0)
-		return usage();
-	return fetch_run(q, &a, stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -85,8 +59,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1u << 16);
-	if (strcmp(argv[1], "fetch") == 0)
-		return fetch_main(&q, argc, argv);
+	if (strcmp(argv[1], "fetch") == 0 || strcmp(argv[1], "session") == 0) {
+		struct fetch_args a;
+		if (fetch_args_parse(&a, argc - 2, argv + 2) != 0)
+			return usage();
+		if (argv[1][0] == 'f')
+			return fetch_run(&q, &a, stdout) == 0 ? 0 : 1;
+		/* unbuffered: the fetch's wait polls stdin's descriptor, which
+		 * must not leave bytes unseen in a buffer */
+		setvbuf(stdin, NULL, _IONBF, 0);
+		return session_run(&q, &a, stdin, stdout);
+	}
 	if (strcmp(argv[1], "deliver") == 0 && argc == 3 &&
 	    deliver_nonce_valid(argv[2]))
 		return deliver_run(&q, argv[2], stdin, stdout) == 0 ? 0 : 1;

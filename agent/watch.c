@@ -96,62 +96,84 @@ drain(int fd, int watching_pending)
 	return relevant;
 }
 
+/* Whether wake_fd (if any) has something to read or hung up. */
+static bool
+woken(int wake_fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = wake_fd, .events = POLLIN };
+
+	if (wake_fd < 0) {
+		struct timespec ts = { .tv_sec = timeout_ms / 1000,
+				       .tv_nsec = (long)(timeout_ms % 1000) *
+						  1000000 };
+		(void)nanosleep(&ts, NULL);
+		return false;
+	}
+	return poll(&p, 1, timeout_ms) > 0 && p.revents != 0;
+}
+
 /* Without inotify (no instance left, say): a look five times a second. */
 static int
-wait_polling(const char *pending, int64_t deadline)
+wait_polling(const char *pending, int64_t deadline, int wake_fd)
 {
 	for (;;) {
 		int64_t left = deadline - mono_ms();
-		struct timespec ts;
 
 		if (scan(pending) == 1)
-			return 1;
+			return WAIT_REQUEST;
 		if (left <= 0)
-			return 0;
+			return WAIT_TIMEOUT;
 		if (left > POLL_STEP_MS)
 			left = POLL_STEP_MS;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000000;
-		(void)nanosleep(&ts, NULL);
+		if (woken(wake_fd, (int)left))
+			return WAIT_WOKEN;
 	}
 }
 
 int
-wait_for_request(const struct agent_queue *q, unsigned seconds)
+wait_for_request(const struct agent_queue *q, unsigned seconds, int wake_fd)
 {
 	int64_t deadline = mono_ms() + (int64_t)seconds * 1000;
-	int r = 0;
+	int r = WAIT_TIMEOUT;
 
-	while (r == 0) {
+	while (r == WAIT_TIMEOUT) {
 		int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		int watching_pending = fd >= 0 ? arm(fd, q) : -1;
 
 		if (watching_pending < 0) {
 			if (fd >= 0)
 				close(fd);
-			return wait_polling(q->pending, deadline);
+			return wait_polling(q->pending, deadline, wake_fd);
 		}
 		/* armed before the scan, so nothing slips between them */
 		if (watching_pending && scan(q->pending) == 1)
-			r = 1;
+			r = WAIT_REQUEST;
 		/* wait for one batch of events; then look again from the top
 		 * (pending/ may have appeared, or been replaced) */
-		while (r == 0) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
+		while (r == WAIT_TIMEOUT) {
+			struct pollfd p[2] = {
+				{ .fd = fd, .events = POLLIN },
+				{ .fd = wake_fd, .events = POLLIN },
+			};
 			int64_t left = deadline - mono_ms();
 
 			if (left <= 0)
 				break;
-			if (poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 &&
+			if (poll(p, wake_fd >= 0 ? 2 : 1,
+				 left > INT_MAX ? INT_MAX : (int)left) < 0 &&
 			    errno != EINTR) {
 				close(fd);
-				return wait_polling(q->pending, deadline);
+				return wait_polling(q->pending, deadline,
+						    wake_fd);
 			}
-			if (p.revents != 0 && drain(fd, watching_pending))
+			if (p[1].revents != 0)
+				r = WAIT_WOKEN;
+			else if (p[0].revents != 0 &&
+				 drain(fd, watching_pending))
 				break;
 		}
 		close(fd);
-		if (r == 0 && deadline - mono_ms() <= 0)
+		if (r == WAIT_TIMEOUT && deadline - mono_ms() <= 0)
 			break;
 	}
 	return r;

@@ -20,7 +20,15 @@
 /* Whether `name` in the directory dirfd is a complete token. */
 bool wait_token_ready(int dirfd, const char *name);
 
-/* Returns 1 when a request is ready, 0 when `seconds` passed without one. */
-int wait_for_request(const struct agent_queue *q, unsigned seconds);
+enum { WAIT_TIMEOUT, WAIT_REQUEST, WAIT_WOKEN };
+
+/*
+ * Waits up to `seconds` for a request: WAIT_REQUEST when one is ready,
+ * WAIT_TIMEOUT when the time passed without one, WAIT_WOKEN when wake_fd
+ * (-1: none) had something to read or hung up first: dom0 has results to
+ * send in a session, or is gone.
+ */
+int wait_for_request(const struct agent_queue *q, unsigned seconds,
+		     int wake_fd);
 
 #endif

@@ -71,7 +71,7 @@ struct vm {
 	int fetch_applied;              /* fetch_early() acted on v->fetch */
 	unsigned fetch_early_tries;     /* its parses before the call ended */
 	struct call *ending;            /* a fetch acted on, winding down */
-	int agent;                      /* its last fetch reply came from
+	unsigned agent;                 /* its last fetch reply came from
 					 * qvm-remote-agent: call it directly */
 };
 

@@ -51,8 +51,7 @@ int program_fetch(struct buf *out, const struct fetch_params *p);
 /* Appends the command line of the same fetch made by the agent; it is at
  * most AGENT_FETCH_CMD_MAX bytes, FETCH_HELD_MAX releases included. */
 int program_agent_fetch(struct buf *out, const struct fetch_params *p);
-#define AGENT_FETCH_CMD_MAX \
-	(256 + (size_t)FETCH_HELD_MAX * (CID_MAX + CLAIM_MAX + 2))
+#define AGENT_FETCH_CMD_MAX AGENT_LINE_MAX
 
 /* One result to deliver; files are read while the program is streamed. */
 struct deliver_item {

@@ -257,6 +257,22 @@ static int parse_done(const uint8_t *line, size_t n, size_t count)
 	return v == count ? 0 : QR_ERR_INVALID;
 }
 
+/* "agent LEVEL", 1 <= LEVEL <= AGENT_LEVEL_MAX. */
+static int parse_agent(const uint8_t *line, size_t n, unsigned *level)
+{
+	struct field f[FIELDS_MAX];
+	uint64_t v;
+	int e;
+
+	if ((e = split(line, n, f, 2)) != 0 ||
+	    (e = parse_u64(f[1].p, f[1].n, AGENT_LEVEL_MAX, &v)) != 0)
+		return e == QR_ERR_TOO_LARGE ? QR_ERR_INVALID : e;
+	if (v == 0)
+		return QR_ERR_INVALID;
+	*level = (unsigned)v;
+	return 0;
+}
+
 int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 		      struct fetch_reply *out)
 {
@@ -277,9 +293,10 @@ int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 	for (;;) {
 		if ((e = reader_get_line(&r, FRAME_LINE_MAX, &line, &len)) != 0)
 			return e;
-		if (phase == 0 && out->n == 0 && !out->agent &&
-		    line_is(line, len, "agent 1")) {
-			out->agent = true;
+		if (phase == 0 && out->n == 0 && out->agent == 0 &&
+		    starts_with(line, len, "agent")) {
+			if ((e = parse_agent(line, len, &out->agent)) != 0)
+				return e;
 		} else if (phase == 0 && starts_with(line, len, "req")) {
 			if ((e = parse_request(line, len, out)) != 0)
 				return e;
@@ -415,4 +432,26 @@ int frame_put_done(struct buf *b, size_t count)
 	if (count > FETCH_REQ_MAX)
 		return QR_ERR_INVALID;
 	return buf_printf(b, "done %zu\n", count);
+}
+
+size_t frame_deliver_span(const uint8_t *untrusted, size_t n)
+{
+	static const char done[] = "done ";
+	size_t at = 0;
+
+	if (n > DELIVER_REPLY_MAX)
+		n = DELIVER_REPLY_MAX;
+	while (at < n) {
+		const uint8_t *nl = memchr(untrusted + at, '\n', n - at);
+		size_t end;
+
+		if (nl == NULL)
+			return 0;
+		end = (size_t)(nl - untrusted) + 1;
+		if (at > 0 && end - at > sizeof(done) - 1 &&
+		    memcmp(untrusted + at, done, sizeof(done) - 1) == 0)
+			return end;
+		at = end;
+	}
+	return 0;
 }

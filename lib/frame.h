@@ -3,8 +3,9 @@
  *
  * Fetch reply:
  *   "qvmr-fetch 1\n"
- *   "agent 1\n"              optional: qvm-remote-agent wrote this reply
- *                            (dom0 may call it directly from now on)
+ *   "agent " LEVEL "\n"       optional: qvm-remote-agent wrote this reply
+ *                            (dom0 may call it directly from now on);
+ *                            LEVEL 1-99, what it can do (AGENT_SESSION)
  *   per request:  "req " CID " " CLAIM "\n"
  *                 then any of, each at most once, in this order:
  *                 "part " KIND " " LEN "\n" LEN bytes "\n"
@@ -42,6 +43,15 @@
 #include "cid.h"
 #include "bounds.h"
 
+/* Agent levels: 1 answers fetch and deliver calls; 2 also runs sessions. */
+/* The longest fetch an agent takes, as a command line ("exec
+ * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
+ * FETCH_HELD_MAX releases of maximal ids included. */
+#define AGENT_LINE_MAX \
+	(256 + (size_t)FETCH_HELD_MAX * (CID_MAX + CLAIM_MAX + 2))
+#define AGENT_LEVEL_MAX 99u
+#define AGENT_SESSION   2u
+
 enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
 
 struct frame_part {
@@ -63,7 +73,7 @@ struct held_claim {
 };
 
 struct fetch_reply {
-	bool agent;             /* "agent 1" was there */
+	unsigned agent;         /* the agent's level; 0: no "agent" line */
 	size_t n;
 	struct fetch_request req[FETCH_REQ_MAX];
 	size_t nheld;
@@ -95,6 +105,14 @@ int frame_parse_fetch(const uint8_t *untrusted, size_t n,
 		      struct fetch_reply *out);
 int frame_parse_deliver(const uint8_t *untrusted, size_t n,
 			struct deliver_reply *out);
+/*
+ * A session (agent/session.h) sends deliver replies and fetch replies one
+ * after the other: the length of the deliver reply at the start of its
+ * output so far, up to and including the first "done" line after the
+ * header; 0 while there is none within DELIVER_REPLY_MAX bytes.  Only
+ * finds the end: frame_parse_deliver() on those bytes validates them.
+ */
+size_t frame_deliver_span(const uint8_t *untrusted, size_t n);
 
 /* Writers, used by tests, fuzz seeds and anyone building a peer. */
 int frame_put_fetch_header(struct buf *b);

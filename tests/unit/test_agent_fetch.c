@@ -110,7 +110,7 @@ fetch(struct fx *f, const struct fetch_args *a)
 
 static const struct fetch_args plain = {
 	.prefix = "0a1b2c3d-7", .max_requests = FETCH_REQ_MAX,
-	.max_bytes = 1u << 20, .claim = true,
+	.max_bytes = 1u << 20, .claim = true, .wake_fd = -1,
 };
 
 static void
@@ -278,7 +278,7 @@ test_wait(void **state)
 	 * end it), and a request made meanwhile, directories and all,
 	 * ends it */
 	t0 = mono_ms();
-	assert_int_equal(wait_for_request(&f->q, 1), 0);
+	assert_int_equal(wait_for_request(&f->q, 1, -1), 0);
 	assert_true(mono_ms() - t0 >= 1000);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -292,12 +292,12 @@ test_wait(void **state)
 		request(f, CID_A, "a\n");
 		_exit(0);
 	}
-	assert_int_equal(wait_for_request(&f->q, 30), 1);
+	assert_int_equal(wait_for_request(&f->q, 30, -1), 1);
 	assert_true(mono_ms() - t0 < 30000);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* a request already there ends it at once */
-	assert_int_equal(wait_for_request(&f->q, 30), 1);
+	assert_int_equal(wait_for_request(&f->q, 30, -1), 1);
 }
 
 /* Runs in a child as nobody, whose inotify instances are all taken. */
@@ -312,14 +312,14 @@ wait_without_inotify(struct fx *f)
 	if (errno != EMFILE && errno != ENFILE)
 		return 10;
 	t0 = mono_ms();
-	if (wait_for_request(&f->q, 1) != 0 || mono_ms() - t0 < 1000)
+	if (wait_for_request(&f->q, 1, -1) != 0 || mono_ms() - t0 < 1000)
 		return 11;
 	if ((pid = fork()) == 0) {
 		usleep(300000);
 		request(f, CID_A, "a\n");
 		_exit(0);
 	}
-	if (pid < 0 || wait_for_request(&f->q, 30) != 1 ||
+	if (pid < 0 || wait_for_request(&f->q, 30, -1) != 1 ||
 	    mono_ms() - t0 > 20000)
 		return 12;
 	return 0;

@@ -299,24 +299,71 @@ static void test_done_count(void **state)
 	assert_int_equal(fetch("qvmr-fetch 1\ndone 33\n"), QR_ERR_TOO_LARGE);
 }
 
-/* "agent 1": only right after the header, once. */
+/* "agent LEVEL": only right after the header, once, LEVEL 1-99. */
 static void test_agent_line(void **state)
 {
+	static const char *const bad[] = {
+		"agent 0", "agent 100", "agent 01", "agent x", "agent",
+		"agent 1 1", "agent -1",
+	};
+	char text[64];
+
+	(void)state;
+
 	assert_int_equal(fetch("qvmr-fetch 1\ndone 0\n"), 0);
-	assert_false(fr->agent);
+	assert_int_equal(fr->agent, 0);
 	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\ndone 0\n"), 0);
-	assert_true(fr->agent);
-	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\nreq " CID_A " " CLAIM_A
+	assert_int_equal(fr->agent, 1);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 2\nreq " CID_A " " CLAIM_A
 			       "\nend\ndone 1\n"), 0);
-	assert_true(fr->agent);
+	assert_int_equal(fr->agent, 2);
 	assert_int_equal(fr->n, 1);
+	assert_int_equal(fetch("qvmr-fetch 1\nagent 99\ndone 0\n"), 0);
+	assert_int_equal(fr->agent, 99);
 	assert_int_equal(fetch("qvmr-fetch 1\nreq " CID_A " " CLAIM_A
 			       "\nend\nagent 1\ndone 1\n"), QR_ERR_INVALID);
 	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\nagent 1\ndone 0\n"),
 			 QR_ERR_INVALID);
-	assert_int_equal(fetch("qvmr-fetch 1\nagent 2\ndone 0\n"),
-			 QR_ERR_INVALID);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(text, sizeof(text), "qvmr-fetch 1\n%s\ndone 0\n",
+			 bad[i]);
+		assert_int_not_equal(fetch(text), 0);
+	}
 	assert_int_equal(fetch("qvmr-fetch 1\nagent 1\n"), QR_ERR_INCOMPLETE);
+}
+
+/* A session's deliver reply ends at its first "done" line; what follows
+ * (the next fetch reply) is not part of it. */
+static void test_deliver_span(void **state)
+{
+	static const char one[] = "qvmr-deliver 1\nok " CID_A "\ndone 1\n";
+	char big[DELIVER_REPLY_MAX + 64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(frame_deliver_span(U(one), strlen(one)), strlen(one));
+	assert_int_equal(frame_deliver_span(U("qvmr-deliver 1\ndone 0\n"
+					      "qvmr-fetch 1\ndone 0\n"), 40),
+			 strlen("qvmr-deliver 1\ndone 0\n"));
+	/* not yet whole: no done line, or one without its newline */
+	assert_int_equal(frame_deliver_span(U(one), strlen(one) - 1), 0);
+	assert_int_equal(frame_deliver_span(U("qvmr-deliver 1\nok "), 18), 0);
+	assert_int_equal(frame_deliver_span(U(""), 0), 0);
+	/* the header line never ends it, whatever it says */
+	assert_int_equal(frame_deliver_span(U("done 0\n"), 7), 0);
+	/* "done" must be a word of its own at the start of a line */
+	assert_int_equal(frame_deliver_span(U("x\nok done 1\ndone\n"), 17), 0);
+	/* the span found is what the parser then validates */
+	n = frame_deliver_span(U(one), strlen(one));
+	assert_int_equal(frame_parse_deliver(U(one), n, dr), 0);
+	assert_int_equal(dr->n, 1);
+	/* a done line past DELIVER_REPLY_MAX is not looked for */
+	memset(big, 'x', sizeof(big));
+	big[0] = '\n';
+	memcpy(big + sizeof(big) - 8, "\ndone 0\n", 8);
+	assert_int_equal(frame_deliver_span(U(big), sizeof(big)), 0);
+	memcpy(big + 100, "\ndone 0\n", 8);
+	assert_int_equal(frame_deliver_span(U(big), sizeof(big)), 108);
 }
 
 /* Claim markers in running/, listed for crash recovery. */
@@ -567,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_writers_refuse),
 		cmocka_unit_test(test_deliver),
+		cmocka_unit_test(test_deliver_span),
 		cmocka_unit_test(test_deliver_malformed),
 		cmocka_unit_test(test_deliver_too_many),
 	};
