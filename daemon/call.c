@@ -67,8 +67,24 @@ call_events(const struct call *c, int fd)
 	if (fd < 0)
 		return 0;
 	if (fd == c->in)
-		return POLLOUT;
+		return c->pending.len == 0 &&
+		       (c->src != NULL ? program_deliver_waiting(c->src)
+				       : c->keep_open) ? 0 : POLLOUT;
 	return POLLIN;
+}
+
+int
+call_send(struct call *c, const char *text)
+{
+	return c->in < 0 ? QR_ERR_SYSTEM : buf_append_str(&c->pending, text);
+}
+
+void
+call_end_input(struct call *c)
+{
+	c->keep_open = 0;
+	if (c->pending.len == 0 && c->src == NULL)
+		close_fd(&c->in);
 }
 
 /* Refills pending from the generator when it runs low. */
@@ -97,7 +113,8 @@ feed(struct call *c)
 		return;
 	}
 	if (c->pending.len == 0) {
-		close_fd(&c->in);
+		if (c->src == NULL && !c->keep_open)
+			close_fd(&c->in);
 		return;
 	}
 	n = write(c->in, c->pending.data, c->pending.len);
@@ -109,7 +126,7 @@ feed(struct call *c)
 		return;
 	}
 	buf_consume(&c->pending, (size_t)n);
-	if (c->pending.len == 0 && c->src == NULL)
+	if (c->pending.len == 0 && c->src == NULL && !c->keep_open)
 		close_fd(&c->in);
 }
 

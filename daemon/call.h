@@ -27,6 +27,9 @@ struct call {
 	int64_t started_ms, deadline_ms;
 	int reaped, status;        /* status: exit code, -1 if signalled */
 	int failed;                /* overflow, deadline or write error */
+	int keep_open;             /* a session: stdin stays open while there
+				    * is nothing to send, until
+				    * call_end_input() */
 };
 
 /*
@@ -41,6 +44,11 @@ int call_start(struct call *c, const struct transport *t, const char *vm,
 /* Poll events wanted for fd, one of c's descriptors; 0 for none. */
 short call_events(const struct call *c, int fd);
 void call_io(struct call *c, int fd, short revents);
+/* Queues text to send after what is pending; QR_ERR_SYSTEM once the
+ * input is closed. */
+int call_send(struct call *c, const char *text);
+/* Closes the input once everything queued (and src) has been sent. */
+void call_end_input(struct call *c);
 void call_reaped(struct call *c, int wait_status);
 void call_tick(struct call *c, int64_t now_ms);
 int call_done(const struct call *c);

@@ -41,6 +41,8 @@ struct job {
 	struct run *run;            /* from job_start() on */
 };
 
+#define READY_MAX (4 * FETCH_REQ_MAX)   /* undelivered results per VM */
+
 struct vm {
 	struct vm *next;
 	char name[VMNAME_MAX + 1];
@@ -51,6 +53,7 @@ struct vm {
 	struct call *fetch, *deliver;
 	struct deliver_item *sending;   /* the items of the deliver in flight */
 	size_t nsending;
+	uint64_t sending_bytes;         /* their output, bytes */
 	struct deliver_src *source;     /* and the program it is streaming */
 	int64_t next_fetch_ms, next_deliver_ms;
 	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
@@ -72,7 +75,14 @@ struct vm {
 	unsigned fetch_early_tries;     /* its parses before the call ended */
 	struct call *ending;            /* a fetch acted on, winding down */
 	unsigned agent;                 /* its last fetch reply came from
-					 * qvm-remote-agent: call it directly */
+					 * qvm-remote-agent of this level (frame.h):
+					 * call it directly */
+	unsigned fetch_wait_s;          /* the fetch in flight may wait so long */
+	int64_t fetch_started_ms;       /* ... since then */
+	/* v->deliver is a session (exchange.c): collecting results until
+	 * collect_until, then, after its reply, fetching again if turn_next */
+	int session_deliver, collecting, turn_next;
+	int64_t collect_until;
 };
 
 struct daemon {
@@ -128,5 +138,13 @@ void fetch_done(struct daemon *d, struct vm *v);
 void fetch_early(struct daemon *d, struct vm *v);
 void start_deliver(struct daemon *d, struct vm *v);
 void deliver_done(struct daemon *d, struct vm *v);
+/* Whether v should have a fetch out, now or when its time comes. */
+int fetch_wanted(const struct daemon *d, const struct vm *v);
+/* A session collecting results: adds the new ones, and closes its
+ * deliver when the time has come. */
+void session_tick(struct daemon *d, struct vm *v, int64_t now_ms);
+/* Acts on a session's deliver reply as soon as it is whole: the session
+ * moves back to v->fetch for its next turn, or winds down. */
+void deliver_early(struct daemon *d, struct vm *v);
 
 #endif

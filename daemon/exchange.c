@@ -1,5 +1,15 @@
 /*
- * exchange.c - the two transport calls per VM: fetch and deliver.
+ * exchange.c - the transport calls per VM: fetch and deliver, or a session
+ * that does both in turns (agent/session.h).
+ *
+ * A session is a fetch call into the agent that stays open: when its
+ * fetch reply is whole, the call moves from v->fetch to v->deliver and
+ * collects the results of what that fetch brought, sending each as it
+ * comes; it closes the deliver once they are all sent (or SESSION_COLLECT_MS
+ * passed, or there is no room for more), with the next turn's fetch after
+ * "end N" when another fetch is wanted; at the deliver reply it moves back
+ * to v->fetch.  Results that come while a session fetches go by a deliver
+ * call of their own.
  */
 #include "daemon.h"
 
@@ -22,6 +32,11 @@
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
 #define FETCH_EARLY_TRIES 3         /* parses of a reply before its end */
+/* how long a session's deliver waits for the results of its fetch's
+ * commands; meanwhile no fetch waits in the VM */
+#define SESSION_COLLECT_MS 250
+
+static int session_collect(struct daemon *d, struct vm *v);
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
@@ -59,13 +74,31 @@ vm_recovered(struct daemon *d, struct vm *v)
 	v->failures = 0;
 }
 
-void
-start_fetch(struct daemon *d, struct vm *v)
+int
+fetch_wanted(const struct daemon *d, const struct vm *v)
 {
-	struct buf prog = BUF_INIT(64u << 10),
-		   cmd = BUF_INIT(AGENT_FETCH_CMD_MAX);
-	char prefix[CLAIM_MAX + 1];
-	struct fetch_params p = {
+	/* a VM whose results do not go out gets no new work: the backlog of
+	 * its outbox stays bounded; --once and --dry-run fetch once */
+	return !d->stopping && v->queue == NULL && v->nready < READY_MAX &&
+	       !v->removed &&
+	       !((d->opts->once || d->opts->dry_run) && v->fetched);
+}
+
+static int
+session_wanted(const struct daemon *d, const struct vm *v)
+{
+	return v->agent >= AGENT_SESSION && d->cfg->poll == POLL_WATCH &&
+	       !d->opts->once && !d->opts->dry_run;
+}
+
+/* The next fetch into v: its claims' prefix, its wait, and v's stranded
+ * claims to put back (the list is v's no longer: a failed fetch loses it,
+ * and the next one's held lines rebuild it). */
+static void
+next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
+	   char prefix[CLAIM_MAX + 1], int64_t now_ms)
+{
+	*p = (struct fetch_params){
 		/* the first fetch of a VM answers at once: its held lines
 		 * drive crash recovery, which should not wait for traffic */
 		.wait_s = d->cfg->poll == POLL_WATCH && !d->opts->once &&
@@ -78,18 +111,32 @@ start_fetch(struct daemon *d, struct vm *v)
 		.peek = d->opts->dry_run,
 		.release = v->release, .nrelease = v->nrelease,
 	};
-	int64_t t = mono_ms();
-	struct call *c;
-
-	snprintf(prefix, sizeof(prefix), "%s-%u", d->boot_tag,
+	snprintf(prefix, CLAIM_MAX + 1, "%s-%u", d->boot_tag,
 		 d->fetch_counter++);
 	memcpy(v->fetch_prefix, prefix, sizeof(v->fetch_prefix));
+	v->nrelease = 0;
+	v->fetch_wait_s = p->wait_s;
+	v->fetch_started_ms = now_ms;
+}
+
+void
+start_fetch(struct daemon *d, struct vm *v)
+{
+	struct buf prog = BUF_INIT(64u << 10),
+		   cmd = BUF_INIT(AGENT_FETCH_CMD_MAX);
+	char prefix[CLAIM_MAX + 1];
+	struct fetch_params p;
+	int64_t t = mono_ms();
+	int session = session_wanted(d, v), r;
+	struct call *c;
+
+	next_fetch(d, v, &p, prefix, t);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto out;
-	/* a failed fetch loses the list: the next one's held lines rebuild it */
-	v->nrelease = 0;
-	if ((v->agent ? program_agent_fetch(&cmd, &p)
-		      : program_fetch(&prog, &p)) != 0 ||
+	r = !v->agent ? program_fetch(&prog, &p)
+	    : session ? program_agent_session(&cmd, &p)
+		      : program_agent_fetch(&cmd, &p);
+	if (r != 0 ||
 	    call_start(c, &d->transport, v->name,
 		       v->agent ? buf_str(&cmd) : NULL, &prog, NULL,
 		       FETCH_REPLY_MAX, t,
@@ -100,6 +147,7 @@ start_fetch(struct daemon *d, struct vm *v)
 		v->next_fetch_ms = t + BACKOFF_MAX_MS;
 		goto out;
 	}
+	c->keep_open = v->agent && session;
 	v->fetch = c;
 	v->fetch_early_tries = 0;
 out:
@@ -126,8 +174,7 @@ claims_ours(const struct vm *v, const struct fetch_reply *r)
 /* Acts on a valid fetch reply: the requests, the held claims, and when
  * to fetch next. */
 static void
-fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply,
-	    int64_t started_ms)
+fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
 {
 	int64_t t = mono_ms();
 
@@ -147,7 +194,8 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply,
 	 * VM answered too fast to have waited (no inotify, no sleep) */
 	if (d->cfg->poll == POLL_INTERVAL)
 		v->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
-	else if (reply->n == 0 && t - started_ms < 1000 && v->nrelease == 0)
+	else if (reply->n == 0 && v->fetch_wait_s > 0 &&
+		 t - v->fetch_started_ms < 1000 && v->nrelease == 0)
 		v->next_fetch_ms = t + 1000;
 	else
 		v->next_fetch_ms = t;
@@ -197,7 +245,12 @@ fetch_early(struct daemon *d, struct vm *v)
 	if (fetch_parse(v, c, reply) == 0) {
 		v->fetch_applied = 1;
 		v->fetched = 1;
-		fetch_apply(d, v, reply, c->started_ms);
+		fetch_apply(d, v, reply);
+		if (c->keep_open && session_collect(d, v) == 0)
+			goto out;
+		/* a session that cannot collect ends after an empty deliver */
+		if (c->keep_open && call_send(c, "end 0\n") == 0)
+			call_end_input(c);
 		/* the next fetch need not wait for this one's transport to
 		 * wind down: it waits aside, at most one at a time */
 		if (v->ending == NULL) {
@@ -206,6 +259,7 @@ fetch_early(struct daemon *d, struct vm *v)
 			v->fetch_applied = 0;
 		}
 	}
+out:
 	free(reply);
 }
 
@@ -239,7 +293,7 @@ fetch_done(struct daemon *d, struct vm *v)
 		v->next_fetch_ms = mono_ms() + BACKOFF_MAX_MS;
 		goto out;
 	}
-	fetch_apply(d, v, reply, c->started_ms);
+	fetch_apply(d, v, reply);
 out:
 	free(reply);
 	call_release(c);
@@ -272,74 +326,165 @@ item_bytes(const struct deliver_item *e)
 	return sum;
 }
 
+/* Adds v's ready results that are not in the deliver yet, oldest first,
+ * a cid at most once per call (the reply names cids); past DELIVER_BUDGET
+ * or FETCH_REQ_MAX the rest waits for the next call.  1 when some were
+ * left out. */
+static int
+pick_ready(struct vm *v)
+{
+	for (size_t i = 0; i < v->nready; i++) {
+		if (picked(v->sending, v->nsending, v->ready[i].cid))
+			continue;
+		if (v->nsending == FETCH_REQ_MAX ||
+		    (v->nsending > 0 && v->sending_bytes >= DELIVER_BUDGET))
+			return 1;
+		v->sending_bytes += item_bytes(&v->ready[i]);
+		v->sending[v->nsending++] = v->ready[i];
+	}
+	return 0;
+}
+
+/* Sets up v->sending and v->source for a deliver; 0 or -1. */
+static int
+deliver_setup(struct vm *v, const char *nonce)
+{
+	v->sending = calloc(FETCH_REQ_MAX, sizeof(*v->sending));
+	v->source = malloc(sizeof(*v->source));
+	v->nsending = 0;
+	v->sending_bytes = 0;
+	if (v->sending != NULL && v->source != NULL &&
+	    program_deliver_init(v->source, nonce, v->sending, 0,
+				 v->agent) == 0)
+		return 0;
+	free(v->sending);
+	free(v->source);
+	v->sending = NULL;
+	v->source = NULL;
+	return -1;
+}
+
+static void
+deliver_cleanup(struct vm *v)
+{
+	if (v->source != NULL)
+		program_deliver_release(v->source);
+	free(v->source);
+	v->source = NULL;
+	free(v->sending);
+	v->sending = NULL;
+	v->nsending = 0;
+	v->session_deliver = v->collecting = 0;
+}
+
 void
 start_deliver(struct daemon *d, struct vm *v)
 {
 	struct buf empty = BUF_INIT(1), cmd = BUF_INIT(256);
-	struct deliver_src *src;
-	struct call *c;
 	char nonce[CLAIM_MAX + 1];
-	uint64_t bytes = 0;
-	size_t n = 0;
+	struct call *c = calloc(1, sizeof(*c));
 	int64_t t = mono_ms();
 
-	v->sending = malloc(FETCH_REQ_MAX * sizeof(*v->sending));
-	src = malloc(sizeof(*src));
-	c = calloc(1, sizeof(*c));
-	if (v->sending == NULL || src == NULL || c == NULL)
-		goto fail;
-	/* oldest first; a cid at most once per call (the reply names cids);
-	 * past DELIVER_BUDGET the rest waits for the next call */
-	for (size_t i = 0; i < v->nready && n < FETCH_REQ_MAX; i++) {
-		if (picked(v->sending, n, v->ready[i].cid))
-			continue;
-		if (n > 0 && bytes >= DELIVER_BUDGET)
-			break;
-		bytes += item_bytes(&v->ready[i]);
-		v->sending[n++] = v->ready[i];
-	}
-	v->nsending = n;
 	snprintf(nonce, sizeof(nonce), "%s-%u", d->boot_tag,
 		 d->fetch_counter++);
-	if (program_deliver_init(src, nonce, v->sending, n, v->agent) != 0 ||
-	    (v->agent && program_agent_deliver(&cmd, src) != 0))
+	if (c == NULL || deliver_setup(v, nonce) != 0)
 		goto fail;
-	v->source = src;
-	if (call_start(c, &d->transport, v->name,
-		       v->agent ? buf_str(&cmd) : NULL, &empty, src,
+	(void)pick_ready(v);
+	v->source->n = v->nsending;
+	if ((v->agent && program_agent_deliver(&cmd, v->source) != 0) ||
+	    call_start(c, &d->transport, v->name,
+		       v->agent ? buf_str(&cmd) : NULL, &empty, v->source,
 		       DELIVER_REPLY_MAX, t, t + (DELIVER_TIMEOUT_S +
-		       (int64_t)(bytes >> 20)) * 1000) != 0)
+		       (int64_t)(v->sending_bytes >> 20)) * 1000) != 0)
 		goto fail;
 	v->deliver = c;
 	buf_release(&cmd);
 	return;
 fail:
 	buf_release(&cmd);
-	free(v->sending);
-	v->sending = NULL;
-	v->nsending = 0;
-	v->source = NULL;
-	free(src);
+	deliver_cleanup(v);
 	free(c);
 	v->next_deliver_ms = t + BACKOFF_MAX_MS;
 }
 
-void
-deliver_done(struct daemon *d, struct vm *v)
+/* The session in v->fetch has answered its fetch: it becomes v's deliver,
+ * open for the results of what it brought.  0, or -1 when it cannot (a
+ * deliver call is out). */
+static int
+session_collect(struct daemon *d, struct vm *v)
 {
+	struct call *c = v->fetch;
+	int64_t t = mono_ms();
+
+	if (v->deliver != NULL || deliver_setup(v, v->fetch_prefix) != 0)
+		return -1;
+	program_deliver_open(v->source);
+	buf_reset(&c->reply);
+	c->src = v->source;
+	c->deadline_ms = t + SESSION_COLLECT_MS + DELIVER_TIMEOUT_S * 1000;
+	v->fetch = NULL;
+	v->fetch_applied = 0;
+	v->deliver = c;
+	v->session_deliver = v->collecting = 1;
+	v->collect_until = t + SESSION_COLLECT_MS;
+	return 0;
+}
+
+/* Ends the collecting: "end N", then the next turn when a fetch is
+ * wanted, else the end of the session's input. */
+static void
+session_close(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct buf line = BUF_INIT(AGENT_FETCH_CMD_MAX + 2);
 	struct call *c = v->deliver;
+	char prefix[CLAIM_MAX + 1];
+	struct fetch_params p;
+
+	v->collecting = 0;
+	v->turn_next = 0;
+	if (fetch_wanted(d, v) && t >= v->next_fetch_ms) {
+		next_fetch(d, v, &p, prefix, t);
+		v->turn_next = program_agent_turn(&line, &p) == 0;
+	}
+	if (program_deliver_close(v->source, v->turn_next ? buf_str(&line)
+							  : NULL) != 0)
+		v->turn_next = 0;
+	if (!v->turn_next)
+		call_end_input(c);
+	c->deadline_ms = t + (DELIVER_TIMEOUT_S +
+			      (int64_t)(v->sending_bytes >> 20)) * 1000;
+	buf_release(&line);
+}
+
+void
+session_tick(struct daemon *d, struct vm *v, int64_t t)
+{
+	int full;
+
+	if (!v->collecting)
+		return;
+	full = pick_ready(v);
+	program_deliver_add(v->source, v->nsending);
+	/* the commands that fetch brought are done when v runs and queues
+	 * none; a result that does not fit goes in the next call */
+	if (full || d->stopping || t >= v->collect_until ||
+	    (v->running == 0 && v->queue == NULL))
+		session_close(d, v, t);
+}
+
+/* Acts on a deliver reply: what was delivered leaves the outbox.  0 when
+ * everything sent was delivered. */
+static int
+deliver_apply(struct daemon *d, struct vm *v, const struct call *c,
+	      size_t len)
+{
 	struct deliver_reply reply;
 	size_t delivered = 0;
 
-	v->deliver = NULL;
-	if (!call_ok(c)) {
-		vm_failed(d, v, "deliver failed in the transport", c);
-		goto out;
-	}
-	if (frame_parse_deliver((const uint8_t *)c->reply.data, c->reply.len,
+	if (frame_parse_deliver((const uint8_t *)c->reply.data, len,
 				&reply) != 0) {
 		vm_failed(d, v, "malformed deliver reply", c);
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < reply.n; i++) {
 		const struct deliver_entry *e = &reply.e[i];
@@ -355,18 +500,53 @@ deliver_done(struct daemon *d, struct vm *v)
 		}
 	}
 	/* a VM that answers "fail" (a full disk) backs off like a failed call */
-	if (delivered < v->nsending)
+	if (delivered < v->nsending) {
 		vm_failed(d, v, "results not delivered; they stay in the outbox",
 			  c);
+		return -1;
+	}
+	vm_recovered(d, v);
+	return 0;
+}
+
+void
+deliver_early(struct daemon *d, struct vm *v)
+{
+	struct call *c = v->deliver;
+	size_t span;
+	int ok;
+
+	if (c == NULL || !v->session_deliver || v->collecting || c->failed ||
+	    (span = frame_deliver_span((const uint8_t *)c->reply.data,
+				       c->reply.len)) == 0)
+		return;
+	ok = deliver_apply(d, v, c, span) == 0;
+	buf_consume(&c->reply, span);
+	deliver_cleanup(v);
+	v->deliver = NULL;
+	if (ok && v->turn_next && v->fetch == NULL) {
+		/* the session's next turn: it fetches again */
+		v->fetch = c;
+		v->fetch_early_tries = 0;
+		c->deadline_ms = mono_ms() +
+			((int64_t)v->fetch_wait_s + FETCH_GRACE_S) * 1000;
+	} else if (ok && v->ending == NULL) {
+		v->ending = c;          /* its input is closed: it ends */
+	} else {
+		call_free(&c);
+	}
+}
+
+void
+deliver_done(struct daemon *d, struct vm *v)
+{
+	struct call *c = v->deliver;
+
+	v->deliver = NULL;
+	if (!call_ok(c))
+		vm_failed(d, v, "deliver failed in the transport", c);
 	else
-		vm_recovered(d, v);
-out:
-	call_release(c);
-	free(c);
-	program_deliver_release(v->source);
-	free(v->source);
-	v->source = NULL;
-	free(v->sending);
-	v->sending = NULL;
-	v->nsending = 0;
+		(void)deliver_apply(d, v, c, c->reply.len);
+	call_free(&c);
+	deliver_cleanup(v);
 }

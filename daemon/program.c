@@ -208,21 +208,41 @@ program_fetch(struct buf *out, const struct fetch_params *p)
 	return buf_append_str(out, fetch_main);
 }
 
-int
-program_agent_fetch(struct buf *out, const struct fetch_params *p)
+/* "LEAD ARGS qvmr-endTAIL", ARGS the fetch's as the agent takes them. */
+static int
+put_agent_fetch(struct buf *out, const char *lead, const struct fetch_params *p,
+		const char *tail)
 {
 	int r;
 
 	if (!fetch_params_valid(p))
 		return QR_ERR_INVALID;
-	if ((r = buf_printf(out, "exec " AGENT_NAME " fetch %s %u %u %llu %d ",
+	if ((r = buf_printf(out, "%s %s %u %u %llu %d ", lead,
 			    p->claim_prefix, p->wait_s, p->max_requests,
 			    (unsigned long long)p->max_bytes,
 			    p->peek ? 0 : 1)) != 0 ||
 	    (r = put_releases(out, p)) != 0)
 		return r;
-	return buf_append_str(out, p->nrelease > 0 ? " " AGENT_END
-						   : AGENT_END);
+	return buf_printf(out, "%s%s", p->nrelease > 0 ? " " AGENT_END
+						       : AGENT_END, tail);
+}
+
+int
+program_agent_fetch(struct buf *out, const struct fetch_params *p)
+{
+	return put_agent_fetch(out, "exec " AGENT_NAME " fetch", p, "");
+}
+
+int
+program_agent_session(struct buf *out, const struct fetch_params *p)
+{
+	return put_agent_fetch(out, "exec " AGENT_NAME " session", p, "");
+}
+
+int
+program_agent_turn(struct buf *out, const struct fetch_params *p)
+{
+	return put_agent_fetch(out, "fetch", p, "\n");
 }
 
 /*
@@ -293,7 +313,34 @@ program_deliver_init(struct deliver_src *s, const char *nonce,
 	s->agent = agent;
 	s->fd = -1;
 	s->stage = STAGE_PROLOGUE;
+	buf_init(&s->tail, AGENT_LINE_MAX + 1);
 	return 0;
+}
+
+void
+program_deliver_open(struct deliver_src *s)
+{
+	s->open = s->agent;
+}
+
+void
+program_deliver_add(struct deliver_src *s, size_t n)
+{
+	if (s->open && n > s->n)
+		s->n = n;
+}
+
+int
+program_deliver_close(struct deliver_src *s, const char *tail)
+{
+	s->open = 0;
+	return tail != NULL ? buf_append_str(&s->tail, tail) : 0;
+}
+
+int
+program_deliver_waiting(const struct deliver_src *s)
+{
+	return s->open && s->i >= s->n && s->stage == STAGE_TRAILER;
 }
 
 void
@@ -302,6 +349,7 @@ program_deliver_release(struct deliver_src *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	buf_release(&s->tail);
 }
 
 /* Encodes the next chunk of s->fd; 1 at its end. */
@@ -472,7 +520,15 @@ program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want)
 			s->stage = s->n > 0 ? STAGE_ITEM : STAGE_TRAILER;
 			break;
 		case STAGE_TRAILER:
-			r = s->agent ? buf_printf(out, "end %zu\n", s->n)
+			if (s->i < s->n) {          /* added while open */
+				s->stage = STAGE_ITEM;
+				r = 0;
+				break;
+			}
+			if (s->open)
+				return PROGRAM_WAITING;
+			r = s->agent ? buf_printf(out, "end %zu\n%s", s->n,
+						  buf_str(&s->tail))
 				     : buf_append_str(out, deliver_trailer);
 			s->done = 1;
 			break;

@@ -52,6 +52,10 @@ int program_fetch(struct buf *out, const struct fetch_params *p);
  * most AGENT_FETCH_CMD_MAX bytes, FETCH_HELD_MAX releases included. */
 int program_agent_fetch(struct buf *out, const struct fetch_params *p);
 #define AGENT_FETCH_CMD_MAX AGENT_LINE_MAX
+/* The same for a session (agent/session.h), whose first turn it is. */
+int program_agent_session(struct buf *out, const struct fetch_params *p);
+/* Appends a session's next turn: "fetch ARGS qvmr-end\n". */
+int program_agent_turn(struct buf *out, const struct fetch_params *p);
 
 /* One result to deliver; files are read while the program is streamed. */
 struct deliver_item {
@@ -78,6 +82,8 @@ struct deliver_src {
 	int fd;                   /* the file being sent, -1 between files */
 	uint64_t left;            /* agent: bytes of fd still to send */
 	uint64_t len[3];          /* agent: sizes of items[i]'s files */
+	int open;                 /* items may still be added */
+	struct buf tail;          /* agent: sent after "end N" */
 	int done;
 };
 
@@ -85,13 +91,26 @@ struct deliver_src {
 int program_deliver_init(struct deliver_src *s, const char *nonce,
 			 const struct deliver_item *items, size_t n,
 			 int agent);
+/*
+ * A session's deliver (agent only) starts open: the caller adds items to
+ * its array as results come, up to n in all, and closes it with the text
+ * that follows "end N" (the next turn, or NULL).  While it is open and has
+ * sent every item, program_deliver_fill() produces nothing.
+ */
+void program_deliver_open(struct deliver_src *s);
+void program_deliver_add(struct deliver_src *s, size_t n);
+int program_deliver_close(struct deliver_src *s, const char *tail);
+/* Open, and everything added so far produced. */
+int program_deliver_waiting(const struct deliver_src *s);
 /* Appends the command line of an agent deliver with s's nonce. */
 int program_agent_deliver(struct buf *out, const struct deliver_src *s);
 /*
- * Appends at least one and about `want` bytes of program text to out.
- * Returns 1 when the whole program has been produced, 0 when more follows,
- * or a negative qr_err (a file could not be read).
+ * Appends about `want` bytes of program text to out.  Returns 1 when the
+ * whole program has been produced, 0 when more follows, PROGRAM_WAITING
+ * when an open source has nothing more for now, or a negative qr_err (a
+ * file could not be read).
  */
+#define PROGRAM_WAITING 2
 int program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want);
 void program_deliver_release(struct deliver_src *s);
 

@@ -30,7 +30,6 @@
 #include "banned.h"
 
 #define TICK_MS 1000                /* stat VMs at least this often */
-#define READY_MAX (4 * FETCH_REQ_MAX)   /* undelivered results per VM */
 #define STOP_DELIVER_MS 15000       /* delivers after the stop grace */
 
 static int signal_pipe[2] = { -1, -1 };
@@ -124,13 +123,11 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 	}
 	if (!v->up)
 		return;
+	session_tick(d, v, t);
 	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms)
 		start_deliver(d, v);
-	/* a VM whose results do not go out gets no new work: the backlog of
-	 * its outbox stays bounded; --once and --dry-run fetch once */
-	if (v->fetch == NULL && v->queue == NULL && !d->stopping &&
-	    v->nready < READY_MAX && !v->removed &&
-	    !((d->opts->once || d->opts->dry_run) && v->fetched) &&
+	/* a session delivering fetches again after its deliver */
+	if (v->fetch == NULL && !v->session_deliver && fetch_wanted(d, v) &&
 	    t >= v->next_fetch_ms)
 		start_fetch(d, v);
 }
@@ -309,6 +306,8 @@ next_wakeup(struct daemon *d, int64_t t)
 		if (v->deliver == NULL && v->nready > 0 &&
 		    v->next_deliver_ms < w)
 			w = v->next_deliver_ms;
+		if (v->collecting && v->collect_until < w)
+			w = v->collect_until;
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
 		int64_t r = run_next_deadline(d->jobs[i]->run);
@@ -396,6 +395,14 @@ loop_once(struct daemon *d, struct pollset *ps)
 	reap(d);
 	t = mono_ms();
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
+		/* the deliver first: a session's next turn, whose reply may
+		 * already be in, moves to v->fetch there */
+		if (v->deliver != NULL) {
+			call_tick(v->deliver, t);
+			deliver_early(d, v);
+			if (v->deliver != NULL && call_done(v->deliver))
+				deliver_done(d, v);
+		}
 		if (v->fetch != NULL) {
 			call_tick(v->fetch, t);
 			if (call_done(v->fetch))
@@ -407,11 +414,6 @@ loop_once(struct daemon *d, struct pollset *ps)
 			call_tick(v->ending, t);
 			if (call_done(v->ending))
 				call_free(&v->ending);
-		}
-		if (v->deliver != NULL) {
-			call_tick(v->deliver, t);
-			if (call_done(v->deliver))
-				deliver_done(d, v);
 		}
 	}
 	for (size_t i = 0; i < d->njobs;) {
