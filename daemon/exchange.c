@@ -516,9 +516,17 @@ deliver_early(struct daemon *d, struct vm *v)
 	size_t span;
 	int ok;
 
-	if (c == NULL || !v->session_deliver || v->collecting || c->failed ||
-	    (span = frame_deliver_span((const uint8_t *)c->reply.data,
-				       c->reply.len)) == 0)
+	if (c == NULL || !v->session_deliver || c->failed)
+		return;
+	span = frame_deliver_span((const uint8_t *)c->reply.data,
+				  c->reply.len);
+	/* until its deliver reply is acted on, a session has nothing to
+	 * say beyond it: more is cut off, not held */
+	if (c->reply.len > DELIVER_REPLY_MAX && (span == 0 || v->collecting)) {
+		call_tick(c, INT64_MAX);
+		return;
+	}
+	if (span == 0 || v->collecting)
 		return;
 	ok = deliver_apply(d, v, c, span) == 0;
 	buf_consume(&c->reply, span);

@@ -299,7 +299,10 @@ next_wakeup(struct daemon *d, int64_t t)
 			w = v->fetch->deadline_ms;
 		if (v->deliver != NULL && v->deliver->deadline_ms < w)
 			w = v->deliver->deadline_ms;
-		if (v->fetch == NULL && v->next_fetch_ms < w)
+		/* a fetch that is not wanted (commands still queued, say)
+		 * is no reason to wake: its time may be long past */
+		if (v->fetch == NULL && !v->session_deliver &&
+		    fetch_wanted(d, v) && v->next_fetch_ms < w)
 			w = v->next_fetch_ms;
 		if (v->ending != NULL && v->ending->deadline_ms < w)
 			w = v->ending->deadline_ms;

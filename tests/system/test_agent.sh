@@ -1,7 +1,8 @@
 #!/bin/bash
 # qvm-remote-agent, the VM half in C: dom0 calls it directly once a fetch
-# reply says "agent 1", falls back to its sh programs when it is gone, and
-# a VM that never used qvm-remote is not polled (with the agent or not).
+# reply says "agent N", runs a session with it when N >= 2 (commands come
+# and go through one call), falls back to its sh programs when it is gone,
+# and a VM that never used qvm-remote is not polled (with the agent or not).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dom0.sh"
 need_build agent
@@ -18,29 +19,58 @@ printf '#!/bin/sh\necho "$1" >>%s\nexec %s "$@"\n' "$AGENT_LOG" "$QVMR_AGENT" \
 chmod 0755 "$SIM/vmbin/qvm-remote-agent"
 dom0_start
 
-t "with the agent, a command round trip takes 2 transport calls, both the agent's"
-wait_for "grep -q fetch '$AGENT_LOG'" 20 || fail "the agent never fetched"
+t "with the agent, commands come and go through one session: no transport call per command"
+wait_for "grep -q session '$AGENT_LOG'" 20 || fail "the agent never ran a session"
 in_vm work qvm-remote true >/dev/null || fail "the warm-up command failed"
 c0=$(calls work)
 : >"$AGENT_LOG"
-out=$(in_vm work qvm-remote 'echo via-agent; exit 7')
-assert_eq 7 "$?" "exit code"
-assert_eq via-agent "$out" stdout
-wait_for "grep -q fetch '$AGENT_LOG'" 20 || fail "no fetch after the deliver"
-assert_eq 2 "$(($(calls work) - c0))" "transport calls for one command"
-assert_contains "$(cat "$AGENT_LOG")" deliver "the agent's calls"
+for i in 1 2 3 4 5; do
+	out=$(in_vm work qvm-remote "echo via-session-$i; exit $i")
+	assert_eq "$i" "$?" "exit code of command $i"
+	assert_eq "via-session-$i" "$out" "stdout of command $i"
+done
+assert_eq 0 "$(($(calls work) - c0))" "transport calls for five commands"
+assert_eq "" "$(cat "$AGENT_LOG")" "agents started meanwhile"
 
-t "dom0 acts on a whole fetch reply while the call is still open"
-# an agent that keeps each fetch call open 10 s after its answer
-printf '#!/bin/sh\n%s "$@"\nr=$?\n[ "$1" != fetch ] || sleep 10\nexit $r\n' "$QVMR_AGENT" \
-	>"$SIM/vms/work/bin/qvm-remote-agent"
+t "a result that comes after its session moved on goes in a deliver call"
+c0=$(calls work)
+out=$(in_vm work qvm-remote 'sleep 1; echo late')
+assert_eq late "$out" stdout
+wait_for "grep -q deliver '$AGENT_LOG'" 10 || fail "no deliver call"
+assert_eq 1 "$(($(calls work) - c0))" "transport calls for the late result"
+out=$(in_vm work qvm-remote 'echo after')
+assert_eq after "$out" "the next command, through the session again"
+assert_eq 1 "$(($(calls work) - c0))" "transport calls for the next one"
+
+t "commands from one VM at once all come back, on the session or beside it"
+for i in 1 2 3 4 5 6; do
+	in_vm work qvm-remote "sleep 0.$((i % 3)); echo par-$i" >"$TEST_DIR/par-$i.out" 2>&1 &
+	pids+=("$!")
+done
+for i in 1 2 3 4 5 6; do
+	wait "${pids[i - 1]}" || fail "command $i ended with $?"
+	assert_eq "par-$i" "$(cat "$TEST_DIR/par-$i.out")" "stdout of command $i"
+done
+
+t "an agent of level 1 gets fetch and deliver calls, and dom0 acts on a whole fetch reply while the call is still open"
+# an agent that says level 1 and keeps each fetch call open 10 s after
+# its answer
+printf '#!/bin/sh
+%s "$@" | sed "s/^agent 2$/agent 1/"
+[ "$1" != fetch ] || sleep 10
+' \
+	"$QVMR_AGENT" >"$SIM/vms/work/bin/qvm-remote-agent"
 chmod 0755 "$SIM/vms/work/bin/qvm-remote-agent"
+dom0_stop   # and its session with it
+dom0_start
 in_vm work qvm-remote true >/dev/null || fail "the command before the slow agent failed"
 sleep 1     # the fetch that waits now is the slow agent's
+c0=$(calls work)
 t0=$(now_ms)
 out=$(in_vm work qvm-remote 'echo early')
 assert_eq early "$out" stdout
 (($(now_ms) - t0 < 8000)) || fail "the command took $(($(now_ms) - t0)) ms: dom0 waited for the call to end"
+wait_for "((\$(calls work) - c0 >= 2))" 10 || fail "$(($(calls work) - c0)) calls for a command of a level-1 agent, not 2"
 rm -f "$SIM/vms/work/bin/qvm-remote-agent"
 
 t "a VM that never used qvm-remote gets no more than 2 calls in 4 s"
@@ -69,6 +99,32 @@ assert_exit 2 in_vm work "$QVMR_AGENT" fetch 0a1b2c3d-1 0 32 1000 1
 assert_exit 2 in_vm work "$QVMR_AGENT" fetch 0a1b2c3d-1 0 32 1000 1 qvmr-e
 assert_exit 2 in_vm work "$QVMR_AGENT" fetch ../x 0 32 1000 1 qvmr-end
 assert_exit 2 in_vm work "$QVMR_AGENT" deliver ../x qvmr-end
+assert_exit 2 in_vm work "$QVMR_AGENT" session ../x 0 32 1000 1 qvmr-end
+assert_exit 2 in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 x qvmr-end
 assert_exit 2 in_vm work "$QVMR_AGENT" remove qvmr-end
+
+t "a session ends cleanly at the end of its input, and refuses a next turn it does not accept"
+out=$(printf 'end 0\n' | in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
+assert_eq 0 "$?" "exit status after one turn"
+assert_eq $'qvmr-fetch 1\nagent 2\ndone 0\nqvmr-deliver 1\ndone 0' "$out" "its replies"
+out=$(printf 'end 0\nfetch 0a1b2c3d-2 0 32 1000 1 qvmr-end\nend 0\n' |
+	in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
+assert_eq 0 "$?" "exit status after two turns"
+assert_eq 2 "$(grep -c '^qvmr-fetch 1$' <<<"$out")" "fetch replies in two turns"
+for bad in 'fetch 0a1b2c3d-2 0 32 1000 1' 'fetch ../x 0 32 1000 1 qvmr-end' \
+	'deliver 0a1b2c3d-2 qvmr-end' 'fetch 0a1b2c3d-2 0 32 1000 1 qvmr-end extra'; do
+	assert_exit 2 sh -c "printf 'end 0\n%s\n' '$bad' | \"\$0\" \"\$@\"" \
+		"$SIM/bin/qubes-sim" exec work -- "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
+done
+# cut off in the middle of a deliver: not a clean end
+assert_exit 1 sh -c "printf 'item x' | \"\$0\" \"\$@\"" \
+	"$SIM/bin/qubes-sim" exec work -- "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
+
+t "a session waiting for a request ends its wait at once when its input ends"
+in_vm work mkdir -p .qvm-remote/queue/pending
+t0=$(now_ms)
+out=$(in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 30 32 1000 1 qvmr-end </dev/null)
+(($(now_ms) - t0 < 10000)) || fail "the wait took $(($(now_ms) - t0)) ms with its input at an end"
+assert_eq $'qvmr-fetch 1\nagent 2\ndone 0\nqvmr-deliver 1' "$out" "its replies"
 
 dom0_stop
