@@ -51,10 +51,32 @@ for i in 1 2 3 4 5; do
 	in_vm work qvm-remote true || fail "command $i failed"
 done
 n=$(calls work)
-# every command ends one waiting fetch and makes one deliver; the fetch
-# left waiting at the end is the one extra call
+# with sh programs every command ends one waiting fetch and makes one
+# deliver, and the fetch left waiting at the end is the one extra call;
+# with the agent's session there are none (test_agent.sh)
 ((n <= 2 * 5 + 1)) || fail "$n transport calls for 5 commands"
 printf '# %s calls for 5 commands\n' "$n"
+dom0_stop
+
+t "commands waiting for a slot cost the daemon no CPU while they wait"
+printf '%s\n' "QVM_REMOTE_MAX_PER_VM=1" >>"$DOM0_CONF"
+dom0_start
+assert_eq ready "$(in_vm work qvm-remote echo ready)"
+for i in 1 2 3 4; do
+	in_vm work qvm-remote 'sleep 1' &
+	pids+=("$!")
+done
+sleep 1
+cpu() { awk '{ print $14 + $15 }' "/proc/$DOM0_PID/stat"; }
+cpu0=$(cpu)
+sleep 2
+ticks=$(($(cpu) - cpu0))
+printf '# daemon CPU %d of %d ticks while commands waited\n' "$ticks" "$((2 * $(getconf CLK_TCK)))"
+((ticks * 5 < 2 * $(getconf CLK_TCK))) || fail "the daemon used $ticks ticks in 2 s"
+for p in "${pids[@]}"; do
+	wait "$p" || fail "a command ended with $?"
+done
+sed -i '/QVM_REMOTE_MAX_PER_VM/d' "$DOM0_CONF"
 dom0_stop
 
 t "interval mode with the qvm-run transport"
