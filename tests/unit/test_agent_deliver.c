@@ -2,11 +2,13 @@
  * test_agent_deliver.c - dom0's deliver stream (daemon/program.c, agent
  * form) read by the agent: results published byte-exact only while their
  * claim is held, answered ok/gone, and input cut short or malformed
- * publishing nothing half.
+ * publishing nothing half; a session's open stream, and a whole session
+ * (agent/session.c) taking turns.
  */
 #include "deliver.h"
 #include "program.h"
 #include "queue.h"
+#include "session.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fileio.h"
+#include "frame.h"
 #include "tmptree.h"
 
 #include "banned.h"
@@ -232,6 +235,158 @@ test_malformed_lines(void **state)
 	assert_false(deliver_nonce_valid(""));
 }
 
+/* A session's stream stays open: nothing while it waits, each item as it
+ * is added, and after the close "end N" and the next turn. */
+static void
+test_open_stream(void **state)
+{
+	static const char tail[] = "end 2\nfetch x qvmr-end\n";
+	struct fx *f = *state;
+	struct deliver_src src;
+	size_t mark;
+	int r;
+
+	assert_int_equal(program_deliver_init(&src, "0a1b2c3d-9", f->items, 0,
+					      1), 0);
+	program_deliver_open(&src);
+	assert_false(program_deliver_waiting(&src));    /* not yet begun */
+	assert_int_equal(program_deliver_fill(&src, &f->stream, 4096),
+			 PROGRAM_WAITING);
+	assert_int_equal(f->stream.len, 0);
+	assert_true(program_deliver_waiting(&src));
+	program_deliver_add(&src, 1);
+	assert_false(program_deliver_waiting(&src));
+	do
+		r = program_deliver_fill(&src, &f->stream, 3);
+	while (r == 0);
+	assert_int_equal(r, PROGRAM_WAITING);
+	assert_true(f->stream.len > 0);
+	assert_memory_equal(f->stream.data, "item " CID_A " " CLAIM_A " 3 ok ",
+			    strlen("item " CID_A " " CLAIM_A " 3 ok "));
+	mark = f->stream.len;
+	program_deliver_add(&src, 2);
+	assert_int_equal(program_deliver_close(&src, "fetch x qvmr-end\n"), 0);
+	do
+		r = program_deliver_fill(&src, &f->stream, 3);
+	while (r == 0);
+	assert_int_equal(r, 1);
+	assert_non_null(memmem(f->stream.data + mark, f->stream.len - mark,
+			       "item " CID_B " ", strlen("item " CID_B " ")));
+	assert_true(f->stream.len > strlen(tail));
+	assert_memory_equal(f->stream.data + f->stream.len - strlen(tail),
+			    tail, strlen(tail));
+	program_deliver_release(&src);
+	/* the agent reads it as one deliver, the next turn left unread */
+	claim(f, CID_A, CLAIM_A);
+	claim(f, CID_B, CLAIM_B);
+	assert_int_equal(deliver(f, strlen("fetch x qvmr-end\n")), 0);
+	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_true(tmptree_exists(f->q.results, CID_B ".exit"));
+}
+
+/* An open stream that is closed with nothing in it: "end 0" alone. */
+static void
+test_open_stream_empty(void **state)
+{
+	struct fx *f = *state;
+	struct deliver_src src;
+
+	assert_int_equal(program_deliver_init(&src, "0a1b2c3d-9", f->items, 0,
+					      1), 0);
+	program_deliver_open(&src);
+	assert_int_equal(program_deliver_fill(&src, &f->stream, 64),
+			 PROGRAM_WAITING);
+	assert_int_equal(program_deliver_close(&src, NULL), 0);
+	assert_int_equal(program_deliver_fill(&src, &f->stream, 64), 1);
+	assert_int_equal(f->stream.len, 6);
+	assert_memory_equal(f->stream.data, "end 0\n", 6);
+	program_deliver_release(&src);
+}
+
+/* Runs a session on f->stream as its input from a first turn with
+ * PREFIX, into f->reply; returns session_run's result. */
+static int
+session(struct fx *f, const char *prefix)
+{
+	char *argv[] = { (char *)prefix, "0", "32", "1048576", "1", NULL };
+	struct fetch_args a;
+	FILE *in = fmemopen(f->stream.data, f->stream.len, "r");
+	FILE *out = open_memstream(&f->reply, &f->len);
+	int r;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_int_equal(fetch_args_parse(&a, 5, argv), 0);
+	r = session_run(&f->q, &a, in, out);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	return r;
+}
+
+/* Two turns: the first claims the request A, its result comes back in
+ * the same session, the second finds nothing; the end of input after a
+ * deliver is a clean end. */
+static void
+test_session_turns(void **state)
+{
+	static const char token[] = "v2 0123456789abcdef0123456789abcdef"
+				    "0123456789abcdef0123456789abcdef\n";
+	struct fx *f = *state;
+	struct fetch_reply *fr = malloc(sizeof(*fr));
+	struct deliver_reply dr;
+	size_t span, at;
+
+	assert_non_null(fr);
+	assert_int_equal(mkdir_p(f->q.pending, 0700), 0);
+	put(f->q.pending, CID_A, "true\n", 5);
+	put(f->q.pending, CID_A ".auth", token, strlen(token));
+	make_stream(f, 1);          /* A, with the claim "0a1b2c3d-7-0" */
+	assert_int_equal(buf_append_str(&f->stream,
+		"fetch 0a1b2c3d-8 0 32 1048576 1 qvmr-end\nend 0\n"), 0);
+	assert_int_equal(session(f, "0a1b2c3d-7"), 0);
+	/* turn 1: the fetch reply with A, then its deliver reply */
+	at = (size_t)(strstr(f->reply, "qvmr-deliver 1\n") - f->reply);
+	assert_int_equal(frame_parse_fetch((const uint8_t *)f->reply, at, fr), 0);
+	assert_int_equal(fr->agent, AGENT_SESSION);
+	assert_int_equal(fr->n, 1);
+	assert_string_equal(fr->req[0].claim, CLAIM_A);
+	span = frame_deliver_span((const uint8_t *)f->reply + at, f->len - at);
+	assert_int_equal(frame_parse_deliver((const uint8_t *)f->reply + at,
+					     span, &dr), 0);
+	assert_int_equal(dr.n, 1);
+	assert_int_equal(dr.e[0].status, DELIVER_OK);
+	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
+	/* turn 2: nothing to fetch, an empty deliver */
+	at += span;
+	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 2\ndone 0\n"
+			    "qvmr-deliver 1\ndone 0\n");
+	free(fr);
+}
+
+/* A next turn the session does not accept ends it with 2, a deliver
+ * cut short with 1. */
+static void
+test_session_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"fetch 0a1b2c3d-8 0 32 1048576 1\n",             /* no end */
+		"fetch ../x 0 32 1048576 1 qvmr-end\n",
+		"deliver 0a1b2c3d-8 qvmr-end\n",
+		"fetch 0a1b2c3d-8 0 32 1048576 1 qvmr-end",       /* no \n */
+		"\n",
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		buf_reset(&f->stream);
+		assert_int_equal(buf_printf(&f->stream, "end 0\n%s", bad[i]), 0);
+		assert_int_equal(session(f, "0a1b2c3d-7"), 2);
+	}
+	buf_reset(&f->stream);
+	assert_int_equal(buf_append_str(&f->stream, "item x"), 0);
+	assert_int_equal(session(f, "0a1b2c3d-7"), 1);
+}
+
 int
 main(void)
 {
@@ -239,6 +394,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish_and_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_short_publishes_nothing_half, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_stream_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_turns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_refusals, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,32 @@ test_fetch_line(void **state)
 	buf_release(&b);
 }
 
+/* A session's first turn is its command line, the next ones are lines
+ * on its input: the same arguments, validated the same way. */
+static void
+test_session_lines(void **state)
+{
+	struct buf b = BUF_INIT(AGENT_FETCH_CMD_MAX + 2);
+	struct fetch_params p = {
+		.wait_s = 30, .claim_prefix = "0a1b2c3d-7", .max_requests = 32,
+		.max_bytes = 4096,
+	};
+
+	(void)state;
+	assert_int_equal(program_agent_session(&b, &p), 0);
+	assert_string_equal(buf_str(&b), "exec qvm-remote-agent session "
+			    "0a1b2c3d-7 30 32 4096 1 qvmr-end");
+	buf_reset(&b);
+	assert_int_equal(program_agent_turn(&b, &p), 0);
+	assert_string_equal(buf_str(&b), "fetch 0a1b2c3d-7 30 32 4096 1 "
+			    "qvmr-end\n");
+	buf_reset(&b);
+	p.claim_prefix = "0a1b2c3d-7\nfetch";
+	assert_int_equal(program_agent_turn(&b, &p), QR_ERR_INVALID);
+	assert_int_equal(program_agent_session(&b, &p), QR_ERR_INVALID);
+	buf_release(&b);
+}
+
 /* The longest line fits the buffer dom0 gives it (the kill storm found a
  * buffer that did not: the releases were lost, the claims stranded). */
 static void
@@ -110,6 +136,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fetch_line),
+		cmocka_unit_test(test_session_lines),
 		cmocka_unit_test(test_fetch_line_longest),
 		cmocka_unit_test(test_deliver_line),
 	};
