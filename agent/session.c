@@ -48,7 +48,7 @@ session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
 	    FILE *out)
 {
 	char line[AGENT_LINE_MAX + 2], nonce[CLAIM_MAX + 1];
-	int r;
+	int r, c;
 
 	for (;;) {
 		a->wake_fd = fileno(in);
@@ -60,7 +60,11 @@ session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
 		    !deliver_nonce_valid(a->prefix))
 			return 2;
 		memcpy(nonce, a->prefix, strlen(a->prefix) + 1);
-		if (deliver_run(q, nonce, in, out) != 0)
+		/* input that ends here ends the session: dom0 is gone, or
+		 * wants this reply to be the last */
+		if ((c = fgetc(in)) == EOF)
+			return feof(in) ? 0 : 1;
+		if (ungetc(c, in) == EOF || deliver_run(q, nonce, in, out) != 0)
 			return 1;
 		if ((r = next_turn(in, line, a)) == 1)
 			return 0;

@@ -11,7 +11,8 @@
  *
  *   "fetch PREFIX WAIT MAX_REQUESTS MAX_BYTES CLAIM [CID CLAIM]... qvmr-end"
  *
- * and end of input after a deliver ends the session.  So a VM's commands
+ * and end of input after a deliver (or after a fetch, instead of the
+ * deliver) ends the session.  So a VM's commands
  * come and go through one call: no transport call per command.  While a
  * fetch waits, input from dom0 (or its end) cuts the wait short and the
  * fetch claims nothing: dom0 has results to send, or is gone.  stdout
@@ -28,8 +29,8 @@
 /*
  * Runs turns from a's fetch until dom0 ends the session.  in must be
  * unbuffered (the wait polls its descriptor).  0 at a clean end (end of
- * input after a deliver), 1 when a reply could not be made whole or the
- * input broke off, 2 for a next-turn line it does not accept.
+ * input after a fetch or a deliver), 1 when a reply could not be made whole
+ * or the input broke off, 2 for a next-turn line it does not accept.
  */
 int session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
 		FILE *out);

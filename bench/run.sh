@@ -268,7 +268,6 @@ w0=$(($(now_us) / 1000))
 # with just `true` on stdin: the cheapest call there is), and `bash -c true`
 # in dom0.
 declare -A CALL_ST
-l0=$(($(now_us) / 1000))
 for lat in 0 30; do
 	sim latency "$lat"
 	"$PROBE" time "$LIMIT_RUNS" -i $'true\n' -- \
@@ -279,16 +278,6 @@ for lat in 0 30; do
 		warn "a transport call at $lat ms failed"
 	CALL_ST[$lat]=$(stats "$WORK/call-$lat.ms")
 done
-# The call log stamps a call when the simulator's script has started and
-# sourced its library, some ms after the caller spawned it: that lag, from
-# these calls (their spawn time is known), corrects the phases below.
-awk -v a="$l0" '$3 == "vm1" && $1 >= a { print $1 }' "$SIM/calls.log" >"$WORK/call-stamps.txt"
-LOG_LAG=$(cat "$WORK/call-0.txt" "$WORK/call-30.txt" | awk '
-	FNR == NR { c[++nc] = $1; next }
-	NF == 4 {
-		s = $1 / 1000; e = $2 / 1000
-		for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) { print c[i] - s; break }
-	}' "$WORK/call-stamps.txt" - | sort -n | awk '{ v[++n] = $1 } END { printf "%.0f\n", n ? v[int((n + 1) / 2)] : 0 }')
 "$PROBE" time "$LIMIT_RUNS" -- bash -c true </dev/null >"$WORK/bash.txt" || die "the bash probe failed"
 awk 'NF == 4 { print $3 / 1000 }' "$WORK/bash.txt" >"$WORK/bash.ms"
 BASH_ST=$(stats "$WORK/bash.ms")
@@ -304,7 +293,7 @@ say "transport call p50: $(sf "${CALL_ST[0]}" 1) ms at 0 ms, $(sf "${CALL_ST[30]
 
 declare -A RT_ST RT_LIMIT RT_CALLS RT_FAIL
 CLIENT_RSS=0
-PHASES=()
+declare -A RT_CMD
 cur_mode=
 for ml in "${MODES[@]}"; do
 	read -r mode lat <<<"$ml"
@@ -324,6 +313,7 @@ for ml in "${MODES[@]}"; do
 	done
 	daemon_alive
 	tag=$mode-$lat
+	log0=$(wc -l <"$QVM_REMOTE_LOG")
 	r0=$(($(now_us) / 1000))
 	# Interval mode: a random pause before each command, so requests come
 	# at random points of the poll cycle (as a user's do), not each at the
@@ -344,25 +334,10 @@ for ml in "${MODES[@]}"; do
 	RT_LIMIT[$tag]=$limit
 	rss=$(awk '$1 == "maxrss_kb" { print $2 }' "$WORK/rt-$tag.txt")
 	((${rss:-0} > CLIENT_RSS)) && CLIENT_RSS=$rss
-	# Where a watch-mode round trip goes: the fetch already waits in the
-	# VM, so the first call a run sees is the deliver (started when the
-	# command has finished); the next fetch comes after it.
-	if [[ $mode == watch ]]; then
-		PHASES+=("$lat $(awk -v lag="$LOG_LAG" '
-			FNR == NR { c[++nc] = $1 - lag; next }
-			NF == 4 {
-				s = $1 / 1000; e = $2 / 1000; k = 0
-				for (i = 1; i <= nc; i++) if (c[i] >= s && c[i] <= e) t[++k] = c[i]
-				if (k < 1) { skipped++; next }
-				n++; a[n] = t[1] - s; b[n] = e - t[1]
-			}
-			function med(x, m,   i, j, v) {
-				for (i = 2; i <= m; i++) { v = x[i]; for (j = i - 1; j >= 1 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
-				return m ? x[int((m + 1) / 2)] : 0
-			}
-			END { printf "%d %d %.0f %.0f\n", n, skipped + 0, med(a, n), med(b, n) }
-		' "$WORK/calls-$tag.log" "$WORK/rt-$tag.txt")")
-	fi
+	# the command's own time in dom0, from the DONE lines of the series
+	RT_CMD[$tag]=$(tail -n "+$((log0 + 1))" "$QVM_REMOTE_LOG" |
+		sed -n 's/^.* DONE vm=vm1 .* ms=\([0-9]*\) .*$/\1/p' >"$WORK/cmd-$tag.ms" &&
+		sf "$(stats "$WORK/cmd-$tag.ms")" 1)
 done
 daemon_stop
 
@@ -388,6 +363,10 @@ waiter() {   # VM
 	local f
 	for f in "$SIM/vms/$1/procs/"*; do
 		[[ -e $f ]] || continue
+		if pgrep -g "${f##*/}" -f -- 'qvm-remote-agent session' >/dev/null; then
+			echo "qvm-remote-agent session (inotify)"
+			return
+		fi
 		if pgrep -g "${f##*/}" -f -- 'qvm-remote-agent fetch' >/dev/null; then
 			echo "qvm-remote-agent (inotify)"
 			return
@@ -517,25 +496,19 @@ COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/nul
 	printf '  %-28s %8s %8s %8s\n' "bash -c true" "$(sf "$BASH_ST" 1)" "$(sf "$BASH_ST" 2)" "$(sf "$BASH_ST" 3)"
 	printf '  %-28s %8s %8s %8s\n' "/bin/true started in a VM" "$(sf "$EXEC_ST" 1)" "$(sf "$EXEC_ST" 2)" "$(sf "$EXEC_ST" 3)"
 	printf '\nRound trip of qvm-remote true, ms (%d runs each; interval mode: QVM_REMOTE_INTERVAL=%s s)\n' "$RUNS" "$INTERVAL_S"
-	printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s\n' mode latency p50 p90 p99 limit ratio excess calls/cmd
+	printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s %8s\n' mode latency p50 p90 p99 limit ratio excess calls/cmd "in dom0"
 	for ml in "${MODES[@]}"; do
 		read -r mode lat <<<"$ml"
 		st=${RT_ST[$mode-$lat]}
-		printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s\n' "$mode" "$lat ms" \
+		printf '  %-10s %7s %8s %8s %8s %8s %7s %7s %9s %8s\n' "$mode" "$lat ms" \
 			"$(sf "$st" 1)" "$(sf "$st" 2)" "$(sf "$st" 3)" "${RT_LIMIT[$mode-$lat]}" \
-			"$(calc "$(sf "$st" 1) / ${RT_LIMIT[$mode-$lat]}" 2)" "$(rt_excess "$mode-$lat")" "${RT_CALLS[$mode-$lat]}"
+			"$(calc "$(sf "$st" 1) / ${RT_LIMIT[$mode-$lat]}" 2)" "$(rt_excess "$mode-$lat")" "${RT_CALLS[$mode-$lat]}" \
+			"${RT_CMD[$mode-$lat]}"
 	done
 	printf '  limit: the transport call at that latency + bash -c true (p50s); interval mode adds %s ms, half the\n' "$((INTERVAL_S * 500))"
 	printf '  interval, the expected wait for the next poll (its commands start at random points of the cycle)\n'
-	if ((${#PHASES[@]})); then
-		printf '\nWatch mode, where the time goes (medians, ms; the deliver call'"'"'s start taken from\n'
-		printf '  the call log less its median lag of %s ms behind the spawn)\n' "$LOG_LAG"
-		printf '  %-8s %6s %46s %22s\n' latency runs "start -> request taken, run, deliver starts" "-> client has result"
-		for p in "${PHASES[@]}"; do
-			read -r lat n sk a b <<<"$p"
-			printf '  %-8s %6s %46s %22s\n' "$lat ms" "$n" "$a" "$b"
-		done
-	fi
+	printf '  in dom0: the command itself, from dom0'"'"'s DONE lines (p50); in watch mode a VM with the agent\n'
+	printf '  runs a session: the result goes back on the call that fetched the request, no call of its own\n'
 	printf '\nBursts of %d queued commands (latency %d ms, watch mode, defaults MAX_JOBS=8 MAX_PER_VM=2)\n' "$BURST" "$BURST_LATENCY"
 	printf '  %-6s %9s %7s %10s %11s %11s %7s\n' VMs "wall s" calls calls/cmd "fastest VM" "slowest VM" failed
 	for nv in 1 "$BURST_VMS"; do
@@ -577,25 +550,16 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 	printf '  "transport_call_ms": {"0": %s, "30": %s},\n' "$(jstats "${CALL_ST[0]}")" "$(jstats "${CALL_ST[30]}")"
 	printf '  "bash_true_ms": %s,\n' "$(jstats "$BASH_ST")"
 	printf '  "vm_process_start_ms": %s,\n' "$(jstats "$EXEC_ST")"
-	printf '  "call_log_lag_ms": %s,\n' "$LOG_LAG"
 	printf '  "simulator_call_overhead_ms": %s,\n' "$(sf "${CALL_ST[0]}" 1)"
 	printf '  "roundtrip": [\n'
 	sep=
 	for ml in "${MODES[@]}"; do
 		read -r mode lat <<<"$ml"
 		k=$mode-$lat
-		printf '%s    {"mode": "%s", "latency_ms": %s, "ms": %s, "limit_ms": %s, "ratio": %s, "excess_ms": %s, "calls_per_command": %s, "failed": %s}' \
+		printf '%s    {"mode": "%s", "latency_ms": %s, "ms": %s, "limit_ms": %s, "ratio": %s, "excess_ms": %s, "calls_per_command": %s, "command_in_dom0_ms": %s, "failed": %s}' \
 			"$sep" "$mode" "$lat" "$(jstats "${RT_ST[$k]}")" "${RT_LIMIT[$k]}" \
-			"$(calc "$(sf "${RT_ST[$k]}" 1) / ${RT_LIMIT[$k]}" 3)" "$(rt_excess "$k")" "${RT_CALLS[$k]}" "${RT_FAIL[$k]}"
+			"$(calc "$(sf "${RT_ST[$k]}" 1) / ${RT_LIMIT[$k]}" 3)" "$(rt_excess "$k")" "${RT_CALLS[$k]}" "${RT_CMD[$k]}" "${RT_FAIL[$k]}"
 		sep=$',\n'
-	done
-	printf '\n  ],\n  "watch_phases_ms": ['
-	sep=
-	for p in "${PHASES[@]}"; do
-		read -r lat n sk a b <<<"$p"
-		printf '%s\n    {"latency_ms": %s, "runs": %s, "skipped": %s, "until_deliver_starts": %s, "until_client_has_result": %s}' \
-			"$sep" "$lat" "$n" "$sk" "$a" "$b"
-		sep=,
 	done
 	printf '\n  ],\n  "burst": [\n'
 	sep=

@@ -235,11 +235,19 @@ fetch_early(struct daemon *d, struct vm *v)
 	struct call *c = v->fetch;
 	struct fetch_reply *reply;
 
+	if (c == NULL || v->fetch_applied || c->failed)
+		return;
 	/* a few tries a call: a VM that keeps sending "done" lines into a
-	 * reply that never parses must not have it parsed again and again */
-	if (c == NULL || v->fetch_applied || c->failed ||
-	    v->fetch_early_tries >= FETCH_EARLY_TRIES ||
-	    !ends_with_done(&c->reply) || (reply = malloc(sizeof(*reply))) == NULL)
+	 * reply that never parses must not have it parsed again and again;
+	 * then the reply is parsed when the call ends, and a session, which
+	 * would not, has its input closed so that it does */
+	if (v->fetch_early_tries >= FETCH_EARLY_TRIES) {
+		if (c->keep_open)
+			call_end_input(c);
+		return;
+	}
+	if (!ends_with_done(&c->reply) ||
+	    (reply = malloc(sizeof(*reply))) == NULL)
 		return;
 	v->fetch_early_tries++;
 	if (fetch_parse(v, c, reply) == 0) {

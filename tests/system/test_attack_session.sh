@@ -6,16 +6,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dom0.sh"
 
-dom0_setup work flood stall spin
+dom0_setup work flood stall spin junk
 printf '%s\n' "QVM_REMOTE_POLL=watch" >"$DOM0_CONF"
 
 # A compromised VM's agent: it answers the first fetch of a session (or
 # the fetch dom0's sh program hands it) as a level-2 agent with nothing to
-# give, then does what its VM's line below says.
-evil_agent() {   # VM SH-LINES
+# give, after DELAY seconds, then does what its VM's lines below say.
+evil_agent() {   # VM SH-LINES [DELAY]
 	local f=$SIM/vms/$1/bin/qvm-remote-agent
-	printf '#!/bin/dash\nprintf '"'"'qvmr-fetch 1\\nagent 2\\ndone 0\\n'"'"'\n[ "$1" = session ] || exit 0\n%s\n' \
-		"$2" >"$f"
+	printf '#!/bin/dash\nsleep %s\nprintf '"'"'qvmr-fetch 1\\nagent 2\\ndone 0\\n'"'"'\n[ "$1" = session ] || exit 0\n%s\n' \
+		"${3:-0}" "$2" >"$f"
 	chmod 0755 "$f"
 }
 # floods what should be its deliver reply: 50 MB with no newline
@@ -24,6 +24,13 @@ evil_agent flood 'head -c 50000000 /dev/zero | tr "\0" x'
 evil_agent stall 'exec sleep 1000'
 # answers every turn at once, without waiting for a request
 evil_agent spin 'while IFS= read -r l; do case $l in end*) printf "qvmr-deliver 1\ndone 0\nqvmr-fetch 1\nagent 2\ndone 0\n" ;; esac; done'
+# after a first good turn (slow enough to look like a wait), a fetch reply
+# that never parses, "done" lines
+# and all, then it waits for its input to end
+evil_agent junk 'while IFS= read -r l; do case $l in end*) break ;; esac; done
+printf "qvmr-deliver 1\ndone 0\n"; read -r l
+for i in 1 2 3 4; do printf "qvmr-fetch 1\nagent 2\nbogus $i\ndone 0\n"; sleep 0.3; done
+cat >/dev/null' 1.2
 dom0_start
 
 t "a session flooding its deliver reply is cut off at the reply's bound; dom0's memory stays small"
@@ -50,6 +57,10 @@ n=$(($(calls spin) - c0)) ticks=$(($(cpu) - cpu0))
 printf '# %d calls into spin in 4 s; daemon CPU %d of %d ticks\n' "$n" "$ticks" "$((4 * $(getconf CLK_TCK)))"
 ((n <= 6)) || fail "$n calls into spin in 4 s"
 ((ticks * 4 < 4 * $(getconf CLK_TCK))) || fail "the daemon used $ticks ticks of CPU in 4 s"
+
+t "a session whose fetch reply never parses is ended, not kept open until its deadline"
+wait_for "grep -q 'ERROR vm=junk .*malformed fetch reply' '$QVM_REMOTE_LOG'" 20 ||
+	fail "no ERROR line for junk: $(grep 'vm=junk ' "$QVM_REMOTE_LOG" | tail -n 2)"
 
 t "the daemon stops in time with the stalled session"
 kill -TERM "$DOM0_PID"

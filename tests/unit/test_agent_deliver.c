@@ -360,6 +360,10 @@ test_session_turns(void **state)
 	at += span;
 	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 2\ndone 0\n"
 			    "qvmr-deliver 1\ndone 0\n");
+	/* input that ends right after a fetch is a clean end too */
+	buf_reset(&f->stream);
+	assert_int_equal(session(f, "0a1b2c3d-9"), 0);
+	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 2\ndone 0\n");
 	free(fr);
 }
 
