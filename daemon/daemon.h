@@ -82,6 +82,8 @@ struct vm {
 	/* v->deliver is a session (exchange.c): collecting results until
 	 * collect_until, then, after its reply, fetching again if turn_next */
 	int session_deliver, collecting, turn_next;
+	int carrying;                   /* v->fetch, a session, is sending it
+					 * v->sending already (session_wake) */
 	int64_t collect_until;
 };
 
@@ -143,6 +145,9 @@ int fetch_wanted(const struct daemon *d, const struct vm *v);
 /* A session collecting results: adds the new ones, and closes its
  * deliver when the time has come. */
 void session_tick(struct daemon *d, struct vm *v, int64_t now_ms);
+/* Sends v's ready results into its session if one is fetching: 1 when
+ * they go (or already went) that way, 0 when they need a deliver call. */
+int session_wake(struct daemon *d, struct vm *v);
 /* Acts on a session's deliver reply as soon as it is whole: the session
  * moves back to v->fetch for its next turn, or winds down. */
 void deliver_early(struct daemon *d, struct vm *v);

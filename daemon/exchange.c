@@ -8,8 +8,9 @@
  * comes; it closes the deliver once they are all sent (or SESSION_COLLECT_MS
  * passed, or there is no room for more), with the next turn's fetch after
  * "end N" when another fetch is wanted; at the deliver reply it moves back
- * to v->fetch.  Results that come while a session fetches go by a deliver
- * call of their own.
+ * to v->fetch.  A result that comes while a session fetches is sent into
+ * it at once: the agent's wait ends, its fetch claims nothing, and the turn
+ * goes on as above (v->carrying until the fetch reply is in).
  */
 #include "daemon.h"
 
@@ -37,6 +38,7 @@
 #define SESSION_COLLECT_MS 250
 
 static int session_collect(struct daemon *d, struct vm *v);
+static void deliver_cleanup(struct vm *v);
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
@@ -194,7 +196,7 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
 	 * VM answered too fast to have waited (no inotify, no sleep) */
 	if (d->cfg->poll == POLL_INTERVAL)
 		v->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
-	else if (reply->n == 0 && v->fetch_wait_s > 0 &&
+	else if (reply->n == 0 && v->fetch_wait_s > 0 && !v->carrying &&
 		 t - v->fetch_started_ms < 1000 && v->nrelease == 0)
 		v->next_fetch_ms = t + 1000;
 	else
@@ -242,6 +244,8 @@ fetch_early(struct daemon *d, struct vm *v)
 	 * then the reply is parsed when the call ends, and a session, which
 	 * would not, has its input closed so that it does */
 	if (v->fetch_early_tries >= FETCH_EARLY_TRIES) {
+		if (v->carrying)
+			(void)program_deliver_close(v->source, NULL);
 		if (c->keep_open)
 			call_end_input(c);
 		return;
@@ -280,6 +284,8 @@ fetch_done(struct daemon *d, struct vm *v)
 
 	v->fetch = NULL;
 	v->fetched = 1;
+	if (v->carrying)
+		deliver_cleanup(v);     /* the results stay in the outbox */
 	if (v->fetch_applied) {
 		v->fetch_applied = 0;
 		goto out;       /* acted on at its "done" line: nothing left */
@@ -382,7 +388,7 @@ deliver_cleanup(struct vm *v)
 	free(v->sending);
 	v->sending = NULL;
 	v->nsending = 0;
-	v->session_deliver = v->collecting = 0;
+	v->session_deliver = v->collecting = v->carrying = 0;
 }
 
 void
@@ -424,11 +430,15 @@ session_collect(struct daemon *d, struct vm *v)
 	struct call *c = v->fetch;
 	int64_t t = mono_ms();
 
-	if (v->deliver != NULL || deliver_setup(v, v->fetch_prefix) != 0)
-		return -1;
-	program_deliver_open(v->source);
+	if (!v->carrying) {
+		if (v->deliver != NULL ||
+		    deliver_setup(v, v->fetch_prefix) != 0)
+			return -1;
+		program_deliver_open(v->source);
+		c->src = v->source;
+	}
+	v->carrying = 0;
 	buf_reset(&c->reply);
-	c->src = v->source;
 	c->deadline_ms = t + SESSION_COLLECT_MS + DELIVER_TIMEOUT_S * 1000;
 	v->fetch = NULL;
 	v->fetch_applied = 0;
@@ -436,6 +446,24 @@ session_collect(struct daemon *d, struct vm *v)
 	v->session_deliver = v->collecting = 1;
 	v->collect_until = t + SESSION_COLLECT_MS;
 	return 0;
+}
+
+int
+session_wake(struct daemon *d, struct vm *v)
+{
+	struct call *c = v->fetch;
+
+	if (v->carrying)
+		return 1;
+	if (c == NULL || !c->keep_open || v->fetch_applied || c->failed ||
+	    c->in < 0 || deliver_setup(v, v->fetch_prefix) != 0)
+		return 0;
+	program_deliver_open(v->source);
+	(void)pick_ready(v);
+	program_deliver_add(v->source, v->nsending);
+	c->src = v->source;
+	v->carrying = 1;
+	return 1;
 }
 
 /* Ends the collecting: "end N", then the next turn when a fetch is

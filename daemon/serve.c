@@ -124,7 +124,8 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 	if (!v->up)
 		return;
 	session_tick(d, v, t);
-	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms)
+	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms &&
+	    !session_wake(d, v))
 		start_deliver(d, v);
 	/* a session delivering fetches again after its deliver */
 	if (v->fetch == NULL && !v->session_deliver && fetch_wanted(d, v) &&
@@ -454,17 +455,12 @@ teardown(struct daemon *d)
 	while (d->vms != NULL) {
 		struct vm *v = d->vms;
 		d->vms = v->next;
-		if (v->fetch != NULL) {
-			call_release(v->fetch);
-			free(v->fetch);
-		}
+		call_free(&v->fetch);
 		call_free(&v->ending);
-		if (v->deliver != NULL) {
-			call_release(v->deliver);
-			free(v->deliver);
+		call_free(&v->deliver);
+		if (v->source != NULL)
 			program_deliver_release(v->source);
-			free(v->source);
-		}
+		free(v->source);
 		while (v->queue != NULL) {
 			struct job *j = v->queue;
 			v->queue = j->next;

@@ -32,15 +32,29 @@ done
 assert_eq 0 "$(($(calls work) - c0))" "transport calls for five commands"
 assert_eq "" "$(cat "$AGENT_LOG")" "agents started meanwhile"
 
-t "a result that comes after its session moved on goes in a deliver call"
+t "a result that comes after its turn goes into the session while it waits: no call either"
 c0=$(calls work)
-out=$(in_vm work qvm-remote 'sleep 1; echo late')
-assert_eq late "$out" stdout
-wait_for "grep -q deliver '$AGENT_LOG'" 10 || fail "no deliver call"
-assert_eq 1 "$(($(calls work) - c0))" "transport calls for the late result"
+: >"$AGENT_LOG"
+for s in 0.5 1.5; do
+	out=$(in_vm work qvm-remote "sleep $s; echo late-$s")
+	assert_eq "late-$s" "$out" "stdout after $s s"
+done
 out=$(in_vm work qvm-remote 'echo after')
-assert_eq after "$out" "the next command, through the session again"
-assert_eq 1 "$(($(calls work) - c0))" "transport calls for the next one"
+assert_eq after "$out" "the next command"
+assert_eq 0 "$(($(calls work) - c0))" "transport calls"
+assert_eq "" "$(cat "$AGENT_LOG")" "agents started meanwhile"
+
+t "a session killed while its command runs: the result comes by the next call, once"
+in_vm work qvm-remote 'sleep 1.5; echo survived' >"$TEST_DIR/killed.out" 2>&1 &
+cpid=$!
+wait_for "grep -q 'EXEC vm=work .*sleep 1.5' '$QVM_REMOTE_LOG'" 10 || fail "the command never started"
+pkill -KILL -u "$(cat "$SIM/vms/work/user")" -f 'qvm-remote-agent session' ||
+	fail "no session to kill"
+wait "$cpid"
+assert_eq 0 "$?" "exit code"
+assert_eq survived "$(cat "$TEST_DIR/killed.out")" stdout
+assert_eq 1 "$(grep -c 'EXEC vm=work .*echo survived' "$QVM_REMOTE_LOG")" "runs of the command"
+assert_eq ok "$(in_vm work qvm-remote 'echo ok')" "the next command"
 
 t "commands from one VM at once all come back, on the session or beside it"
 for i in 1 2 3 4 5 6; do
