@@ -449,7 +449,7 @@ met() { awk "BEGIN { exit !($1) }" && echo met || echo "not met"; }
 W30=watch-30
 tgt=()   # "name|target|value|verdict"
 rt_excess() { calc "$(sf "${RT_ST[$1]}" 1) - ${RT_LIMIT[$1]}"; }
-maxcalls=0
+maxcalls=0.00
 for ml in "${MODES[@]}"; do
 	read -r mode lat <<<"$ml"
 	[[ $mode == watch ]] || continue
