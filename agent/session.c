@@ -56,8 +56,7 @@ session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
 			return 1;
 		/* the claims' prefix names this turn's temporaries too: dom0
 		 * chose it, new for every turn */
-		if (strlen(a->prefix) > CLAIM_MAX ||
-		    !deliver_nonce_valid(a->prefix))
+		if (!deliver_nonce_valid(a->prefix))
 			return 2;
 		memcpy(nonce, a->prefix, strlen(a->prefix) + 1);
 		/* input that ends here ends the session: dom0 is gone, or

@@ -6,7 +6,9 @@
  * accepts them, collects stdout into a reply bounded by reply_max (past it
  * the call is killed and counts as failed), discards stderr, and is killed
  * with its whole process group at its deadline.  It is done when the child
- * was reaped and stdout reached EOF.
+ * was reaped and stdout reached EOF.  A session (keep_open) keeps its input
+ * open when it has nothing to send; its owner gives it more (a src, text)
+ * and may empty its reply between turns.
  */
 #ifndef QVMR_CALL_H
 #define QVMR_CALL_H
