@@ -34,8 +34,9 @@
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
 #define FETCH_EARLY_TRIES 3         /* parses of a reply before its end */
 /* how long a session's deliver waits for the results of its fetch's
- * commands; meanwhile no fetch waits in the VM */
-#define SESSION_COLLECT_MS 250
+ * commands: meanwhile no fetch waits in the VM, and a later result costs
+ * no call either (session_wake), only a turn */
+#define SESSION_COLLECT_MS 50
 
 static int session_collect(struct daemon *d, struct vm *v);
 static void deliver_cleanup(struct vm *v);
