@@ -311,9 +311,12 @@ session(struct fx *f, const char *prefix)
 	char *argv[] = { (char *)prefix, "0", "32", "1048576", "1", NULL };
 	struct fetch_args a;
 	FILE *in = fmemopen(f->stream.data, f->stream.len, "r");
-	FILE *out = open_memstream(&f->reply, &f->len);
+	FILE *out;
 	int r;
 
+	free(f->reply);
+	f->reply = NULL;
+	out = open_memstream(&f->reply, &f->len);
 	assert_non_null(in);
 	assert_non_null(out);
 	assert_int_equal(fetch_args_parse(&a, 5, argv), 0);
