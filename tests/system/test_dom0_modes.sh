@@ -88,6 +88,20 @@ assert_exit 3 in_vm work qvm-remote 'exit 3'
 dom0_stop
 : >"$DOM0_CONF"
 
+t "watch mode with the qvm-run transport: the agent's session works through it too"
+printf 'QVM_REMOTE_POLL=watch\nQVM_REMOTE_TRANSPORT=qvm-run\n' >"$DOM0_CONF"
+dom0_start
+assert_eq warm "$(in_vm dev qvm-remote echo warm)"
+wait_for "pgrep -u '$(cat "$SIM/vms/dev/user")' -f 'qvm-remote-agent session' >/dev/null" 10 ||
+	fail "no session in dev"
+c0=$(calls dev)
+for i in 1 2 3; do
+	assert_eq "s$i" "$(in_vm dev qvm-remote "sleep 0.$((i * 3)); echo s$i")" "command $i"
+done
+assert_eq 0 "$(($(calls dev) - c0))" "transport calls for three commands"
+dom0_stop
+: >"$DOM0_CONF"
+
 t "--dry-run lists and verifies without claiming or running"
 in_vm work qvm-remote -q --wait 120 "touch '$TEST_DIR/ran'" >/dev/null 2>&1 &
 client=$!
