@@ -364,13 +364,13 @@ pick_ready(struct vm *v)
 static int
 deliver_setup(struct vm *v, const char *nonce)
 {
-	v->sending = calloc(FETCH_REQ_MAX, sizeof(*v->sending));
+	/* not calloc: zeroing would make every page of it resident */
+	v->sending = malloc(FETCH_REQ_MAX * sizeof(*v->sending));
 	v->source = malloc(sizeof(*v->source));
 	v->nsending = 0;
 	v->sending_bytes = 0;
 	if (v->sending != NULL && v->source != NULL &&
-	    program_deliver_init(v->source, nonce, v->sending, 0,
-				 v->agent) == 0)
+	    program_deliver_init(v->source, nonce, NULL, 0, v->agent) == 0)
 		return 0;
 	free(v->sending);
 	free(v->source);
@@ -405,7 +405,7 @@ start_deliver(struct daemon *d, struct vm *v)
 	if (c == NULL || deliver_setup(v, nonce) != 0)
 		goto fail;
 	(void)pick_ready(v);
-	v->source->n = v->nsending;
+	program_deliver_add(v->source, v->sending, v->nsending);
 	if ((v->agent && program_agent_deliver(&cmd, v->source) != 0) ||
 	    call_start(c, &d->transport, v->name,
 		       v->agent ? buf_str(&cmd) : NULL, &empty, v->source,
@@ -461,7 +461,7 @@ session_wake(struct daemon *d, struct vm *v)
 		return 0;
 	program_deliver_open(v->source);
 	(void)pick_ready(v);
-	program_deliver_add(v->source, v->nsending);
+	program_deliver_add(v->source, v->sending, v->nsending);
 	c->src = v->source;
 	v->carrying = 1;
 	return 1;
@@ -501,7 +501,7 @@ session_tick(struct daemon *d, struct vm *v, int64_t t)
 	if (!v->collecting)
 		return;
 	full = pick_ready(v);
-	program_deliver_add(v->source, v->nsending);
+	program_deliver_add(v->source, v->sending, v->nsending);
 	/* the commands that fetch brought are done when v runs and queues
 	 * none; a result that does not fit goes in the next call */
 	if (full || d->stopping || t >= v->collect_until ||

@@ -324,10 +324,13 @@ program_deliver_open(struct deliver_src *s)
 }
 
 void
-program_deliver_add(struct deliver_src *s, size_t n)
+program_deliver_add(struct deliver_src *s, const struct deliver_item *items,
+		    size_t n)
 {
-	if (s->open && n > s->n)
+	if (n >= s->n && (s->open || s->stage == STAGE_PROLOGUE)) {
+		s->items = items;
 		s->n = n;
+	}
 }
 
 int

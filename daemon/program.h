@@ -92,13 +92,19 @@ int program_deliver_init(struct deliver_src *s, const char *nonce,
 			 const struct deliver_item *items, size_t n,
 			 int agent);
 /*
- * A session's deliver (agent only) starts open: the caller adds items to
- * its array as results come, up to n in all, and closes it with the text
- * that follows "end N" (the next turn, or NULL).  While it is open and has
- * sent every item, program_deliver_fill() produces nothing.
+ * Gives s its items: the array (it may have moved) now holds n, at least
+ * as many as before, the first ones unchanged.  Before the first fill, or
+ * while s is open.
+ */
+void program_deliver_add(struct deliver_src *s, const struct deliver_item *items,
+			 size_t n);
+/*
+ * A session's deliver (agent only) is open: the caller adds items as
+ * results come and closes it with the text that follows "end N" (the next
+ * turn, or NULL).  While it is open and has sent every item,
+ * program_deliver_fill() produces nothing.
  */
 void program_deliver_open(struct deliver_src *s);
-void program_deliver_add(struct deliver_src *s, size_t n);
 int program_deliver_close(struct deliver_src *s, const char *tail);
 /* Open, and everything added so far produced. */
 int program_deliver_waiting(const struct deliver_src *s);

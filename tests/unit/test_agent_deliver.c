@@ -254,7 +254,7 @@ test_open_stream(void **state)
 			 PROGRAM_WAITING);
 	assert_int_equal(f->stream.len, 0);
 	assert_true(program_deliver_waiting(&src));
-	program_deliver_add(&src, 1);
+	program_deliver_add(&src, f->items, 1);
 	assert_false(program_deliver_waiting(&src));
 	do
 		r = program_deliver_fill(&src, &f->stream, 3);
@@ -264,7 +264,7 @@ test_open_stream(void **state)
 	assert_memory_equal(f->stream.data, "item " CID_A " " CLAIM_A " 3 ok ",
 			    strlen("item " CID_A " " CLAIM_A " 3 ok "));
 	mark = f->stream.len;
-	program_deliver_add(&src, 2);
+	program_deliver_add(&src, f->items, 2);
 	assert_int_equal(program_deliver_close(&src, "fetch x qvmr-end\n"), 0);
 	do
 		r = program_deliver_fill(&src, &f->stream, 3);
