@@ -21,7 +21,7 @@
 /*
  * The fetch program after its parameters P W N B K R.  With the agent in
  * the VM it hands over to it (agent/fetch.c does all of what follows, and
- * says so with "agent 1"); the agent's exit status 2 means it refused the
+ * says so with "agent N"); the agent's exit status 2 means it refused the
  * arguments and wrote nothing, so the sh below still answers.
  *
  * sh has no local variables: the helpers use names starting with '_' so
