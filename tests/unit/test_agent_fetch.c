@@ -300,12 +300,50 @@ test_wait(void **state)
 	assert_int_equal(wait_for_request(&f->q, 30, -1), 1);
 }
 
+/* In a session the wait also ends when dom0 writes (results to send) or
+ * goes (end of input), and that fetch claims nothing. */
+static void
+test_wait_woken(void **state)
+{
+	struct fx *f = *state;
+	struct fetch_args a = plain;
+	int p[2];
+	int64_t t0;
+
+	make_queue(f);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "i", 1), 1);
+	t0 = mono_ms();
+	assert_int_equal(wait_for_request(&f->q, 30, p[0]), WAIT_WOKEN);
+	assert_true(mono_ms() - t0 < 10000);
+	a.wait_s = 30;
+	a.wake_fd = p[0];
+	assert_int_equal(fetch(f, &a), 0);
+	assert_int_equal(f->r.n, 0);
+	assert_true(mono_ms() - t0 < 10000);
+	close(p[0]);
+	close(p[1]);
+	/* the end of dom0's input */
+	assert_int_equal(pipe(p), 0);
+	close(p[1]);
+	assert_int_equal(wait_for_request(&f->q, 30, p[0]), WAIT_WOKEN);
+	assert_true(mono_ms() - t0 < 10000);
+	close(p[0]);
+	/* nothing to read: the wait sits out its time */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(wait_for_request(&f->q, 1, p[0]), WAIT_TIMEOUT);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* Runs in a child as nobody, whose inotify instances are all taken. */
 static int
 wait_without_inotify(struct fx *f)
 {
+	char token[PATH_MAX + CID_MAX + 8];
 	int64_t t0;
 	pid_t pid;
+	int p[2];
 
 	while (inotify_init1(IN_CLOEXEC) >= 0)
 		;
@@ -322,6 +360,17 @@ wait_without_inotify(struct fx *f)
 	if (pid < 0 || wait_for_request(&f->q, 30, -1) != 1 ||
 	    mono_ms() - t0 > 20000)
 		return 12;
+	/* woken by dom0 while looking five times a second (the request
+	 * that ended the last wait is taken away first) */
+	if (pipe(p) != 0 || write(p[1], "i", 1) != 1)
+		return 13;
+	snprintf(token, sizeof(token), "%s/%s.auth", f->q.pending, CID_A);
+	if (unlink(token) != 0)
+		return 14;
+	t0 = mono_ms();
+	if (wait_for_request(&f->q, 30, p[0]) != WAIT_WOKEN ||
+	    mono_ms() - t0 > 10000)
+		return 15;
 	return 0;
 }
 
@@ -361,6 +410,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_queue_answers_done_0, setup, teardown),
 		cmocka_unit_test(test_args_checked),
 		cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_woken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_without_inotify, setup, teardown),
 	};
 
