@@ -96,9 +96,10 @@ drain(int fd, int watching_pending)
 	return relevant;
 }
 
-/* Whether wake_fd (if any) has something to read or hung up. */
+/* Sleeps up to timeout_ms; true when wake_fd (if any) had something to
+ * read or hung up first. */
 static bool
-woken(int wake_fd, int timeout_ms)
+nap_unless_woken(int wake_fd, int timeout_ms)
 {
 	struct pollfd p = { .fd = wake_fd, .events = POLLIN };
 
@@ -125,7 +126,7 @@ wait_polling(const char *pending, int64_t deadline, int wake_fd)
 			return WAIT_TIMEOUT;
 		if (left > POLL_STEP_MS)
 			left = POLL_STEP_MS;
-		if (woken(wake_fd, (int)left))
+		if (nap_unless_woken(wake_fd, (int)left))
 			return WAIT_WOKEN;
 	}
 }

@@ -555,15 +555,14 @@ deliver_early(struct daemon *d, struct vm *v)
 
 	if (c == NULL || !v->session_deliver || c->failed)
 		return;
-	span = frame_deliver_span((const uint8_t *)c->reply.data,
-				  c->reply.len);
-	/* until its deliver reply is acted on, a session has nothing to
-	 * say beyond it: more is cut off, not held */
-	if (c->reply.len > DELIVER_REPLY_MAX && (span == 0 || v->collecting)) {
+	/* the reply is looked for once dom0 has closed the deliver; until it
+	 * is acted on, a session has nothing to say beyond it: more is cut
+	 * off, not held */
+	span = v->collecting ? 0 : frame_deliver_span(
+		(const uint8_t *)c->reply.data, c->reply.len);
+	if (span == 0 && c->reply.len > DELIVER_REPLY_MAX)
 		call_tick(c, INT64_MAX);
-		return;
-	}
-	if (span == 0 || v->collecting)
+	if (span == 0)
 		return;
 	ok = deliver_apply(d, v, c, span) == 0;
 	buf_consume(&c->reply, span);
