@@ -253,8 +253,15 @@ audit_write(struct audit *a, struct buf *line)
 	    (r = buf_printf(line, CHAIN_TAG "%s\n", next)) != 0)
 		goto out;
 	if ((r = write_all(a->fd, line->data, line->len)) != 0) {
-		/* the chain is unknown now: reread it before the next line */
-		a->end = -1;
+		int saved = errno;
+
+		/* a full file system may have taken part of the line: cut it
+		 * off (the lock is held, the old end is known), so a torn
+		 * line never breaks the chain; if that fails too, the chain
+		 * is unknown: reread it before the next line */
+		if (ftruncate(a->fd, a->end) != 0)
+			a->end = -1;
+		errno = saved;
 		goto out;
 	}
 	a->end += (off_t)line->len;
@@ -276,6 +283,16 @@ out:
 		line->data[orig] = '\0';
 	}
 	return r;
+}
+
+int
+audit_sync(struct audit *a)
+{
+	if (a->fd < 0) {
+		errno = EBADF;
+		return QR_ERR_SYSTEM;
+	}
+	return fdatasync(a->fd) == 0 ? 0 : QR_ERR_SYSTEM;
 }
 
 void

@@ -51,6 +51,11 @@ int audit_open(struct audit *a, const char *path);
  * is left as it was.
  */
 int audit_write(struct audit *a, struct buf *line);
+/*
+ * Makes every line written so far durable (fdatasync): a command runs only
+ * after its EXEC line is on disk.  0, or QR_ERR_SYSTEM with errno.
+ */
+int audit_sync(struct audit *a);
 void audit_close(struct audit *a);
 
 /*

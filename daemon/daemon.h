@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "budget.h"
 #include "buf.h"
 #include "call.h"
 #include "cgroup.h"
@@ -85,6 +86,7 @@ struct vm {
 	int carrying;                   /* v->fetch, a session, is sending it
 					 * v->sending already (session_wake) */
 	int64_t collect_until;
+	struct budget rejects;          /* rejected work this minute */
 };
 
 struct daemon {
@@ -104,18 +106,29 @@ struct daemon {
 	struct buf line;
 };
 
-/* events.c: "[time] CATEGORY vm=.. id=.." then logline_kv* then ev_end. */
+/* events.c: "[time] CATEGORY vm=.. id=.." then logline_kv* then ev_end,
+ * which writes the line: 0, or audit_write()'s error (also said on
+ * stderr, for the journal).  Most lines are best effort; the EXEC line is
+ * not (jobs.c). */
 struct buf *ev_begin(struct daemon *d, const char *category, const char *vm,
 		     const char *cid);
-void ev_end(struct daemon *d);
+int ev_end(struct daemon *d);
 void ev_simple(struct daemon *d, const char *category, const char *vm,
 	       const char *cid, const char *key, const char *value);
+/* A request v sent that dom0 refuses, or a claim of v's it recovers, is a
+ * unit of v's budget (budget.h): 1 when it gets its own log line, 0 when
+ * it is over the budget and only counted. */
+int ev_rejected(struct daemon *d, struct vm *v);
+/* Writes the aggregate line of v's window when it ended over budget. */
+void ev_rejects_flush(struct daemon *d, struct vm *v, int64_t now_ms);
 
 /* vmset.c */
 struct vm *vm_find(struct daemon *d, const char *name);
 int ready_push(struct vm *v, const struct deliver_item *e);
 void ready_drop(struct vm *v, const struct deliver_item *e);
 int vms_load(struct daemon *d);
+/* Reopens v's replay store (after a failed write closed it). */
+int replay_reopen(struct daemon *d, struct vm *v);
 void refresh_up(struct daemon *d);
 int vm_idle(const struct vm *v);
 void vms_prune(struct daemon *d);

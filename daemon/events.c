@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "err.h"
 #include "logline.h"
 
 #include "banned.h"
@@ -25,12 +27,15 @@ ev_begin(struct daemon *d, const char *category, const char *vm,
 	return &d->line;
 }
 
-void
+int
 ev_end(struct daemon *d)
 {
-	if (audit_write(&d->audit, &d->line) != 0)
+	int r = audit_write(&d->audit, &d->line);
+
+	if (r != 0)
 		fprintf(stderr, "qvm-remote-dom0: cannot write the audit log: %s\n",
-			strerror(errno));
+			r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
+	return r;
 }
 
 void
@@ -42,4 +47,38 @@ ev_simple(struct daemon *d, const char *category, const char *vm,
 	if (key != NULL)
 		(void)logline_kvs(b, key, value);
 	ev_end(d);
+}
+
+void
+ev_rejects_flush(struct daemon *d, struct vm *v, int64_t now_ms)
+{
+	unsigned over = budget_close(&v->rejects, now_ms);
+	struct buf *b;
+
+	if (over == 0)
+		return;
+	b = ev_begin(d, "REJECT", v->name, NULL);
+	(void)logline_kvu(b, "count", over);
+	(void)logline_kvs(b, "reason", "more rejected from this VM in the "
+			  "last minute, not logged one by one");
+	ev_end(d);
+}
+
+int
+ev_rejected(struct daemon *d, struct vm *v)
+{
+	int64_t t = mono_ms();
+	char why[160];
+
+	ev_rejects_flush(d, v, t);
+	if (budget_take(&v->rejects, t))
+		return 1;
+	if (v->rejects.spent == BUDGET_PER_WINDOW + 1) {
+		snprintf(why, sizeof(why), "over %u rejected requests or "
+			 "recovered claims in %d s: the rest are counted, and "
+			 "nothing is fetched from this VM until the time is up",
+			 BUDGET_PER_WINDOW, BUDGET_WINDOW_MS / 1000);
+		ev_simple(d, "REJECT", v->name, NULL, "reason", why);
+	}
+	return 0;
 }

@@ -202,6 +202,11 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
 		v->next_fetch_ms = t + 1000;
 	else
 		v->next_fetch_ms = t;
+	/* past its budget of rejected work, a VM is not fetched from until
+	 * the budget's window ends (budget.h) */
+	if (budget_spent(&v->rejects, t) &&
+	    v->next_fetch_ms < budget_ends(&v->rejects))
+		v->next_fetch_ms = budget_ends(&v->rejects);
 }
 
 /* Parses c's reply; 0 when it is whole, valid and names our claims. */

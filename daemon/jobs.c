@@ -21,15 +21,41 @@
 
 #define PREVIEW_MAX 100             /* bytes of a command shown in the log */
 
-/* Parks a result that is not a command's own (rejected, error). */
+/* Stores a result that is not a command's own under base's outbox. */
+static int
+park_in(const char *base, struct vm *v, const char *cid, const char *claim,
+	const struct result_meta *m, struct deliver_item *e)
+{
+	struct outbox_writer w;
+	char text[REASON_MAX + 32];
+	int n, r;
+
+	if ((r = outbox_begin(base, v->name, cid, claim, &w)) != 0)
+		return r;
+	/* old clients only print .err, so the reason goes there too */
+	n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
+		     result_status_name(m->status), m->reason);
+	if (n > 0 && (r = write_all(w.err_fd, text, (size_t)n)) != 0) {
+		outbox_abort(&w);
+		return r;
+	}
+	return outbox_commit(&w, cid, claim, m, e);
+}
+
+/*
+ * Parks a result that is not a command's own (rejected, error).  It goes
+ * to the durable outbox; when the state directory cannot take it (full,
+ * read-only, failing), to the volatile one on the runtime tmpfs, so the
+ * client still gets its answer at once.  A crash loses a volatile entry;
+ * recovery then answers for its claim again (design.md section 6).
+ */
 void
 park_status(struct daemon *d, struct vm *v, const char *cid,
 	    const char *claim, enum result_status st, const char *reason)
 {
-	struct outbox_writer w;
+	char volatile_dir[PATH_MAX];
 	struct result_meta m;
 	struct deliver_item e;
-	char text[REASON_MAX + 32];
 	int n;
 
 	memset(&m, 0, sizeof(m));
@@ -38,25 +64,25 @@ park_status(struct daemon *d, struct vm *v, const char *cid,
 		      : st == RESULT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
 	n = snprintf(m.reason, sizeof(m.reason), "%s", reason);
 	(void)n;
-	if (outbox_begin(d->cfg->state_dir, v->name, cid, claim, &w) != 0)
-		goto fail;
-	/* old clients only print .err, so the reason goes there too */
-	n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
-		     result_status_name(st), reason);
-	if (n > 0 && write_all(w.err_fd, text, (size_t)n) != 0) {
-		outbox_abort(&w);
-		goto fail;
+	if (park_in(d->cfg->state_dir, v, cid, claim, &m, &e) != 0) {
+		ev_simple(d, "ERROR", v->name, cid, "reason",
+			  "cannot store a result in the state directory; it "
+			  "waits in the runtime directory");
+		if (outbox_volatile_dir(volatile_dir, d->cfg->runtime_dir) != 0 ||
+		    park_in(volatile_dir, v, cid, claim, &m, &e) != 0)
+			goto fail;
 	}
-	if (outbox_commit(&w, cid, claim, &m, &e) != 0 || ready_push(v, &e))
+	if (ready_push(v, &e) != 0)
 		goto fail;
 	return;
 fail:
 	ev_simple(d, "ERROR", v->name, cid, "reason",
-		  "cannot store a result in the state directory");
+		  "cannot store a result; the VM gets it at a later fetch");
 }
 
-/* The EXEC line: the full body's SHA-256, its size and a preview. */
-static void
+/* The EXEC line: the full body's SHA-256, its size and a preview.  0 when
+ * it was written. */
+static int
 log_exec(struct daemon *d, const char *vm, const char *cid,
 	 const uint8_t *body, size_t len, const char *category)
 {
@@ -71,7 +97,7 @@ log_exec(struct daemon *d, const char *vm, const char *cid,
 	(void)logline_kvs(b, "sha256", hex);
 	(void)logline_kvu(b, "bytes", len);
 	(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
-	ev_end(d);
+	return ev_end(d);
 }
 
 void
@@ -118,8 +144,12 @@ job_start(struct daemon *d, struct job *j)
 	 * crash or not, and one that was accepted but never started is not
 	 * in the store, so crash recovery puts it back in pending/ instead
 	 * of answering "interrupted".  A second claim of the same cid that
-	 * got this far (an earlier one started first) never runs.
+	 * got this far (an earlier one started first) never runs.  A store
+	 * that a failed write closed is reopened first: space freed is
+	 * enough, no restart.
 	 */
+	if (v->replay.fd < 0)
+		(void)replay_reopen(d, v);
 	r = replay_record(&v->replay, j->cid, time(NULL));
 	if (r == QR_ERR_EXISTS) {
 		job_refuse(d, j, "AUTH-FAIL", "replayed request: this id already "
@@ -128,11 +158,20 @@ job_start(struct daemon *d, struct job *j)
 	}
 	if (r != 0) {
 		job_refuse(d, j, "ERROR", "cannot record the id in the replay "
-			   "store", RESULT_ERROR,
-			   "dom0 could not record the request; nothing ran");
+			   "store", RESULT_REJECTED,
+			   "dom0 cannot write its state directory (replay "
+			   "store); nothing ran");
 		return;
 	}
-	log_exec(d, v->name, j->cid, j->body, j->body_len, "EXEC");
+	/* no run without its audit line, on disk: the id is spent, the
+	 * command never runs */
+	if (log_exec(d, v->name, j->cid, j->body, j->body_len, "EXEC") != 0 ||
+	    audit_sync(&d->audit) != 0) {
+		job_refuse(d, j, "ERROR", "cannot write the audit log",
+			   RESULT_REJECTED, "dom0 cannot write its audit log; "
+			   "nothing ran");
+		return;
+	}
 	run_env_init(&env, v->name, j->cid);
 	q.envp = env.vec;
 	q.cwd = env.storage[1] + strlen("HOME=");
@@ -150,9 +189,10 @@ job_start(struct daemon *d, struct job *j)
 	j->body = j->in = NULL;
 	if (r != 0) {
 		char why[REASON_MAX];
-		snprintf(why, sizeof(why), "cannot start the command: %s",
+		snprintf(why, sizeof(why), "cannot start the command: %s; "
+			 "nothing ran",
 			 r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
-		job_refuse(d, j, "ERROR", why, RESULT_ERROR, NULL);
+		job_refuse(d, j, "ERROR", why, RESULT_REJECTED, NULL);
 		return;
 	}
 	j->started = 1;
@@ -246,12 +286,14 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 		verdict.category = "AUTH-FAIL";
 		verdict.reason = "replayed request: this id is already queued";
 	}
-	b = ev_begin(d, verdict.category, v->name, q->cid);
-	(void)logline_kvs(b, "reason", verdict.reason);
-	ev_end(d);
+	if (verdict.accept || ev_rejected(d, v)) {
+		b = ev_begin(d, verdict.category, v->name, q->cid);
+		(void)logline_kvs(b, "reason", verdict.reason);
+		ev_end(d);
+	}
 	if (d->opts->dry_run) {
-		log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
-			 q->part[PART_BODY].len, "DRY");
+		(void)log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
+			       q->part[PART_BODY].len, "DRY");
 		return;
 	}
 	if (!verdict.accept) {
@@ -354,10 +396,13 @@ recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 		 * store no longer knows, so it counts as run */
 		ran = replay_seen(&v->replay, h->cid) ||
 		      past_window(d, h->cid);
-		b = ev_begin(d, "RECOVER", v->name, h->cid);
-		(void)logline_kvs(b, "claim", h->claim);
-		(void)logline_kvs(b, "action", ran ? "interrupted" : "released");
-		ev_end(d);
+		if (ev_rejected(d, v)) {
+			b = ev_begin(d, "RECOVER", v->name, h->cid);
+			(void)logline_kvs(b, "claim", h->claim);
+			(void)logline_kvs(b, "action",
+					  ran ? "interrupted" : "released");
+			ev_end(d);
+		}
 		if (ran)
 			park_status(d, v, h->cid, h->claim, RESULT_INTERRUPTED,
 				    "dom0 stopped while the command ran; it may "

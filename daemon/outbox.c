@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,15 +65,32 @@ remove_entry_dir(const char *dir)
 	(void)rmdir(dir);
 }
 
+/* Allocates len bytes of fd's file (glibc writes zeros where the file
+ * system has no fallocate). */
+static int
+reserve(int fd, size_t len)
+{
+	int e = posix_fallocate(fd, 0, (off_t)len);
+
+	errno = e;
+	return e == 0 ? 0 : QR_ERR_SYSTEM;
+}
+
 int
-outbox_begin(const char *state_dir, const char *vm, const char *cid,
+outbox_volatile_dir(char out[PATH_MAX], const char *runtime_dir)
+{
+	return path_fmt(out, PATH_MAX, "%s/_volatile", runtime_dir);
+}
+
+int
+outbox_begin(const char *base, const char *vm, const char *cid,
 	     const char *claim, struct outbox_writer *w)
 {
 	char vmdir[PATH_MAX];
 	int r;
 
-	w->out_fd = w->err_fd = -1;
-	if ((r = path_fmt(vmdir, sizeof(vmdir), "%s/outbox/%s", state_dir,
+	w->out_fd = w->err_fd = w->meta_fd = -1;
+	if ((r = path_fmt(vmdir, sizeof(vmdir), "%s/outbox/%s", base,
 			  vm)) != 0 ||
 	    (r = path_fmt(w->dir, sizeof(w->dir), "%s/%s+%s", vmdir, cid,
 			  claim)) != 0 ||
@@ -86,7 +104,9 @@ outbox_begin(const char *state_dir, const char *vm, const char *cid,
 		return QR_ERR_SYSTEM;
 	w->out_fd = open_new(w->tmpdir, "out");
 	w->err_fd = open_new(w->tmpdir, "err");
-	if (w->out_fd < 0 || w->err_fd < 0) {
+	w->meta_fd = open_new(w->tmpdir, "meta");
+	if (w->out_fd < 0 || w->err_fd < 0 || w->meta_fd < 0 ||
+	    reserve(w->meta_fd, OUTBOX_META_RESERVE) != 0) {
 		int e = errno;
 		outbox_abort(w);
 		errno = e;
@@ -95,14 +115,22 @@ outbox_begin(const char *state_dir, const char *vm, const char *cid,
 	return 0;
 }
 
+static void
+close_all(struct outbox_writer *w)
+{
+	int *fds[] = { &w->out_fd, &w->err_fd, &w->meta_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 void
 outbox_abort(struct outbox_writer *w)
 {
-	if (w->out_fd >= 0)
-		close(w->out_fd);
-	if (w->err_fd >= 0)
-		close(w->err_fd);
-	w->out_fd = w->err_fd = -1;
+	close_all(w);
 	remove_entry_dir(w->tmpdir);
 }
 
@@ -143,16 +171,18 @@ outbox_commit(struct outbox_writer *w, const char *cid, const char *claim,
 
 	if ((r = result_meta_format(&meta, m)) != 0)
 		goto out;
-	r = QR_ERR_SYSTEM;
-	if (fsync(w->out_fd) < 0 || fsync(w->err_fd) < 0)
+	if (meta.len > OUTBOX_META_RESERVE) {
+		r = QR_ERR_TOO_LARGE;
 		goto out;
-	if ((r = write_file_atomic(w->tmpdir, "meta", meta.data, meta.len,
-				   0600, 1)) != 0)
-		goto out;
+	}
 	r = QR_ERR_SYSTEM;
-	close(w->out_fd);
-	close(w->err_fd);
-	w->out_fd = w->err_fd = -1;
+	/* into the room outbox_begin kept: this cannot run out of space */
+	if (pwrite(w->meta_fd, meta.data, meta.len, 0) != (ssize_t)meta.len ||
+	    ftruncate(w->meta_fd, (off_t)meta.len) < 0 ||
+	    fsync(w->out_fd) < 0 || fsync(w->err_fd) < 0 ||
+	    fsync(w->meta_fd) < 0)
+		goto out;
+	close_all(w);
 	remove_entry_dir(w->dir);    /* a stale copy from a crashed run */
 	if (rename(w->tmpdir, w->dir) < 0)
 		goto out;

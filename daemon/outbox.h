@@ -18,16 +18,34 @@
 #include "program.h"
 #include "result.h"
 
+/* Room kept for an entry's meta from its start (result.h's longest meta
+ * is well under it), so a result that ran can always be committed. */
+#define OUTBOX_META_RESERVE 4096
+
 struct outbox_writer {
 	char tmpdir[PATH_MAX];
 	char dir[PATH_MAX];
-	int out_fd, err_fd;          /* owned until commit or abort */
+	int out_fd, err_fd, meta_fd; /* owned until commit or abort */
 };
 
-/* Creates the entry's temporary directory with out and err open. */
-int outbox_begin(const char *state_dir, const char *vm, const char *cid,
+/*
+ * The volatile outbox's base (for outbox_begin) in runtime_dir: the
+ * runtime tmpfs, for answers the state directory could not take.  Its
+ * name cannot be a VM's (VM names start with a letter).
+ */
+int outbox_volatile_dir(char out[PATH_MAX], const char *runtime_dir);
+
+/*
+ * Creates the entry's temporary directory with out and err open, and meta
+ * with OUTBOX_META_RESERVE bytes allocated: a file system too full for the
+ * meta fails here, before a command runs, not at its end.  base is the
+ * state directory, or the volatile outbox's base: entries go to
+ * base/outbox/VM/.
+ */
+int outbox_begin(const char *base, const char *vm, const char *cid,
 		 const char *claim, struct outbox_writer *w);
-/* Writes meta, fsyncs, publishes; fills e.  Closes the descriptors. */
+/* Writes meta into its room, fsyncs, publishes; fills e.  Closes the
+ * descriptors. */
 int outbox_commit(struct outbox_writer *w, const char *cid,
 		  const char *claim, const struct result_meta *m,
 		  struct deliver_item *e);

@@ -108,7 +108,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 
 	memset(r, 0, sizeof(*r));
 	r->fd[0] = r->fd[1] = -1;
-	r->w.out_fd = r->w.err_fd = -1;
+	r->w.out_fd = r->w.err_fd = r->w.meta_fd = -1;
 	r->max_output = q->max_output;
 	r->timeout_s = q->timeout_s;
 	if ((rc = fmt_path(r->script, sizeof(r->script), q->runtime_dir,

@@ -112,6 +112,7 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 {
 	if (d->stopping)
 		leave_queue(d, v);
+	ev_rejects_flush(d, v, t);
 	while (v->queue != NULL && v->running < d->cfg->max_per_vm &&
 	       jobs_running(d) < d->cfg->max_jobs) {
 		struct job *j = v->queue;
@@ -312,6 +313,8 @@ next_wakeup(struct daemon *d, int64_t t)
 			w = v->next_deliver_ms;
 		if (v->collecting && v->collect_until < w)
 			w = v->collect_until;
+		if (budget_due(&v->rejects) < w)
+			w = budget_due(&v->rejects);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
 		int64_t r = run_next_deadline(d->jobs[i]->run);

@@ -3,6 +3,7 @@
  */
 #include "daemon.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,31 +59,58 @@ ready_drop(struct vm *v, const struct deliver_item *e)
 		}
 }
 
+/* Opens v's replay store, covering every cid the freshness check can
+ * still accept: max age plus the 5 minutes a cid may lie ahead. */
+static int
+replay_load(struct daemon *d, struct vm *v)
+{
+	return replay_open(&v->replay, d->cfg->state_dir, v->name, time(NULL),
+			   d->cfg->max_age_s + FUTURE_SLACK_S);
+}
+
+int
+replay_reopen(struct daemon *d, struct vm *v)
+{
+	replay_close(&v->replay);
+	return replay_load(d, v);
+}
+
+/* Queues the results an earlier run left in the outbox under base. */
+static void
+load_parked(struct vm *v, const char *base)
+{
+	struct deliver_item *parked = NULL;
+	size_t nparked = 0;
+
+	if (outbox_scan(base, v->name, &parked, &nparked) == 0) {
+		for (size_t i = 0; i < nparked; i++)
+			(void)ready_push(v, &parked[i]);
+		free(parked);
+	}
+}
+
 static struct vm *
 vm_add(struct daemon *d, const char *name, const struct key *k)
 {
 	struct vm *v = calloc(1, sizeof(*v));
-	struct deliver_item *parked = NULL;
-	size_t nparked = 0;
+	char volatile_dir[PATH_MAX];
 
 	if (v == NULL)
 		return NULL;
 	memcpy(v->name, name, strnlen(name, VMNAME_MAX));
 	v->key = *k;
 	v->legacy = name_list_has(&d->cfg->legacy, name);
-	if (replay_open(&v->replay, d->cfg->state_dir, name, time(NULL),
-			d->cfg->max_age_s + FUTURE_SLACK_S) != 0) {
+	if (replay_load(d, v) != 0) {
 		ev_simple(d, "ERROR", name, NULL, "reason",
 			  "cannot open the replay store; VM not polled");
 		free(v);
 		return NULL;
 	}
-	/* results parked by an earlier run go out first */
-	if (outbox_scan(d->cfg->state_dir, name, &parked, &nparked) == 0) {
-		for (size_t i = 0; i < nparked; i++)
-			(void)ready_push(v, &parked[i]);
-		free(parked);
-	}
+	/* results parked by an earlier run go out first; the volatile
+	 * outbox outlives a daemon that crashed, not a reboot */
+	load_parked(v, d->cfg->state_dir);
+	if (outbox_volatile_dir(volatile_dir, d->cfg->runtime_dir) == 0)
+		load_parked(v, volatile_dir);
 	v->next = d->vms;
 	d->vms = v;
 	return v;

@@ -36,6 +36,7 @@ _case_failed=0
 _failures=0
 _sims=()
 _pids=()
+_at_exit=()
 
 # ------------------------------------------------------------ cases --
 
@@ -171,6 +172,10 @@ track_pid() {   # PID...: killed (with its process group if it leads one) at exi
 	_pids+=("$@")
 }
 
+at_exit() {   # CMD: run at exit after the tracked pids are killed (umount ...)
+	_at_exit+=("$1")
+}
+
 # ---------------------------------------------------------- machines --
 
 sim_init() {   # DIR [--client PATH]: a new machine, destroyed at exit
@@ -216,6 +221,9 @@ _lib_exit() {
 	for p in "${_pids[@]}"; do
 		kill -KILL -- "-$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${_at_exit[@]}"; do
+		eval "$p"
 	done
 	for root in "${_sims[@]}"; do
 		[[ -f $root/.qubes-sim ]] || continue

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -20,6 +22,7 @@
 #include "cid.h"
 #include "err.h"
 #include "fileio.h"
+#include "vmname.h"
 #include "banned.h"
 
 struct fixture {
@@ -142,6 +145,75 @@ test_committed_entry_is_whole(void **state)
 	assert_int_equal(stat(e.dir, &st), -1);
 }
 
+/* A file size limit stands in for a full file system: writes past it
+ * fail (EFBIG), as they would with ENOSPC. */
+static void
+limit_file_size(rlim_t bytes)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = bytes;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+static void
+test_begin_fails_when_the_meta_has_no_room(void **state)
+{
+	struct fixture *f = *state;
+	struct outbox_writer w;
+
+	signal(SIGXFSZ, SIG_IGN);
+	limit_file_size(OUTBOX_META_RESERVE / 2);
+	assert_int_not_equal(outbox_begin(f->dir, "work", f->cid, "0a-1-0", &w),
+			     0);
+	limit_file_size(RLIM_INFINITY);
+	/* and it leaves nothing behind */
+	assert_int_equal(names_in(f->vmdir), 0);
+}
+
+/* Output that no longer fits is lost, but the result is committed: its
+ * meta has the room outbox_begin kept. */
+static void
+test_commit_fits_in_the_room_kept(void **state)
+{
+	struct fixture *f = *state;
+	static const char big[2 * OUTBOX_META_RESERVE];
+	struct outbox_writer w;
+	struct result_meta m;
+	struct deliver_item e;
+	char path[PATH_MAX + 8];
+	struct buf meta = BUF_INIT(4096);
+
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_OK;
+	m.exit_code = 3;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(outbox_begin(f->dir, "work", f->cid, "0a-1-1", &w), 0);
+	limit_file_size(OUTBOX_META_RESERVE);
+	assert_int_not_equal(write_all(w.out_fd, big, sizeof(big)), 0);
+	assert_int_equal(outbox_commit(&w, f->cid, "0a-1-1", &m, &e), 0);
+	limit_file_size(RLIM_INFINITY);
+	assert_int_equal(e.exit_code, 3);
+	snprintf(path, sizeof(path), "%s/meta", e.dir);
+	assert_int_equal(read_file(path, &meta), 0);
+	/* the meta is exactly what was written, not its room */
+	assert_non_null(strstr(buf_str(&meta), "exit=3\n"));
+	assert_int_equal(strlen(buf_str(&meta)), meta.len);
+	buf_release(&meta);
+}
+
+static void
+test_the_volatile_outbox_is_no_vm_name(void **state)
+{
+	char dir[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(outbox_volatile_dir(dir, "/run/qvm-remote"), 0);
+	assert_false(vmname_valid(strrchr(dir, '/') + 1));
+	assert_int_equal(strncmp(dir, "/run/qvm-remote/", 16), 0);
+}
+
 int
 main(void)
 {
@@ -152,6 +224,12 @@ main(void)
 			test_remove_torn_by_a_crash_is_cleared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_committed_entry_is_whole,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_begin_fails_when_the_meta_has_no_room, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_commit_fits_in_the_room_kept,
+						setup, teardown),
+		cmocka_unit_test(test_the_volatile_outbox_is_no_vm_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
