@@ -70,8 +70,9 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 	memcpy(v->name, name, strnlen(name, VMNAME_MAX));
 	v->key = *k;
 	v->legacy = name_list_has(&d->cfg->legacy, name);
+	/* the window covers v1 ids, in local time, too */
 	if (replay_open(&v->replay, d->cfg->state_dir, name, time(NULL),
-			d->cfg->max_age_s + FUTURE_SLACK_S) != 0) {
+			request_window_s(d->cfg->max_age_s)) != 0) {
 		ev_simple(d, "ERROR", name, NULL, "reason",
 			  "cannot open the replay store; VM not polled");
 		free(v);
@@ -144,6 +145,8 @@ vms_load(struct daemon *d)
 		if ((v = vm_find(d, name)) != NULL) {
 			v->key = k;
 			v->removed = 0;
+			/* a reload may change QVM_REMOTE_MAX_AGE */
+			v->replay.window_s = request_window_s(d->cfg->max_age_s);
 			v->legacy = name_list_has(&d->cfg->legacy, name);
 		} else if (vm_add(d, name, &k) != NULL) {
 			ev_simple(d, "INFO", name, NULL, "action", "polling");
