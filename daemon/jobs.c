@@ -368,20 +368,11 @@ claim_in_flight(const struct daemon *d, const struct vm *v,
 
 /*
  * Crash recovery (design.md section 6) for claims in running/ that nobody
- * works on: a fetch whose reply was lost, or a daemon that died.  A cid in
- * the replay store may have run: it gets "interrupted" and never runs
- * again.  A cid not in it never ran: it goes back to pending/.
+ * works on: a fetch whose reply was lost, or a daemon that died.  A cid the
+ * replay store holds, or may have forgotten (replay_lookup), may have run:
+ * it gets "interrupted" and never runs again.  Any other cid never
+ * started: it goes back to pending/ (and is judged afresh when fetched).
  */
-static int
-past_window(const struct daemon *d, const char *cid)
-{
-	time_t t;
-
-	return cid_time(cid, strlen(cid), &t) != 0 ||
-	       (t < time(NULL) &&
-		(uint64_t)(time(NULL) - t) > d->cfg->max_age_s);
-}
-
 void
 recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 {
@@ -392,10 +383,8 @@ recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 
 		if (claim_in_flight(d, v, h))
 			continue;
-		/* an id older than the store's window may have run: the
-		 * store no longer knows, so it counts as run */
-		ran = replay_seen(&v->replay, h->cid) ||
-		      past_window(d, h->cid);
+		/* the store's rule, the one request_check applies too */
+		ran = replay_lookup(&v->replay, h->cid) != REPLAY_NEW;
 		if (ev_rejected(d, v)) {
 			b = ev_begin(d, "RECOVER", v->name, h->cid);
 			(void)logline_kvs(b, "claim", h->claim);

@@ -45,6 +45,16 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 			: "the command contains NUL or control bytes");
 		return -1;
 	}
+	/* the original client's ping runs `true`; a ping id, usually under a
+	 * v1 token that does not cover the body, runs nothing else */
+	if (cid_is_ping(q->cid, strlen(q->cid)) &&
+	    (body->len != strlen(PING_BODY) ||
+	     memcmp(body->p, PING_BODY, body->len) != 0 ||
+	     opt->present || q->part[PART_IN].present)) {
+		reject(v, "REJECT", "a ping id runs only the ping command "
+		       "(true)");
+		return -1;
+	}
 	if (q->part[PART_IN].too_big) {
 		reject(v, "REJECT", "the stdin file is larger than 8 MiB");
 		return -1;
@@ -68,17 +78,32 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 	return 0;
 }
 
-/* A v2 cid names its UTC creation time: it must be inside the window. */
+/*
+ * Every cid names when it was made (docs/protocol.md s. 2): a v2 cid in
+ * UTC, the original client's in the VM's local time, its ping ids in UTC
+ * nanoseconds.  So every token kind has a window, each as narrow as its
+ * clients allow.
+ */
 static int
-fresh(const struct fetch_request *q, const struct request_policy *p)
+fresh(const struct fetch_request *q, const struct request_policy *p,
+      enum token_kind kind)
 {
+	uint64_t past = p->max_age_s, ahead = FUTURE_SLACK_S;
+	size_t n = strlen(q->cid);
 	time_t t;
 
-	if (cid_time(q->cid, strlen(q->cid), &t) != 0)
+	if (cid_time(q->cid, n, &t) != 0)
 		return 0;
-	if (t > p->now + FUTURE_SLACK_S)
-		return 0;
-	return t >= p->now || (uint64_t)(p->now - t) <= p->max_age_s;
+	if (cid_is_ping(q->cid, n)) {
+		if (past > PING_AGE_S)
+			past = PING_AGE_S;
+	} else if (kind == TOKEN_V1) {
+		past += LEGACY_ZONE_WEST_S;
+		ahead += LEGACY_ZONE_EAST_S;
+	}
+	if (t > p->now)
+		return (uint64_t)(t - p->now) <= ahead;
+	return (uint64_t)(p->now - t) <= past;
 }
 
 void
@@ -115,12 +140,21 @@ request_check(const struct fetch_request *untrusted,
 			  "clients need QVM_REMOTE_LEGACY_AUTH in dom0)");
 		return;
 	}
-	if (v->token == TOKEN_V2 && !fresh(q, p)) {
+	if (!fresh(q, p, v->token)) {
 		reject(v, "AUTH-FAIL", "stale request: outside the freshness window");
 		return;
 	}
-	if (replay_seen(p->replay, q->cid)) {
+	switch (replay_lookup(p->replay, q->cid)) {
+	case REPLAY_NEW:
+		break;
+	case REPLAY_SEEN:
 		reject(v, "AUTH-FAIL", "replayed request: this id already ran");
+		return;
+	case REPLAY_FORGOTTEN:
+		/* dropped from the store while dom0's clock was ahead: it
+		 * may have run, and the store can no longer tell */
+		reject(v, "AUTH-FAIL", "stale request: older than the ids dom0 "
+		       "still remembers (its clock ran ahead); send it again");
 		return;
 	}
 	v->accept = 1;

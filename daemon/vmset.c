@@ -60,12 +60,12 @@ ready_drop(struct vm *v, const struct deliver_item *e)
 }
 
 /* Opens v's replay store, covering every cid the freshness check can
- * still accept: max age plus the 5 minutes a cid may lie ahead. */
+ * still accept, v1 ids in the VM's local time too (request_window_s). */
 static int
 replay_load(struct daemon *d, struct vm *v)
 {
 	return replay_open(&v->replay, d->cfg->state_dir, v->name, time(NULL),
-			   d->cfg->max_age_s + FUTURE_SLACK_S);
+			   request_window_s(d->cfg->max_age_s));
 }
 
 int
@@ -172,6 +172,8 @@ vms_load(struct daemon *d)
 		if ((v = vm_find(d, name)) != NULL) {
 			v->key = k;
 			v->removed = 0;
+			/* a reload may change QVM_REMOTE_MAX_AGE */
+			v->replay.window_s = request_window_s(d->cfg->max_age_s);
 			v->legacy = name_list_has(&d->cfg->legacy, name);
 		} else if (vm_add(d, name, &k) != NULL) {
 			ev_simple(d, "INFO", name, NULL, "action", "polling");

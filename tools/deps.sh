@@ -6,7 +6,7 @@
 set -eu
 
 build="gcc make pkg-config libssl-dev libmicrohttpd-dev"
-test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl
+test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl faketime
 	chromium nodejs npm"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks

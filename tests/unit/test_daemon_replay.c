@@ -1,6 +1,8 @@
 /*
  * test_daemon_replay.c - the durable store of accepted cids: a cid runs at
- * most once, across restarts, and a torn write never hides a record.
+ * most once, across restarts, and a torn write never hides a record; what
+ * it forgets, it forgets below a durable floor, so no clock brings a
+ * forgotten cid back.
  */
 #include "replay.h"
 
@@ -21,8 +23,9 @@
 #include "err.h"
 #include "banned.h"
 
-#define T0 ((time_t)1795860900)    /* 2026-11-28 */
+#define T0 ((time_t)1795860900)    /* 2026-11-28 10:15:00, CID1's time */
 #define WINDOW 86700u
+#define DAY 86400
 
 #define CID1 "20261128-101500-4242-0123456789abcdef0123456789abcdef"
 #define CID2 "20261128-101501-4242-fedcba9876543210fedcba9876543210"
@@ -163,8 +166,8 @@ test_survives_reopen(void **state)
 	assert_true(replay_seen(&r, CID3));
 	assert_int_equal(replay_record(&r, CID2, T0 + 60), QR_ERR_EXISTS);
 	/* kept sorted for the binary search */
-	assert_true(strcmp(r.cid[0], r.cid[1]) < 0);
-	assert_true(strcmp(r.cid[1], r.cid[2]) < 0);
+	assert_true(strcmp(r.e[0].cid, r.e[1].cid) < 0);
+	assert_true(strcmp(r.e[1].cid, r.e[2].cid) < 0);
 	replay_close(&r);
 
 	/* another VM's store is another file */
@@ -173,34 +176,214 @@ test_survives_reopen(void **state)
 	replay_close(&r);
 }
 
+/* Expiry goes by the cid's own time, not by when it ran; an explicit
+ * prune drops what left the window and raises the floor above it. */
 static void
-test_prune_past_window(void **state)
+test_prune_by_the_cids_own_time(void **state)
+{
+	struct fx *f = *state;
+	struct replay r;
+
+	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
+	/* CID1 names T0 but ran a day later: its own time counts */
+	assert_int_equal(replay_record(&r, CID1, T0 + DAY), 0);
+	assert_int_equal(replay_record(&r, CID2, T0 + 1), 0);
+	/* exactly at the window's edge: still kept */
+	assert_int_equal(replay_prune(&r, T0 + WINDOW), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.floor, 0);
+	assert_int_equal(replay_prune(&r, T0 + WINDOW + 1), 0);
+	assert_int_equal(r.n, 1);
+	assert_false(replay_seen(&r, CID1));
+	assert_true(replay_seen(&r, CID2));
+	/* gone from the store, but not new again: below the floor */
+	assert_int_equal(r.floor, T0 + 1);
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_FORGOTTEN);
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, CID3), REPLAY_NEW);
+	/* the file was rewritten: the floor first, without CID1 */
+	assert_string_equal(contents(f), "floor 1795860901\n"
+			    CID2 " 1795860901\n");
+	/* and appends go to the new file */
+	assert_int_equal(replay_record(&r, CID3, T0 + WINDOW + 1), 0);
+	replay_close(&r);
+
+	/* the floor survives a reopen, with any clock */
+	assert_int_equal(replay_open(&r, f->dir, "work", T0 - 1000, WINDOW), 0);
+	assert_int_equal(r.floor, T0 + 1);
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_FORGOTTEN);
+	assert_true(replay_seen(&r, CID2));
+	assert_true(replay_seen(&r, CID3));
+	replay_close(&r);
+}
+
+/*
+ * The attack: dom0's clock runs two days ahead at one start (it comes
+ * from the clock VM), then is put right.  A small store forgets nothing
+ * then, so the correct clock still sees the cid as a replay.
+ */
+static void
+test_clock_ahead_then_correct_still_seen(void **state)
 {
 	struct fx *f = *state;
 	struct replay r;
 
 	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
 	assert_int_equal(replay_record(&r, CID1, T0), 0);
-	assert_int_equal(replay_record(&r, CID2, T0 + 100), 0);
+	assert_int_equal(replay_record(&r, PING, T0), 0);
+	replay_close(&r);
+	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 2 * DAY, WINDOW),
+			 0);
+	replay_close(&r);
+	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, PING), REPLAY_SEEN);
+	replay_close(&r);
+}
+
+/* Writes n cids naming time t into a store file, as a daemon would have. */
+static void
+put_many(const struct fx *f, const char *floor_line, unsigned n, time_t t,
+	 unsigned tag)
+{
+	char cid[CID_MAX + 1], line[128], day[32];
+	struct tm tm;
+	FILE *fp;
+	char dir[96];
+
+	snprintf(dir, sizeof(dir), "%s/replay", f->dir);
+	(void)mkdir(dir, 0700);
+	fp = fopen(f->path, "a");
+	assert_non_null(fp);
+	if (floor_line != NULL)
+		fputs(floor_line, fp);
+	assert_non_null(gmtime_r(&t, &tm));
+	strftime(day, sizeof(day), "%Y%m%d-%H%M%S", &tm);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(cid, sizeof(cid), "%s-%u-%08x", day, tag, i);
+		snprintf(line, sizeof(line), "%s %lld\n", cid, (long long)t);
+		fputs(line, fp);
+	}
+	fclose(fp);
+}
+
+/*
+ * The same attack on a store large enough to be pruned while the clock is
+ * ahead: what it forgets, it forgets below a floor kept on disk, so the
+ * correct clock refuses those cids as "may have run", and ids made after
+ * them are new.
+ */
+static void
+test_clock_ahead_forgets_only_below_the_floor(void **state)
+{
+	struct fx *f = *state;
+	struct replay r;
+
+	put_many(f, NULL, REPLAY_PRUNE_MIN, T0, 7);
+	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
+	assert_int_equal(r.n, REPLAY_PRUNE_MIN);
+	assert_int_equal(replay_record(&r, CID1, T0), 0);
 	replay_close(&r);
 
-	/* exactly at the window's edge: still kept */
-	assert_int_equal(replay_open(&r, f->dir, "work", T0 + WINDOW, WINDOW),
+	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 2 * DAY, WINDOW),
+			 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(r.floor, T0 + 1);
+	replay_close(&r);
+	assert_string_equal(contents(f), "floor 1795860901\n");
+
+	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_FORGOTTEN);
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_NEW);   /* T0 + 1 */
+	replay_close(&r);
+}
+
+/*
+ * Pruned while it runs, not only at the next start: memory stays within
+ * twice what the window holds, the file is compacted (and reloads equal),
+ * and the compaction is amortized: one rewrite per hundreds of records.
+ */
+static void
+test_pruned_while_running(void **state)
+{
+	struct fx *f = *state;
+	struct replay r, again;
+	char cid[CID_MAX + 1], day[32];
+	unsigned i, rewrites = 0, live_max = 0;
+	struct stat st;
+	ino_t ino;
+
+	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	ino = st.st_ino;
+	/* one record every 100 s for 5 windows: about 867 cids are live */
+	for (i = 0; i < 5 * 867; i++) {
+		time_t now = T0 + (time_t)i * 100;
+		struct tm tm;
+
+		assert_non_null(gmtime_r(&now, &tm));
+		strftime(day, sizeof(day), "%Y%m%d-%H%M%S", &tm);
+		snprintf(cid, sizeof(cid), "%s-1-%08x", day, i);
+		assert_int_equal(replay_record(&r, cid, now), 0);
+		assert_int_equal(stat(f->path, &st), 0);
+		if (st.st_ino != ino) {
+			rewrites++;
+			ino = st.st_ino;
+		}
+		if (r.n > live_max)
+			live_max = (unsigned)r.n;
+	}
+	assert_true(live_max <= 2 * 868 + 1);
+	assert_true(rewrites >= 2);
+	assert_true(rewrites <= 5 * 867 / 400);
+	assert_true(r.floor > T0 + 2 * (time_t)WINDOW);
+	/* the newest is still there; what left the window is forgotten */
+	assert_true(replay_seen(&r, cid));
+	snprintf(cid, sizeof(cid), "20261128-101500-1-%08x", 0u);
+	assert_int_equal(replay_lookup(&r, cid), REPLAY_FORGOTTEN);
+
+	/* compacted now: the file holds exactly what memory holds */
+	assert_int_equal(replay_prune(&r, T0 + (5 * 867 - 1) * 100), 0);
+	assert_int_equal(r.n, 868);
+	assert_int_equal(replay_open(&again, f->dir, "work",
+				     T0 + (5 * 867 - 1) * 100, WINDOW), 0);
+	assert_int_equal(again.n, r.n);
+	assert_int_equal(again.floor, r.floor);
+	for (i = 0; i < r.n; i++) {
+		assert_string_equal(again.e[i].cid, r.e[i].cid);
+		assert_int_equal(again.e[i].t, r.e[i].t);
+		assert_int_equal(again.e[i].ran, r.e[i].ran);
+	}
+	replay_close(&again);
+	replay_close(&r);
+}
+
+/* A torn last line is dropped also when the open prunes. */
+static void
+test_torn_line_dropped_when_pruning(void **state)
+{
+	struct fx *f = *state;
+	struct replay r;
+	char dir[96];
+	FILE *fp;
+
+	put_many(f, "floor 5\nfloor 17\n", REPLAY_PRUNE_MIN, T0, 3);
+	put_many(f, NULL, 2, T0 + 2 * DAY, 4);
+	snprintf(dir, sizeof(dir), "%s/replay", f->dir);
+	fp = fopen(f->path, "a");
+	assert_non_null(fp);
+	fputs(CID3 " 17958", fp);
+	fclose(fp);
+	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 2 * DAY, WINDOW),
 			 0);
 	assert_int_equal(r.n, 2);
+	assert_int_equal(r.floor, T0 + 1);
+	assert_false(replay_seen(&r, CID3));
+	assert_int_equal(replay_record(&r, CID2, T0 + 2 * DAY), 0);
 	replay_close(&r);
-
-	assert_int_equal(replay_open(&r, f->dir, "work", T0 + WINDOW + 1,
-				     WINDOW), 0);
-	assert_int_equal(r.n, 1);
-	assert_false(replay_seen(&r, CID1));
-	assert_true(replay_seen(&r, CID2));
-	replay_close(&r);
-	/* the file was rewritten without it */
-	assert_string_equal(contents(f), CID2 " 1795861000\n");
-
-	/* an entry from the future (clock set back) is kept */
-	assert_int_equal(replay_open(&r, f->dir, "work", T0 - 1000, WINDOW), 0);
+	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 2 * DAY, WINDOW),
+			 0);
+	assert_int_equal(r.n, 3);
 	assert_true(replay_seen(&r, CID2));
 	replay_close(&r);
 }
@@ -222,6 +405,8 @@ test_malformed_lines_skipped(void **state)
 	       CID3 " 1795860900 extra\n"
 	       CID1 " 1795860950\n"
 	       "../../etc/passwd 1795860900\n"
+	       "20261399-101500-4242-0123456789abcdef 1795860900\n" /* month 13 */
+	       "floor x\n"
 	       CID3 " 17958");   /* torn append: no newline */
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 100, WINDOW), 0);
 	assert_int_equal(r.n, 1);
@@ -229,7 +414,8 @@ test_malformed_lines_skipped(void **state)
 	assert_false(replay_seen(&r, CID2));
 	assert_false(replay_seen(&r, CID3));
 	/* a repeated cid keeps its latest time; the file is clean again */
-	assert_int_equal(r.when[0], T0 + 50);
+	assert_int_equal(r.e[0].ran, T0 + 50);
+	assert_int_equal(r.e[0].t, T0);
 	assert_string_equal(contents(f), CID1 " 1795860950\n");
 	/* and appends start on a line of their own */
 	assert_int_equal(replay_record(&r, CID3, T0 + 100), 0);
@@ -316,7 +502,7 @@ test_many_entries(void **state)
 		assert_int_equal(replay_record(&r, cid, T0), 0);
 	}
 	for (i = 1; i < r.n; i++)
-		assert_true(strcmp(r.cid[i - 1], r.cid[i]) < 0);
+		assert_true(strcmp(r.e[i - 1].cid, r.e[i].cid) < 0);
 	replay_close(&r);
 	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
 	assert_int_equal(r.n, 500);
@@ -338,8 +524,18 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_reopen, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_prune_past_window, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_prune_by_the_cids_own_time,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_clock_ahead_then_correct_still_seen, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_clock_ahead_forgets_only_below_the_floor, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_pruned_while_running,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_torn_line_dropped_when_pruning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines_skipped,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean_file_not_rewritten,

@@ -83,7 +83,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	f->now = time(NULL);
 	assert_int_equal(replay_open(&f->replay, f->dir, "work", f->now,
-				     86400 + 300), 0);
+				     request_window_s(86400)), 0);
 	assert_int_equal(cid_generate(f->cid, f->now, 4242), 0);
 	f->body = "qvm-ls --running\n";
 	f->opt = "timeout=60\n";
@@ -271,6 +271,203 @@ test_replay_rejected(void **state)
 	expect_reject(f, "AUTH-FAIL", "replayed");
 }
 
+/* Signs the current cid with a v1 token (HMAC over the cid only). */
+static void
+sign_v1(struct fixture *f)
+{
+	assert_int_equal(token_v1_text(&f->key, f->cid, strlen(f->cid),
+				       f->token), 0);
+	set_part(&f->q, PART_AUTH, f->token);
+}
+
+/* A v1 request made at `made` (UTC) by a VM whose local time is UTC plus
+ * zone_s: the original client writes its local time into the cid. */
+static void
+legacy_at(struct fixture *f, time_t made, long zone_s)
+{
+	assert_int_equal(cid_generate(f->cid, made + zone_s, 77), 0);
+	build(f);
+	sign_v1(f);
+}
+
+static void
+expect_legacy(struct fixture *f, int accept, const char *reason)
+{
+	struct request_verdict v;
+
+	check(f, 1, &v);
+	assert_int_equal(v.accept, accept);
+	if (!accept) {
+		assert_string_equal(v.category, "AUTH-FAIL");
+		assert_non_null(strstr(v.reason, reason));
+	}
+}
+
+/* Today a used v1 token re-planted after the store forgot it ran again:
+ * v1 tokens have a freshness window too. */
+static void
+test_stale_v1_rejected(void **state)
+{
+	struct fixture *f = *state;
+
+	legacy_at(f, f->now - 2 * 86400, 0);
+	expect_legacy(f, 0, "stale");
+	legacy_at(f, f->now + 3600 * 24, 0);
+	expect_legacy(f, 0, "stale");
+	legacy_at(f, f->now - 3600, 0);
+	expect_legacy(f, 1, NULL);
+}
+
+/* The window is the original client's local time, read as UTC: as wide
+ * as the zones are (UTC-12 .. UTC+14), not wider. */
+static void
+test_v1_window_allows_local_time_only(void **state)
+{
+	struct fixture *f = *state;
+
+	legacy_at(f, f->now, -12 * 3600);
+	expect_legacy(f, 1, NULL);
+	legacy_at(f, f->now, 14 * 3600);
+	expect_legacy(f, 1, NULL);
+	legacy_at(f, f->now - 86400 + 60, -12 * 3600);
+	expect_legacy(f, 1, NULL);
+	legacy_at(f, f->now - 86400 - 60, -12 * 3600);
+	expect_legacy(f, 0, "stale");
+	legacy_at(f, f->now, 14 * 3600 + 301);
+	expect_legacy(f, 0, "stale");
+	/* v2 cids are UTC: no such allowance */
+	assert_int_equal(cid_generate(f->cid, f->now + 3600, 1), 0);
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "AUTH-FAIL", "stale");
+}
+
+/* The original client's ping: "ping-NS-PID", NS its UTC clock in
+ * nanoseconds, body "true\n", waited for 10 seconds. */
+static void
+ping_at(struct fixture *f, time_t t)
+{
+	snprintf(f->cid, sizeof(f->cid), "ping-%lld123456789-4242",
+		 (long long)t);
+	f->body = "true\n";
+	f->opt = f->in = NULL;
+	build(f);
+	sign_v1(f);
+}
+
+static void
+test_ping_runs_only_while_fresh(void **state)
+{
+	struct fixture *f = *state;
+
+	ping_at(f, f->now - 2);
+	expect_legacy(f, 1, NULL);
+	ping_at(f, f->now - 300);
+	expect_legacy(f, 1, NULL);
+	ping_at(f, f->now - 301);
+	expect_legacy(f, 0, "stale");
+	ping_at(f, f->now + 301);
+	expect_legacy(f, 0, "stale");
+}
+
+/* A v1 token does not cover the body: under a ping id, only the ping. */
+static void
+test_ping_id_runs_nothing_else(void **state)
+{
+	struct fixture *f = *state;
+	struct request_verdict v;
+
+	ping_at(f, f->now);
+	set_part(&f->q, PART_BODY, "rm -rf /\n");
+	check(f, 1, &v);
+	assert_false(v.accept);
+	assert_string_equal(v.category, "REJECT");
+	assert_non_null(strstr(v.reason, "ping"));
+	ping_at(f, f->now);
+	set_part(&f->q, PART_IN, "x");
+	check(f, 1, &v);
+	assert_false(v.accept);
+	ping_at(f, f->now);
+	set_part(&f->q, PART_OPT, "timeout=60\n");
+	check(f, 1, &v);
+	assert_false(v.accept);
+}
+
+static void
+test_replayed_v1_rejected(void **state)
+{
+	struct fixture *f = *state;
+
+	legacy_at(f, f->now, 0);
+	assert_int_equal(replay_record(&f->replay, f->cid, f->now), 0);
+	expect_legacy(f, 0, "replayed");
+}
+
+/* Reopens the fixture's store at now. */
+static void
+reopen(struct fixture *f, time_t now)
+{
+	replay_close(&f->replay);
+	assert_int_equal(replay_open(&f->replay, f->dir, "work", now,
+				     request_window_s(86400)), 0);
+}
+
+/*
+ * dom0's clock ran two days ahead at one start, then was put right: the
+ * id that ran before is still refused, v2 and v1 alike.
+ */
+static void
+test_clock_ahead_then_correct_replay_rejected(void **state)
+{
+	struct fixture *f = *state;
+	char v1cid[CID_MAX + 1];
+
+	legacy_at(f, f->now, 0);
+	memcpy(v1cid, f->cid, sizeof(v1cid));
+	assert_int_equal(replay_record(&f->replay, v1cid, f->now), 0);
+	assert_int_equal(cid_generate(f->cid, f->now, 4242), 0);
+	assert_int_equal(replay_record(&f->replay, f->cid, f->now), 0);
+	reopen(f, f->now + 2 * 86400);
+	reopen(f, f->now);
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "AUTH-FAIL", "replayed");
+	memcpy(f->cid, v1cid, sizeof(v1cid));
+	build(f);
+	sign_v1(f);
+	expect_legacy(f, 0, "replayed");
+}
+
+/* An id below the store's floor may have run and been forgotten: stale,
+ * whatever dom0's clock says now; ids made after the floor run. */
+static void
+test_forgotten_id_rejected(void **state)
+{
+	struct fixture *f = *state;
+	struct request_verdict v;
+	char path[128];
+	FILE *fp;
+
+	replay_close(&f->replay);
+	snprintf(path, sizeof(path), "%s/replay/work", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "floor %lld\n", (long long)f->now - 60);
+	fclose(fp);
+	reopen(f, f->now);
+	assert_int_equal(cid_generate(f->cid, f->now - 61, 4242), 0);
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "AUTH-FAIL", "older than the ids dom0 still remembers");
+	legacy_at(f, f->now - 61, 0);
+	expect_legacy(f, 0, "still remembers");
+	assert_int_equal(cid_generate(f->cid, f->now - 60, 4242), 0);
+	build(f);
+	sign(f, &f->key);
+	check(f, 0, &v);
+	assert_true(v.accept);
+}
+
 static void
 test_empty_body_rejected(void **state)
 {
@@ -347,6 +544,13 @@ main(void)
 		T(test_stale_request_rejected),
 		T(test_future_request_rejected),
 		T(test_replay_rejected),
+		T(test_stale_v1_rejected),
+		T(test_v1_window_allows_local_time_only),
+		T(test_ping_runs_only_while_fresh),
+		T(test_ping_id_runs_nothing_else),
+		T(test_replayed_v1_rejected),
+		T(test_clock_ahead_then_correct_replay_rejected),
+		T(test_forgotten_id_rejected),
 		T(test_empty_body_rejected),
 		T(test_binary_body_rejected),
 		T(test_oversized_body_rejected),
