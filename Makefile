@@ -188,6 +188,8 @@ $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
 
 # the audit log reader lives with the daemon
 $(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
+$(FUZZ_O)/fuzz_logcheck: $(FUZZ_O)/daemon/logcheck.o $(FUZZ_O)/daemon/audit.o \
+                         $(FUZZ_O)/daemon/seal.o
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
 
@@ -234,6 +236,9 @@ install-dom0: $(DAEMON)
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/qubes/remote.d \
 	    $(DESTDIR)$(LOCALSTATEDIR)/lib/qvm-remote
 	[ -d $(DESTDIR)$(LOGDIR) ] || install -d -m 0750 $(DESTDIR)$(LOGDIR)
+	install -d -m 0750 $(DESTDIR)$(LOGDIR)/qvm-remote
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0644 etc/qvm-remote.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/qvm-remote
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
 	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/75-qvm-remote-dom0.preset $(DESTDIR)$(PRESETDIR)/
@@ -296,7 +301,8 @@ WEBUI_SRC     := $(sort $(wildcard webui/*.c))
 WEBUI_MHD_SRC := webui/main.c webui/server.c webui/sse.c
 WEBUI_CORE    := $(patsubst %.c,$(O)/%.o,$(filter-out $(WEBUI_MHD_SRC),$(WEBUI_SRC)))
 WEBUI_OBJ     := $(WEBUI_SRC:%.c=$(O)/%.o) $(O)/webui/assets_gen.o
-WEBUI_DAEMON  := $(O)/daemon/logparse.o $(O)/daemon/audit.o
+WEBUI_DAEMON  := $(O)/daemon/logparse.o $(O)/daemon/audit.o \
+                 $(O)/daemon/logcheck.o $(O)/daemon/seal.o
 WEBUI_LOGGEN  := $(O)/tests/webui-loggen
 WEBUI_CHROMIUM ?= /usr/bin/chromium
 

@@ -22,6 +22,7 @@
 #define RESULT_FILE_MAX ((uint64_t)1 << 40)
 #define STATUS_NAME_MAX 16u
 #define EXIT_TEXT_MAX 11u
+#define ANCHOR_MAX (18u + 1 + 32)
 
 static const char *const files[] = { "out", "err", "meta" };
 #define NFILES (sizeof(files) / sizeof(*files))
@@ -32,6 +33,7 @@ struct item {
 	char exit_text[EXIT_TEXT_MAX + 1];
 	char status[STATUS_NAME_MAX + 1];
 	uint64_t len[NFILES];
+	char anchor[ANCHOR_MAX + 1];    /* "SEQ:SEAL" of dom0's log, or "" */
 };
 
 bool
@@ -76,15 +78,26 @@ read_line(FILE *in, char line[FRAME_LINE_MAX + 2], size_t *n)
 	return 0;
 }
 
-/* "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN" */
+/* "SEQ:SEAL": 1-18 digits, ':', 32 lowercase hex (lib/frame.h level 3). */
+static bool
+anchor_valid(const char *s, size_t n)
+{
+	size_t d = strspn(s, "0123456789");
+
+	return d >= 1 && d <= 18 && d < n && s[d] == ':' &&
+	       n - d - 1 == 32 && strspn(s + d + 1, "0123456789abcdef") >= 32;
+}
+
+/* "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN [SEQ:SEAL]" */
 static int
 parse_item(const char *line, struct item *it)
 {
-	const char *f[9];
-	size_t len[9], k = 0;
+	const char *f[10];
+	size_t len[10], k = 0;
 	const char *p = line;
 
-	while (k < 9) {
+	it->anchor[0] = '\0';
+	while (k < 10) {
 		const char *sp = strchr(p, ' ');
 		f[k] = p;
 		len[k] = sp != NULL ? (size_t)(sp - p) : strlen(p);
@@ -93,7 +106,10 @@ parse_item(const char *line, struct item *it)
 			break;
 		p = sp + 1;
 	}
-	if (k != 8 || len[0] != 4 || memcmp(f[0], "item", 4) != 0 ||
+	if (k == 9 && (!anchor_valid(f[8], len[8]) ||
+		       !take(it->anchor, ANCHOR_MAX, f[8], len[8])))
+		return QR_ERR_INVALID;
+	if ((k != 8 && k != 9) || len[0] != 4 || memcmp(f[0], "item", 4) != 0 ||
 	    !cid_valid(f[1], len[1]) || !claim_valid(f[2], len[2]) ||
 	    !exit_text_valid(f[3], len[3]) ||
 	    strspn(f[4], "abcdefghijklmnopqrstuvwxyz") < len[4] ||
@@ -167,8 +183,9 @@ audit(const struct agent_queue *q, const struct item *it, const char *now)
 	char line[FRAME_LINE_MAX * 2];
 	int fd, n;
 
-	n = snprintf(line, sizeof(line), "[%s] RESULT id=%s status=%s exit=%s\n",
-		     now, it->cid, it->status, it->exit_text);
+	n = snprintf(line, sizeof(line), "[%s] RESULT id=%s status=%s exit=%s%s%s\n",
+		     now, it->cid, it->status, it->exit_text,
+		     it->anchor[0] != '\0' ? " dom0-log=" : "", it->anchor);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	fd = open(q->audit, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |

@@ -257,7 +257,7 @@ fetch_run(const struct agent_queue *q, const struct fetch_args *a, FILE *out)
 			WAIT_WOKEN;
 	/* the header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and nothing is claimed */
-	fputs("qvmr-fetch 1\nagent 2\n", out);
+	fputs("qvmr-fetch 1\nagent 3\n", out);   /* AGENT_ANCHOR */
 	if (fflush(out) != 0)
 		return QR_ERR_SYSTEM;
 	/* woken, dom0 has results to send or is gone: it fetches again

@@ -4,7 +4,7 @@
  * Does what dom0's sh fetch program does (daemon/program.c), in one
  * process: puts back the stranded claims dom0 names, waits for a request
  * in watch mode, then writes a fetch reply (lib/frame.h) that starts
- * "qvmr-fetch 1" and "agent 2" (so dom0 knows it may call the agent
+ * "qvmr-fetch 1" and "agent 3" (so dom0 knows it may call the agent
  * directly, and run sessions), claiming each request it lists by moving it
  * to running/ with the marker "<cid>.auth.<claim>".
  */

@@ -53,11 +53,12 @@ admin_why(int r, int saved_errno)
 int
 admin_open_audit(const struct config *c, struct audit *a)
 {
-	int r = audit_open(a, c->log_path), e = errno;
+	int r = audit_open(a, c->log_path, c->state_dir), e = errno;
 
 	if (r != 0)
 		complain("cannot open the audit log %s: %s; nothing was changed",
-			 c->log_path, admin_why(r, e));
+			 c->log_path, a->why[0] != '\0' ? a->why
+							 : admin_why(r, e));
 	return r;
 }
 

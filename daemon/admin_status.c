@@ -219,6 +219,12 @@ admin_status(const struct config *c, int argc, char **argv)
 	       mode, transport_init(&tr, c, msg, sizeof(msg)) == 0 ? ""
 	       : " (program not found)");
 	fflush(stdout);
+	/* issue 12: the log's verification key must not stay in dom0 */
+	if (audit_key_pending(c->state_dir))
+		complain("the audit log's verification key is still in dom0 "
+			 "(%s/" AUDIT_PENDING_FILE "): show it with " PROG
+			 " audit setup-key and keep it outside dom0",
+			 c->state_dir);
 	if ((ret = admin_load_listing(c, t)) != ADMIN_OK || t->n == 0)
 		goto out;
 	scan_log(c, t, st, now);
@@ -276,13 +282,20 @@ out:
 static void
 print_log_line(const char *line, size_t n)
 {
-	static const char chain[] = " chain=";
 	size_t i, cat_end = 0;
 
-	if (n >= sizeof(chain) - 1 + AUDIT_CHAIN_HEX &&
-	    memcmp(line + n - AUDIT_CHAIN_HEX - (sizeof(chain) - 1), chain,
-		   sizeof(chain) - 1) == 0)
-		n -= AUDIT_CHAIN_HEX + sizeof(chain) - 1;
+	struct audit_line l;
+
+	/* issue 12: without the seal and seq either (audit verify reads
+	 * them) */
+	if (audit_parse(line, n, &l) == 0)
+		n = l.sealed ? l.body_len : l.content_len;
+	/* and the " seq=N" that ends a sealed body */
+	if (l.sealed) {
+		while (n > 0 && line[n - 1] >= '0' && line[n - 1] <= '9')
+			n--;
+		n -= sizeof(" seq=") - 1;
+	}
 	if (n > LOGPARSE_TS_LEN + 3 && line[0] == '[' &&
 	    line[LOGPARSE_TS_LEN + 1] == ']') {
 		for (cat_end = LOGPARSE_TS_LEN + 3;

@@ -409,6 +409,7 @@ start_deliver(struct daemon *d, struct vm *v)
 		 d->fetch_counter++);
 	if (c == NULL || deliver_setup(v, nonce) != 0)
 		goto fail;
+	program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
 	(void)pick_ready(v);
 	program_deliver_add(v->source, v->sending, v->nsending);
 	if ((v->agent && program_agent_deliver(&cmd, v->source) != 0) ||
@@ -441,6 +442,7 @@ session_collect(struct daemon *d, struct vm *v)
 		    deliver_setup(v, v->fetch_prefix) != 0)
 			return -1;
 		program_deliver_open(v->source);
+		program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
 		c->src = v->source;
 	}
 	v->carrying = 0;
@@ -465,6 +467,7 @@ session_wake(struct daemon *d, struct vm *v)
 	    c->in < 0 || deliver_setup(v, v->fetch_prefix) != 0)
 		return 0;
 	program_deliver_open(v->source);
+	program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
 	(void)pick_ready(v);
 	program_deliver_add(v->source, v->sending, v->nsending);
 	c->src = v->source;

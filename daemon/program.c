@@ -8,11 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "b64.h"
 #include "err.h"
 #include "frame.h"
@@ -259,7 +261,7 @@ static const char deliver_prologue[] =
 	"now=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n"
 	"printf 'qvmr-deliver 1\\n'\n"
 	"n=0; bad=0\n"
-	/* fin CID CLAIM EXIT STATUS, after the three here-documents of the
+	/* fin CID CLAIM EXIT STATUS ANCHOR, after the three here-documents of the
 	 * item were decoded into temporaries named after this call (D), so a
 	 * late, overlapping deliver never writes into ours */
 	"fin() {\n"
@@ -272,7 +274,7 @@ static const char deliver_prologue[] =
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
 	"\t\trm -f \"$q/running/$1\" \"$q/running/$1.in\" \"$q/running/$1.opt\"\n"
-	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \\\n"
+	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
 	"\t\t    >>\"$HOME/.qvm-remote/audit.log\"\n"
 	"\t\trm -f \"$m\"\n"
 	"\t\tprintf 'ok %s\\n' \"$1\"\n"
@@ -382,6 +384,25 @@ encode_chunk(struct deliver_src *s, struct buf *out)
 	return got < sizeof(in) ? 1 : 0;
 }
 
+void
+program_deliver_anchor(struct deliver_src *s, const struct audit *log)
+{
+	s->log = log;
+}
+
+/* "SEQ:SEAL" of the log as it stands; "0:" and zeros without one.  Only
+ * digits, ':' and hex: safe in the sh program unquoted. */
+#define ANCHOR_TEXT_MAX (20 + 1 + AUDIT_SEAL_HEX + 1)
+static void
+anchor_text(const struct deliver_src *s, char out[ANCHOR_TEXT_MAX])
+{
+	struct audit_anchor a = { .seq = 0, .seal = SEAL_ZERO };
+
+	if (s->log != NULL)
+		audit_anchor(s->log, &a);
+	snprintf(out, ANCHOR_TEXT_MAX, "%" PRIu64 ":%.32s", a.seq, a.seal);
+}
+
 /* One step within the current item.  Substage: 2*file (+1 for data). */
 static int
 item_step(struct deliver_src *s, struct buf *out)
@@ -392,8 +413,11 @@ item_step(struct deliver_src *s, struct buf *out)
 	char path[4096];
 
 	if (file == (int)(sizeof(stream_files) / sizeof(*stream_files))) {
-		r = buf_printf(out, "fin %s %s %d %s\n", it->cid, it->claim,
-			       it->exit_code, result_status_name(it->status));
+		char anchor[ANCHOR_TEXT_MAX];
+		anchor_text(s, anchor);
+		r = buf_printf(out, "fin %s %s %d %s %s\n", it->cid, it->claim,
+			       it->exit_code, result_status_name(it->status),
+			       anchor);
 		s->i++;
 		s->stage = s->i < s->n ? STAGE_ITEM : STAGE_TRAILER;
 		return r;
@@ -461,13 +485,18 @@ agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
 				return QR_ERR_SYSTEM;
 			s->len[f] = (uint64_t)st.st_size;
 		}
+		char anchor[ANCHOR_TEXT_MAX + 1] = "";
 		s->stage++;
-		return buf_printf(out, "item %s %s %d %s %llu %llu %llu\n",
+		if (s->agent >= (int)AGENT_ANCHOR && s->log != NULL) {
+			anchor[0] = ' ';
+			anchor_text(s, anchor + 1);
+		}
+		return buf_printf(out, "item %s %s %d %s %llu %llu %llu%s\n",
 				  it->cid, it->claim, it->exit_code,
 				  result_status_name(it->status),
 				  (unsigned long long)s->len[0],
 				  (unsigned long long)s->len[1],
-				  (unsigned long long)s->len[2]);
+				  (unsigned long long)s->len[2], anchor);
 	}
 	if (s->fd < 0) {
 		if ((r = item_file(it, (size_t)sub - 1, path)) != 0)

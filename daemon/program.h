@@ -85,7 +85,18 @@ struct deliver_src {
 	int open;                 /* items may still be added */
 	struct buf tail;          /* agent: sent after "end N" */
 	int done;
+	const struct audit *log;  /* dom0's log: each result carries where
+				   * it stood (an anchor), when set */
 };
+
+struct audit;
+/*
+ * Each result s sends from now on carries the seq and seal of log's last
+ * line ("dom0-log=SEQ:SEAL" in the VM's audit.log): the sh program always,
+ * the agent from level AGENT_ANCHOR on (an older agent refuses an item
+ * line with more fields).
+ */
+void program_deliver_anchor(struct deliver_src *s, const struct audit *log);
 
 /* nonce: [0-9a-f-], unique per deliver call (a claim prefix will do). */
 int program_deliver_init(struct deliver_src *s, const char *nonce,

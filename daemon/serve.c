@@ -258,6 +258,9 @@ reload(struct daemon *d)
 	d->cfg->max_per_vm = fresh.max_per_vm;
 	d->cfg->max_output = fresh.max_output;
 	d->cfg->max_age_s = fresh.max_age_s;
+	/* issue 12: SIGHUP also reopens the log (after a rotation) */
+	if (audit_reopen(&d->audit) != 0)
+		ev_simple(d, "ERROR", NULL, NULL, "reason", d->audit.why);
 	ev_simple(d, "INFO", NULL, NULL, "action", "reloaded");
 	return vms_load(d);
 }
@@ -505,9 +508,11 @@ serve(struct config *c, const struct serve_opts *o)
 		fprintf(stderr, "qvm-remote-dom0: %s\n", msg);
 		goto out;
 	}
-	if (audit_open(&d.audit, c->log_path) != 0) {
+	if (audit_open(&d.audit, c->log_path, c->state_dir) != 0) {
+		/* issue 12: the reason names the file and the fix */
 		fprintf(stderr, "qvm-remote-dom0: cannot open the log '%s': %s\n",
-			c->log_path, strerror(errno));
+			c->log_path, d.audit.why[0] != '\0' ? d.audit.why
+							     : strerror(errno));
 		goto out;
 	}
 	d.audit.echo = o->verbose;

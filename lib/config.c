@@ -69,7 +69,8 @@ static const struct range ranges[K_COUNT] = {
 };
 
 #define DEF_KEYS_DIR "/etc/qubes/remote.d"
-#define DEF_LOG "/var/log/qubes/qvm-remote.log"
+/* in a directory of its own, 0750: /var/log/qubes is group-writable */
+#define DEF_LOG "/var/log/qubes/qvm-remote/qvm-remote.log"
 #define DEF_RUNTIME_DIR "/run/qvm-remote"
 #define DEF_STATE_DIR "/var/lib/qvm-remote"
 #define DEF_QREXEC_DIR "/var/run/qubes"

@@ -24,7 +24,7 @@
  *                            (86400)
  *   QVM_REMOTE_LEGACY_AUTH   VMs whose v1 tokens are accepted ("")
  *   QVM_REMOTE_KEYS_DIR      (/etc/qubes/remote.d)
- *   QVM_REMOTE_LOG           (/var/log/qubes/qvm-remote.log)
+ *   QVM_REMOTE_LOG           (/var/log/qubes/qvm-remote/qvm-remote.log)
  *   QVM_REMOTE_RUNTIME_DIR   ($RUNTIME_DIRECTORY or /run/qvm-remote)
  *   QVM_REMOTE_STATE_DIR     ($STATE_DIRECTORY or /var/lib/qvm-remote)
  *   QVM_REMOTE_QREXEC_DIR    where qrexec.<VM> sockets live (/var/run/qubes)

@@ -43,7 +43,8 @@
 #include "cid.h"
 #include "bounds.h"
 
-/* Agent levels: 1 answers fetch and deliver calls; 2 also runs sessions. */
+/* Agent levels: 1 answers fetch and deliver calls; 2 also runs sessions;
+ * 3 also takes the anchor of dom0's log on each delivered item. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
  * FETCH_HELD_MAX releases of maximal ids included. */
@@ -51,6 +52,7 @@
 	(256 + (size_t)FETCH_HELD_MAX * (CID_MAX + CLAIM_MAX + 2))
 #define AGENT_LEVEL_MAX 99u
 #define AGENT_SESSION   2u
+#define AGENT_ANCHOR    3u
 
 enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
 

@@ -1,67 +1,190 @@
 /*
- * chain.c - hash chain status for the viewer, on top of audit_verify().
+ * chain.c - the keyless check of the log for the viewer, incremental.
  */
 #include "chain.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "audit.h"
 #include "err.h"
 #include "escape.h"
+#include "fileio.h"
+#include "logcheck.h"
 #include "banned.h"
 
-static int
-same_stat(const struct stat *a, const struct stat *b)
+#define WINDOW (2 * AUDIT_LINE_MAX)
+
+void
+chain_watch_init(struct chain_watch *w)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	memset(w, 0, sizeof(*w));
+}
+
+void
+chain_watch_release(struct chain_watch *w)
+{
+	if (w->lc != NULL)
+		logcheck_release(w->lc);
+	free(w->lc);
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+static void
+restart(struct chain_watch *w, const char *path, const struct stat *sb)
+{
+	logcheck_release(w->lc);
+	logcheck_init(w->lc);
+	logcheck_begin_file(w->lc, path);
+	w->have = 1;
+	w->dev = sb->st_dev;
+	w->ino = sb->st_ino;
+	w->pos = 0;
+	w->partial_at = -1;
+	memset(&w->broken, 0, sizeof(w->broken));
+	clock_gettime(CLOCK_MONOTONIC, &w->full);
+}
+
+static void
+set_broken(struct chain_watch *w, struct chain_status *st)
+{
+	st->state = CHAIN_BROKEN;
+	st->bad = w->lc->bad_line;
+	st->lines = w->lc->lines_file;
+	w->broken = *st;
+}
+
+/* Reads and checks from w->pos to the end of fd. */
+static int
+advance(struct chain_watch *w, int fd, struct chain_status *st, off_t size)
+{
+	size_t have = 0;
+
+	for (;;) {
+		size_t off = 0;
+		ssize_t k = pread(fd, w->buf + have, WINDOW - have,
+				  w->pos + (off_t)have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return QR_ERR_SYSTEM;
+		have += (size_t)k;
+		for (;;) {
+			char *nl = memchr(w->buf + off, '\n', have - off);
+			size_t n;
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - (w->buf + off));
+			if (logcheck_line(w->lc, w->buf + off, n) != 0) {
+				set_broken(w, st);
+				return 0;
+			}
+			off += n + 1;
+		}
+		memmove(w->buf, w->buf + off, have - off);
+		have -= off;
+		w->pos += (off_t)off;
+		if (have >= AUDIT_LINE_MAX) {
+			/* longer than any line written */
+			w->lc->lines_file++;
+			w->lc->bad_line = w->lc->lines_file;
+			set_broken(w, st);
+			return 0;
+		}
+		if (k == 0)
+			break;
+	}
+	st->lines = w->lc->lines_file;
+	if (have == 0) {
+		w->partial_at = -1;
+		return 0;
+	}
+	/* a last line without its newline: being written, unless it was
+	 * there, unchanged, at the last check too */
+	if (w->partial_at == size) {
+		w->lc->lines_file++;
+		w->lc->bad_line = w->lc->lines_file;
+		set_broken(w, st);
+		return 0;
+	}
+	w->partial_at = size;
+	return QR_ERR_INCOMPLETE;
+}
+
+int
+chain_watch_check(struct chain_watch *w, const char *path,
+		  struct chain_status *st)
+{
+	struct stat sb;
+	struct timespec now;
+	int fd, r;
+
+	memset(st, 0, sizeof(*st));
+	st->checked = time(NULL);
+	if ((w->lc == NULL && (w->lc = malloc(sizeof(*w->lc))) == NULL) ||
+	    (w->buf == NULL && (w->buf = malloc(WINDOW)) == NULL)) {
+		st->state = CHAIN_ERROR;
+		st->err = ENOMEM;
+		return 0;
+	}
+	if (!w->have)
+		logcheck_init(w->lc);
+	if ((fd = open_regular(path, &sb)) < 0) {
+		w->have = 0;
+		if (fd == QR_ERR_NOT_FOUND) {
+			st->state = CHAIN_MISSING;
+		} else {
+			st->state = CHAIN_ERROR;
+			st->err = fd == QR_ERR_INVALID ? EINVAL : errno;
+		}
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!w->have || sb.st_dev != w->dev || sb.st_ino != w->ino ||
+	    sb.st_size < w->pos || now.tv_sec - w->full.tv_sec >= CHAIN_FULL_S ||
+	    (sb.st_size == w->size &&
+	     (sb.st_mtim.tv_sec != w->mtime.tv_sec ||
+	      sb.st_mtim.tv_nsec != w->mtime.tv_nsec)))
+		restart(w, path, &sb);
+	w->size = sb.st_size;
+	w->mtime = sb.st_mtim;
+	if (w->broken.state == CHAIN_BROKEN) {
+		*st = w->broken;
+		st->checked = time(NULL);
+		close(fd);
+		return 0;
+	}
+	st->state = CHAIN_OK;
+	r = advance(w, fd, st, sb.st_size);
+	close(fd);
+	if (r == QR_ERR_SYSTEM) {
+		st->state = CHAIN_ERROR;
+		st->err = errno;
+		w->have = 0;
+		return 0;
+	}
+	if (st->state == CHAIN_OK && st->lines == 0)
+		st->state = CHAIN_EMPTY;
+	return r;
 }
 
 int
 chain_check(const char *path, struct chain_status *st)
 {
-	struct stat before, after;
-	unsigned long lines = 0, bad = 0;
-	int r, had_before;
+	struct chain_watch w;
+	int r;
 
-	memset(st, 0, sizeof(*st));
-	st->checked = time(NULL);
-	had_before = stat(path, &before) == 0;
-	r = audit_verify(path, &lines, &bad);
-	st->lines = lines;
-	switch (r) {
-	case 0:
-		st->state = lines == 0 ? CHAIN_EMPTY : CHAIN_OK;
-		return 0;
-	case QR_ERR_MISMATCH:
-		st->state = CHAIN_BROKEN;
-		st->bad = bad;
-		/* a break at the end of a file that grew meanwhile is most
-		 * likely a line half read; an edit is not undone by waiting */
-		if (bad == lines && had_before &&
-		    (stat(path, &after) != 0 || !same_stat(&before, &after)))
-			return QR_ERR_INCOMPLETE;
-		return 0;
-	case QR_ERR_NOT_FOUND:
-		st->state = CHAIN_MISSING;
-		return 0;
-	case QR_ERR_INVALID:
-		st->state = CHAIN_ERROR;
-		st->err = EINVAL;
-		return 0;
-	case QR_ERR_SYSTEM:
-		st->state = CHAIN_ERROR;
-		st->err = errno;
-		return 0;
-	default:
-		st->state = CHAIN_ERROR;
-		st->err = r == QR_ERR_NOMEM ? ENOMEM : EIO;
-		return 0;
-	}
+	chain_watch_init(&w);
+	/* a second look tells a line being written from a torn one */
+	if ((r = chain_watch_check(&w, path, st)) == QR_ERR_INCOMPLETE)
+		r = chain_watch_check(&w, path, st);
+	chain_watch_release(&w);
+	return r;
 }
 
 int

@@ -1,14 +1,25 @@
 /*
- * chain.h - the hash chain of the log, as the page's banner shows it.
+ * chain.h - the log's keyless check, as the page's banner shows it.
  *
- * daemon/audit.c's audit_verify() does the checking; this adds what a
- * live view needs: telling a line that is being written from a broken one,
- * and the JSON the page reads.
+ * The viewer runs without the seal key, so it checks what anyone can
+ * (daemon/logcheck.h): every chain value and the seal sequence.  That
+ * finds damage and clumsy edits; it cannot find a rewrite whose chain was
+ * recomputed, which only `qvm-remote-dom0 audit verify --key` can.
+ *
+ * A watch checks incrementally: it keeps its position and chain state
+ * between checks and reads only what was appended, so a break in new
+ * lines shows at once however fast the log grows.  It starts over when
+ * the file shrinks or is replaced (rotation), re-reads it whole when it
+ * changed without growing (an edit in place), and at least every
+ * CHAIN_FULL_S seconds, for an edit of lines it already passed that came
+ * with an append.  A last line without its newline is a line being
+ * written, not a break, until a later check finds it still unfinished.
  */
 #ifndef QVMR_WEBUI_CHAIN_H
 #define QVMR_WEBUI_CHAIN_H
 
 #include <time.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -29,12 +40,35 @@ struct chain_status {
 	time_t checked;         /* when, wall clock */
 };
 
+#define CHAIN_FULL_S 30
+
+struct logcheck;
+
+struct chain_watch {
+	struct logcheck *lc;    /* NULL until the first check */
+	int have;               /* lc holds the file below */
+	dev_t dev;
+	ino_t ino;
+	off_t pos;              /* just after the last whole line checked */
+	off_t partial_at;       /* size when a partial last line was seen */
+	off_t size;             /* the file at the last check */
+	struct timespec mtime;
+	struct chain_status broken;     /* kept once found */
+	struct timespec full;   /* when the file was last read from 0 */
+	char *buf;
+};
+
+void chain_watch_init(struct chain_watch *w);
+void chain_watch_release(struct chain_watch *w);
 /*
- * Verifies the file at path into *st.  Returns QR_ERR_INCOMPLETE when the
- * answer may be wrong because the file changed while it was read and the
- * break is at its last line (a line being appended, not an edit): check
- * again shortly.  Otherwise 0, with the outcome in *st.
+ * Checks what the file at path gained since the last call into *st.
+ * Returns QR_ERR_INCOMPLETE when its last line is still being written
+ * (check again shortly; *st holds the lines before it), else 0 with the
+ * outcome in *st.
  */
+int chain_watch_check(struct chain_watch *w, const char *path,
+		      struct chain_status *st);
+/* One check of the whole file, with a watch of its own. */
 int chain_check(const char *path, struct chain_status *st);
 
 /*

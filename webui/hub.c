@@ -328,10 +328,12 @@ chain_main(void *arg)
 	struct hub *h = arg;
 	struct fingerprint seen = { .exists = -1 }, now;
 	struct chain_status st;
+	struct chain_watch watch;   /* issue 12: incremental, keeps its place */
 	struct buf json = BUF_INIT(HUB_JSON_MAX);
 	int64_t next_allowed = 0, t0, spent;
 	int retry = 0;
 
+	chain_watch_init(&watch);
 	pthread_mutex_lock(&h->lock);
 	while (!h->stopping) {
 		pthread_mutex_unlock(&h->lock);
@@ -339,7 +341,8 @@ chain_main(void *arg)
 		if ((retry || !fingerprint_eq(&now, &seen)) &&
 		    mono_ms() >= next_allowed) {
 			t0 = mono_ms();
-			retry = chain_check(h->path, &st) == QR_ERR_INCOMPLETE;
+			retry = chain_watch_check(&watch, h->path, &st) ==
+				QR_ERR_INCOMPLETE;
 			spent = mono_ms() - t0;
 			/* a huge log is checked at most half the time */
 			next_allowed = mono_ms() + (spent < 1000 ? 1000 : spent);
@@ -360,6 +363,7 @@ chain_main(void *arg)
 			(void)hub_wait(h, HUB_CHAIN_POLL_MS);
 	}
 	pthread_mutex_unlock(&h->lock);
+	chain_watch_release(&watch);
 	buf_release(&json);
 	return NULL;
 }

@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"options:\n"
 	"  --port PORT        port to listen on (default 8890)\n"
 	"  --log FILE         the log (default: QVM_REMOTE_LOG, else\n"
-	"                     /var/log/qubes/qvm-remote.log)\n"
+	"                     /var/log/qubes/qvm-remote/qvm-remote.log)\n"
 	"  --bind ADDR        listen on this address only; one that is not\n"
 	"                     loopback exposes the log, and is warned about\n"
 	"  -c, --config FILE  read QVM_REMOTE_LOG from this file too\n"

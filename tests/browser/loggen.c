@@ -99,7 +99,7 @@ main(int argc, char **argv)
 {
 	struct buf line = BUF_INIT(AUDIT_LINE_MAX);
 	struct audit a;
-	char spec[SPEC_LINE_MAX];
+	char spec[SPEC_LINE_MAX], state[4200];
 	unsigned long nr = 0;
 	int r, rc = 0;
 
@@ -107,7 +107,9 @@ main(int argc, char **argv)
 		fputs("usage: webui-loggen LOG < SPEC\n", stderr);
 		return 2;
 	}
-	if ((r = audit_open(&a, argv[1])) != 0) {
+	/* the seal state beside the log, as a test keeps it */
+	snprintf(state, sizeof(state), "%s.state", argv[1]);
+	if ((r = audit_open(&a, argv[1], state)) != 0) {
 		fprintf(stderr, "webui-loggen: cannot open '%s': %s\n", argv[1],
 			qr_strerror(r));
 		return 1;

@@ -96,7 +96,9 @@ exp_dom0="\
 -rw------- root:root /etc/qubes/remote.conf
 drwx------ root:root /etc/qubes/remote.d
 drwx------ root:root /var/lib/qvm-remote
--rw-r----- root:root /var/log/qubes/qvm-remote.log
+drwxr-x--- root:root /var/log/qubes/qvm-remote
+-rw-r----- root:root /var/log/qubes/qvm-remote/qvm-remote.log
+-rw-r--r-- root:root /etc/logrotate.d/qvm-remote
 -rw-r--r-- root:root /usr/share/man/man5/qubes-remote.conf.5
 -rw-r--r-- root:root /usr/share/man/man8/qvm-remote-dom0.8
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote-dom0"
@@ -259,7 +261,7 @@ if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
 	flags=$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$f")
 	check "dom0: remote.conf is %config(noreplace), the log a %ghost" \
 		"$(grep -qx 'cn /etc/qubes/remote.conf' <<<"$flags" &&
-			grep -qx 'g /var/log/qubes/qvm-remote.log' <<<"$flags"; echo $?)" "$flags"
+			grep -qx 'g /var/log/qubes/qvm-remote/qvm-remote.log' <<<"$flags"; echo $?)" "$flags"
 	req=$(rpm -qp --requires "$f")
 	check "dom0: Requires openssl-libs" "$(grep -qx 'openssl-libs' <<<"$req"; echo $?)" "$req"
 	preun=$(rpm -qp --qf '%{PREUN}\n' "$f")
@@ -413,11 +415,11 @@ root=$work/root
 if make --no-print-directory install DESTDIR="$root" >"$work/logs/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 	got=$(cd "$root" && find . -mindepth 1 \( -type f -o -type l \) -printf '%M root:root /%P\n' | sort -k3)
-	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v ' /var/lib/qvm-remote$\| /etc/qubes/remote.d$\| /var/log/qubes/qvm-remote.log$')
+	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v ' /var/lib/qvm-remote$\| /etc/qubes/remote.d$\| /var/log/qubes/qvm-remote$\| /var/log/qubes/qvm-remote/qvm-remote.log$')
 	compare_list "make install: the files and their modes" "$exp" "$got"
-	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes 2>&1)
-	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes'
-	check "make install: key directory 0700, state 0700, log directory 0750" \
+	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes var/log/qubes/qvm-remote 2>&1)
+	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes\ndrwxr-x--- var/log/qubes/qvm-remote'
+	check "make install: key directory 0700, state 0700, log directories 0750" \
 		"$([[ $dirs == "$want_dirs" ]]; echo $?)" "$dirs"
 	if ls "$root/usr/share/man"/man*/* >/dev/null 2>&1; then
 		w=$(for p in "$root"/usr/share/man/man*/*; do LC_ALL=C.UTF-8 man --warnings -l "$p" 2>&1 >/dev/null; done)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "err.h"
 #include "fileio.h"
@@ -100,20 +101,28 @@ claim(struct fx *f, const char *cid, const char *claim_id)
 	put(f->q.running, cid, "true\n", 5);
 }
 
-/* The stream for the first n items, as dom0 makes it, in small pieces. */
+/* The stream for the first n items, as dom0 makes it for an agent of
+ * level, in small pieces; with log, anchored to it. */
 static void
-make_stream(struct fx *f, size_t n)
+make_stream_for(struct fx *f, size_t n, int level, const struct audit *log)
 {
 	struct deliver_src src;
 	int r;
 
 	assert_int_equal(program_deliver_init(&src, "0a1b2c3d-9", f->items, n,
-					      1), 0);
+					      level), 0);
+	program_deliver_anchor(&src, log);
 	do
 		r = program_deliver_fill(&src, &f->stream, 3);
 	while (r == 0);
 	assert_int_equal(r, 1);
 	program_deliver_release(&src);
+}
+
+static void
+make_stream(struct fx *f, size_t n)
+{
+	make_stream_for(f, n, 1, NULL);
 }
 
 static int
@@ -209,6 +218,13 @@ test_malformed_lines(void **state)
 		"item " CID_A " " CLAIM_A " 0 OK 0 0 0\nend 1\n",
 		"end 0",                                          /* no newline */
 		"bogus\n",
+		/* level 3's anchor: digits ':' 32 hex, one field at most */
+		"item " CID_A " " CLAIM_A " 0 ok 0 0 0 7:zz\nend 1\n",
+		"item " CID_A " " CLAIM_A " 0 ok 0 0 0 7\nend 1\n",
+		"item " CID_A " " CLAIM_A " 0 ok 0 0 0 "
+		"7:0123456789abcdef0123456789abcdef x\nend 1\n",
+		"item " CID_A " " CLAIM_A " 0 ok 0 0 0 "
+		"7:0123456789abcdef0123456789abcdef0\nend 1\n",
 	};
 	struct fx *f = *state;
 
@@ -233,6 +249,43 @@ test_malformed_lines(void **state)
 	assert_true(deliver_nonce_valid("0a1b2c3d-9"));
 	assert_false(deliver_nonce_valid("../x"));
 	assert_false(deliver_nonce_valid(""));
+}
+
+/* Level 3: each result carries where dom0's log stood into the VM's
+ * audit.log (the anchor audit verify --anchors reads); an agent of an
+ * older level is sent the item line it knows. */
+static void
+test_anchor_reaches_audit_log(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT(4096), line = BUF_INIT(256);
+	struct audit log;
+	struct audit_anchor an;
+	char logpath[PATH_MAX], statedir[PATH_MAX], want[128];
+
+	snprintf(logpath, sizeof(logpath), "%s/dom0.log", f->home);
+	snprintf(statedir, sizeof(statedir), "%s/dom0-state", f->home);
+	assert_int_equal(audit_open(&log, logpath, statedir), 0);
+	assert_int_equal(buf_append_str(&line, "[x] DONE vm=work"), 0);
+	assert_int_equal(audit_write(&log, &line), 0);
+	audit_anchor(&log, &an);
+	assert_int_equal(an.seq, 2);
+
+	make_stream_for(f, 1, AGENT_SESSION, &log);
+	assert_null(strstr(buf_str(&f->stream), an.seal));
+	buf_reset(&f->stream);
+	make_stream_for(f, 1, AGENT_ANCHOR, &log);
+	snprintf(want, sizeof(want), " 6 2 10 2:%s\n", an.seal);
+	assert_non_null(strstr(buf_str(&f->stream), want));
+
+	claim(f, CID_A, CLAIM_A);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_int_equal(read_file(f->q.audit, &b), 0);
+	snprintf(want, sizeof(want), " exit=3 dom0-log=2:%s\n", an.seal);
+	assert_non_null(strstr(buf_str(&b), want));
+	audit_close(&log);
+	buf_release(&b);
+	buf_release(&line);
 }
 
 /* A session's stream stays open: nothing while it waits, each item as it
@@ -350,7 +403,7 @@ test_session_turns(void **state)
 	/* turn 1: the fetch reply with A, then its deliver reply */
 	at = (size_t)(strstr(f->reply, "qvmr-deliver 1\n") - f->reply);
 	assert_int_equal(frame_parse_fetch((const uint8_t *)f->reply, at, fr), 0);
-	assert_int_equal(fr->agent, AGENT_SESSION);
+	assert_int_equal(fr->agent, AGENT_ANCHOR);
 	assert_int_equal(fr->n, 1);
 	assert_string_equal(fr->req[0].claim, CLAIM_A);
 	span = frame_deliver_span((const uint8_t *)f->reply + at, f->len - at);
@@ -361,12 +414,12 @@ test_session_turns(void **state)
 	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
 	/* turn 2: nothing to fetch, an empty deliver */
 	at += span;
-	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 2\ndone 0\n"
+	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 3\ndone 0\n"
 			    "qvmr-deliver 1\ndone 0\n");
 	/* input that ends right after a fetch is a clean end too */
 	buf_reset(&f->stream);
 	assert_int_equal(session(f, "0a1b2c3d-9"), 0);
-	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 2\ndone 0\n");
+	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 3\ndone 0\n");
 	free(fr);
 }
 
@@ -398,6 +451,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_anchor_reaches_audit_log,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_and_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_short_publishes_nothing_half, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_lines, setup, teardown),

@@ -158,7 +158,8 @@ expect_verified(struct fx *f, unsigned long want_lines)
 	unsigned long lines, bad;
 
 	assert_int_equal(audit_verify(f->c.log_path, &lines, &bad), 0);
-	assert_int_equal(lines, want_lines);
+	/* and the line that started the log's seal */
+	assert_int_equal(lines, want_lines + 1);
 }
 
 static void
@@ -436,7 +437,7 @@ test_status(void **state)
 			     NULL), ADMIN_OK);
 	assert_int_equal(run(f, admin_authorize, KEY_B, "authorize",
 			     "personal", NULL), ADMIN_OK);
-	assert_int_equal(audit_open(&a, f->c.log_path), 0);
+	assert_int_equal(audit_open(&a, f->c.log_path, f->c.state_dir), 0);
 	log_line(&a, now - 7200, "EXEC", "work");      /* out of the hour */
 	log_line(&a, now - 7200, "DONE-FAIL", "work");
 	log_line(&a, now - 60, "EXEC", "work");
@@ -485,7 +486,7 @@ test_log(void **state)
 	assert_int_equal(run(f, admin_log, NULL, "log", NULL), ADMIN_FAIL);
 	assert_non_null(strstr(f->err, "does not exist yet"));
 
-	assert_int_equal(audit_open(&a, f->c.log_path), 0);
+	assert_int_equal(audit_open(&a, f->c.log_path, f->c.state_dir), 0);
 	for (i = 0; i < 30; i++) {
 		buf_reset(&line);
 		assert_int_equal(logline_begin(&line, 1795860900 + i, "DONE"),
@@ -549,7 +550,9 @@ test_audit_verify(void **state)
 			     NULL), ADMIN_OK);
 	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify", NULL),
 			 ADMIN_OK);
-	assert_string_equal(f->out, "verified 2 lines\n");
+	assert_non_null(strstr(f->out, "verified 3 lines, seq 1 to 3\n"));
+	assert_non_null(strstr(f->out, "without the key this checks the hash "
+				       "chain and the seal sequence only"));
 	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify",
 			     f->c.log_path, NULL), ADMIN_OK);
 
@@ -560,19 +563,81 @@ test_audit_verify(void **state)
 	close(fd);
 	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify", NULL),
 			 ADMIN_FAIL);
-	snprintf(want, sizeof(want), "qvm-remote-dom0: %s: line 1: chain broken "
-		 "(edited, inserted or deleted line before it)\n",
-		 f->c.log_path);
-	assert_string_equal(f->err, want);
+	snprintf(want, sizeof(want), "qvm-remote-dom0: %s: line 1: the hash "
+		 "chain breaks here: this line was changed, or a line before "
+		 "it was removed, moved or added\n", f->c.log_path);
+	assert_non_null(strstr(f->err, want));
 
 	/* run() reuses f->path: take a copy */
 	snprintf(want, sizeof(want), "%s", fpath(f, "nothing"));
+	/* cannot check: exit 3, distinct from a break (1) */
 	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify", want,
-			     NULL), ADMIN_FAIL);
+			     NULL), 3);
 	assert_non_null(strstr(f->err, "does not exist"));
 	assert_int_equal(run(f, admin_audit, NULL, "audit", NULL), ADMIN_USAGE);
 	assert_int_equal(run(f, admin_audit, NULL, "audit", "check", NULL),
 			 ADMIN_USAGE);
+	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify", "--bogus",
+			     NULL), ADMIN_USAGE);
+}
+
+/* setup-key prints the key a writer kept, once, and erases it; verify
+ * --key (a file, or stdin) then proves the lines; a bad key cannot check. */
+static void
+test_audit_setup_key(void **state)
+{
+	struct fx *f = *state;
+	char key[SEAL_KEY_TEXT_MAX + 2], keyfile[2048], pending[2048];
+	size_t n;
+	int fd;
+
+	assert_int_equal(run(f, admin_authorize, KEY_A, "authorize", "work",
+			     NULL), ADMIN_OK);
+	snprintf(pending, sizeof(pending), "%s/" AUDIT_PENDING_FILE,
+		 f->c.state_dir);
+	assert_int_equal(access(pending, F_OK), 0);
+	assert_int_equal(run(f, admin_audit, NULL, "audit", "setup-key", NULL),
+			 ADMIN_OK);
+	assert_int_equal(memcmp(f->out, "qvmr-seal1-1-", 13), 0);
+	n = strcspn(f->out, "\n");
+	assert_true(n < sizeof(key));
+	memcpy(key, f->out, n);
+	key[n] = '\0';
+	assert_non_null(strstr(f->out, "keep it outside dom0"));
+	assert_int_equal(access(pending, F_OK), -1);
+	/* once only */
+	assert_int_equal(run(f, admin_audit, NULL, "audit", "setup-key", NULL),
+			 ADMIN_FAIL);
+	assert_non_null(strstr(f->err, "is sealed already"));
+	assert_null(strstr(f->out, "qvmr-seal1"));
+
+	snprintf(keyfile, sizeof(keyfile), "%s", fpath(f, "vkey"));
+	fd = open(keyfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, key, n), (ssize_t)n);
+	close(fd);
+	assert_int_equal(run(f, admin_audit, NULL, "audit", "verify", "--key",
+			     keyfile, NULL), 0);
+	assert_non_null(strstr(f->out, "the key proves 2 lines unchanged"));
+	key[n] = '\n';
+	key[n + 1] = '\0';
+	assert_int_equal(run(f, admin_audit, key, "audit", "verify", "--key",
+			     "-", NULL), 0);
+	assert_non_null(strstr(f->out, "the key proves 2 lines unchanged"));
+	/* a line rewritten with the chain made to fit is not proven */
+	key[14] = key[14] == 'a' ? 'b' : 'a';
+	assert_int_equal(run(f, admin_audit, key, "audit", "verify", "--key",
+			     "-", NULL), 1);
+	assert_non_null(strstr(f->err, "line 1: the seal of seq 1 does not "
+			       "verify"));
+	assert_int_equal(run(f, admin_audit, "nonsense\n", "audit", "verify",
+			     "--key", "-", NULL), 3);
+	assert_non_null(strstr(f->err, "not a key audit setup-key printed"));
+	/* the key never reaches the log */
+	key[14] = key[14] == 'a' ? 'b' : 'a';
+	assert_int_equal(run(f, admin_log, NULL, "log", NULL), ADMIN_OK);
+	key[n] = '\0';
+	assert_null(strstr(f->out, key + 13));
 }
 
 static void
@@ -630,6 +695,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_escapes_edited_bytes,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_setup_key, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_verify, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_enable_needs_yes, setup,

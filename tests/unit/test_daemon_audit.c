@@ -1,9 +1,14 @@
 /*
- * test_daemon_audit.c - the hash-chained audit log: the chain continues
- * across restarts and writers, and verify names the first line an edit,
- * a deletion or an insertion broke.
+ * test_daemon_audit.c - the sealed, hash-chained audit log: the chain and
+ * the seal continue across restarts, writers and rotated files; verify
+ * names the first line an edit, a deletion, a move or an insertion broke,
+ * with the key even when the attacker recomputed the chain; the key
+ * evolves and the old one is gone; the writer refuses files others could
+ * have made or changed.
  */
 #include "audit.h"
+#include "logcheck.h"
+#include "seal.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,11 +31,18 @@
 
 #define T0 ((time_t)1795860900)
 
+/* The line a fresh log begins with (action=seal-start) shifts the
+ * caller's lines by one. */
+#define L(k) ((k) + 1)
+
 struct fx {
 	char dir[64];
 	char path[128];
-	char text[16384];   /* the file, as read by slurp() */
+	char state[128];    /* the seal state directory */
+	char text[65536];   /* the file, as read by slurp() */
 };
+
+static const char *f_state;     /* the current fixture's state dir */
 
 static int
 rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -53,6 +65,8 @@ setup(void **state)
 	/* in a directory audit_open has to create */
 	snprintf(f->path, sizeof(f->path), "%s/log/qubes/qvm-remote.log",
 		 f->dir);
+	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
+	f_state = f->state;
 	*state = f;
 	return 0;
 }
@@ -92,7 +106,7 @@ write_n(const char *path, unsigned from, unsigned n)
 	struct audit a;
 	unsigned i;
 
-	assert_int_equal(audit_open(&a, path), 0);
+	assert_int_equal(audit_open(&a, path, f_state), 0);
 	for (i = from; i < from + n; i++)
 		write_event(&a, i);
 	audit_close(&a);
@@ -155,7 +169,7 @@ test_creates_file_and_dir(void **state)
 	struct stat st;
 	char dir[128];
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_string_equal(a.prev, "00000000000000000000000000000000");
 	audit_close(&a);
 	assert_int_equal(a.fd, -1);
@@ -167,41 +181,58 @@ test_creates_file_and_dir(void **state)
 	expect_verify(f->path, 0, 0, 0);
 }
 
-/* The first line's chain value, computed here independently. */
+/* Line 1's and line 2's chain values, computed here independently. */
+static void
+hex16(const unsigned char *md, char out[33])
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+sha_chain(const char *prev, const char *p, size_t n, char out[33])
+{
+	unsigned char md[32];
+	unsigned int mdlen;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, prev, 32), 1);
+	assert_int_equal(EVP_DigestUpdate(ctx, p, n), 1);
+	assert_int_equal(EVP_DigestFinal_ex(ctx, md, &mdlen), 1);
+	EVP_MD_CTX_free(ctx);
+	hex16(md, out);
+}
+
 static void
 test_first_line_chain(void **state)
 {
 	struct fx *f = *state;
 	struct audit a;
 	struct buf line = BUF_INIT(1024);
-	unsigned char md[32];
-	char want[64];
+	char want1[33], want2[33];
 	const char *content = "[2026-11-28T10:15:00Z] INFO action=started";
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int mdlen;
-	int i;
+	const char *l2, *c1, *c2;
 
-	assert_non_null(ctx);
-	assert_int_equal(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
-	assert_int_equal(EVP_DigestUpdate(ctx, "00000000000000000000000000000000",
-					  32), 1);
-	assert_int_equal(EVP_DigestUpdate(ctx, content, strlen(content)), 1);
-	assert_int_equal(EVP_DigestFinal_ex(ctx, md, &mdlen), 1);
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; i < 16; i++)
-		snprintf(want + 2 * i, 3, "%02x", md[i]);
-
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_int_equal(buf_append_str(&line, content), 0);
 	assert_int_equal(audit_write(&a, &line), 0);
-	assert_string_equal(a.prev, want);
 	audit_close(&a);
 	buf_release(&line);
 	slurp(f);
-	assert_int_equal(strlen(f->text), strlen(content) + 7 + 32 + 1);
-	assert_memory_equal(f->text, content, strlen(content));
-	assert_memory_equal(f->text + strlen(content), " chain=", 7);
-	assert_memory_equal(f->text + strlen(content) + 7, want, 32);
+	l2 = strchr(f->text, '\n') + 1;
+	c1 = strstr(f->text, " chain=");
+	c2 = strstr(l2, " chain=");
+	assert_true(c1 < l2);
+	sha_chain("00000000000000000000000000000000", f->text,
+		  (size_t)(c1 - f->text), want1);
+	assert_memory_equal(c1 + 7, want1, 32);
+	sha_chain(want1, l2, (size_t)(c2 - l2), want2);
+	assert_memory_equal(c2 + 7, want2, 32);
+	assert_memory_equal(l2, content, strlen(content));
+	assert_memory_equal(l2 + strlen(content), " seq=2 seal=", 12);
+	assert_string_equal(c2 + 7 + 32, "\n");
 }
 
 static void
@@ -211,18 +242,18 @@ test_chain_continues_across_reopen(void **state)
 	struct audit a;
 	char last[AUDIT_CHAIN_HEX + 1];
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	write_event(&a, 0);
 	write_event(&a, 1);
 	memcpy(last, a.prev, sizeof(last));
 	audit_close(&a);
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_string_equal(a.prev, last);
 	write_event(&a, 2);
 	audit_close(&a);
 	write_n(f->path, 3, 2);
-	expect_verify(f->path, 0, 5, 0);
+	expect_verify(f->path, 0, L(5), 0);
 }
 
 /* An admin verb writes while the daemon holds the log open: both keep
@@ -233,9 +264,9 @@ test_two_writers(void **state)
 	struct fx *f = *state;
 	struct audit d, admin;
 
-	assert_int_equal(audit_open(&d, f->path), 0);
+	assert_int_equal(audit_open(&d, f->path, f->state), 0);
 	write_event(&d, 0);
-	assert_int_equal(audit_open(&admin, f->path), 0);
+	assert_int_equal(audit_open(&admin, f->path, f->state), 0);
 	write_event(&admin, 1);
 	write_event(&d, 2);
 	write_event(&admin, 3);
@@ -243,7 +274,7 @@ test_two_writers(void **state)
 	write_event(&d, 5);
 	audit_close(&admin);
 	audit_close(&d);
-	expect_verify(f->path, 0, 6, 0);
+	expect_verify(f->path, 0, L(6), 0);
 }
 
 static void
@@ -327,13 +358,18 @@ test_hand_written_line(void **state)
 	n = slurp(f);
 	memcpy(f->text + n, "[2026-11-28T10:20:00Z] INFO by hand\n", 36);
 	spit(f, f->text, n + 36);
-	/* a writer restarts the chain after a line without one ... */
-	assert_int_equal(audit_open(&a, f->path), 0);
+	/* a writer restarts the chain after a line without one, and says
+	 * that the last line is not sealed ... */
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_string_equal(a.prev, "00000000000000000000000000000000");
 	write_event(&a, 9);
 	audit_close(&a);
+	slurp(f);
+	assert_non_null(strstr(f->text, "INFO by hand\n[")); 
+	assert_non_null(strstr(f->text, "] ERROR action=seal-break reason=\"the "
+			       "log's last line is not sealed"));
 	/* ... and verify still names the line */
-	expect_verify(f->path, QR_ERR_MISMATCH, 3, 3);
+	expect_verify(f->path, QR_ERR_MISMATCH, 4, 4);
 }
 
 static void
@@ -347,15 +383,16 @@ test_torn_last_line(void **state)
 	n = slurp(f);
 	memcpy(f->text + n, "[2026-11-28T10:20:00Z] EXEC vm=wo", 33);
 	spit(f, f->text, n + 33);
-	expect_verify(f->path, QR_ERR_MISMATCH, 3, 3);
+	expect_verify(f->path, QR_ERR_MISMATCH, 4, 4);
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	write_event(&a, 9);
 	audit_close(&a);
 	n = slurp(f);
-	/* the fragment was ended, so the new line stands on its own */
-	assert_non_null(strstr(f->text, "vm=wo\n[2026-11-28T10:15:09Z] EXEC"));
-	expect_verify(f->path, QR_ERR_MISMATCH, 3, 3);
+	/* the fragment was ended, so the new lines stand on their own */
+	assert_non_null(strstr(f->text, "vm=wo\n["));
+	assert_non_null(strstr(f->text, "\n[2026-11-28T10:15:09Z] EXEC"));
+	expect_verify(f->path, QR_ERR_MISMATCH, 4, 4);
 }
 
 static void
@@ -366,7 +403,7 @@ test_refuses_bad_lines(void **state)
 	struct buf line = BUF_INIT(2 * AUDIT_LINE_MAX);
 	size_t i;
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_int_equal(buf_append_str(&line, "[x] INFO a=1\nforged"), 0);
 	assert_int_equal(audit_write(&a, &line), QR_ERR_INVALID);
 	assert_string_equal(line.data, "[x] INFO a=1\nforged");
@@ -381,13 +418,14 @@ test_refuses_bad_lines(void **state)
 		assert_int_equal(buf_append(&line, "a", 1), 0);
 	assert_int_equal(audit_write(&a, &line), QR_ERR_TOO_LARGE);
 	assert_int_equal(line.len, AUDIT_LINE_MAX);
-	/* a line that fits exactly, with chain and newline, is taken */
-	line.len = AUDIT_LINE_MAX - 40;
+	/* a line that fits with the longest seq, seal, chain and newline is
+	 * taken */
+	line.len = AUDIT_LINE_MAX - (5 + 18 + 6 + 32 + 7 + 32 + 1);
 	line.data[line.len] = '\0';
 	assert_int_equal(audit_write(&a, &line), 0);
 	audit_close(&a);
 	buf_release(&line);
-	expect_verify(f->path, 0, 1, 0);
+	expect_verify(f->path, 0, L(1), 0);
 }
 
 /* A buffer too small for the chain suffix fails cleanly, line intact. */
@@ -398,13 +436,14 @@ test_small_buffer(void **state)
 	struct audit a;
 	struct buf line = BUF_INIT(20);
 
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	assert_int_equal(buf_append_str(&line, "[x] INFO a=1"), 0);
 	assert_int_equal(audit_write(&a, &line), QR_ERR_TOO_LARGE);
 	assert_string_equal(line.data, "[x] INFO a=1");
 	audit_close(&a);
 	buf_release(&line);
-	expect_verify(f->path, 0, 0, 0);
+	/* the seal-start line went out; the caller's did not */
+	expect_verify(f->path, 0, 1, 0);
 }
 
 static void
@@ -427,7 +466,7 @@ test_verify_missing_and_long(void **state)
 	big[n + AUDIT_LINE_MAX + 8] = '\n';
 	spit(f, big, n + AUDIT_LINE_MAX + 9);
 	free(big);
-	expect_verify(f->path, QR_ERR_MISMATCH, 2, 2);
+	expect_verify(f->path, QR_ERR_MISMATCH, 3, 3);
 }
 
 /* Many lines, so verify's window slides over several reads. */
@@ -437,7 +476,7 @@ test_verify_long_file(void **state)
 	struct fx *f = *state;
 
 	write_n(f->path, 0, 3000);
-	expect_verify(f->path, 0, 3000, 0);
+	expect_verify(f->path, 0, L(3000), 0);
 }
 
 static void
@@ -453,7 +492,7 @@ test_echo(void **state)
 	fd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	saved = dup(STDERR_FILENO);
-	assert_int_equal(audit_open(&a, f->path), 0);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
 	a.echo = 1;
 	assert_true(dup2(fd, STDERR_FILENO) >= 0);
 	{
@@ -469,7 +508,9 @@ test_echo(void **state)
 	close(fd);
 	assert_true(n >= 0);
 	got[n] = '\0';
-	assert_string_equal(got, "[x] INFO a=1\n");
+	/* without seq, seal and chain; the seal-start line came first */
+	assert_non_null(strstr(got, "] INFO action=seal-start note="));
+	assert_non_null(strstr(got, "\n[x] INFO a=1\n"));
 }
 
 int

@@ -83,7 +83,7 @@ setup(void **state)
 	f->d.inotify_fd = -1;
 	buf_init(&f->d.line, 8192);
 	snprintf(path, sizeof(path), "%s/log", f->dir);
-	assert_int_equal(audit_open(&f->d.audit, path), 0);
+	assert_int_equal(audit_open(&f->d.audit, path, f->cfg.state_dir), 0);
 	f->v = calloc(1, sizeof(*f->v));
 	assert_non_null(f->v);
 	snprintf(f->v->name, sizeof(f->v->name), "work");

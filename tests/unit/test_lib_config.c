@@ -89,7 +89,7 @@ static void test_defaults(void **state)
 	assert_true(c->max_age_s == 86400);
 	assert_int_equal(c->legacy.n, 0);
 	assert_string_equal(c->keys_dir, "/etc/qubes/remote.d");
-	assert_string_equal(c->log_path, "/var/log/qubes/qvm-remote.log");
+	assert_string_equal(c->log_path, "/var/log/qubes/qvm-remote/qvm-remote.log");
 	assert_string_equal(c->runtime_dir, "/run/qvm-remote");
 	assert_string_equal(c->state_dir, "/var/lib/qvm-remote");
 	assert_string_equal(c->qrexec_dir, "/var/run/qubes");

@@ -72,7 +72,10 @@ write_lines(const char *path, unsigned n)
 	struct audit a;
 	unsigned i;
 
-	assert_int_equal(audit_open(&a, path), 0);
+	char state[512];
+
+	snprintf(state, sizeof(state), "%s.state", path);
+	assert_int_equal(audit_open(&a, path, state), 0);
 	for (i = 0; i < n; i++) {
 		buf_reset(&line);
 		assert_int_equal(logline_begin(&line, time(NULL) - 60,
@@ -150,15 +153,15 @@ test_chain_states(void **state)
 	assert_int_equal(chain_check(f->path, &st), 0);
 	assert_int_equal(st.state, CHAIN_EMPTY);
 
-	write_lines(f->path, 5);
+	write_lines(f->path, 5);    /* and the seal-start line */
 	assert_int_equal(chain_check(f->path, &st), 0);
 	assert_int_equal(st.state, CHAIN_OK);
-	assert_int_equal(st.lines, 5);
+	assert_int_equal(st.lines, 6);
 	assert_int_equal(chain_json(&st, &j), 0);
-	assert_non_null(strstr(j.data, "{\"state\":\"ok\",\"lines\":5,\"bad\":0,"));
+	assert_non_null(strstr(j.data, "{\"state\":\"ok\",\"lines\":6,\"bad\":0,"));
 	assert_non_null(strstr(j.data, ",\"error\":\"\"}"));
 
-	/* an edit in line 3 */
+	/* an edit in line 4 (the first EXEC from line 3 on) */
 	fp = fopen(f->path, "r+");
 	assert_non_null(fp);
 	fseek(fp, 0, SEEK_END);
@@ -173,11 +176,11 @@ test_chain_states(void **state)
 	free(text);
 	assert_int_equal(chain_check(f->path, &st), 0);
 	assert_int_equal(st.state, CHAIN_BROKEN);
-	assert_int_equal(st.bad, 3);
+	assert_int_equal(st.bad, 4);
 	buf_reset(&j);
 	assert_int_equal(chain_json(&st, &j), 0);
-	assert_non_null(strstr(j.data, "{\"state\":\"broken\",\"lines\":3,"
-			       "\"bad\":3,"));
+	assert_non_null(strstr(j.data, "{\"state\":\"broken\",\"lines\":4,"
+			       "\"bad\":4,"));
 
 	assert_int_equal(chain_check(f->dir, &st), 0);
 	assert_int_equal(st.state, CHAIN_ERROR);
@@ -200,16 +203,17 @@ wait_until(struct hub *h, int (*cond)(struct hub *))
 	return ok;
 }
 
+/* 4 + 2 lines and the one that started the seal */
 static int
 has_six_lines(struct hub *h)
 {
-	return h->next_seq == 7;
+	return h->next_seq == 8;
 }
 
 static int
 chain_ok_six(struct hub *h)
 {
-	return strstr(buf_str(&h->chain_json), "\"state\":\"ok\",\"lines\":6,")
+	return strstr(buf_str(&h->chain_json), "\"state\":\"ok\",\"lines\":7,")
 	       != NULL;
 }
 
@@ -218,6 +222,108 @@ summary_counts(struct hub *h)
 {
 	return strstr(buf_str(&h->summary_json), "\"totals\":{\"commands\":3,")
 	       != NULL;
+}
+
+/* Appends text to the file as it is, as an attacker's editor would. */
+static void
+append_raw(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The watch reads only what was added, turns broken as soon as a bad line
+ * is complete, stays broken while the daemon keeps appending, tells a
+ * line being written from a torn one, and starts over on a new file. */
+static void
+test_chain_watch_incremental(void **state)
+{
+	struct fx *f = *state;
+	struct chain_watch w;
+	struct chain_status st;
+	char moved[600];
+
+	chain_watch_init(&w);
+	write_lines(f->path, 3);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_OK);
+	assert_int_equal(st.lines, 4);
+	write_lines(f->path, 2);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.lines, 6);
+	assert_true(w.pos > 0);
+
+	/* a line in the middle of the stream, its chain not made to fit */
+	append_raw(f->path, "[2026-12-01T10:00:00Z] DONE vm=work seq=7 seal="
+		   "00000000000000000000000000000000 chain="
+		   "00000000000000000000000000000000\n");
+	write_lines(f->path, 2);    /* and the log goes on growing */
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_BROKEN);
+	assert_int_equal(st.bad, 7);
+	write_lines(f->path, 3);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_BROKEN);
+	assert_int_equal(st.bad, 7);
+
+	/* an edit in place (same size, as an editor that keeps the inode):
+	 * read again from the start, the break found where it is */
+	{
+		struct chain_watch w2;
+		char moved2[600];
+		FILE *fp;
+		char *text;
+		long size;
+
+		snprintf(moved2, sizeof(moved2), "%s.edit", f->path);
+		chain_watch_init(&w2);
+		write_lines(moved2, 4);
+		assert_int_equal(chain_watch_check(&w2, moved2, &st), 0);
+		assert_int_equal(st.state, CHAIN_OK);
+		fp = fopen(moved2, "r+");
+		assert_non_null(fp);
+		fseek(fp, 0, SEEK_END);
+		size = ftell(fp);
+		text = calloc(1, (size_t)size + 1);
+		fseek(fp, 0, SEEK_SET);
+		assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
+		*strstr(text, "DONE") = 'X';    /* line 3 */
+		fseek(fp, 0, SEEK_SET);
+		assert_int_equal(fwrite(text, 1, (size_t)size, fp), (size_t)size);
+		fclose(fp);
+		free(text);
+		{
+			/* a different mtime even on a coarse clock */
+			struct timespec ts[2] = { { 0, UTIME_OMIT },
+						  { 1, 0 } };
+			assert_int_equal(utimensat(AT_FDCWD, moved2, ts, 0), 0);
+		}
+		assert_int_equal(chain_watch_check(&w2, moved2, &st), 0);
+		assert_int_equal(st.state, CHAIN_BROKEN);
+		assert_int_equal(st.bad, 3);
+		chain_watch_release(&w2);
+	}
+
+	/* rotation: a new file, a fresh start */
+	snprintf(moved, sizeof(moved), "%s.1", f->path);
+	assert_int_equal(rename(f->path, moved), 0);
+	write_lines(f->path, 20);   /* longer than where the watch was */
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_OK);
+	assert_int_equal(st.lines, 21);     /* and the log-continue line */
+
+	/* half a line: being written, then torn once it stays so */
+	append_raw(f->path, "[2026-12-01T10:00:00Z] EXEC vm=wo");
+	assert_int_equal(chain_watch_check(&w, f->path, &st),
+			 QR_ERR_INCOMPLETE);
+	assert_int_equal(st.lines, 21);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_BROKEN);
+	assert_int_equal(st.bad, 22);
+	chain_watch_release(&w);
 }
 
 static void
@@ -247,6 +353,8 @@ main(void)
 		cmocka_unit_test(test_ring_byte_bound),
 		cmocka_unit_test_setup_teardown(test_chain_states, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_chain_watch_incremental,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hub_reads_the_log, setup,
 						teardown),
 	};
