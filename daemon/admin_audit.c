@@ -87,8 +87,10 @@ report_ok(const struct logcheck *c, unsigned nfiles, int keyed)
 		       "by the hash chain only\n", c->unsealed,
 		       c->unsealed == 1 ? "" : "s");
 	if (keyed) {
-		printf("the key proves %lu line%s unchanged, in order and "
-		       "complete", c->proven, c->proven == 1 ? "" : "s");
+		/* a cut tail leaves a log that proves: anchors find it */
+		printf("the key proves %lu line%s unchanged, in order, none "
+		       "missing between them (lines cut from the end: check "
+		       "with --anchors)", c->proven, c->proven == 1 ? "" : "s");
 		if (c->uncovered > 0)
 			printf("; %lu line%s before the key's seq %" PRIu64
 			       " are not covered by it", c->uncovered,
@@ -224,11 +226,12 @@ setup_key(const struct config *c)
 			 a.why[0] != '\0' ? a.why : admin_why(r, e));
 		goto out;
 	}
+	/* the key alone on stdout, so `setup-key > FILE` keeps just it */
 	printf("%s\n", key);
 	fflush(stdout);
-	say("this is the verification key of the audit log %s; it is not kept "
+	complain("this is the verification key of the audit log %s; it is not kept "
 	    "in dom0", c->log_path);
-	say("keep it outside dom0 (write it down, or store it on another "
+	complain("keep it outside dom0 (write it down, or store it on another "
 	    "machine); with it, " PROG " audit verify --key FILE (or - for "
 	    "stdin) proves that no line sealed before an attacker took dom0 "
 	    "was changed");

@@ -60,6 +60,10 @@ for vm in work dev; do
 	dom0 authorize --from-vm "$vm"
 done
 
+say "the audit log's verification key, shown once: keep it outside dom0"
+show "qvm-remote-dom0 audit setup-key"
+dom0 audit setup-key | tee "$demo/verify.key"
+
 say "start the dom0 daemon (watch mode, qrexec-client)"
 "$build/qvm-remote-dom0" -c "$conf" >"$demo/daemon.out" 2>&1 &
 daemon_pid=$!
@@ -98,7 +102,15 @@ say "dom0's view"
 dom0 status || true
 show "qvm-remote-dom0 log -n 12"
 dom0 log -n 12
-dom0 audit verify
+
+say "the sealed log: proven with the key, and with a VM's anchor"
+show "qvm-remote-dom0 audit verify --key KEYFILE"
+dom0 audit verify --key "$demo/verify.key"
+show "grep RESULT ~/.qvm-remote/audit.log | tail -n 1   (in work: its anchor of dom0's log)"
+in_vm work sh -c 'grep RESULT .qvm-remote/audit.log | tail -n 1' 
+show "(root in dom0 edits a line of a copy of the log: exit=42 becomes exit=0)"
+sed 's/ exit=42 / exit=0 /' "$QVM_REMOTE_LOG" >"$demo/edited.log"
+dom0 audit verify --key "$demo/verify.key" "$demo/edited.log" || true
 
 say "transport calls made, per VM (the simulator's call log)"
 for vm in work dev; do
