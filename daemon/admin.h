@@ -13,8 +13,10 @@
  *
  * A verb may write argv strings (authorize wipes a key given as an
  * argument), reads stdin only where documented, and starts no process but
- * systemctl (status, enable, disable, and authorize/revoke to tell whether
- * the service runs) and, for authorize --from-vm, one transport call.
+ * systemctl (status, enable, disable) and, for authorize --from-vm, one
+ * transport call.  Whether the daemon runs, authorize, revoke and status
+ * learn from its lock (liveness.h); authorize and revoke then wait, up to
+ * 10 s, for the running daemon to show the change (keystate.h).
  * Verbs that change something (authorize, revoke, enable, disable) write an
  * INFO line with action=VERB to the audit log, and open the log before
  * changing anything, so nothing changes unaudited.
@@ -46,7 +48,7 @@ typedef int (*admin_verb_fn)(const struct config *c, int argc, char **argv);
  */
 int admin_authorize(const struct config *c, int argc, char **argv);
 
-/* revoke VM: removes the VM's key. */
+/* revoke VM: removes the VM's key; a running daemon drops it at once. */
 int admin_revoke(const struct config *c, int argc, char **argv);
 
 /* keys: VM, FINGERPRINT, LEGACY, POLLED of every keyed or listed VM. */

@@ -17,8 +17,11 @@
 #include "audit.h"
 #include "buf.h"
 #include "err.h"
+#include "clock.h"
 #include "key.h"
+#include "keystate.h"
 #include "keystore.h"
+#include "liveness.h"
 #include "transport.h"
 #include "vmname.h"
 #include "banned.h"
@@ -33,14 +36,92 @@ static const char pull_program[] =
 	"[ -f \"$f\" ] || exit 3\n"
 	"exec cat -- \"$f\"\n";
 
-/* Whether the service runs now: then a changed key needs a reload. */
-static int
-service_active(void)
-{
-	char word[32];
+#define CONFIRM_WAIT_S 10      /* for the running daemon to take a change */
 
-	admin_systemctl_word("is-active", word, sizeof(word));
-	return strcmp(word, "active") == 0 || strcmp(word, "reloading") == 0;
+/* --------------------------------------- what the running daemon did */
+
+/*
+ * A change of vm's key file, as the running daemon shows it in
+ * runtime_dir/keys (keystate.h): revoke waits until no key of vm is
+ * served, authorize until vm's entry carries the new fingerprint.
+ */
+struct confirm {
+	const char *runtime_dir;
+	const char *vm;
+	const char *fp;             /* authorize: the new key's; revoke: NULL */
+	long pid;                   /* the daemon that holds the lock */
+	int gone;                   /* it stopped while we waited */
+	int have;                   /* entry is vm's, as the daemon shows it */
+	struct keystate_entry entry;
+};
+
+static int
+confirmed(const struct keystate *s, void *arg)
+{
+	struct confirm *c = arg;
+	const struct keystate_entry *e;
+	long pid;
+
+	if (liveness_probe(c->runtime_dir, &pid) != 1) {
+		c->gone = 1;
+		return 1;
+	}
+	/* a file an earlier daemon left says nothing of this one */
+	if (s == NULL || (c->pid > 0 && s->pid != c->pid))
+		return 0;
+	e = keystate_find(s, c->vm);
+	if (c->fp == NULL ? e != NULL && e->state == KEYSTATE_SERVED
+			  : e == NULL || strcmp(e->fp, c->fp) != 0)
+		return 0;
+	c->have = e != NULL;
+	if (e != NULL)
+		c->entry = *e;
+	return 1;
+}
+
+/*
+ * After a change of vm's key file: 0 when no daemon runs; 1 when the
+ * running daemon showed the change, with c filled in; -1 when it did not
+ * within CONFIRM_WAIT_S (the message is said here).
+ */
+static int
+await_daemon(const struct config *cfg, const char *vm, const char *fp,
+	     const char *done, struct confirm *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->runtime_dir = cfg->runtime_dir;
+	c->vm = vm;
+	c->fp = fp;
+	if (liveness_probe(cfg->runtime_dir, &c->pid) != 1)
+		return 0;
+	r = keystate_wait(cfg->runtime_dir, mono_ms() + CONFIRM_WAIT_S * 1000,
+			  0, confirmed, c);
+	if (r == 0 && c->gone)
+		return 0;
+	if (r == 0)
+		return 1;
+	complain("'%s' is %s, but the running service (pid %ld) did not "
+		 "confirm within %d s that it %s; check its log with: " PROG
+		 " log, and its keys file %s/" KEYSTATE_FILE, vm, done, c->pid,
+		 CONFIRM_WAIT_S, fp != NULL ? "loaded the key"
+					    : "dropped the key",
+		 cfg->runtime_dir);
+	return -1;
+}
+
+/* " (2 commands from it still running)", or "". */
+static void
+still_running(const struct confirm *c, char *out, size_t n)
+{
+	unsigned k = c->have ? c->entry.running : 0;
+
+	if (k == 0)
+		out[0] = '\0';
+	else
+		snprintf(out, n, " (%u command%s from it still running)", k,
+			 k == 1 ? "" : "s");
 }
 
 /* ------------------------------------------------------------- authorize */
@@ -201,7 +282,8 @@ admin_authorize(const struct config *c, int argc, char **argv)
 {
 	struct key k, old;
 	struct audit a = { .fd = -1 };
-	char fp[KEY_FINGERPRINT_MAX], oldfp[KEY_FINGERPRINT_MAX];
+	struct confirm conf;
+	char fp[KEY_FINGERPRINT_MAX], oldfp[KEY_FINGERPRINT_MAX], running[64];
 	char other[VMNAME_MAX + 1], msg[512];
 	const char *vm = NULL;
 	int from_vm = 0, i, r, e, had_old = 0, extra = 0, ret = ADMIN_FAIL;
@@ -313,13 +395,29 @@ admin_authorize(const struct config *c, int argc, char **argv)
 		    oldfp);
 	if (admin_record(c, &a, vm, "authorize", fp, "authorized") != 0)
 		goto out;
-	if (service_active())
-		say("'%s' is authorized; make the running service load its "
-		    "key with:\n  systemctl reload " UNIT, vm);
-	else
-		say("'%s' is authorized; start the service for this boot "
-		    "with:\n  systemctl start " UNIT, vm);
-	warn_not_polled(c, vm);
+	switch (await_daemon(c, vm, fp, "authorized", &conf)) {
+	case 0:
+		say("'%s' is authorized; the service is not running; start it "
+		    "for this boot with:\n  systemctl start " UNIT, vm);
+		warn_not_polled(c, vm);
+		break;
+	case 1:
+		still_running(&conf, running, sizeof(running));
+		if (conf.entry.state == KEYSTATE_NOT_POLLED)
+			say("'%s' is authorized, but the running service does "
+			    "not poll it: QVM_REMOTE_VMS (or its --vm) leaves "
+			    "it out", vm);
+		else if (had_old && !key_equal(&old, &k))
+			say("'%s' is authorized; the running service uses the "
+			    "new key from its next request and refuses what "
+			    "the old key signed%s", vm, running);
+		else
+			say("'%s' is authorized; the running service serves it "
+			    "from its next request%s", vm, running);
+		break;
+	default:
+		goto out;
+	}
 	ret = ADMIN_OK;
 out:
 	key_wipe(&k);
@@ -334,8 +432,9 @@ int
 admin_revoke(const struct config *c, int argc, char **argv)
 {
 	struct audit a = { .fd = -1 };
+	struct confirm conf;
 	struct key k;
-	char fp[KEY_FINGERPRINT_MAX] = "";
+	char fp[KEY_FINGERPRINT_MAX] = "", running[64];
 	const char *vm;
 	int r, e, ret = ADMIN_FAIL;
 
@@ -369,11 +468,19 @@ admin_revoke(const struct config *c, int argc, char **argv)
 	if (admin_record(c, &a, vm, "revoke", fp[0] != '\0' ? fp : NULL,
 			 "revoked") != 0)
 		goto out;
-	if (service_active())
-		say("'%s' is revoked; make the running service drop its key "
-		    "with:\n  systemctl reload " UNIT, vm);
-	else
-		say("'%s' is revoked; its key is removed", vm);
+	switch (await_daemon(c, vm, NULL, "revoked", &conf)) {
+	case 0:
+		say("'%s' is revoked; its key is removed (the service is not "
+		    "running)", vm);
+		break;
+	case 1:
+		still_running(&conf, running, sizeof(running));
+		say("'%s' is revoked; the running service dropped its key%s",
+		    vm, running);
+		break;
+	default:
+		goto out;
+	}
 	ret = ADMIN_OK;
 out:
 	audit_close(&a);

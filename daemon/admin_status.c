@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fileio.h"
+#include "liveness.h"
 #include "logparse.h"
 #include "reader.h"
 #include "transport.h"
@@ -159,33 +160,36 @@ ago(time_t now, time_t t, char *out, size_t n)
 		snprintf(out, n, "%lld days ago", d / 86400);
 }
 
+/* Whether the daemon runs comes from its lock (liveness.h), with or
+ * without systemd; whether it starts at boot, from systemctl. */
 static void
-print_service(void)
+print_service(const struct config *c)
 {
-	char path[PATH_MAX], active[32], enabled[32];
-	const char *boot;
+	char path[PATH_MAX], enabled[32], state[64];
+	const char *boot = NULL;
+	long pid;
+	int up = liveness_probe(c->runtime_dir, &pid);
 
-	if (admin_find_systemctl(path) != 0) {
-		printf("%-10s %s\n", "service", "unknown (no systemd)");
-		return;
-	}
-	admin_systemctl_word("is-active", active, sizeof(active));
-	admin_systemctl_word("is-enabled", enabled, sizeof(enabled));
-	if (active[0] == '\0') {
-		printf("%-10s %s\n", "service", "unknown (systemd is not "
-		       "running)");
-		return;
-	}
-	if (strcmp(enabled, "enabled") == 0 ||
-	    strcmp(enabled, "enabled-runtime") == 0)
-		boot = "enabled at boot";
-	else if (strcmp(enabled, "masked") == 0)
-		boot = "masked";
-	else if (enabled[0] == '\0')
-		boot = "unit not installed";
+	if (up == 1 && pid > 0)
+		snprintf(state, sizeof(state), "running (pid %ld)", pid);
 	else
-		boot = "not enabled at boot";
-	printf("%-10s %s, %s\n", "service", active, boot);
+		snprintf(state, sizeof(state), "%s", up == 1 ? "running"
+			 : up == 0 ? "not running" : "unknown");
+	if (admin_find_systemctl(path) != 0) {
+		boot = "no systemd";
+	} else {
+		admin_systemctl_word("is-enabled", enabled, sizeof(enabled));
+		if (strcmp(enabled, "enabled") == 0 ||
+		    strcmp(enabled, "enabled-runtime") == 0)
+			boot = "enabled at boot";
+		else if (strcmp(enabled, "masked") == 0)
+			boot = "masked";
+		else if (enabled[0] == '\0')
+			boot = "unit not installed or systemd not running";
+		else
+			boot = "not enabled at boot";
+	}
+	printf("%-10s %s, %s\n", "service", state, boot);
 }
 
 int
@@ -208,7 +212,7 @@ admin_status(const struct config *c, int argc, char **argv)
 		ret = ADMIN_FAIL;
 		goto out;
 	}
-	print_service();
+	print_service(c);
 	if (c->poll == POLL_WATCH)
 		snprintf(mode, sizeof(mode), "watch mode");
 	else

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "frame.h"
 #include "key.h"
+#include "keystore.h"
 #include "program.h"
 #include "replay.h"
 #include "runner.h"
@@ -39,6 +40,7 @@ struct job {
 	uint8_t *body, *in;         /* owned until started */
 	size_t body_len, in_len;
 	int has_in, started;
+	uint64_t key_gen;           /* v->key_gen that verified it (keys) */
 	struct run *run;            /* from job_start() on */
 };
 
@@ -49,6 +51,9 @@ struct vm {
 	char name[VMNAME_MAX + 1];
 	struct key key;
 	int legacy, removed;
+	/* keys: one more each time its key changes or goes; a queued job
+	 * verified under another value never starts (job_start) */
+	uint64_t key_gen;
 	struct replay replay;
 	int up;
 	struct call *fetch, *deliver;
@@ -101,6 +106,15 @@ struct daemon {
 	unsigned fetch_counter;
 	char boot_tag[9];
 	int inotify_fd;
+	/* keys: the watches on inotify_fd (-1: none), the keys directory's
+	 * last stamp (checked once a second without a watch), the loads so
+	 * far, and the daemon's lock (liveness.h) */
+	int qrexec_wd, keys_wd;
+	int keys_dirty;
+	int64_t keys_checked_ms;
+	unsigned char keys_stamp[KEYSTORE_STAMP_LEN];
+	uint64_t keys_generation;
+	int lock_fd;
 	int stopping;
 	int64_t stop_deadline_ms;
 	struct buf line;
@@ -126,9 +140,19 @@ void ev_rejects_flush(struct daemon *d, struct vm *v, int64_t now_ms);
 struct vm *vm_find(struct daemon *d, const char *name);
 int ready_push(struct vm *v, const struct deliver_item *e);
 void ready_drop(struct vm *v, const struct deliver_item *e);
+/* Loads the keys (not the config): the VMs polled follow the key files,
+ * queued jobs whose key changed or went are refused at once, and
+ * runtime_dir/keys (keystate.h) tells the admin verbs. */
 int vms_load(struct daemon *d);
 /* Reopens v's replay store (after a failed write closed it). */
 int replay_reopen(struct daemon *d, struct vm *v);
+/* The keys directory's watch on d->inotify_fd: keys_watch adds it (again)
+ * when it is missing; keys_event takes one inotify event of that watch (or
+ * an overflow, wd -1); keys_poll reloads when a change was seen, or, with
+ * no watch, when the directory's stamp changed (at most once a second). */
+void keys_watch(struct daemon *d);
+void keys_event(struct daemon *d, int wd, uint32_t mask);
+void keys_poll(struct daemon *d, int64_t now_ms);
 void refresh_up(struct daemon *d);
 int vm_idle(const struct vm *v);
 void vms_prune(struct daemon *d);

@@ -139,6 +139,15 @@ job_start(struct daemon *d, struct job *j)
 	struct job **g;
 	int r;
 
+	/* keys: the key that verified it was revoked or replaced since (a
+	 * replaced key may have leaked: what it signed must not run later) */
+	if (v->removed || j->key_gen != v->key_gen) {
+		job_refuse(d, j, "AUTH-DENY", v->removed
+			   ? "this VM's key was revoked in dom0; nothing ran"
+			   : "the key that signed this request was replaced in "
+			     "dom0; nothing ran", RESULT_REJECTED, NULL);
+		return;
+	}
 	/*
 	 * Durable before it runs, and only now: a cid runs at most once,
 	 * crash or not, and one that was accepted but never started is not
@@ -278,6 +287,10 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	struct buf *b;
 
 	request_check(q, &pol, &verdict);
+	/* keys: say why there is no key */
+	if (v->removed && !verdict.accept &&
+	    strcmp(verdict.category, "AUTH-DENY") == 0)
+		verdict.reason = "this VM's key was revoked in dom0";
 	/* the store learns a cid only when its command starts: until then a
 	 * second claim of it (re-planted, or twice in one reply) is caught
 	 * here */
@@ -306,6 +319,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	if (j == NULL)
 		goto nomem;
 	j->vm = v;
+	j->key_gen = v->key_gen;    /* keys: the key that verified it */
 	memcpy(j->cid, q->cid, sizeof(j->cid));
 	memcpy(j->claim, q->claim, sizeof(j->claim));
 	j->timeout_s = verdict.timeout_s;

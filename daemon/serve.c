@@ -3,7 +3,8 @@
  *
  * Everything waits in one poll(): the self-pipe that signal handlers write
  * to, an inotify watch on the qrexec socket directory (so a VM that starts
- * is noticed at once without a transport call), the pipes of transport
+ * is noticed at once without a transport call) and one on the keys
+ * directory (keys: a changed key takes effect at once), the pipes of transport
  * calls and of running commands.  Every wait has a monotonic deadline.
  * A VM's bad reply or failing transport ends that VM's exchange only.
  */
@@ -26,6 +27,7 @@
 #include "daemon.h"
 #include "err.h"
 #include "fileio.h"
+#include "liveness.h"
 #include "logline.h"
 #include "banned.h"
 
@@ -214,6 +216,25 @@ reap(struct daemon *d)
 
 static int reload(struct daemon *d);
 
+/* keys: events of the keys directory's watch go to keys_event; the
+ * qrexec directory's only wake the loop (refresh_up stats the VMs). */
+static void
+read_inotify(struct daemon *d)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(d->inotify_fd, ev, sizeof(ev))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event)
+		     <= n;) {
+			const struct inotify_event *e =
+				(const struct inotify_event *)(ev + off);
+			keys_event(d, e->wd, e->mask);
+			off += (ssize_t)sizeof(*e) + e->len;
+		}
+	}
+}
+
 static void
 read_signals(struct daemon *d)
 {
@@ -295,7 +316,8 @@ finished(struct daemon *d)
 static int64_t
 next_wakeup(struct daemon *d, int64_t t)
 {
-	int64_t w = t + (d->inotify_fd >= 0 ? 60000 : TICK_MS);
+	/* keys: the tick also stamps the keys directory when unwatched */
+	int64_t w = t + (d->qrexec_wd >= 0 && d->keys_wd >= 0 ? 60000 : TICK_MS);
 
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!v->up)
@@ -386,10 +408,9 @@ loop_once(struct daemon *d, struct pollset *ps)
 		return;
 	if (revents_of(ps, signal_pipe[0]) != 0)
 		read_signals(d);
-	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0) {
-		char ev[4096];
-		(void)!read(d->inotify_fd, ev, sizeof(ev));
-	}
+	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0)
+		read_inotify(d);
+	keys_poll(d, mono_ms());    /* keys: reload on a change */
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		call_dispatch(ps, v->fetch);
 		call_dispatch(ps, v->ending);
@@ -486,6 +507,8 @@ teardown(struct daemon *d)
 	if (d->inotify_fd >= 0)
 		close(d->inotify_fd);
 	audit_close(&d->audit);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);  /* keys: the last thing the daemon lets go */
 	buf_release(&d->line);
 }
 
@@ -502,6 +525,7 @@ serve(struct config *c, const struct serve_opts *o)
 	d.cfg = c;
 	d.opts = o;
 	d.inotify_fd = -1;
+	d.qrexec_wd = d.keys_wd = d.lock_fd = -1;
 	d.audit.fd = -1;
 	buf_init(&d.line, 8192);
 	if (transport_init(&d.transport, c, msg, sizeof(msg)) != 0) {
@@ -522,6 +546,28 @@ serve(struct config *c, const struct serve_opts *o)
 			c->runtime_dir, c->state_dir, strerror(errno));
 		goto out;
 	}
+	/* keys: one daemon per runtime directory, and the admin verbs learn
+	 * from this lock that one runs */
+	{
+		long other;
+		int r = liveness_lock(c->runtime_dir, &d.lock_fd, &other);
+
+		if (r == QR_ERR_EXISTS && other > 0)
+			fprintf(stderr, "qvm-remote-dom0: another qvm-remote-dom0 "
+				"(pid %ld) is running on '%s'; stop it first\n",
+				other, c->runtime_dir);
+		else if (r == QR_ERR_EXISTS)
+			fprintf(stderr, "qvm-remote-dom0: another qvm-remote-dom0 "
+				"is running on '%s'; stop it first\n",
+				c->runtime_dir);
+		else if (r != 0)
+			fprintf(stderr, "qvm-remote-dom0: cannot lock '%s/"
+				LIVENESS_FILE "': %s\n", c->runtime_dir,
+				r == QR_ERR_SYSTEM ? strerror(errno)
+						   : qr_strerror(r));
+		if (r != 0)
+			goto out;
+	}
 	if (RAND_bytes(tag, sizeof(tag)) != 1)
 		goto out;
 	if (cgroup_init(&d.cgroup, msg, sizeof(msg)) != 0)
@@ -531,12 +577,15 @@ serve(struct config *c, const struct serve_opts *o)
 	if (setup_signals() != 0)
 		goto out;
 	d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d.inotify_fd >= 0 &&
-	    inotify_add_watch(d.inotify_fd, c->qrexec_dir,
-			      IN_CREATE | IN_DELETE | IN_MOVED_TO |
-			      IN_MOVED_FROM) < 0) {
-		close(d.inotify_fd);
-		d.inotify_fd = -1;
+	if (d.inotify_fd >= 0) {
+		d.qrexec_wd = inotify_add_watch(d.inotify_fd, c->qrexec_dir,
+						IN_CREATE | IN_DELETE |
+						IN_MOVED_TO | IN_MOVED_FROM);
+		keys_watch(&d);     /* keys: a second watch on the same fd */
+		if (d.qrexec_wd < 0 && d.keys_wd < 0) {
+			close(d.inotify_fd);
+			d.inotify_fd = -1;
+		}
 	}
 	{
 		struct buf *b = ev_begin(&d, "INFO", NULL, NULL);

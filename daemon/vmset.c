@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/inotify.h>
 
 #include "err.h"
+#include "keystate.h"
 #include "keystore.h"
 #include "outbox.h"
 #include "request.h"
@@ -116,8 +119,6 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 	return v;
 }
 
-/* Loads the keys of the VMs to poll: keyed VMs, narrowed by the config's
- * list and by --vm.  Existing entries are updated in place. */
 /* A key that cannot be used is reported with what to do, on stderr (the
  * journal) and in the log; that VM is not polled. */
 static void
@@ -136,51 +137,234 @@ key_problem(struct daemon *d, const char *vm, int r)
 	ev_simple(d, "ERROR", vm, NULL, "reason", fix);
 }
 
+/* Whether the config and --vm let the daemon poll name. */
+static int
+vm_wanted(const struct daemon *d, const char *name)
+{
+	if (d->cfg->vms_set && !name_list_has(&d->cfg->vms, name))
+		return 0;
+	return d->opts->only_vm == NULL || strcmp(d->opts->only_vm, name) == 0;
+}
+
+/*
+ * Queued jobs of v that its current key did not verify (it was revoked or
+ * replaced since) are refused now, not when a slot frees: job_start
+ * refuses each (a key that leaked must not get its requests run later,
+ * and the VM hears at once).  The number refused.
+ */
+static unsigned
+refuse_stale(struct daemon *d, struct vm *v)
+{
+	struct job **pp = &v->queue, *j;
+	unsigned n = 0;
+
+	v->queue_tail = NULL;
+	while ((j = *pp) != NULL) {
+		if (!v->removed && j->key_gen == v->key_gen) {
+			v->queue_tail = j;
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		j->next = NULL;
+		job_start(d, j);
+		n++;
+	}
+	return n;
+}
+
+/* What the admin verbs read (keystate.h): every VM the daemon holds, and
+ * the key files it does not use. */
+static void
+tell_verbs(struct daemon *d, const struct name_list *keyed,
+	   const char (*fps)[KEY_FINGERPRINT_MAX], const enum keystate_vm *st)
+{
+	struct keystate *ks = calloc(1, sizeof(*ks));
+	char fp[KEY_FINGERPRINT_MAX];
+
+	if (ks == NULL)
+		goto fail;
+	ks->pid = (long)getpid();
+	ks->generation = ++d->keys_generation;
+	for (const struct vm *v = d->vms; v != NULL; v = v->next) {
+		if (v->removed || key_fingerprint(&v->key, fp) != 0)
+			fp[0] = '\0';
+		(void)keystate_add(ks, v->name, fp, v->removed
+				   ? KEYSTATE_DROPPED : KEYSTATE_SERVED,
+				   v->running);
+	}
+	for (size_t i = 0; keyed != NULL && i < keyed->n; i++)
+		if (st[i] != KEYSTATE_SERVED &&
+		    keystate_find(ks, keyed->name[i]) == NULL)
+			(void)keystate_add(ks, keyed->name[i], fps[i], st[i], 0);
+	if (keystate_write(d->cfg->runtime_dir, ks) != 0)
+		goto fail;
+	free(ks);
+	return;
+fail:
+	free(ks);
+	ev_simple(d, "ERROR", NULL, NULL, "reason", "cannot write the keys "
+		  "file in the runtime directory; authorize and revoke cannot "
+		  "confirm what the service does");
+}
+
+/*
+ * Loads the keys of the VMs to poll: keyed VMs, narrowed by the config's
+ * list and by --vm.  Existing entries are updated in place; a VM whose
+ * key is gone is dropped (removed, its key wiped; vms_prune frees it once
+ * idle), and a VM whose key changed counts a new key generation.  A keys
+ * directory that cannot be read drops every key: fail closed.
+ */
 int
 vms_load(struct daemon *d)
 {
 	struct name_list keyed;
+	struct key *keys = NULL;
+	char (*fps)[KEY_FINGERPRINT_MAX] = NULL;
+	enum keystate_vm st[CONFIG_LIST_MAX];
+	unsigned char stamp[KEYSTORE_STAMP_LEN];
 	char msg[512];
-	int r;
+	int r, stamped;
 
-	if ((r = keystore_check_dir(d->cfg->keys_dir, msg, sizeof(msg))) != 0) {
+	/* the stamp before the reading: a change made while this load reads
+	 * the directory shows as a new stamp, and is loaded next time */
+	stamped = keystore_stamp(d->cfg->keys_dir, stamp) == 0;
+	d->keys_dirty = 0;
+	keyed.n = 0;
+	if ((r = keystore_check_dir(d->cfg->keys_dir, msg, sizeof(msg))) != 0)
 		fprintf(stderr, "qvm-remote-dom0: %s\n", msg);
-		return r;
+	else
+		r = keystore_list(d->cfg->keys_dir, &keyed);
+	if (r != 0 && d->vms != NULL)
+		ev_simple(d, "ERROR", NULL, NULL, "reason", "cannot read the "
+			  "keys directory; every key is dropped until it can");
+	keys = calloc(CONFIG_LIST_MAX, sizeof(*keys));
+	fps = calloc(CONFIG_LIST_MAX, sizeof(*fps));
+	if (keys == NULL || fps == NULL) {
+		keyed.n = 0;        /* nothing usable: drop them all */
+		if (r == 0)
+			r = QR_ERR_NOMEM;
 	}
-	if ((r = keystore_list(d->cfg->keys_dir, &keyed)) != 0)
-		return r;
-	for (struct vm *v = d->vms; v != NULL; v = v->next)
-		v->removed = 1;
-	for (size_t i = 0; i < d->cfg->vms.n; i++)
+	for (size_t i = 0; i < CONFIG_LIST_MAX; i++)
+		st[i] = KEYSTATE_UNUSABLE;
+	for (size_t i = 0; r == 0 && i < d->cfg->vms.n; i++)
 		if (!name_list_has(&keyed, d->cfg->vms.name[i]))
 			ev_simple(d, "INFO", d->cfg->vms.name[i], NULL, "reason",
 				  "listed in QVM_REMOTE_VMS but has no key; "
 				  "not polled");
 	for (size_t i = 0; i < keyed.n; i++) {
 		const char *name = keyed.name[i];
-		struct key k;
-		struct vm *v;
+		int lr = keystore_load(d->cfg->keys_dir, name, &keys[i]);
 
-		if (d->cfg->vms_set && !name_list_has(&d->cfg->vms, name))
-			continue;
-		if (d->opts->only_vm != NULL && strcmp(d->opts->only_vm, name))
-			continue;
-		if ((r = keystore_load(d->cfg->keys_dir, name, &k)) != 0) {
-			key_problem(d, name, r);
-			continue;
+		if (lr == 0 && key_fingerprint(&keys[i], fps[i]) != 0)
+			fps[i][0] = '\0';
+		if (!vm_wanted(d, name)) {
+			st[i] = KEYSTATE_NOT_POLLED;
+			key_wipe(&keys[i]);
+		} else if (lr != 0) {
+			key_problem(d, name, lr);
+		} else {
+			st[i] = KEYSTATE_SERVED;
 		}
-		if ((v = vm_find(d, name)) != NULL) {
-			v->key = k;
-			v->removed = 0;
-			/* a reload may change QVM_REMOTE_MAX_AGE */
-			v->replay.window_s = request_window_s(d->cfg->max_age_s);
-			v->legacy = name_list_has(&d->cfg->legacy, name);
-		} else if (vm_add(d, name, &k) != NULL) {
-			ev_simple(d, "INFO", name, NULL, "action", "polling");
-		}
-		key_wipe(&k);
 	}
-	return 0;
+	for (struct vm *v = d->vms; v != NULL; v = v->next) {
+		size_t i;
+
+		for (i = 0; i < keyed.n; i++)
+			if (st[i] == KEYSTATE_SERVED &&
+			    strcmp(keyed.name[i], v->name) == 0)
+				break;
+		if (i == keyed.n) {
+			if (!v->removed) {
+				v->removed = 1;
+				v->key_gen++;
+				key_wipe(&v->key);
+				ev_simple(d, "INFO", v->name, NULL, "action",
+					  "key dropped");
+			}
+		} else if (v->removed || !key_equal(&v->key, &keys[i])) {
+			v->key_gen++;
+			ev_simple(d, "INFO", v->name, NULL, "action",
+				  v->removed ? "key loaded" : "key replaced");
+			v->key = keys[i];
+			v->removed = 0;
+		}
+		if (!v->removed)
+			v->legacy = name_list_has(&d->cfg->legacy, v->name);
+		/* a reload may change QVM_REMOTE_MAX_AGE */
+		v->replay.window_s = request_window_s(d->cfg->max_age_s);
+		(void)refuse_stale(d, v);
+	}
+	for (size_t i = 0; i < keyed.n; i++)
+		if (st[i] == KEYSTATE_SERVED && vm_find(d, keyed.name[i]) == NULL &&
+		    vm_add(d, keyed.name[i], &keys[i]) != NULL)
+			ev_simple(d, "INFO", keyed.name[i], NULL, "action",
+				  "polling");
+	tell_verbs(d, &keyed, (const char (*)[KEY_FINGERPRINT_MAX])fps, st);
+	if (stamped)
+		memcpy(d->keys_stamp, stamp, sizeof(stamp));
+	else
+		d->keys_dirty = 1;  /* no stamp to compare with: look again */
+	if (keys != NULL)
+		for (size_t i = 0; i < CONFIG_LIST_MAX; i++)
+			key_wipe(&keys[i]);
+	free(keys);
+	free(fps);
+	return r;
+}
+
+/* ---------------------------------------------------- the keys' watch */
+
+#define KEYS_TICK_MS 1000           /* the stamp's period without a watch */
+#define KEYS_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+		     IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+void
+keys_watch(struct daemon *d)
+{
+	if (d->inotify_fd < 0 || d->keys_wd >= 0)
+		return;
+	/* IN_MASK_ADD: the keys directory might be the qrexec one */
+	d->keys_wd = inotify_add_watch(d->inotify_fd, d->cfg->keys_dir,
+				       KEYS_EVENTS | IN_MASK_ADD | IN_ONLYDIR);
+	if (d->keys_wd >= 0 && d->keys_generation > 0)
+		d->keys_dirty = 1;  /* what changed while it was not watched */
+}
+
+void
+keys_event(struct daemon *d, int wd, uint32_t mask)
+{
+	if (wd == -1 && (mask & IN_Q_OVERFLOW)) {
+		d->keys_dirty = 1;  /* events were lost: they may be ours */
+		return;
+	}
+	if (wd < 0 || wd != d->keys_wd)
+		return;
+	d->keys_dirty = 1;
+	if (mask & IN_MOVE_SELF) {
+		/* the watch follows the moved directory; the path counts */
+		(void)inotify_rm_watch(d->inotify_fd, wd);
+		d->keys_wd = -1;
+	} else if (mask & IN_IGNORED) {
+		d->keys_wd = -1;    /* removed: watched again once it is back */
+	}
+}
+
+void
+keys_poll(struct daemon *d, int64_t now)
+{
+	unsigned char stamp[KEYSTORE_STAMP_LEN];
+
+	if (d->keys_wd < 0 && now - d->keys_checked_ms >= KEYS_TICK_MS) {
+		d->keys_checked_ms = now;
+		keys_watch(d);
+		if (!d->keys_dirty &&
+		    (keystore_stamp(d->cfg->keys_dir, stamp) != 0 ||
+		     memcmp(stamp, d->keys_stamp, sizeof(stamp)) != 0))
+			d->keys_dirty = 1;
+	}
+	if (d->keys_dirty)
+		(void)vms_load(d);
 }
 
 void
