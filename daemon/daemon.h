@@ -155,7 +155,6 @@ void keys_event(struct daemon *d, int wd, uint32_t mask);
 void keys_poll(struct daemon *d, int64_t now_ms);
 void refresh_up(struct daemon *d);
 int vm_idle(const struct vm *v);
-void vms_prune(struct daemon *d);
 
 /* jobs.c */
 void park_status(struct daemon *d, struct vm *v, const char *cid,

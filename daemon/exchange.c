@@ -81,9 +81,10 @@ int
 fetch_wanted(const struct daemon *d, const struct vm *v)
 {
 	/* a VM whose results do not go out gets no new work: the backlog of
-	 * its outbox stays bounded; --once and --dry-run fetch once */
+	 * its outbox stays bounded; --once and --dry-run fetch once.  A VM
+	 * whose key was dropped is still fetched from, so that its clients
+	 * hear at once that dom0 refuses them (handle_request) */
 	return !d->stopping && v->queue == NULL && v->nready < READY_MAX &&
-	       !v->removed &&
 	       !((d->opts->once || d->opts->dry_run) && v->fetched);
 }
 

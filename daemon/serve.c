@@ -454,7 +454,6 @@ loop_once(struct daemon *d, struct pollset *ps)
 		else
 			i++;
 	}
-	vms_prune(d);
 }
 
 static int

@@ -211,9 +211,10 @@ fail:
 /*
  * Loads the keys of the VMs to poll: keyed VMs, narrowed by the config's
  * list and by --vm.  Existing entries are updated in place; a VM whose
- * key is gone is dropped (removed, its key wiped; vms_prune frees it once
- * idle), and a VM whose key changed counts a new key generation.  A keys
- * directory that cannot be read drops every key: fail closed.
+ * key is gone is dropped (removed, its key wiped; it stays in the table
+ * until the daemon stops, fetched from so that its requests are refused
+ * at once), and a VM whose key changed counts a new key generation.  A
+ * keys directory that cannot be read drops every key: fail closed.
  */
 int
 vms_load(struct daemon *d)
@@ -383,26 +384,4 @@ vm_idle(const struct vm *v)
 {
 	return v->fetch == NULL && v->ending == NULL && v->deliver == NULL &&
 	       v->queue == NULL && v->running == 0;
-}
-
-/* Frees VMs that were dropped by a reload and have nothing in flight. */
-void
-vms_prune(struct daemon *d)
-{
-	struct vm **pp = &d->vms;
-
-	while (*pp != NULL) {
-		struct vm *v = *pp;
-		if (v->removed && vm_idle(v) && v->nready == 0) {
-			*pp = v->next;
-			ev_simple(d, "INFO", v->name, NULL, "action",
-				  "no longer polled");
-			replay_close(&v->replay);
-			key_wipe(&v->key);
-			free(v->ready);
-			free(v);
-			continue;
-		}
-		pp = &v->next;
-	}
 }

@@ -13,8 +13,9 @@ qubes-sim create late && qubes-sim start late
 in_vm late qvm-remote key gen >/dev/null 2>&1 || die "key gen failed in late"
 M=$TEST_DIR/m
 err=$TEST_DIR/err
-# a fetch (or a session's turn) that waits in a VM outlasts every case
-printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=300 >"$DOM0_CONF"
+# a short watch wait: every case below also meets fetches made after the
+# key change, not only one that was waiting in the VM
+printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=2 >"$DOM0_CONF"
 
 keys_file() { cat "$QVM_REMOTE_RUNTIME_DIR/keys" 2>/dev/null; }
 body_file() {   # NAME TEXT: a body file in $TEST_DIR
@@ -41,6 +42,13 @@ assert_contains "$(grep 'vm=work ' "$QVM_REMOTE_LOG" | tail -n 3)" "AUTH-DENY vm
 assert_eq 0 "$(grep -c "EXEC vm=work .*after-revoke" "$QVM_REMOTE_LOG")" "EXEC lines of it"
 [[ $(dom0_log) != *action=reloaded* ]] || fail "a reload happened (nobody sent SIGHUP)"
 
+t "revoked: a command long after the revoke is refused too (126), not left waiting"
+sleep 5     # past the 2 s watch wait: fetches made after the revoke
+in_vm work qvm-remote --wait 60 "touch '$M.long-after'" 2>"$err"
+assert_eq 126 "$?" "the revoked VM's client, after new fetches"
+assert_contains "$(cat "$err")" "revoked in dom0" "the client's reason"
+[[ ! -e $M.long-after ]] || fail "the command ran after revoke"
+
 t "authorize a new VM on a running daemon (no SIGHUP): its first command runs"
 dom0 authorize --from-vm late >"$TEST_DIR/auth.out" 2>&1
 assert_eq 0 "$?" "authorize's exit status"
@@ -55,7 +63,7 @@ assert_eq back "$(in_vm work qvm-remote --wait 60 echo back 2>&1)" "work's comma
 
 t "revoke while a request is queued for a slot: it never runs, its client gets 126 at once"
 dom0_stop
-printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=300 QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
+printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=2 QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
 dom0_start
 rm -f "$M".*
 in_vm work qvm-remote --wait 120 "touch '$M.first'; while [ ! -e '$M.go' ]; do sleep 0.05; done; echo first" \
@@ -113,7 +121,7 @@ assert_eq 0 "$?" "the command running at the switch finishes"
 
 t "key rotation while a session is open: the old key's request is refused (AUTH-FAIL), the new key's runs"
 dom0_stop
-printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=300 >"$DOM0_CONF"
+printf '%s\n' QVM_REMOTE_POLL=watch QVM_REMOTE_WATCH_WAIT=2 >"$DOM0_CONF"
 dom0_start
 rm -f "$M".*
 assert_eq warm "$(in_vm work qvm-remote echo warm)" "a command that opens the session"
