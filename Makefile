@@ -188,6 +188,8 @@ $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
 
 # the audit log reader lives with the daemon
 $(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
+# and the viewer's /proc/net/tcp reader with the viewer
+$(FUZZ_O)/fuzz_proctcp: $(FUZZ_O)/webui/proctcp.o
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
 
