@@ -190,6 +190,8 @@ $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
 $(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
 $(FUZZ_O)/fuzz_logcheck: $(FUZZ_O)/daemon/logcheck.o $(FUZZ_O)/daemon/audit.o \
                          $(FUZZ_O)/daemon/seal.o
+# and the viewer's /proc/net/tcp reader with the viewer
+$(FUZZ_O)/fuzz_proctcp: $(FUZZ_O)/webui/proctcp.o
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -17,6 +18,8 @@
 #include "err.h"
 #include "escape.h"
 #include "event.h"
+#include "peer.h"
+#include "slots.h"
 #include "sse.h"
 #include "banned.h"
 
@@ -213,18 +216,103 @@ send_events(struct MHD_Connection *c, struct hub *h)
 	return send_response(c, MHD_HTTP_OK, r);
 }
 
+/* The connection's slot (slots.h), set when it was accepted. */
+static struct slot *
+conn_slot(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * A connection is accepted, or gone.  A new one is seen here in the
+ * listening thread, after libmicrohttpd counted it and before its own
+ * thread starts.  The accept policy callback would come earlier, but it
+ * gets only the peer's address: without the socket there is no local
+ * address and port to find the peer's socket by (a wildcard --bind), and
+ * a count taken there is never given back when libmicrohttpd then drops
+ * the connection itself.  libmicrohttpd 0.9.75 has no call that closes a
+ * connection, so one refused here is shut down: its thread reads the end
+ * of the stream at once and closes it, giving back its place in the
+ * listener's limit too; handle() answers nothing that might still have
+ * been read.  It gets no 429: that would cost its slot until the client
+ * reads it.
+ */
+static void
+notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+		  enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct slot *sl;
+	uint32_t uid = 0;
+	int fd, known, refused, warn;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* before libmicrohttpd closes the fd: the sweeper holds none */
+		if (*socket_context != NULL)
+			slots_close(&s->slots, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;         /* no slot: handle() refuses it */
+	fd = ci->connect_fd;
+	/* not found, or /proc unreadable: the one shared client */
+	known = peer_uid(fd, PEER_NETDIR, &uid) == 0;
+	sl = slots_open(&s->slots, fd, known, uid, slots_now_ms(), &refused,
+			&warn);
+	if (warn) {
+		if (known)
+			fprintf(stderr, "qvm-remote-webui: refusing connections "
+				"from uid %lu: it has %u open\n",
+				(unsigned long)uid, SERVER_PER_CLIENT_MAX);
+		else
+			fprintf(stderr, "qvm-remote-webui: refusing connections "
+				"whose owner is unknown: %u are open\n",
+				SERVER_PER_CLIENT_MAX);
+	}
+	if (sl == NULL || refused)
+		(void)shutdown(fd, SHUT_RDWR);
+	*socket_context = sl;
+}
+
+/* A request is over, its response sent: the next one is due in time. */
+static void
+request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	struct slot *sl = conn_slot(c);
+
+	(void)con_cls;
+	(void)toe;
+	if (sl != NULL)
+		slots_rearm(&s->slots, sl, slots_now_ms());
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
        const char *method, const char *version, const char *upload_data,
        size_t *upload_data_size, void **con_cls)
 {
 	struct server *s = cls;
+	struct slot *sl = conn_slot(c);
 	const char *host;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)con_cls;
+	/* the request is in: its deadline stops, unless it was refused or
+	 * cut and this is what was still in the socket */
+	if (sl == NULL || slots_received(&s->slots, sl) != 0)
+		return MHD_NO;
 	/* decided on the first call, before any request body is read */
 	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_HOST);
@@ -278,8 +366,9 @@ listen_on(struct server *s, const struct sockaddr *sa, int v6)
 		MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)SERVER_CONNECTIONS_MAX,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)SERVER_PER_IP_MAX,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_CONNECTION, &notify_connection, s,
+		MHD_OPTION_NOTIFY_COMPLETED, &request_done, s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)SERVER_STACK,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
@@ -297,13 +386,25 @@ server_start(struct server *s, struct hub *h, unsigned port,
 	memset(s, 0, sizeof(*s));
 	s->hub = h;
 	s->port = port;
+	if (slots_init(&s->slots, SERVER_PER_CLIENT_MAX,
+		       (int64_t)SERVER_REQUEST_S * 1000) != 0) {
+		fprintf(stderr, "qvm-remote-webui: cannot start: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	s->slots_ready = 1;
+	if (slots_start(&s->slots) != 0) {
+		fprintf(stderr, "qvm-remote-webui: cannot start a thread: %s\n",
+			strerror(errno));
+		goto fail;
+	}
 	if (bind != NULL) {
 		if (bind_parse(bind, port, &sa, &len, &loopback,
 			       s->bind_literal) != 0) {
 			fprintf(stderr, "qvm-remote-webui: '%s' is not an IPv4 "
 				"or IPv6 address; --bind takes an address such "
 				"as 127.0.0.1 or ::1\n", bind);
-			return -1;
+			goto fail;
 		}
 		if (!loopback)
 			fprintf(stderr, "qvm-remote-webui: warning: listening on "
@@ -316,7 +417,7 @@ server_start(struct server *s, struct hub *h, unsigned port,
 			fprintf(stderr, "qvm-remote-webui: cannot listen on %s "
 				"port %u; is another viewer running there?\n",
 				s->bind_literal, port);
-			return -1;
+			goto fail;
 		}
 		return 0;
 	}
@@ -327,7 +428,7 @@ server_start(struct server *s, struct hub *h, unsigned port,
 		fprintf(stderr, "qvm-remote-webui: cannot listen on 127.0.0.1 "
 			"port %u; is another viewer running there? (--port "
 			"picks another)\n", port);
-		return -1;
+		goto fail;
 	}
 	(void)bind_parse("::1", port, &sa, &len, &loopback, s->bind_literal);
 	s->bind_literal[0] = '\0';
@@ -335,6 +436,9 @@ server_start(struct server *s, struct hub *h, unsigned port,
 		fprintf(stderr, "qvm-remote-webui: warning: cannot listen on "
 			"[::1] port %u; serving 127.0.0.1 only\n", port);
 	return 0;
+fail:
+	server_stop(s);
+	return -1;
 }
 
 void
@@ -344,4 +448,10 @@ server_stop(struct server *s)
 		if (s->daemon[i] != NULL)
 			MHD_stop_daemon(s->daemon[i]);
 	s->daemon[0] = s->daemon[1] = NULL;
+	/* every connection is closed now, so no slot is left open */
+	if (s->slots_ready) {
+		slots_stop(&s->slots);
+		slots_release(&s->slots);
+		s->slots_ready = 0;
+	}
 }

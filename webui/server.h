@@ -13,18 +13,26 @@
  * response repeats anything from the request.
  *
  * Each listener runs libmicrohttpd with a thread per connection, at most
- * SERVER_CONNECTIONS_MAX connections (SERVER_PER_IP_MAX from one address)
- * and SERVER_TIMEOUT_S of silence before a connection is closed.
+ * SERVER_CONNECTIONS_MAX connections, and SERVER_TIMEOUT_S of silence
+ * before a connection is closed.  Over both listeners, one client (the
+ * uid that owns the peer's socket, peer.h) holds at most
+ * SERVER_PER_CLIENT_MAX connections, and a connection that has not sent
+ * its whole request SERVER_REQUEST_S after its accept (or after its
+ * previous response) is closed (slots.h).  libmicrohttpd's own limit per
+ * address is not used: every loopback address is the same machine, and
+ * all local users share 127.0.0.1.
  */
 #ifndef QVMR_WEBUI_SERVER_H
 #define QVMR_WEBUI_SERVER_H
 
 #include "hub.h"
 #include "route.h"
+#include "slots.h"
 
 #define SERVER_CONNECTIONS_MAX 32u
-#define SERVER_PER_IP_MAX 24u
-#define SERVER_TIMEOUT_S 30u
+#define SERVER_PER_CLIENT_MAX 8u
+#define SERVER_TIMEOUT_S 30u             /* idle */
+#define SERVER_REQUEST_S 10u             /* whole request, from accept */
 #define SERVER_CONN_MEMORY (64u << 10)
 #define SERVER_STACK (256u << 10)
 #define PLAIN_LINES_DEFAULT 200u
@@ -40,6 +48,8 @@ struct MHD_Daemon;
 struct server {
 	struct MHD_Daemon *daemon[2];
 	struct hub *hub;
+	struct slots slots;             /* both listeners' connections */
+	int slots_ready;
 	unsigned port;
 	char bind_literal[HOST_LITERAL_MAX];    /* "" unless --bind */
 };
