@@ -226,7 +226,8 @@ _lib_exit() {
 		eval "$p"
 	done
 	for root in "${_sims[@]}"; do
-		[[ -f $root/.qubes-sim ]] || continue
+		# issue 13: or a machine of sim/qubes-real (.qubes-real)
+		[[ -f $root/.qubes-sim || -f $root/.qubes-real ]] || continue
 		if [[ ${QVMR_KEEP:-0} == 1 ]]; then
 			"$QUBES_SIM_SRC" -r "$root" destroy --keep-files
 		else
@@ -246,3 +247,17 @@ trap _lib_exit EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 trap 'exit 129' HUP
+
+# ---- issue 13: QVMR_TRANSPORT=real, the real qrexec -----------------------
+# The machine is sim/qubes-real: the same verbs and layout as sim/qubes-sim,
+# VMs served by Qubes' own qrexec-daemon and qrexec-agent built by
+# tools/qrexec-build.sh (QUBES_REAL_QREXEC names its bin/).  Root only.
+# not_on_real REASON: skip the whole file on that transport.
+not_on_real() { [[ ${QVMR_TRANSPORT:-sim} != real ]] || skip_all "not on the real transport: $1"; }
+if [[ ${QVMR_TRANSPORT:-sim} == real ]]; then
+	QUBES_SIM_SRC=$QVMR_TOP/sim/qubes-real
+	export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$QVMR_TOP/build/real-qrexec/bin}
+	((EUID == 0)) || skip_all "the real transport needs root"
+	[[ -x $QUBES_REAL_QREXEC/qrexec-daemon ]] ||
+		skip_all "no real qrexec in $QUBES_REAL_QREXEC; build it: tools/qrexec-build.sh"
+fi

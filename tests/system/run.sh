@@ -62,6 +62,11 @@ clean_after() {   # FILE-NAME
 	local path
 	stop_group
 	while IFS= read -r path; do
+		if [[ -f $path/.qubes-real ]]; then # issue 13: a real-qrexec machine
+			printf '# %s left machine %s: destroying it\n' "$1" "$path"
+			"$top/sim/qubes-real" -r "$path" destroy
+			continue
+		fi
 		[[ -f $path/.qubes-sim ]] || continue
 		printf '# %s left machine %s: destroying it\n' "$1" "$path"
 		"$top/sim/qubes-sim" -r "$path" destroy
