@@ -108,7 +108,7 @@ unit: $(UNIT_BIN)
 	@tools/run-unit.sh $(UNIT_BIN)
 
 system: all
-	@QVMR_BUILD=$(abspath $(O)) tests/system/run.sh
+	@QVMR_BUILD="$(abspath $(O))" tests/system/run.sh
 
 check: deps-test
 	@$(MAKE) --no-print-directory lint
@@ -125,7 +125,7 @@ san:
 
 demo: deps-build
 	@$(MAKE) --no-print-directory all
-	@QVMR_BUILD=$(abspath $(O)) tools/demo.sh
+	@QVMR_BUILD="$(abspath $(O))" tools/demo.sh
 
 install: all
 	@$(MAKE) --no-print-directory install-vm install-dom0
@@ -281,10 +281,10 @@ $(BENCH_PROBE): $(O)/bench/probe.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
 
 bench: all $(BENCH_PROBE)
-	@QVMR_BUILD=$(abspath $(O)) bench/run.sh
+	@QVMR_BUILD="$(abspath $(O))" bench/run.sh
 
 bench-quick: all $(BENCH_PROBE)
-	@QVMR_BUILD=$(abspath $(O)) bench/run.sh --quick
+	@QVMR_BUILD="$(abspath $(O))" bench/run.sh --quick
 
 # ---- qvm-remote-webui: the read-only log viewer (webui/README.md) ---------
 # Needs libmicrohttpd (libmicrohttpd-dev); without its pkg-config file the
@@ -364,7 +364,7 @@ else
 	        "(apt-get install nodejs npm, or make deps-test)"; exit 0; \
 	fi; \
 	$(MAKE) --no-print-directory $(WEBUI) $(WEBUI_LOGGEN) && \
-	QVMR_BUILD=$(abspath $(O)) tests/browser/run.sh
+	QVMR_BUILD="$(abspath $(O))" tests/browser/run.sh
 endif
 
 # ---- soak: long mixed load, not part of check -----------------------------
@@ -375,8 +375,8 @@ endif
 SOAK_SECONDS ?= 600
 .PHONY: soak
 soak: all
-	@QVMR_BUILD=$(abspath $(O)) SOAK_SECONDS=$(SOAK_SECONDS) \
-	    SOAK_CSV=$(abspath $(O))/soak.csv tests/soak/soak.sh
+	@QVMR_BUILD="$(abspath $(O))" SOAK_SECONDS=$(SOAK_SECONDS) \
+	    SOAK_CSV="$(abspath $(O))/soak.csv" tests/soak/soak.sh
 
 # ---- reliability: crash, fault and load tests (issue 5) -------------------
 # Part of check, once, with the plain build: under ASan the kill storm alone
@@ -384,7 +384,7 @@ soak: all
 # system suite runs under ASan).
 .PHONY: reliability
 reliability: all
-	@QVMR_BUILD=$(abspath $(O)) tests/system/run.sh $(wildcard tests/reliability/test_*.sh)
+	@QVMR_BUILD="$(abspath $(O))" tests/system/run.sh $(wildcard tests/reliability/test_*.sh)
 
 # ---- the real-transport tier (issue 13) -----------------------------------
 # `make check-real` builds Qubes' own qrexec from the sources beside the

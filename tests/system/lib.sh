@@ -225,6 +225,15 @@ _lib_exit() {
 	for p in "${_at_exit[@]}"; do
 		eval "$p"
 	done
+	# [issue 13] A call the simulator refused (sim/README.md) is one the real
+	# qrexec would wedge or die on, or one it does not simulate: the file fails.
+	for root in "${_sims[@]}"; do
+		[[ -s $root/refused.log ]] || continue
+		t "$TEST_FILE: no call the real qrexec could not take"
+		fail "the simulator refused these calls (epoch-ms tool VM reason):" \
+			"$(head -n 5 -- "$root/refused.log")"
+		_case_end
+	done
 	for root in "${_sims[@]}"; do
 		# issue 13: or a machine of sim/qubes-real (.qubes-real)
 		[[ -f $root/.qubes-sim || -f $root/.qubes-real ]] || continue

@@ -13,8 +13,12 @@ printf '%s\n' "QVM_REMOTE_POLL=watch" >"$DOM0_CONF"
 AGENT_LOG=$TEST_DIR/agent.log
 : >"$AGENT_LOG"
 chmod 0666 "$AGENT_LOG"
-rm -f "$SIM/vmbin/qvm-remote-agent"
-printf '#!/bin/sh\necho "$1" >>%s\nexec %s "$@"\n' "$AGENT_LOG" "$QVMR_AGENT" \
+# The machine's copy of the agent (the VM users may not reach $QVMR_AGENT,
+# in a build tree under a 0700 home), where every VM can run it.
+VM_AGENT=$SIM/real/qvm-remote-agent
+{ mkdir -m 0755 "$SIM/real" && mv "$SIM/vmbin/qvm-remote-agent" "$VM_AGENT"; } ||
+	die "cannot move the agent aside"
+printf '#!/bin/sh\necho "$1" >>%s\nexec %s "$@"\n' "$AGENT_LOG" "$VM_AGENT" \
 	>"$SIM/vmbin/qvm-remote-agent"
 chmod 0755 "$SIM/vmbin/qvm-remote-agent"
 dom0_start
@@ -73,7 +77,7 @@ printf '#!/bin/sh
 %s "$@" | sed "s/^agent [0-9]*$/agent 1/"
 [ "$1" != fetch ] || sleep 10
 ' \
-	"$QVMR_AGENT" >"$SIM/vms/work/bin/qvm-remote-agent"
+	"$VM_AGENT" >"$SIM/vms/work/bin/qvm-remote-agent"
 chmod 0755 "$SIM/vms/work/bin/qvm-remote-agent"
 dom0_stop   # and its session with it
 dom0_start
@@ -109,35 +113,35 @@ sleep 4
 
 t "the agent refuses a command line cut short, and arguments it does not accept"
 q=$(vm_queue work)
-assert_exit 2 in_vm work "$QVMR_AGENT" fetch 0a1b2c3d-1 0 32 1000 1
-assert_exit 2 in_vm work "$QVMR_AGENT" fetch 0a1b2c3d-1 0 32 1000 1 qvmr-e
-assert_exit 2 in_vm work "$QVMR_AGENT" fetch ../x 0 32 1000 1 qvmr-end
-assert_exit 2 in_vm work "$QVMR_AGENT" deliver ../x qvmr-end
-assert_exit 2 in_vm work "$QVMR_AGENT" session ../x 0 32 1000 1 qvmr-end
-assert_exit 2 in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 x qvmr-end
-assert_exit 2 in_vm work "$QVMR_AGENT" remove qvmr-end
+assert_exit 2 in_vm work "$VM_AGENT" fetch 0a1b2c3d-1 0 32 1000 1
+assert_exit 2 in_vm work "$VM_AGENT" fetch 0a1b2c3d-1 0 32 1000 1 qvmr-e
+assert_exit 2 in_vm work "$VM_AGENT" fetch ../x 0 32 1000 1 qvmr-end
+assert_exit 2 in_vm work "$VM_AGENT" deliver ../x qvmr-end
+assert_exit 2 in_vm work "$VM_AGENT" session ../x 0 32 1000 1 qvmr-end
+assert_exit 2 in_vm work "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 x qvmr-end
+assert_exit 2 in_vm work "$VM_AGENT" remove qvmr-end
 
 t "a session ends cleanly at the end of its input, and refuses a next turn it does not accept"
-out=$(printf 'end 0\n' | in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
+out=$(printf 'end 0\n' | in_vm work "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
 assert_eq 0 "$?" "exit status after one turn"
 assert_eq $'qvmr-fetch 1\nagent 3\ndone 0\nqvmr-deliver 1\ndone 0' "$out" "its replies"
 out=$(printf 'end 0\nfetch 0a1b2c3d-2 0 32 1000 1 qvmr-end\nend 0\n' |
-	in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
+	in_vm work "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
 assert_eq 0 "$?" "exit status after two turns"
 assert_eq 2 "$(grep -c '^qvmr-fetch 1$' <<<"$out")" "fetch replies in two turns"
 for bad in 'fetch 0a1b2c3d-2 0 32 1000 1' 'fetch ../x 0 32 1000 1 qvmr-end' \
 	'deliver 0a1b2c3d-2 qvmr-end' 'fetch 0a1b2c3d-2 0 32 1000 1 qvmr-end extra'; do
 	assert_exit 2 sh -c "printf 'end 0\n%s\n' '$bad' | \"\$0\" \"\$@\"" \
-		"$SIM/bin/qubes-sim" exec work -- "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
+		"$SIM/bin/qubes-sim" exec work -- "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
 done
 # cut off in the middle of a deliver: not a clean end
 assert_exit 1 sh -c "printf 'item x' | \"\$0\" \"\$@\"" \
-	"$SIM/bin/qubes-sim" exec work -- "$QVMR_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
+	"$SIM/bin/qubes-sim" exec work -- "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end
 
 t "a session waiting for a request ends its wait at once when its input ends"
 in_vm work mkdir -p .qvm-remote/queue/pending
 t0=$(now_ms)
-out=$(in_vm work "$QVMR_AGENT" session 0a1b2c3d-1 30 32 1000 1 qvmr-end </dev/null)
+out=$(in_vm work "$VM_AGENT" session 0a1b2c3d-1 30 32 1000 1 qvmr-end </dev/null)
 rc=$?
 (($(now_ms) - t0 < 10000)) || fail "the wait took $(($(now_ms) - t0)) ms with its input at an end"
 assert_eq 0 "$rc" "exit status"

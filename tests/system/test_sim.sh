@@ -71,10 +71,10 @@ assert_exit 42 qvm-run vm1 'exit 42' </dev/null
 assert_exit 42 qrx vm1 <<<'exit 42'
 assert_exit 42 qrexec-client -d vm1 'user:exit 42' </dev/null
 
-t "qrexec-client USER:CMD runs bash -c CMD; other services are not found"
+t "qrexec-client USER:CMD runs the login shell, -bash -c CMD; other services are not found"
 # shellcheck disable=SC2016 # expanded in the VM
 out=$(qrexec-client -d vm2 'DEFAULT:echo "$0" $((6 * 7)) "$PWD"' </dev/null)
-assert_eq "bash 42 $SIM/vms/vm2/home" "$out"
+assert_eq "-bash 42 $SIM/vms/vm2/home" "$out"
 assert_exit 127 qrexec-client -d vm1 'DEFAULT:QUBESRPC qubes.NoSuchService+ dom0' </dev/null
 
 t "qvm-run without --pass-io passes no input and no output"
@@ -125,7 +125,7 @@ assert_file_exists "$SIM/run/qrexec.vm1" "qrexec.vm1 while paused"
 assert_exit 1 qvm-run --pass-io vm1 true </dev/null
 took=$(elapsed_ms qrexec-client -d vm1 -w 1 "$VMSHELL")
 ((took >= 1000)) || fail "a call with -w 1 gave up after $took ms"
-assert_exit 1 qrexec-client -d vm1 -w 1 "$VMSHELL" </dev/null
+assert_exit 125 qrexec-client -d vm1 -w 1 "$VMSHELL" </dev/null
 printf 'echo hello\n' | qrexec-client -d vm1 -w 10 "$VMSHELL" >"$TEST_DIR/paused.out" &
 call=$!
 track_pid "$call"
@@ -251,3 +251,176 @@ if ((EUID == 0)); then
 	getent passwd "$ux" >/dev/null && fail "user $ux still exists"
 	getent group "$ux" >/dev/null && fail "group $ux still exists"
 fi
+
+# ---- where the real qrexec differs from what the simulator was (issue 13;
+# real-qrexec.md): each case is one measured behaviour of the real one.
+
+t "a paused VM: qrexec-client fails with 125 after the connect timeout, 5 s unless set"
+assert_eq 5 "$(cat "$SIM/connect_timeout")" "the machine's default -w"
+qubes-sim pause vm1 || fail "pause failed"
+took=$(elapsed_ms qrexec-client -d vm1 "$VMSHELL")
+((took >= 5000)) || fail "a call with the default timeout gave up after $took ms"
+assert_exit 125 qrexec-client -d vm1 -w 1 'user:true' </dev/null
+qubes-sim connect-timeout 1 || fail "connect-timeout 1"
+took=$(elapsed_ms qrexec-client -d vm1 "$VMSHELL")
+((took >= 1000 && took < 5000)) || fail "with connect-timeout 1 the call gave up after $took ms"
+assert_exit 125 qrexec-client -d vm1 "$VMSHELL" </dev/null
+QUBES_SIM_CONNECT_TIMEOUT=0 qrexec-client -d vm1 'user:echo waited' </dev/null >"$TEST_DIR/w0.out" &
+call=$!
+track_pid "$call"
+sleep 1.5
+kill -0 "$call" 2>/dev/null || fail "a call with no timeout (0) gave up"
+qubes-sim unpause vm1 || fail "unpause failed"
+rc=0
+wait "$call" || rc=$?
+assert_eq 0 "$rc" "status of the call with no timeout"
+assert_eq waited "$(cat "$TEST_DIR/w0.out")"
+qubes-sim connect-timeout 5
+
+t "USER:CMD gets the agent's environment: login profile PATH, SHELL, QREXEC_AGENT_PID, no LANG"
+u1=$(cat "$SIM/vms/vm1/user")
+qubes-sim exec vm1 -- sh -c 'rm -rf bin .local'
+# shellcheck disable=SC2016 # expanded in the VM
+out=$(qrexec-client -d vm1 'user:echo "$0|$HOME|$USER|$LOGNAME|$SHELL|${LANG-unset}|${QREXEC_AGENT_PID:+set}"; echo "$PATH"' </dev/null)
+assert_eq "-bash|$SIM/vms/vm1/home|$u1|$u1|/bin/bash|unset|set" "$(head -n 1 <<<"$out")" "argv0 and environment"
+path=$(sed -n 2p <<<"$out")
+assert_contains "$path" "$SIM/vms/vm1/bin:$SIM/vmbin:" "PATH holds the VM's programs and packages"
+[[ $path == "$SIM/vms/vm1/bin:"* ]] || fail "PATH does not start with the VM's programs: $path"
+assert_contains ":$path:" ":/usr/bin:" "PATH from /etc/profile"
+# the user's ~/bin and ~/.local/bin come first, as on Debian, once they exist
+qubes-sim exec vm1 -- mkdir -p bin .local/bin
+# shellcheck disable=SC2016 # expanded in the VM
+path=$(qrexec-client -d vm1 'user:echo "$PATH"' </dev/null)
+[[ $path == "$SIM/vms/vm1/home/.local/bin:$SIM/vms/vm1/home/bin:$SIM/vms/vm1/bin:"* ]] ||
+	fail "the home's .local/bin and bin are not first: $path"
+qubes-sim exec vm1 -- sh -c 'rm -rf bin .local'
+
+t "qubes.VMShell runs sh -lc, then the service file's bash: login PATH, QREXEC_* set, no LANG"
+for tool in qrx qvmrun; do
+	# shellcheck disable=SC2016 # expanded in the VM
+	script='echo "$(basename "$(readlink /proc/$$/exe)")|${LANG-unset}|$SHELL|$QREXEC_SERVICE_FULL_NAME|$QREXEC_REMOTE_DOMAIN|${QREXEC_AGENT_PID:+set}|$PATH"'
+	if [[ $tool == qrx ]]; then
+		out=$(printf '%s\n' "$script" | qrx vm1)
+	else
+		out=$(qvm-run --pass-io vm1 "$script" </dev/null)
+	fi
+	assert_eq "bash|unset|/bin/bash|qubes.VMShell+|dom0|set|$SIM/vms/vm1/bin:$SIM/vmbin:" \
+		"${out%%"$SIM/vmbin:"*}$SIM/vmbin:" "the shell of $tool"
+done
+# a profile that prints shows it ran: sh -l reads .profile before the service
+qubes-sim exec vm2 -- sh -c 'echo "echo profile-ran" >>.profile'
+assert_eq $'profile-ran\nx' "$(printf 'echo x\n' | qrx vm2)" "the user's .profile runs in qubes.VMShell"
+assert_eq $'profile-ran\nx' "$(qrexec-client -d vm2 'user:echo x' </dev/null)" "the user's .profile runs for USER:CMD"
+qubes-sim exec vm2 -- sh -c 'grep -v profile-ran .profile >.p && mv .p .profile'
+
+t "an unknown user, or no USER: part, fails with 125; root is refused and logged"
+qubes-sim refused --reset
+assert_exit 125 qrexec-client -d vm1 'nosuchuser:true' </dev/null
+assert_exit 125 qrexec-client -d vm1 'true' </dev/null
+assert_exit 125 qrexec-client -d vm1 'nosuchuser:QUBESRPC qubes.VMShell+ dom0' </dev/null
+assert_exit 0 qrexec-client -d vm1 'user:true' </dev/null
+assert_exit 0 qrexec-client -d vm1 "$(cat "$SIM/vms/vm1/user"):true" </dev/null
+assert_exit 125 qvm-run --pass-io -u nosuchuser vm1 true </dev/null
+assert_eq 0 "$(qubes-sim refused --count)" "refusals before root"
+assert_exit 125 qrexec-client -d vm1 'root:true' </dev/null
+assert_contains "$(qubes-sim refused)" "vm1 a call as root is not simulated" "refused.log"
+qubes-sim refused --reset
+
+t "output is relayed: a background child holding stdout keeps the call open, its output arrives"
+# shellcheck disable=SC2016 # expanded in the VM
+bg='(sleep 1; echo late) & echo early'
+out=$(qrexec-client -d vm1 "user:$bg" </dev/null)
+assert_eq $'early\nlate' "$out" "qrexec-client USER:CMD"
+# into a file, so only the tool, not the pipe of $(...), can wait for the child
+for tool in user qrx qvmrun; do
+	# shellcheck disable=SC2016 # expanded by sh -c
+	case $tool in
+	user) took=$(elapsed_ms sh -c 'qrexec-client -d vm1 "user:$1" >"$2"' sh "$bg" "$TEST_DIR/bg.out") ;;
+	qrx) took=$(elapsed_ms sh -c 'printf "%s\n" "$1" | qrexec-client -d vm1 "$3" >"$2"' sh "$bg" "$TEST_DIR/bg.out" "$VMSHELL") ;;
+	qvmrun) took=$(elapsed_ms sh -c 'qvm-run --pass-io vm1 "$1" >"$2"' sh "$bg" "$TEST_DIR/bg.out") ;;
+	esac
+	((took >= 1000)) || fail "$tool: the call ended after $took ms, before the child let go of stdout"
+	assert_eq $'early\nlate' "$(cat "$TEST_DIR/bg.out")" "$tool: what the file held when the call ended"
+done
+out=$(printf '%s\n' "$bg" | qrx vm1)
+assert_eq $'early\nlate' "$out" "qrexec-client qubes.VMShell"
+out=$(qvm-run --pass-io vm1 "$bg" </dev/null)
+assert_eq $'early\nlate' "$out" "qvm-run"
+out=$(qrexec-client -d vm1 'user:(sleep 1; echo late-err >&2) & echo early' 2>&1 </dev/null)
+assert_eq $'early\nlate-err' "$out" "stderr held by a background child"
+# once the child lets go of stdout, the call ends: only the command counts then
+took=$(elapsed_ms qrexec-client -d vm1 'user:sleep 3 >/dev/null 2>&1 & echo x')
+((took < 2500)) || fail "a child that holds no output kept the call open $took ms"
+
+t "a caller that closes stdout early does not kill the remote command"
+qubes-sim exec vm1 -- rm -f finished
+# shellcheck disable=SC2016 # expanded in the VM
+rc=$(qrexec-client -d vm1 'user:i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i + 1)); done; echo done >finished; exit 3' </dev/null |
+	head -n 1 >/dev/null; echo "${PIPESTATUS[0]}")
+assert_eq 3 "$rc" "status of qrexec-client: the command's, not SIGPIPE's"
+assert_eq "done" "$(qubes-sim exec vm1 -- cat finished)" "the command ran to its end"
+qubes-sim exec vm1 -- rm -f finished
+# shellcheck disable=SC2016 # expanded in the VM
+rc=$(printf 'i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i + 1)); done; echo done >finished; exit 4\n' |
+	qvm-run --pass-io vm1 'exec sh -s' | head -n 1 >/dev/null; echo "${PIPESTATUS[1]}")
+assert_eq 4 "$rc" "status of qvm-run"
+assert_eq "done" "$(qubes-sim exec vm1 -- cat finished)" "the command ran to its end (qvm-run)"
+
+t "qrexec-client: an unknown option prints the usage on stdout and exits 0; no -d or request, 1"
+out=$(qrexec-client --no-such-option -d vm1 'user:echo ran' 2>/dev/null)
+assert_eq 0 "$?" "status for an unknown long option"
+assert_contains "$out" "usage: qrexec-client" "usage on stdout"
+assert_ne ran "$out" "nothing ran"
+out=$(qrexec-client -x -d vm1 'user:echo ran' 2>/dev/null)
+assert_eq 0 "$?" "status for an unknown short option"
+assert_contains "$out" "usage: qrexec-client" "usage on stdout (-x)"
+assert_eq "" "$(qrexec-client -d vm1 2>/dev/null)" "nothing on stdout without a request"
+assert_exit 1 qrexec-client -d vm1
+assert_exit 1 qrexec-client 'user:true'
+assert_exit 1 qrexec-client -d vm1 -w x 'user:true'
+# options and the request in any order, values attached, -E
+assert_eq ran "$(qrexec-client 'user:echo ran' -dvm1 -w5 </dev/null)" "getopt_long order"
+assert_exit 0 qrexec-client -E -d vm1 'user:exit 9' </dev/null
+
+t "a USER:CMD longer than the agent's 4 KiB control channel is refused loudly and logged"
+qubes-sim refused --reset
+cmd4087="user:: $(printf '%04080d' 0)"   # ':' is sh's no-op
+assert_eq 4087 "${#cmd4087}" "length of the longest request that fits"
+assert_exit 0 qrexec-client -d vm1 "$cmd4087" </dev/null
+assert_exit 125 qrexec-client -d vm1 "${cmd4087}0" </dev/null
+# DEFAULT: goes to the agent as the default user's name, 3 bytes shorter
+assert_exit 0 qrexec-client -d vm1 "DEFAULT:: $(printf '%04080d' 0)" </dev/null
+assert_exit 125 qrexec-client -d vm1 "DEFAULT:: $(printf '%04081d' 0)" </dev/null
+assert_eq 2 "$(qubes-sim refused --count)" "refusals logged"
+assert_contains "$(qubes-sim refused)" "vm1 a request of 4088 bytes" "refused.log"
+qubes-sim refused --reset
+
+t "calls open at once into one VM are capped below the real qrexec-daemon's limit, refused and logged"
+assert_eq 250 "$(cat "$SIM/max_calls")" "the machine's default"
+qubes-sim max-calls 3 || fail "max-calls 3"
+pids=()
+for i in 1 2 3; do
+	qrexec-client -d vm2 'user:sleep 3' </dev/null &
+	pids+=("$!")
+	track_pid "$!"
+done
+wait_for "[ \$(ls '$SIM/vms/vm2/calls' | wc -l) -ge 3 ]" 10 || fail "the 3 calls did not open"
+assert_exit 125 qrexec-client -d vm2 'user:true' </dev/null
+assert_exit 125 qvm-run --pass-io vm2 true </dev/null
+assert_exit 0 qrexec-client -d vm1 'user:true' </dev/null   # another VM is not affected
+assert_contains "$(qubes-sim refused)" "vm2 call 4 open at once into 'vm2' (at most 3)" "refused.log"
+for p in "${pids[@]}"; do wait "$p" || fail "a call under the cap failed"; done
+assert_exit 0 qrexec-client -d vm2 'user:true' </dev/null
+qubes-sim max-calls 250
+qubes-sim refused --reset
+
+t "the VMs run copies of the client and agent, not the files given to init"
+m3=$TEST_DIR/m3
+cp "$TEST_DIR/fake-client" "$TEST_DIR/fake-client2"
+sim_init "$m3" --client "$TEST_DIR/fake-client2" --agent "$TEST_DIR/fake-client2" || fail "init $m3"
+[[ -f $m3/vmbin/qvm-remote && ! -L $m3/vmbin/qvm-remote ]] || fail "vmbin/qvm-remote is not a file of its own"
+[[ -f $m3/vmbin/qvm-remote-agent && ! -L $m3/vmbin/qvm-remote-agent ]] || fail "vmbin/qvm-remote-agent is not a file of its own"
+rm -f "$TEST_DIR/fake-client2"
+{ "$m3/bin/qubes-sim" -r "$m3" create y && "$m3/bin/qubes-sim" -r "$m3" start y; } || fail "make y"
+assert_eq "fake client" "$(QUBES_SIM_ROOT=$m3 "$m3/bin/qubes-sim" exec y -- qvm-remote)" "with the original gone"
+"$QUBES_SIM_SRC" -r "$m3" destroy || fail "destroy $m3"
