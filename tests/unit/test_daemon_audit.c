@@ -16,9 +16,11 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -395,6 +397,42 @@ test_torn_last_line(void **state)
 	expect_verify(f->path, QR_ERR_MISMATCH, 4, 4);
 }
 
+/* A full file system takes part of a line and refuses the rest (a file
+ * size limit stands in for it here): the part is cut off again, so the log
+ * verifies, and the next line after room came back seals on. */
+static void
+test_failed_write_leaves_no_torn_line(void **state)
+{
+	struct fx *f = *state;
+	struct buf line = BUF_INIT(AUDIT_LINE_MAX);
+	struct audit a;
+	struct rlimit rl;
+	struct stat st;
+	off_t before;
+
+	write_n(f->path, 0, 2);
+	assert_int_equal(audit_open(&a, f->path, f->state), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	before = st.st_size;
+	assert_int_equal(logline_begin(&line, T0, "EXEC"), 0);
+	assert_int_equal(logline_kvs(&line, "cmd", "a line longer than the "
+				     "room that is left on the disk"), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = (rlim_t)before + 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	assert_int_not_equal(audit_write(&a, &line), 0);
+	rl.rlim_cur = RLIM_INFINITY;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, before);
+	expect_verify(f->path, 0, L(2), 0);
+	write_event(&a, 7);
+	audit_close(&a);
+	buf_release(&line);
+	expect_verify(f->path, 0, L(3), 0);
+}
+
 static void
 test_refuses_bad_lines(void **state)
 {
@@ -535,6 +573,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hand_written_line, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_failed_write_leaves_no_torn_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_last_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_bad_lines, setup,
