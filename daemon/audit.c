@@ -419,18 +419,13 @@ resync(struct audit *a)
 						      : AUDIT_TAIL_MAX;
 	if ((tail = malloc(want)) == NULL)
 		return QR_ERR_NOMEM;
-	while (got < want) {
-		ssize_t k = pread(a->fd, tail + got, want - got,
-				  st.st_size - (off_t)want + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			r = QR_ERR_SYSTEM;
-			goto out;
-		}
-		got += (size_t)k;
+	if ((r = pread_full(a->fd, tail, want, st.st_size - (off_t)want,
+			    &got)) != 0)
+		goto out;
+	if (got < want) {
+		errno = EIO;        /* the file shrank under the lock */
+		r = QR_ERR_SYSTEM;
+		goto out;
 	}
 	if (tail[want - 1] != '\n') {
 		/* a torn write: end it so our line does not join it */
@@ -555,17 +550,8 @@ state_read(struct audit *a, struct seal_state *st)
 	size_t got = 0;
 	int r;
 
-	while (got < sizeof(text)) {
-		ssize_t k = pread(a->state_fd, text + got, sizeof(text) - got,
-				  (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return QR_ERR_SYSTEM;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
+	if (pread_full(a->state_fd, text, sizeof(text), 0, &got) != 0)
+		return QR_ERR_SYSTEM;
 	if (got == 0) {
 		r = 0;
 		goto out;
@@ -581,22 +567,10 @@ static int
 state_save(struct audit *a, const struct seal_state *st)
 {
 	char text[SEAL_STATE_LEN + 1];
-	size_t done = 0;
 	int r = seal_state_format(st, text);
 
-	while (r == 0 && done < SEAL_STATE_LEN) {
-		ssize_t k = pwrite(a->state_fd, text + done,
-				   SEAL_STATE_LEN - done, (off_t)done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			if (k == 0)
-				errno = EIO;
-			r = QR_ERR_SYSTEM;
-			break;
-		}
-		done += (size_t)k;
-	}
+	if (r == 0)
+		r = pwrite_all(a->state_fd, text, SEAL_STATE_LEN, 0);
 	OPENSSL_cleanse(text, sizeof(text));
 	a->state_err = r != 0;
 	return r;

@@ -78,6 +78,44 @@ out:
 	return r;
 }
 
+int pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t k = pwrite(fd, c, n, off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return QR_ERR_SYSTEM;
+		}
+		c += k;
+		off += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *p, size_t n, off_t off, size_t *got)
+{
+	char *c = p;
+
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = pread(fd, c + *got, n - *got, off + (off_t)*got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return QR_ERR_SYSTEM;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return 0;
+}
+
 int write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;

@@ -38,6 +38,11 @@ int write_file_atomic(const char *dir, const char *name, const void *data,
 
 /* write(2) all of it, retrying on EINTR and short writes. */
 int write_all(int fd, const void *p, size_t n);
+/* pwrite(2) all of it at off, retrying likewise. */
+int pwrite_all(int fd, const void *p, size_t n, off_t off);
+/* pread(2) up to n bytes at off, retrying on EINTR and short reads, until
+ * n or the end of the file; *got receives how many.  0 or QR_ERR_SYSTEM. */
+int pread_full(int fd, void *p, size_t n, off_t off, size_t *got);
 
 /* mkdir -p with mode for each created component; existing ones are kept. */
 int mkdir_p(const char *path, mode_t mode);

@@ -267,10 +267,36 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(mkdir_p(longp, 0700), QR_ERR_TOO_LARGE);
 }
 
+/* In place, at an offset: what the log's seal state is written with. */
+static void test_pwrite_pread_at_offset(void **state)
+{
+	struct tmp *t = *state;
+	char back[16];
+	size_t got = 99;
+	int fd = open(tpath(t, "st"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		      0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite_all(fd, "0123456789", 10, 0), 0);
+	assert_int_equal(pwrite_all(fd, "abc", 3, 4), 0);
+	assert_int_equal(pread_full(fd, back, sizeof(back), 0, &got), 0);
+	/* stops at the end of the file */
+	assert_int_equal(got, 10);
+	assert_memory_equal(back, "0123abc789", 10);
+	assert_int_equal(pread_full(fd, back, 4, 8, &got), 0);
+	assert_int_equal(got, 2);
+	assert_memory_equal(back, "89", 2);
+	close(fd);
+	assert_int_equal(pread_full(fd, back, 4, 0, &got), QR_ERR_SYSTEM);
+	assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pwrite_pread_at_offset,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_large, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_read_refuses, setup,
