@@ -235,12 +235,19 @@ _lib_exit() {
 		_case_end
 	done
 	for root in "${_sims[@]}"; do
-		# issue 13: or a machine of sim/qubes-real (.qubes-real)
-		[[ -f $root/.qubes-sim || -f $root/.qubes-real ]] || continue
-		if [[ ${QVMR_KEEP:-0} == 1 ]]; then
-			"$QUBES_SIM_SRC" -r "$root" destroy --keep-files
+		# issue 13: a machine of sim/qubes-sim or of sim/qubes-real,
+		# whichever transport this file runs on
+		if [[ -f $root/.qubes-sim ]]; then
+			p=$QVMR_TOP/sim/qubes-sim
+		elif [[ -f $root/.qubes-real ]]; then
+			p=$QVMR_TOP/sim/qubes-real
 		else
-			"$QUBES_SIM_SRC" -r "$root" destroy
+			continue
+		fi
+		if [[ ${QVMR_KEEP:-0} == 1 ]]; then
+			"$p" -r "$root" destroy --keep-files
+		else
+			"$p" -r "$root" destroy
 		fi
 	done
 	if [[ ${QVMR_KEEP:-0} == 1 ]]; then
