@@ -387,9 +387,13 @@ describe('qvm-remote-webui', () => {
     fs.writeFileSync(logPath + '.tmp', text.join('\n'));
     fs.copyFileSync(logPath + '.tmp', logPath);     // same file, same size
     fs.rmSync(logPath + '.tmp');
+    // checked within a second or two (hub.c); a loaded CI machine is slow
     await page.waitForFunction(() =>
       document.getElementById('chain').classList.contains('chain-broken'), null,
-    { timeout: 5000 });
+    { timeout: 15000, polling: 100 }).catch(async (e) => {
+      const shown = await page.$eval('#chain', (c) => c.className + ': ' + c.textContent);
+      throw new Error(`${e.message}\nthe banner: ${shown}\nthe viewer said: ${serverErr}`);
+    });
     assert.ok((await page.textContent('#chain-text')).startsWith(
       `Hash chain BROKEN at line ${i + 1} (lines 1\u2013${i} verify)`));
     const broken = await page.$$eval('#log .row.broken', (rs) => rs.map((r) => r.dataset.n));
