@@ -270,9 +270,12 @@ package-check: deps-package
 	@tests/package/check.sh
 
 # ---- benchmark (bench/run.sh; results in docs/performance.md) -------------
-# `make bench` runs the full benchmark against the simulator (under five
-# minutes on two cores) and writes bench/results.json and bench/latency.svg;
-# `make bench-quick` runs a reduced set (under a minute) into
+# `make bench` runs the full benchmark against the simulator and, as root
+# with the real qrexec built (make check-real builds it), against the real
+# transport too, then prints the two side by side (about 11 minutes each:
+# one series is the first command after 10 minutes idle); it writes
+# bench/results.json, bench/results-real.json and their charts.
+# `make bench-quick` runs a reduced set (under a minute each) into
 # $(O)/bench-quick/.  Root or not.
 BENCH_PROBE := $(O)/qvmr-bench-probe
 
@@ -280,11 +283,14 @@ BENCH_PROBE := $(O)/qvmr-bench-probe
 $(BENCH_PROBE): $(O)/bench/probe.o $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
 
+BENCH_REAL = if [ "$$(id -u)" = 0 ]; then tools/qrexec-build.sh "$(REAL_QREXEC)" || exit 1; fi; \
+	QUBES_REAL_QREXEC="$(abspath $(REAL_QREXEC))/bin" QVMR_BUILD="$(abspath $(O))"
+
 bench: all $(BENCH_PROBE)
-	@QVMR_BUILD="$(abspath $(O))" bench/run.sh
+	@$(BENCH_REAL) bench/run.sh
 
 bench-quick: all $(BENCH_PROBE)
-	@QVMR_BUILD="$(abspath $(O))" bench/run.sh --quick
+	@$(BENCH_REAL) bench/run.sh --quick
 
 # ---- qvm-remote-webui: the read-only log viewer (webui/README.md) ---------
 # Needs libmicrohttpd (libmicrohttpd-dev); without its pkg-config file the

@@ -1,10 +1,12 @@
 #!/bin/bash
 # bench/run.sh - the benchmark of qvm-remote (issue 4; docs/performance.md).
 #
-#   bench/run.sh [--quick] [--out DIR]
+#   bench/run.sh [--quick] [--out DIR] [--transport sim|real|both]
 #
-# Starts the real qvm-remote-dom0 against simulated VMs (sim/qubes-sim) and
-# measures, with the real client in the VMs:
+# Starts the real qvm-remote-dom0 against a machine of VMs, sim/qubes-sim
+# (the simulator) or sim/qubes-real (Qubes' own qrexec, built by
+# tools/qrexec-build.sh; root only), and measures, with the real client and
+# agent in the VMs:
 #   - the round trip of `qvm-remote true` (p50/p90/p99) in watch and interval
 #     mode at simulator latency 0 and 30 ms, beside the physical limit: one
 #     transport call (qrexec-client running `true`, measured at that latency)
@@ -19,12 +21,25 @@
 #     own log and state, polls just those three VMs while the
 #     round trips are measured on another VM, so the idle window costs no
 #     extra time;
-#   - memory: the daemon's peak RSS (VmHWM) over the many-VM burst, and the
-#     client's peak RSS (getrusage).
-# Prints one table and writes DIR/results.json and DIR/latency.svg (DIR is
-# bench/ for the full run, $QVMR_BUILD/bench-quick for --quick).  Runs as
-# root (each VM its own unix user) or not.  Everything it starts lives in
-# one temporary directory, removed at the end with the simulated machine.
+#   - memory: the daemon's peak RSS (VmHWM) over the many-VM burst, the
+#     client's peak RSS (getrusage), and dom0's memory for the sessions
+#     open after that burst: the daemon and its transport children (every
+#     descendant running as root; the VMs' own processes are not dom0's),
+#     PSS and RSS from /proc;
+#   - the first command after a long idle (IDLE_FIRST_S, 10 minutes; 20 s
+#     for --quick) into a VM whose session has been open all that time,
+#     served by a daemon of its own started at the beginning, so the wait
+#     overlaps the rest of the run.
+# Prints one table and writes DIR/results.json and DIR/latency.svg, for the
+# real transport DIR/results-real.json and DIR/latency-real.svg, and the
+# rows of the side-by-side table in DIR/summary-TRANSPORT.txt (DIR is
+# bench/ for the full run, $QVMR_BUILD/bench-quick for --quick).
+# --transport both runs the simulator, then the real transport, and prints
+# the two side by side; it is the default when the real qrexec is built
+# (QUBES_REAL_QREXEC, else $QVMR_BUILD/real-qrexec/bin) and this is root,
+# else sim.  Runs as root (each VM its own unix user) or not.  Everything
+# it starts lives in one temporary directory, removed at the end with the
+# machine.
 # Exit status: 0, or 1 when a command failed or a step did not finish.
 # QVMR_BENCH_KEEP=1 keeps the temporary directory (logs, call log, samples).
 set -u
@@ -38,22 +53,66 @@ AGENT=$build/qvm-remote-agent
 
 quick=0
 out=
+transport=
 while (($#)); do
 	case $1 in
 	--quick) quick=1 ;;
 	--out) (($# >= 2)) || { echo "bench: --out needs a directory" >&2; exit 2; }; out=$2; shift ;;
+	--transport)
+		(($# >= 2)) || { echo "bench: --transport needs sim, real or both" >&2; exit 2; }
+		transport=$2
+		shift
+		;;
 	-h | --help) sed -n '3,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench: unknown argument '$1'; see: bench/run.sh --help" >&2; exit 2 ;;
 	esac
 	shift
 done
+export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
+real_missing() {   # why the real transport cannot run here, or nothing
+	((EUID == 0)) || { echo "the real qrexec needs root"; return; }
+	[[ -x $QUBES_REAL_QREXEC/qrexec-daemon ]] ||
+		echo "no real qrexec in $QUBES_REAL_QREXEC; build it: tools/qrexec-build.sh"
+}
+if [[ -z $transport ]]; then
+	transport=both
+	why=$(real_missing)
+	[[ -z $why ]] || { echo "bench: the real transport: skipped: $why" >&2; transport=sim; }
+fi
+case $transport in
+sim | real) ;;
+both)
+	# one run of each, then the two side by side
+	args=()
+	((quick)) && args+=(--quick)
+	[[ -n $out ]] && args+=(--out "$out")
+	rc=0
+	"$0" "${args[@]}" --transport sim || rc=1
+	"$0" "${args[@]}" --transport real || rc=1
+	if [[ -z $out ]]; then
+		out=$top/bench
+		((quick)) && out=$build/bench-quick
+	fi
+	awk -f "$top/bench/side-by-side.awk" "$out/summary-sim.txt" "$out/summary-real.txt" || rc=1
+	exit "$rc"
+	;;
+*) echo "bench: --transport is sim, real or both, not '$transport'" >&2; exit 2 ;;
+esac
+if [[ $transport == real ]]; then
+	why=$(real_missing)
+	[[ -z $why ]] || { echo "bench: $why" >&2; exit 2; }
+fi
+MACHINE=$top/sim/qubes-$transport
+SUFFIX=
+[[ $transport == real ]] && SUFFIX=-real
+
 if ((quick)); then
 	[[ -n $out ]] || out=$build/bench-quick
-	RUNS=8 LIMIT_RUNS=10 BURST=24 BURST_VMS=4 WARMUP=1
+	RUNS=8 LIMIT_RUNS=10 BURST=24 BURST_VMS=4 WARMUP=1 IDLE_FIRST_S=20
 	MODES=("watch 0" "watch 30" "interval 30")
 else
 	[[ -n $out ]] || out=$top/bench
-	RUNS=50 LIMIT_RUNS=50 BURST=200 BURST_VMS=8 WARMUP=2
+	RUNS=50 LIMIT_RUNS=50 BURST=200 BURST_VMS=8 WARMUP=2 IDLE_FIRST_S=600
 	MODES=("watch 0" "watch 30" "interval 0" "interval 30")
 fi
 INTERVAL_S=1        # QVM_REMOTE_INTERVAL in interval mode (its minimum)
@@ -75,6 +134,7 @@ D0=$WORK/dom0
 CONF=$D0/remote.conf
 DPID=
 IPID=
+SPID=
 BG=()
 FAILED=0
 T_START=$(date +%s)
@@ -83,14 +143,15 @@ cleanup() {
 	local rc=$? p
 	daemon_stop
 	idle_stop
+	sleeper_stop
 	for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
 	if [[ -n ${QVMR_BENCH_KEEP:-} ]]; then
 		# for a look afterwards: the VMs and their users go, the files stay
-		[[ -e $SIM/.qubes-sim ]] && "$top/sim/qubes-sim" -r "$SIM" destroy --keep-files >/dev/null 2>&1
+		[[ -e $SIM/.qubes-$transport ]] && "$MACHINE" -r "$SIM" destroy --keep-files >/dev/null 2>&1
 		printf 'bench: kept %s\n' "$WORK" >&2
 	else
-		[[ -e $SIM/.qubes-sim ]] && "$top/sim/qubes-sim" -r "$SIM" destroy >/dev/null 2>&1
+		[[ -e $SIM/.qubes-$transport ]] && "$MACHINE" -r "$SIM" destroy >/dev/null 2>&1
 		rm -rf "$WORK"
 	fi
 	exit "$rc"
@@ -154,6 +215,55 @@ idle_stop() {
 	IPID=
 }
 
+# The sleeper daemon: one VM, its own files, from the start to the end.
+sleeper_start() {   # VM
+	mkdir -p "$D0/sleeper"
+	printf '%s\n' "QVM_REMOTE_VMS='$1'" "QVM_REMOTE_POLL=watch" >"$D0/sleeper/remote.conf"
+	QVM_REMOTE_LOG=$D0/sleeper/qvm-remote.log QVM_REMOTE_RUNTIME_DIR=$D0/sleeper/run \
+		QVM_REMOTE_STATE_DIR=$D0/sleeper/state \
+		"$DAEMON" -c "$D0/sleeper/remote.conf" >>"$D0/sleeper/daemon.out" 2>&1 &
+	SPID=$!
+}
+
+sleeper_stop() {
+	[[ -n $SPID ]] || return 0
+	stop_pid "$SPID"
+	SPID=
+}
+
+# tree_mem PID: "PSS_KIB RSS_KIB N CHILD_PSS_KIB CHILD_RSS_KIB": PID's own
+# memory, then the number and the memory of its descendants that run as
+# root (dom0's transport children; what runs as a VM's user is the VM's)
+tree_mem() {
+	local p pp u pss rss n=0 cpss=0 crss=0 own=""
+	local -A parent=()
+	local -a todo=("$1")
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		pp=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		pp=${pp##*) }
+		read -r _ pp _ <<<"$pp"
+		parent[$p]=$pp
+	done
+	while ((${#todo[@]})); do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		u=$(awk '$1 == "Uid:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[[ $u == 0 ]] || continue
+		pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		if [[ -z $own ]]; then
+			own="${pss:-0} ${rss:-0}"
+		else
+			n=$((n + 1)) cpss=$((cpss + ${pss:-0})) crss=$((crss + ${rss:-0}))
+		fi
+		for pp in "${!parent[@]}"; do
+			[[ ${parent[$pp]} == "$p" ]] && todo+=("$pp")
+		done
+	done
+	echo "${own:-0 0} $n $cpss $crss"
+}
+
 daemon_alive() {
 	proc_live "$DPID" || die "the daemon died; its output: $(tail -n 5 "$D0/daemon.out")"
 }
@@ -214,8 +324,10 @@ calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
 
 vms=()
 for ((i = 1; i <= BURST_VMS; i++)); do vms+=("vm$i"); done
-say "a simulated machine with ${#vms[@]} VMs in $WORK"
-"$top/sim/qubes-sim" init "$SIM" --client "$CLIENT" --agent "$AGENT" >/dev/null || die "qubes-sim init failed"
+SLEEP_VM=vm$((BURST_VMS + 1))   # the long idle: in no other series
+vms+=("$SLEEP_VM")
+say "a machine of qubes-$transport with ${#vms[@]} VMs in $WORK"
+"$MACHINE" init "$SIM" --client "$CLIENT" --agent "$AGENT" >/dev/null || die "qubes-$transport init failed"
 export QUBES_SIM_ROOT=$SIM PATH=$SIM/bin:$PATH
 unset QUBES_SIM_LATENCY_MS
 install -m 0755 "$PROBE" "$SIM/vmbin/qvmr-bench-probe" || die "cannot install the probe"
@@ -229,6 +341,11 @@ for vm in "${vms[@]}"; do
 	in_vm "$vm" qvm-remote key gen >/dev/null 2>&1 || die "key gen failed in $vm"
 	dom0 authorize --from-vm "$vm" >/dev/null 2>&1 || die "authorize --from-vm $vm failed"
 done
+# The long idle starts now: the sleeper's session opens with its first
+# command and then waits, untouched, until the end of the run.
+sleeper_start "$SLEEP_VM"
+in_vm "$SLEEP_VM" qvm-remote true >/dev/null 2>&1 || warn "the first command in $SLEEP_VM failed"
+SLEEP_FROM=$(($(now_us) / 1000))
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n) }' &&
 	say "warning: load average $LOAD_START on $(nproc) CPUs; the numbers will be slower than on a quiet machine"
@@ -358,20 +475,32 @@ IDLE_CCPU=$(calc "($cu2 + $cs2 - $cu1 - $cs1) / $TCK" 2)
 IDLE_PCT=$(calc "100 * $IDLE_CPU / $IDLE_WIN" 3)
 # How an idle VM waits: in the agent's inotify wait, in the sh program's
 # loop, or not at all.  The simulator records the process group of
-# everything it starts in a VM.
+# everything it starts in a VM; on the real transport the VM's processes
+# are those of its unix user.
 waiter() {   # VM
-	local f
-	for f in "$SIM/vms/$1/procs/"*; do
-		[[ -e $f ]] || continue
-		if pgrep -g "${f##*/}" -f -- 'qvm-remote-agent session' >/dev/null; then
+	local f user
+	local -a sel=()
+	if [[ $transport == real ]]; then
+		read -r user <"$SIM/vms/$1/user"
+		sel=("-u $user")
+	else
+		for f in "$SIM/vms/$1/procs/"*; do
+			[[ -e $f ]] && sel+=("-g ${f##*/}")
+		done
+	fi
+	for f in "${sel[@]}"; do
+		# shellcheck disable=SC2086 # an option and its value
+		if pgrep $f -f -- 'qvm-remote-agent session' >/dev/null; then
 			echo "qvm-remote-agent session (inotify)"
 			return
 		fi
-		if pgrep -g "${f##*/}" -f -- 'qvm-remote-agent fetch' >/dev/null; then
+		# shellcheck disable=SC2086
+		if pgrep $f -f -- 'qvm-remote-agent fetch' >/dev/null; then
 			echo "qvm-remote-agent (inotify)"
 			return
 		fi
-		if pgrep -g "${f##*/}" -x sleep >/dev/null; then
+		# shellcheck disable=SC2086
+		if pgrep $f -x sleep >/dev/null; then
 			echo "sh wait loop"
 			return
 		fi
@@ -388,7 +517,7 @@ sim start "$HALT_VM" || die "cannot start $HALT_VM again"
 # burst NVMS: BURST requests planted (split evenly) while no daemon runs,
 # then the daemon starts; the time until every result is in the VMs.
 declare -A B_WALL B_CALLS B_CPC B_FAST B_SLOW B_FAIL
-DAEMON_HWM=0
+DAEMON_HWM=0 S_PSS=0 S_RSS=0 S_N=0 S_CPSS=0 S_CRSS=0
 burst() {
 	local nv=$1 per=$((BURST / $1)) vm i t0 t0ms last lastmax=0 fast=-1 slow=0 ok fail=0 line
 	local -a bv=() pids=()
@@ -416,6 +545,9 @@ burst() {
 	daemon_alive
 	if ((nv > 1)); then
 		DAEMON_HWM=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$DPID/status")
+		# the VMs' sessions, open and waiting for the next request
+		sleep 2
+		read -r S_PSS S_RSS S_N S_CPSS S_CRSS <<<"$(tree_mem "$DPID")"
 	fi
 	for vm in "${bv[@]}"; do
 		line=$(grep '^done ' "$WORK/burst-$nv-$vm.txt") || { warn "no result line from $vm"; continue; }
@@ -439,6 +571,25 @@ burst() {
 }
 burst 1
 burst "$BURST_VMS"
+
+# ---------------------------------------------- the first after idle --
+
+sleep_ms=$((IDLE_FIRST_S * 1000 - ($(now_us) / 1000 - SLEEP_FROM)))
+if ((sleep_ms > 0)); then
+	say "the long idle: $SLEEP_VM waits $((sleep_ms / 1000)) s more, until $IDLE_FIRST_S s"
+	sleep "$((sleep_ms / 1000)).$(printf '%03d' $((sleep_ms % 1000)))"
+fi
+proc_live "$SPID" || die "the sleeper daemon died; its output: $(tail -n 5 "$D0/sleeper/daemon.out")"
+SLEEP_TO=$(($(now_us) / 1000))
+SLEEP_IDLE_S=$(calc "($SLEEP_TO - $SLEEP_FROM) / 1000" 0)
+SLEEP_CALLS=$(calls "$SLEEP_VM" "$SLEEP_FROM" "$SLEEP_TO")
+in_vm "$SLEEP_VM" qvmr-bench-probe time 1 -- qvm-remote true >"$WORK/sleeper.txt" ||
+	warn "the probe in $SLEEP_VM failed"
+SLEEP_MS=$(awk 'NF == 4 { printf "%.1f\n", $3 / 1000 }' "$WORK/sleeper.txt")
+awk 'NF == 4 && $4 != 0 { bad++ } END { exit bad > 0 }' "$WORK/sleeper.txt" ||
+	warn "the first command after the idle failed"
+SLEEP_AFTER=$(calls "$SLEEP_VM" "$SLEEP_TO")
+sleeper_stop
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(($(date +%s) - T_START))
@@ -476,6 +627,8 @@ tgt+=("daemon RSS during the $BURST_VMS-VM burst|< 8 MiB|$DAEMON_HWM KiB|$(met "
 tgt+=("daemon CPU when idle|< 1 %|$IDLE_PCT %|$(met "$IDLE_PCT < 1")")
 tgt+=("burst from $BURST_VMS VMs: slowest VM vs fastest|no VM starved|${B_SLOW[$BURST_VMS]} s vs ${B_FAST[$BURST_VMS]} s|report")
 
+TRANSPORT_NAME="the simulator (sim/qubes-sim)"
+[[ $transport == real ]] && TRANSPORT_NAME="the real qrexec (sim/qubes-real)"
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 KERNEL=$(uname -sr)
 NPROC=$(nproc)
@@ -484,8 +637,8 @@ VERSION=$(cat "$top/version" 2>/dev/null || echo unknown)
 COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)}
 
 {
-	printf '\nqvm-remote benchmark%s, %s  (%s CPUs, %s, %s; %s s)\n' \
-		"$( ((quick)) && echo ' (quick)')" "$COMMIT" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
+	printf '\nqvm-remote benchmark%s on %s, %s  (%s CPUs, %s, %s; %s s)\n' \
+		"$( ((quick)) && echo ' (quick)')" "$TRANSPORT_NAME" "$COMMIT" "$NPROC" "$CPU_MODEL" "$KERNEL" "$ELAPSED"
 	printf 'load average at start %s, at end %s\n\n' "$LOAD_START" "$LOAD_END"
 	printf 'Transport call (qrexec-client, `true`), bash -c true in dom0, a process start in a VM: %d runs each, ms\n' "$LIMIT_RUNS"
 	printf '  %-28s %8s %8s %8s\n' "" p50 p90 p99
@@ -522,13 +675,44 @@ COMMIT=${QVMR_BENCH_COMMIT:-$(git -C "$top" describe --always --dirty 2>/dev/nul
 	printf '  daemon CPU: %s s (%s %%); its reaped children (transport calls): %s s\n' "$IDLE_CPU" "$IDLE_PCT" "$IDLE_CCPU"
 	printf '\nMemory: daemon peak RSS (VmHWM) over the %d-VM burst %s KiB; client peak RSS %s KiB\n' \
 		"$BURST_VMS" "$DAEMON_HWM" "$CLIENT_RSS"
+	printf '  the %d sessions open after the burst, dom0'"'"'s side: daemon PSS %s KiB (RSS %s),\n' \
+		"$BURST_VMS" "$S_PSS" "$S_RSS"
+	printf '  %s transport children PSS %s KiB (RSS %s); in all PSS %s KiB\n' \
+		"$S_N" "$S_CPSS" "$S_CRSS" "$((S_PSS + S_CPSS))"
+	printf '\nThe first command after %s s idle (its session open all along; %s calls meanwhile, %s for it): %s ms\n' \
+		"$SLEEP_IDLE_S" "$SLEEP_CALLS" "$SLEEP_AFTER" "$SLEEP_MS"
 	printf '\nTargets (issue 4)\n'
 	for t in "${tgt[@]}"; do
 		IFS='|' read -r a b c d <<<"$t"
 		printf '  %-44s %-14s %-20s %s\n' "$a" "$b" "$c" "$d"
 	done
-	printf '\nresults: %s/results.json, chart: %s/latency.svg\n' "$out" "$out"
+	printf '\nresults: %s/results%s.json, chart: %s/latency%s.svg\n' "$out" "$SUFFIX" "$out" "$SUFFIX"
 }
+
+# The rows of bench/side-by-side.awk: KEY<TAB>LABEL<TAB>VALUE
+{
+	printf 'transport\ttransport\t%s\n' "$transport"
+	printf 'commit\tcommit\t%s\n' "$COMMIT"
+	printf 'load\tload average, start / end\t%s / %s\n' "${LOAD_START%% *}" "${LOAD_END%% *}"
+	printf 'call0\ttransport call p50, ms (latency 0)\t%s\n' "$(sf "${CALL_ST[0]}" 1)"
+	for ml in "${MODES[@]}"; do
+		read -r mode lat <<<"$ml"
+		st=${RT_ST[$mode-$lat]}
+		printf 'rt-%s-%s\tqvm-remote true, %s, +%s ms: p50 / p90 / p99\t%s / %s / %s\n' "$mode" "$lat" \
+			"$mode" "$lat" "$(sf "$st" 1)" "$(sf "$st" 2)" "$(sf "$st" 3)"
+		printf 'rtc-%s-%s\t  calls a command\t%s\n' "$mode" "$lat" "${RT_CALLS[$mode-$lat]}"
+	done
+	printf 'idle-first\tfirst command after %s s idle, ms\t%s\n' "$IDLE_FIRST_S" "$SLEEP_MS"
+	printf 'idle-calls\t  calls during that idle\t%s\n' "$SLEEP_CALLS"
+	for nv in 1 "$BURST_VMS"; do
+		printf 'burst-%s\tburst of %s from %s VM(s): wall s / calls / a command\t%s / %s / %s\n' "$nv" \
+			"$BURST" "$nv" "${B_WALL[$nv]}" "${B_CALLS[$nv]}" "${B_CPC[$nv]}"
+	done
+	printf 'mem-daemon\tdom0, %s open sessions: daemon PSS KiB\t%s\n' "$BURST_VMS" "$S_PSS"
+	printf 'mem-children\t  transport children: number, PSS KiB\t%s, %s\n' "$S_N" "$S_CPSS"
+	printf 'mem-total\t  in all, PSS KiB\t%s\n' "$((S_PSS + S_CPSS))"
+	printf 'hwm\tdaemon VmHWM over the burst, KiB\t%s\n' "$DAEMON_HWM"
+} >"$out/summary-$transport.txt"
 
 # JSON: every value here is a number or a string without quotes or
 # backslashes (names, numbers, /proc text), so printf is enough.
@@ -540,7 +724,7 @@ jstats() {   # STATS-LINE -> {"n":...}
 }
 jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 {
-	printf '{\n  "benchmark": "qvm-remote", "version": %s, "quick": %s,\n' "$(jstr "$VERSION")" "$( ((quick)) && echo true || echo false)"
+	printf '{\n  "benchmark": "qvm-remote", "transport": "%s", "version": %s, "quick": %s,\n' "$transport" "$(jstr "$VERSION")" "$( ((quick)) && echo true || echo false)"
 	printf '  "commit": %s, "date": %s, "elapsed_s": %s,\n' "$(jstr "$COMMIT")" "$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$ELAPSED"
 	printf '  "machine": {"nproc": %s, "cpu": %s, "kernel": %s, "root": %s, "loadavg_start": %s, "loadavg_end": %s},\n' \
 		"$NPROC" "$(jstr "$CPU_MODEL")" "$(jstr "$KERNEL")" "$( ((EUID == 0)) && echo true || echo false)" \
@@ -572,7 +756,10 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 	printf '  "idle": {"window_s": %s, "running_vm_calls": %s, "running_vm_calls_per_min": %s, "running_vm_waits_in": %s, "never_used_vm_calls": %s, "never_used_vm_calls_per_min": %s, "never_used_vm_waits_in": %s, "halted_vm_calls": %s, "halted_vm_calls_per_min": %s, "daemon_cpu_s": %s, "daemon_cpu_percent": %s, "children_cpu_s": %s},\n' \
 		"$IDLE_WIN" "$IDLE_RUN" "$IDLE_RUN_PM" "$(jstr "$IDLE_WAITER")" "$IDLE_NEW" "$IDLE_NEW_PM" "$(jstr "$NEW_WAITER")" \
 		"$IDLE_HALT" "$IDLE_HALT_PM" "$IDLE_CPU" "$IDLE_PCT" "$IDLE_CCPU"
-	printf '  "memory": {"daemon_vmhwm_kib": %s, "client_maxrss_kib": %s},\n' "$DAEMON_HWM" "$CLIENT_RSS"
+	printf '  "memory": {"daemon_vmhwm_kib": %s, "client_maxrss_kib": %s, "sessions": %s, "sessions_daemon_pss_kib": %s, "sessions_daemon_rss_kib": %s, "sessions_children": %s, "sessions_children_pss_kib": %s, "sessions_children_rss_kib": %s},\n' \
+		"$DAEMON_HWM" "$CLIENT_RSS" "$BURST_VMS" "$S_PSS" "$S_RSS" "$S_N" "$S_CPSS" "$S_CRSS"
+	printf '  "first_after_idle": {"idle_s": %s, "ms": %s, "calls_during_idle": %s, "calls_for_it": %s},\n' \
+		"$SLEEP_IDLE_S" "${SLEEP_MS:-0}" "$SLEEP_CALLS" "$SLEEP_AFTER"
 	printf '  "targets": [\n'
 	sep=
 	for t in "${tgt[@]}"; do
@@ -581,10 +768,10 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 		sep=$',\n'
 	done
 	printf '\n  ],\n  "failed": %s\n}\n' "$( ((FAILED)) && echo true || echo false)"
-} >"$out/results.json"
+} >"$out/results$SUFFIX.json"
 
 {
-	printf 'T qvm-remote true: round trip per poll mode and simulator latency\n'
+	printf 'T qvm-remote true on %s: round trip per poll mode and added latency\n' "$TRANSPORT_NAME"
 	s=0
 	for ml in "${MODES[@]}"; do
 		read -r mode lat <<<"$ml"
@@ -593,6 +780,6 @@ jstr() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 			"$(sf "${RT_ST[$mode-$lat]}" 1)" "${RT_LIMIT[$mode-$lat]}"
 		sed "s/^/V $s /" "$WORK/rt-$mode-$lat.ms"
 	done
-} | awk -f "$top/bench/chart.awk" >"$out/latency.svg"
+} | awk -f "$top/bench/chart.awk" >"$out/latency$SUFFIX.svg"
 
 exit "$FAILED"
