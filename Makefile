@@ -135,7 +135,7 @@ clean:
 
 # ---- libFuzzer targets, one per parser (fuzz/README.md) -------------------
 # `make fuzz` builds fuzz/fuzz_*.c with clang, libFuzzer, ASan and UBSan
-# into build-fuzz/, with the lib sources (and daemon/logparse.c) compiled
+# into build-fuzz/, with the lib sources compiled
 # again there with the same instrumentation, then runs each target for a
 # fixed number of executions on a copy of its seed corpus.  Any crash,
 # leak, undefined behaviour or broken property fails it.  Without clang it
@@ -178,7 +178,7 @@ fuzz-build: $(FUZZ_BIN)
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -iquote daemon $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
 	@rm -f $@
@@ -187,11 +187,7 @@ $(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ_O)/%.o)
 $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBA) $(OPENSSL_LIBS)
 
-# the audit log reader lives with the daemon
-$(FUZZ_O)/fuzz_logparse: $(FUZZ_O)/daemon/logparse.o
-$(FUZZ_O)/fuzz_logcheck: $(FUZZ_O)/daemon/logcheck.o $(FUZZ_O)/daemon/audit.o \
-                         $(FUZZ_O)/daemon/seal.o
-# and the viewer's /proc/net/tcp reader with the viewer
+# the viewer's /proc/net/tcp reader lives with the viewer
 $(FUZZ_O)/fuzz_proctcp: $(FUZZ_O)/webui/proctcp.o
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
@@ -310,12 +306,12 @@ WEBUI_SRC     := $(sort $(wildcard webui/*.c))
 WEBUI_MHD_SRC := webui/main.c webui/server.c webui/sse.c
 WEBUI_CORE    := $(patsubst %.c,$(O)/%.o,$(filter-out $(WEBUI_MHD_SRC),$(WEBUI_SRC)))
 WEBUI_OBJ     := $(WEBUI_SRC:%.c=$(O)/%.o) $(O)/webui/assets_gen.o
-WEBUI_DAEMON  := $(O)/daemon/logparse.o $(O)/daemon/audit.o \
-                 $(O)/daemon/logcheck.o $(O)/daemon/seal.o
+# the log's writer, for the viewer's tests (the viewer itself links none)
+WEBUI_DAEMON  := $(O)/daemon/audit.o
 WEBUI_LOGGEN  := $(O)/tests/webui-loggen
 WEBUI_CHROMIUM ?= /usr/bin/chromium
 
-$(WEBUI_OBJ): CPPFLAGS += -iquote daemon -iquote webui $(WEBUI_CFLAGS)
+$(WEBUI_OBJ): CPPFLAGS += -iquote webui $(WEBUI_CFLAGS)
 
 .PHONY: webui browser
 all: webui
@@ -336,7 +332,7 @@ $(O)/webui/assets_gen.o: $(O)/webui/assets_gen.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 ifeq ($(WEBUI_HAVE),yes)
-$(WEBUI): $(WEBUI_OBJ) $(WEBUI_DAEMON) $(LIBA)
+$(WEBUI): $(WEBUI_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -pthread -o $@ $^ \
 	    $(WEBUI_LIBS) $(OPENSSL_LIBS)
 else

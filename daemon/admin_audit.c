@@ -17,7 +17,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fileio.h"
-#include "logcheck.h"
+#include "logverify.h"
 #include "seal.h"
 #include "banned.h"
 

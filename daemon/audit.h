@@ -1,18 +1,11 @@
 /*
- * audit.h - dom0's audit log (design.md sections 7 and 7a).
- *
- * Lines are built with lib/logline.h up to, not including, the newline;
- * audit_write() appends
- *
- *     " seq=N seal=SEAL chain=CHAIN\n"
- *
- * N counts the lines of the log from 1, across rotated files.  SEAL is the
- * forward-secure seal of seal.h over the line up to " seal=" and the seal
- * of line N-1; it needs the key, which evolves one step per line.  CHAIN is
- * the first 16 bytes, in hex, of SHA-256(previous line's CHAIN || the line
- * up to " chain="), from 32 zero digits at a file's first line: a check
- * anyone can make, against accidental damage only, since whoever can write
- * the file can recompute it.
+ * audit.h - dom0's audit log (design.md sections 7 and 7a): the writer.
+ * Lines are built with lib/logline.h up to, not including,
+ * the newline; audit_write() seals them, appends " seq=N seal=SEAL
+ * chain=CHAIN" and the newline, in the format of lib/auditfmt.h.  The
+ * seal needs the key (seal.h), which evolves one step per line; the chain
+ * is a check anyone can make, against accidental damage only, since
+ * whoever can write the file can recompute it.
  *
  * The key state lives in STATE_DIR/log-seal (0600), read and advanced under
  * an flock(2) of that file by every writer (the daemon, the admin verbs).
@@ -21,7 +14,7 @@
  * to the old file's last line.  A writer that finds the state and the log
  * disagree (lines cut, a line not sealed, a lost state) writes a sealed
  * ERROR line that says so before its own line, and never silently
- * restarts.  logcheck.h verifies.
+ * restarts.  logcheck.h verifies, logverify.h from the files.
  */
 #ifndef QVMR_AUDIT_H
 #define QVMR_AUDIT_H
@@ -31,14 +24,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "auditfmt.h"
 #include "buf.h"
 #include "seal.h"
 
-#define AUDIT_CHAIN_HEX 32
-#define AUDIT_SEAL_HEX SEAL_HEX
-/* The longest line audit_write() accepts, seal, chain and newline
- * included; longer lines are refused, and verify reports them as broken. */
-#define AUDIT_LINE_MAX (32u << 10)
 /* How much of the file's end audit_open() reads to find the last chain. */
 #define AUDIT_TAIL_MAX (2 * AUDIT_LINE_MAX)
 /* The file names in the state directory. */
@@ -136,36 +125,5 @@ int audit_setup_key(struct audit *a, char key[SEAL_KEY_TEXT_MAX]);
 /* Whether state_dir holds a verification key not shown yet. */
 int audit_key_pending(const char *state_dir);
 void audit_close(struct audit *a);
-
-/* ---- the line format, for logcheck.h and the viewer ---- */
-
-struct audit_line {
-	size_t content_len;                 /* before " chain=" */
-	char chain[AUDIT_CHAIN_HEX + 1];
-	int sealed;                         /* has " seq=N seal=HEX" */
-	uint64_t seq;
-	size_t body_len;                    /* before " seal=" */
-	char seal[AUDIT_SEAL_HEX + 1];
-	int cont;                           /* an action=log-continue line */
-	uint64_t prev_seq;
-	char prev_seal[AUDIT_SEAL_HEX + 1];
-	char prev_chain[AUDIT_CHAIN_HEX + 1];
-};
-
-/* Splits line[0..n) (no newline).  QR_ERR_INVALID without a chain value
- * (a line no writer of this log wrote).  Pure. */
-int audit_parse(const char *line, size_t n, struct audit_line *l);
-/* hex(SHA-256(prev || p[0..n)))[0..AUDIT_CHAIN_HEX) into out. */
-int audit_chain_next(const char prev[AUDIT_CHAIN_HEX + 1], const char *p,
-		     size_t n, char out[AUDIT_CHAIN_HEX + 1]);
-
-/*
- * The check without a key of one file: every chain value and the seal
- * sequence.  Returns 0 when all verify; otherwise writes the 1-based
- * number of the first broken line to *bad_line and returns
- * QR_ERR_MISMATCH.  *lines receives the number of lines read.
- */
-int audit_verify(const char *path, unsigned long *lines,
-		 unsigned long *bad_line);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * fuzz_logcheck.c - the audit log's checks (daemon/logcheck.h) on
+ * fuzz_logcheck.c - the audit log's checks (lib/logcheck.h) on
  * arbitrary files: the keyless check, the keyed one and anchors.
  *
  * The input is split at its first NUL: before it, a log file; after it,
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "audit.h"
+#include "auditfmt.h"
 #include "err.h"
 #include "fuzz.h"
 #include "seal.h"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "audit.h"
+#include "auditfmt.h"
 #include "err.h"
 #include "escape.h"
 #include "fileio.h"
@@ -90,9 +90,7 @@ advance(struct chain_watch *w, int fd, struct chain_status *st, off_t size)
 		have -= off;
 		w->pos += (off_t)off;
 		if (have >= AUDIT_LINE_MAX) {
-			/* longer than any line written */
-			w->lc->lines_file++;
-			w->lc->bad_line = w->lc->lines_file;
+			(void)logcheck_torn(w->lc, 1);
 			set_broken(w, st);
 			return 0;
 		}
@@ -107,8 +105,7 @@ advance(struct chain_watch *w, int fd, struct chain_status *st, off_t size)
 	/* a last line without its newline: being written, unless it was
 	 * there, unchanged, at the last check too */
 	if (w->partial_at == size) {
-		w->lc->lines_file++;
-		w->lc->bad_line = w->lc->lines_file;
+		(void)logcheck_torn(w->lc, 0);
 		set_broken(w, st);
 		return 0;
 	}

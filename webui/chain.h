@@ -2,7 +2,7 @@
  * chain.h - the log's keyless check, as the page's banner shows it.
  *
  * The viewer runs without the seal key, so it checks what anyone can
- * (daemon/logcheck.h): every chain value and the seal sequence.  That
+ * (lib/logcheck.h): every chain value and the seal sequence.  That
  * finds damage and clumsy edits; it cannot find a rewrite whose chain was
  * recomputed, which only `qvm-remote-dom0 audit verify --key` can.
  *

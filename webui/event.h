@@ -3,7 +3,7 @@
  *
  * Lines go to the page as Server-Sent Events whose data is one JSON
  * object, and to browsers without JavaScript as HTML table rows.  Both
- * come from the line parsed with daemon/logparse.h, and every byte of log
+ * come from the line parsed with lib/logparse.h, and every byte of log
  * text passes through escape.h on the way.  Pure.
  */
 #ifndef QVMR_WEBUI_EVENT_H

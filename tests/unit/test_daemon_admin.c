@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "logverify.h"
 #include "err.h"
 #include "key.h"
 #include "keystore.h"

@@ -7,7 +7,7 @@
  * have made or changed.
  */
 #include "audit.h"
-#include "logcheck.h"
+#include "logverify.h"
 #include "seal.h"
 
 #include <stdarg.h>

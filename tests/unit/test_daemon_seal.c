@@ -7,7 +7,7 @@
  * files a local user could have planted.
  */
 #include "audit.h"
-#include "logcheck.h"
+#include "logverify.h"
 #include "seal.h"
 
 #include <stdarg.h>

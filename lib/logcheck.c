@@ -3,20 +3,16 @@
  */
 #include "logcheck.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
-#include "audit.h"
+#include "auditfmt.h"
 #include "err.h"
-#include "fileio.h"
 #include "banned.h"
 
 #define ANCHOR_TAG " dom0-log="
@@ -242,6 +238,17 @@ check_seal(struct logcheck *c, const char *line, const struct audit_line *l,
 }
 
 int
+logcheck_torn(struct logcheck *c, int too_long)
+{
+	if (c->bad_line != 0)
+		return QR_ERR_MISMATCH;
+	c->lines_file++;
+	c->lines++;
+	return broken(c, 0, "%s", too_long ? "a line longer than any written"
+		      : "the last line has no newline: a write was cut short");
+}
+
+int
 logcheck_line(struct logcheck *c, const char *line, size_t n)
 {
 	struct audit_line l;
@@ -345,72 +352,3 @@ logcheck_finish(struct logcheck *c)
 	return 0;
 }
 
-int
-logcheck_file(struct logcheck *c, const char *path)
-{
-	size_t have = 0, cap = 2 * AUDIT_LINE_MAX;
-	struct stat st;
-	char *buf;
-	int fd, r, eof = 0;
-
-	logcheck_begin_file(c, path);
-	if ((fd = open_regular(path, &st)) < 0)
-		return fd;
-	if ((buf = malloc(cap)) == NULL) {
-		close(fd);
-		return QR_ERR_NOMEM;
-	}
-	/* Stream the file through a window twice the longest line: every
-	 * complete line is checked, a partial one waits for more bytes. */
-	while (!eof || have > 0) {
-		size_t off = 0;
-
-		if (!eof && have < cap) {
-			ssize_t k = read(fd, buf + have, cap - have);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				r = QR_ERR_SYSTEM;
-				goto out;
-			}
-			if (k == 0)
-				eof = 1;
-			have += (size_t)k;
-			if (!eof && have < cap)
-				continue;
-		}
-		for (;;) {
-			char *nl = memchr(buf + off, '\n', have - off);
-			size_t n;
-
-			if (nl == NULL) {
-				/* a line longer than any we write, or a last
-				 * line without its newline */
-				if (have - off >= AUDIT_LINE_MAX ||
-				    (eof && have > off)) {
-					c->lines_file++;
-					c->lines++;
-					r = broken(c, 0, "%s", have - off >=
-						   AUDIT_LINE_MAX ? "a line "
-						   "longer than any written" :
-						   "the last line has no "
-						   "newline: a write was cut "
-						   "short");
-					goto out;
-				}
-				break;
-			}
-			n = (size_t)(nl - (buf + off));
-			if ((r = logcheck_line(c, buf + off, n)) != 0)
-				goto out;
-			off += n + 1;
-		}
-		memmove(buf, buf + off, have - off);
-		have -= off;
-	}
-	r = 0;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}

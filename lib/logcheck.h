@@ -1,5 +1,5 @@
 /*
- * logcheck.h - verifying dom0's audit log (audit.h has the line format).
+ * logcheck.h - verifying dom0's audit log (auditfmt.h has the line format).
  *
  * One checker reads the lines of one or more files, oldest first, and
  * stops at the first break.  Without a key it checks what anyone can:
@@ -17,8 +17,8 @@
  * whose line at that seq has another seal, was rewritten (or the VM's
  * file was; with the key, the log's own lines are proven).
  *
- * The line-by-line part (logcheck_begin_file, logcheck_line) is pure: the
- * viewer feeds it the lines as the log grows.
+ * Pure: the caller reads the files and feeds the lines (logverify.h from
+ * disk, the viewer as the log grows).
  */
 #ifndef QVMR_LOGCHECK_H
 #define QVMR_LOGCHECK_H
@@ -93,9 +93,12 @@ void logcheck_begin_file(struct logcheck *c, const char *name);
  * bad_line and why set; once broken, every call returns QR_ERR_MISMATCH.
  */
 int logcheck_line(struct logcheck *c, const char *line, size_t n);
-/* Every line of the file at path: 0, QR_ERR_MISMATCH, QR_ERR_NOT_FOUND,
- * QR_ERR_INVALID (not a regular file), QR_ERR_SYSTEM. */
-int logcheck_file(struct logcheck *c, const char *path);
+/*
+ * The next line is broken without a look at it: longer than any line
+ * written (too_long), or the file's last bytes, with no newline.  Returns
+ * QR_ERR_MISMATCH, as logcheck_line() for a broken line.
+ */
+int logcheck_torn(struct logcheck *c, int too_long);
 /* After the last file: the anchors past the log's end.  0 or
  * QR_ERR_MISMATCH. */
 int logcheck_finish(struct logcheck *c);
