@@ -45,6 +45,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "key.h"
+#include "keyfile.h"
 #include "reader.h"
 #include "token.h"
 #include "banned.h"

@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "key.h"
+#include "keyfile.h"
 
 #include "banned.h"
 

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "keyfile.h"
 
 #include "banned.h"
 

@@ -21,6 +21,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "keyfile.h"
 #include "vmname.h"
 #include "banned.h"
 

@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "config.h"
+#include "configfile.h"
 #include "err.h"
 #include "serve.h"
 #include "vmname.h"

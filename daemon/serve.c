@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 
 #include "clock.h"
+#include "configfile.h"
 #include "daemon.h"
 #include "err.h"
 #include "fileio.h"

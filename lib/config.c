@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "fileio.h"
 #include "bounds.h"
 #include "reader.h"
 #include "vmname.h"
@@ -553,30 +552,6 @@ int config_apply_env(struct config *c, char err[CONFIG_ERR_MAX])
 		}
 	}
 	return 0;
-}
-
-int config_load_file(const char *path, struct config *c,
-		     char err[CONFIG_ERR_MAX])
-{
-	struct buf b = BUF_INIT(CONFIG_FILE_MAX);
-	int r;
-
-	if ((r = read_file(path, &b)) != 0) {
-		if (r == QR_ERR_NOT_FOUND)
-			seterr(err, "no such file");
-		else if (r == QR_ERR_TOO_LARGE)
-			seterr(err, "file is larger than %u bytes",
-			       CONFIG_FILE_MAX);
-		else if (r == QR_ERR_INVALID)
-			seterr(err, "not a regular file");
-		else
-			seterr(err, "cannot read the file");
-		goto out;
-	}
-	r = config_parse(buf_str(&b), b.len, c, err);
-out:
-	buf_release(&b);
-	return r;
 }
 
 int name_list_has(const struct name_list *l, const char *name)

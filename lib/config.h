@@ -94,11 +94,6 @@ int config_set(struct config *c, const char *key, const char *value,
  * runs) are ignored.  err reads "environment: KEY: what is wrong". */
 int config_apply_env(struct config *c, char err[CONFIG_ERR_MAX]);
 
-/* Reads and applies a file (at most CONFIG_FILE_MAX bytes).  A missing
- * file is QR_ERR_NOT_FOUND, which callers may accept for the default path.
- * err does not name the file; callers prefix it. */
-int config_load_file(const char *path, struct config *c,
-		     char err[CONFIG_ERR_MAX]);
 
 int name_list_has(const struct name_list *l, const char *name);
 

@@ -1,23 +1,18 @@
 /*
- * key.c - per-VM keys: parse, read, write, generate, fingerprint.
+ * key.c - per-VM keys: parse, generate, fingerprint (io/keyfile.c has
+ * their files).
  */
 #include "key.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "err.h"
-#include "fileio.h"
-
 #include "banned.h"
 
 static int hex_value(char c)
@@ -57,8 +52,7 @@ int key_parse(const char *text, size_t n, struct key *out)
 	return 0;
 }
 
-/* 64 lowercase hex and a NUL: what key_parse produces. */
-static int key_ok(const struct key *k)
+int key_valid(const struct key *k)
 {
 	size_t i;
 
@@ -69,80 +63,6 @@ static int key_ok(const struct key *k)
 			return 0;
 	}
 	return k->hex[KEY_HEX_LEN] == '\0';
-}
-
-int key_read_file(const char *path, struct key *out)
-{
-	char text[KEY_FILE_MAX + 1];
-	size_t got = 0;
-	struct stat st;
-	int fd, r, saved;
-	ssize_t k;
-
-	if ((fd = open_regular(path, &st)) < 0)
-		return fd;
-	if ((st.st_mode & 077) != 0) {
-		r = QR_ERR_PERMISSIONS;
-		goto out;
-	}
-	/* read one byte past the limit to tell "exactly max" from "more" */
-	while (got < sizeof(text)) {
-		k = read(fd, text + got, sizeof(text) - got);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = QR_ERR_SYSTEM;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	if (got > KEY_FILE_MAX) {
-		r = QR_ERR_INVALID;
-		goto out;
-	}
-	r = key_parse(text, got, out);
-out:
-	saved = errno;
-	OPENSSL_cleanse(text, sizeof(text));
-	close(fd);
-	errno = saved;
-	return r;
-}
-
-int key_write_file(const char *path, const struct key *k)
-{
-	char dir[PATH_MAX], text[KEY_HEX_LEN + 1];
-	const char *slash, *name;
-	size_t dlen;
-	int r;
-
-	if (path == NULL || !key_ok(k))
-		return QR_ERR_INVALID;
-	slash = strrchr(path, '/');
-	if (slash == NULL) {
-		memcpy(dir, ".", 2);
-		name = path;
-	} else {
-		dlen = (size_t)(slash - path);
-		if (dlen == 0)
-			dlen = 1;        /* "/name": the root directory */
-		if (dlen >= sizeof(dir)) {
-			errno = ENAMETOOLONG;
-			return QR_ERR_TOO_LARGE;
-		}
-		memcpy(dir, path, dlen);
-		dir[dlen] = '\0';
-		name = slash + 1;
-	}
-	if (name[0] == '\0')
-		return QR_ERR_INVALID;
-	memcpy(text, k->hex, KEY_HEX_LEN);
-	text[KEY_HEX_LEN] = '\n';
-	r = write_file_atomic(dir, name, text, sizeof(text), 0600, 1);
-	OPENSSL_cleanse(text, sizeof(text));
-	return r;
 }
 
 int key_generate(struct key *k)
@@ -180,7 +100,7 @@ int key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_MAX])
 	unsigned int mdlen = 0;
 	int n;
 
-	if (!key_ok(k))
+	if (!key_valid(k))
 		return QR_ERR_INVALID;
 	if (EVP_Digest(k->hex, KEY_HEX_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32)

@@ -23,19 +23,8 @@ struct key {
 /* Parses text (64 hex, optional one trailing "\n" or "\r\n").  Pure. */
 int key_parse(const char *text, size_t n, struct key *out);
 
-/*
- * Reads a key file.  QR_ERR_PERMISSIONS when the file is group- or
- * world-accessible (mode & 077), QR_ERR_NOT_FOUND when it is absent,
- * QR_ERR_INVALID when its contents are not a key or it is not a regular
- * file; a symlink is not followed (QR_ERR_SYSTEM, errno ELOOP).
- */
-int key_read_file(const char *path, struct key *out);
-
-/*
- * Writes the key to path with mode 0600 through a temporary file in the
- * same directory, fsync and rename, so no reader sees a partial key.
- */
-int key_write_file(const char *path, const struct key *k);
+/* 64 lowercase hex digits and a NUL: what key_parse() produces. */
+int key_valid(const struct key *k);
 
 /* Fills k with 256 bits from getrandom(2). */
 int key_generate(struct key *k);

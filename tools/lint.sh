@@ -1,14 +1,19 @@
 #!/bin/sh
-# lint.sh - every .c under lib client daemon agent webui tests fuzz must include
-# "banned.h" as its last #include, so no later header can undo the bans.
+# lint.sh - two rules of the house, checked:
+# - every .c under lib io client daemon agent webui tests fuzz includes
+#   "banned.h" as its last #include, so no later header can undo the bans;
+# - lib/ is pure: no call in lib/*.c or lib/*.h does I/O or starts a
+#   process (files, descriptors, sockets, stdio output, signals, exec).
+#   The clock (clock_gettime, time) and randomness (getrandom, for keys and
+#   ids) are allowed; what touches files lives in io/.
 #
-# Prints each offending file; exits 1 if there is any.
+# Prints each offending file or line; exits 1 if there is any.
 set -u
 
 cd "$(dirname "$0")/.." || exit 2
 
 dirs=
-for d in lib client daemon agent webui tests fuzz; do
+for d in lib io client daemon agent webui tests fuzz; do
 	[ -d "$d" ] && dirs="$dirs $d"
 done
 [ -n "$dirs" ] || exit 0
@@ -30,4 +35,22 @@ while IFS= read -r f; do
 done <<LIST
 $list
 LIST
+
+# lib/ is pure: a call of one of these, outside a comment line
+io_calls='open|openat|read|write|pread|pwrite|readv|writev|close|fopen|fdopen|'\
+'fclose|fread|fwrite|fprintf|printf|puts|fputs|perror|stat|fstat|lstat|'\
+'fstatat|rename|renameat|unlink|unlinkat|mkdir|mkdirat|rmdir|fsync|'\
+'fdatasync|ioctl|socket|connect|bind|accept|fork|vfork|execv|execve|execvp|'\
+'posix_spawn|opendir|readdir|flock|fcntl|dup|dup2|dup3|pipe|pipe2|poll|'\
+'select|mmap|chmod|fchmod|chown|fchown|truncate|ftruncate|posix_fallocate|'\
+'inotify_init1|inotify_add_watch|kill|signal|sigaction|waitpid|wait4|'\
+'sendfile|syscall|system|popen'
+if [ -d lib ]; then
+	found=$(grep -nE "(^|[^A-Za-z0-9_.>])($io_calls)[[:space:]]*\(" lib/*.c lib/*.h |
+		grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/?\*)')
+	if [ -n "$found" ]; then
+		printf '%s\n' "$found" | sed 's/$/   <- I\/O in lib\/, which is pure: move it to io\//'
+		bad=1
+	fi
+fi
 exit "$bad"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "configfile.h"
 #include "err.h"
 #include "hub.h"
 #include "route.h"

@@ -2,6 +2,7 @@
  * test_lib_config.c - remote.conf parsing and environment overrides.
  */
 #include "config.h"
+#include "configfile.h"
 
 #include <stdarg.h>
 #include <stddef.h>

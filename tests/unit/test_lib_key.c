@@ -2,6 +2,7 @@
  * test_lib_key.c - key parsing, files, generation and fingerprints.
  */
 #include "key.h"
+#include "keyfile.h"
 
 #include <stdarg.h>
 #include <stddef.h>
