@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "bounds.h"
 
@@ -101,7 +102,7 @@ static int submit_and_wait(const struct client_paths *p, struct request *r,
 	}
 	if ((e = waiter_open(&w, p)) != 0)
 		goto out;
-	t0 = now_ms();
+	t0 = (uint64_t)mono_ms();
 	if ((e = request_publish(r, p, &k)) != 0)
 		goto out;
 	msg_verbose("submitted id %s, %zu bytes, sha256 %s", r->cid,

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "hex.h"
 #include "fileio.h"
 #include "bounds.h"
 #include "logline.h"
@@ -38,17 +39,13 @@ void request_release(struct request *r)
 
 int sha256_hex(const void *p, size_t n, char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 
 	if (EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32)
 		return QR_ERR_CRYPTO;
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
+	hex_encode(md, mdlen, out);
 	out[64] = '\0';
 	return 0;
 }

@@ -18,18 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "logline.h"
 
 #include "banned.h"
-
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 int waiter_open(struct waiter *w, const struct client_paths *p)
 {
@@ -135,7 +128,7 @@ int waiter_wait(struct waiter *w, const struct client_paths *p,
 	    path_cid(exitf, sizeof(exitf), p->results, cid, ".exit") != 0)
 		return QR_ERR_TOO_LARGE;
 	for (;;) {
-		t = now_ms() - t0;
+		t = (uint64_t)mono_ms() - t0;
 		rep->total_ms = t;
 		if (exists(exitf)) {
 			if (!rep->claimed)

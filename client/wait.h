@@ -50,16 +50,13 @@ struct waiter {
 	int ifd;
 };
 
-/* Milliseconds on the monotonic clock. */
-uint64_t now_ms(void);
-
 /* Sets up the watches; call before publishing.  Prints a message on
  * failure. */
 int waiter_open(struct waiter *w, const struct client_paths *p);
 void waiter_close(struct waiter *w);
 
 /*
- * Waits for request cid, published at t0 (now_ms()).  signals_install()
+ * Waits for request cid, published at t0 (mono_ms(), clock.h).  signals_install()
  * must have been called.  Returns 0 with rep filled, or an error after a
  * message (the request is then left as it is).
  */

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "hex.h"
 #include "banned.h"
 
 static_assert(sizeof(SEAL_ZERO) == AUDIT_CHAIN_HEX + 1,
@@ -20,7 +21,6 @@ int
 audit_chain_next(const char prev[AUDIT_CHAIN_HEX + 1], const char *p,
 		 size_t n, char out[AUDIT_CHAIN_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -35,10 +35,7 @@ audit_chain_next(const char prev[AUDIT_CHAIN_HEX + 1], const char *p,
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return QR_ERR_CRYPTO;
-	for (size_t i = 0; i < AUDIT_CHAIN_HEX / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
+	hex_encode(md, AUDIT_CHAIN_HEX / 2, out);
 	out[AUDIT_CHAIN_HEX] = '\0';
 	return 0;
 }

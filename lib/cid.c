@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "err.h"
+#include "hex.h"
 
 #include "banned.h"
 
@@ -93,9 +94,8 @@ bool cid_valid(const char *s, size_t n)
 
 int cid_generate(char out[CID_MAX + 1], time_t now, pid_t pid)
 {
-	static const char hexd[] = "0123456789abcdef";
 	uint8_t rnd[CID_RANDOM_BYTES];
-	size_t got = 0, i;
+	size_t got = 0;
 	struct tm tm;
 	ssize_t k;
 	int len;
@@ -119,10 +119,8 @@ int cid_generate(char out[CID_MAX + 1], time_t now, pid_t pid)
 		       tm.tm_hour, tm.tm_min, tm.tm_sec, (long)pid);
 	if (len < 0 || (size_t)len + CID_HEX_NEW > CID_MAX)
 		return QR_ERR_INVALID;
-	for (i = 0; i < sizeof(rnd); i++) {
-		out[len++] = hexd[rnd[i] >> 4];
-		out[len++] = hexd[rnd[i] & 0x0f];
-	}
+	hex_encode(rnd, sizeof(rnd), out + len);
+	len += 2 * (int)sizeof(rnd);
 	out[len] = '\0';
 	return cid_valid(out, (size_t)len) ? 0 : QR_ERR_INVALID;
 }

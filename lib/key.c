@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "err.h"
+#include "hex.h"
 #include "banned.h"
 
 static int hex_value(char c)
@@ -67,9 +68,8 @@ int key_valid(const struct key *k)
 
 int key_generate(struct key *k)
 {
-	static const char hexd[] = "0123456789abcdef";
 	uint8_t raw[KEY_HEX_LEN / 2];
-	size_t got = 0, i;
+	size_t got = 0;
 	ssize_t n;
 	int r = 0;
 
@@ -83,10 +83,7 @@ int key_generate(struct key *k)
 		}
 		got += (size_t)n;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		k->hex[2 * i] = hexd[raw[i] >> 4];
-		k->hex[2 * i + 1] = hexd[raw[i] & 0x0f];
-	}
+	hex_encode(raw, sizeof(raw), k->hex);
 	k->hex[KEY_HEX_LEN] = '\0';
 out:
 	OPENSSL_cleanse(raw, sizeof(raw));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hex.h"
 
 #include "banned.h"
 
@@ -20,7 +21,6 @@ static void rollback(struct buf *out, size_t len)
 /* Appends the escaped bytes, no truncation marker. */
 static int escape_bytes(struct buf *out, const uint8_t *p, size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	char chunk[512];
 	size_t used = 0, i;
 	int r;
@@ -58,8 +58,8 @@ static int escape_bytes(struct buf *out, const uint8_t *p, size_t n)
 			} else {
 				chunk[used++] = '\\';
 				chunk[used++] = 'x';
-				chunk[used++] = hexd[c >> 4];
-				chunk[used++] = hexd[c & 0x0f];
+				chunk[used++] = HEX_DIGITS[c >> 4];
+				chunk[used++] = HEX_DIGITS[c & 0x0f];
 			}
 		}
 	}

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "hex.h"
 #include "banned.h"
 
 #define EVOLVE_TAG "qvm-remote log evolve 1"
@@ -26,18 +27,6 @@ static_assert(sizeof(SEAL_ZERO) == SEAL_HEX + 1,
 static_assert(SEAL_HEX / 2 <= 32 && SEAL_KEY_LEN == 32,
 	      "seals and keys are cut from HMAC-SHA256");
 static_assert(SEAL_SEQ_MAX < UINT64_MAX / 2, "seq + 1 never overflows");
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void
-to_hex(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdig[p[i] >> 4];
-		out[2 * i + 1] = hexdig[p[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
 
 static int
 hexval(char c)
@@ -145,7 +134,8 @@ seal_line(const struct seal_key *k, const char prev[SEAL_HEX + 1],
 		OPENSSL_cleanse(md, sizeof(md));
 		return QR_ERR_CRYPTO;
 	}
-	to_hex(md, SEAL_HEX / 2, out);
+	hex_encode(md, SEAL_HEX / 2, out);
+	out[SEAL_HEX] = '\0';
 	OPENSSL_cleanse(md, sizeof(md));
 	return 0;
 }
@@ -156,7 +146,8 @@ seal_key_format(const struct seal_key *k, char out[SEAL_KEY_TEXT_MAX])
 	char hex[2 * SEAL_KEY_LEN + 1];
 	int n;
 
-	to_hex(k->k, SEAL_KEY_LEN, hex);
+	hex_encode(k->k, SEAL_KEY_LEN, hex);
+	hex[2 * SEAL_KEY_LEN] = '\0';
 	n = snprintf(out, SEAL_KEY_TEXT_MAX, KEY_TEXT_TAG "%" PRIu64 "-%s",
 		     k->seq, hex);
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -216,7 +207,8 @@ seal_state_format(const struct seal_state *st, char out[SEAL_STATE_LEN + 1])
 
 	if (st->seq > SEAL_SEQ_MAX || st->next.seq != st->seq + 1)
 		return QR_ERR_INVALID;
-	to_hex(st->next.k, SEAL_KEY_LEN, hex);
+	hex_encode(st->next.k, SEAL_KEY_LEN, hex);
+	hex[2 * SEAL_KEY_LEN] = '\0';
 	n = snprintf(out, SEAL_STATE_LEN + 1,
 		     STATE_TAG "%018" PRIu64 " seal=%.32s chain=%.32s key=%s\n",
 		     st->seq, st->seal, st->chain, hex);

@@ -11,6 +11,7 @@
 
 #include "cid.h"
 #include "err.h"
+#include "hex.h"
 
 #include "banned.h"
 
@@ -40,17 +41,6 @@ static int key_ok(const struct key *k)
 static int cid_ok(const char *cid, size_t n)
 {
 	return cid != NULL && n > 0 && n <= CID_MAX;
-}
-
-static void to_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hexd[p[i] >> 4];
-		out[2 * i + 1] = hexd[p[i] & 0x0f];
-	}
 }
 
 static int sha256(const uint8_t *p, size_t n, uint8_t out[MAC_LEN])
@@ -101,7 +91,7 @@ static int v2_hex(const struct key *k, const struct token_input *ti,
 	n += 3 * MAC_LEN;
 	if ((r = hmac(k, msg, n, mac)) != 0)
 		goto out;
-	to_hex(mac, MAC_LEN, out);
+	hex_encode(mac, MAC_LEN, out);
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return r;
@@ -116,7 +106,7 @@ static int v1_hex(const struct key *k, const char *cid, size_t cid_len,
 	if (!key_ok(k) || !cid_ok(cid, cid_len))
 		return QR_ERR_INVALID;
 	if ((r = hmac(k, cid, cid_len, mac)) == 0)
-		to_hex(mac, MAC_LEN, out);
+		hex_encode(mac, MAC_LEN, out);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return r;
 }

@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "hex.h"
 #include "banned.h"
-
-static const char hexd[] = "0123456789abcdef";
 
 /* Flushes chunk[0..*used) to out when fewer than need bytes are left. */
 static int
@@ -52,8 +51,8 @@ json_str(struct buf *out, const char *p, size_t n)
 		} else if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' ||
 			   c == '&' || c == '\'') {
 			memcpy(chunk + used, "\\u00", 4);
-			chunk[used + 4] = hexd[c >> 4];
-			chunk[used + 5] = hexd[c & 0xf];
+			chunk[used + 4] = HEX_DIGITS[c >> 4];
+			chunk[used + 5] = HEX_DIGITS[c & 0xf];
 			used += 6;
 		} else {
 			chunk[used++] = (char)c;
@@ -104,8 +103,8 @@ html_text(struct buf *out, const char *p, size_t n)
 		} else if (c < 0x20 || c >= 0x7f) {
 			chunk[used++] = '\\';
 			chunk[used++] = 'x';
-			chunk[used++] = hexd[c >> 4];
-			chunk[used++] = hexd[c & 0xf];
+			chunk[used++] = HEX_DIGITS[c >> 4];
+			chunk[used++] = HEX_DIGITS[c & 0xf];
 		} else {
 			chunk[used++] = (char)c;
 		}

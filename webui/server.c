@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "assets.h"
+#include "clock.h"
 #include "err.h"
 #include "escape.h"
 #include "event.h"
@@ -265,7 +266,7 @@ notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	fd = ci->connect_fd;
 	/* not found, or /proc unreadable: the one shared client */
 	known = peer_uid(fd, PEER_NETDIR, &uid) == 0;
-	sl = slots_open(&s->slots, fd, known, uid, slots_now_ms(), &refused,
+	sl = slots_open(&s->slots, fd, known, uid, mono_ms(), &refused,
 			&warn);
 	if (warn) {
 		if (known)
@@ -293,7 +294,7 @@ request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)con_cls;
 	(void)toe;
 	if (sl != NULL)
-		slots_rearm(&s->slots, sl, slots_now_ms());
+		slots_rearm(&s->slots, sl, mono_ms());
 }
 
 static enum MHD_Result

@@ -8,19 +8,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "clock.h"
 #include "banned.h"
 
 #define SLOTS_WARN_MS 60000
 #define SLOTS_IDLE_WAIT_MS 60000        /* asleep with nothing due */
-
-int64_t
-slots_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 slots_init(struct slots *s, unsigned per_client, int64_t request_ms)
@@ -195,7 +187,7 @@ sweeper(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
-		now = slots_now_ms();
+		now = mono_ms();
 		(void)sweep_locked(s, now, &next);
 		if (next == INT64_MAX || next - now > SLOTS_IDLE_WAIT_MS)
 			next = now + SLOTS_IDLE_WAIT_MS;

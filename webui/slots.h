@@ -39,7 +39,7 @@ struct slot {
 	int counted;            /* 0: refused, waiting to be closed */
 	int receiving;          /* the deadline runs */
 	int cut;                /* shut down by the sweeper */
-	int64_t deadline_ms;    /* CLOCK_MONOTONIC */
+	int64_t deadline_ms;    /* mono_ms() (clock.h) */
 };
 
 struct slots {
@@ -53,8 +53,6 @@ struct slots {
 	int running, stopping;
 };
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-int64_t slots_now_ms(void);
 
 /* 0, or -1 (errno) when the lock or the condition cannot be made. */
 int slots_init(struct slots *s, unsigned per_client, int64_t request_ms);

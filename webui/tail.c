@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "err.h"
 #include "logparse.h"
 #include "banned.h"
@@ -179,15 +180,6 @@ feed(struct tail *t, const char *p, size_t n, const struct tail_ops *ops,
 		p = nl + 1;
 		n -= part + 1;
 	}
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Keeps the bytes just before off, to notice the file rewritten. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "key.h"
@@ -215,7 +216,7 @@ static void test_wait_outcomes(void **state)
 	/* Nobody takes it: withdrawn at the claim deadline. */
 	assert_int_equal(waiter_open(&w, &f->p), 0);
 	publish(f, "true\n", 0);
-	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, now_ms(),
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, (uint64_t)mono_ms(),
 				     &rep), 0);
 	assert_int_equal(rep.outcome, WAIT_NOT_TAKEN);
 	assert_false(exists(f->p.pending, f->r.cid, ".auth"));
@@ -224,7 +225,7 @@ static void test_wait_outcomes(void **state)
 	assert_int_equal(waiter_open(&w, &f->p), 0);
 	publish(f, "true\n", 0);
 	claim(f);
-	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, now_ms(),
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, (uint64_t)mono_ms(),
 				     &rep), 0);
 	assert_int_equal(rep.outcome, WAIT_NO_RESULT);
 	assert_true(rep.claimed);
@@ -232,7 +233,7 @@ static void test_wait_outcomes(void **state)
 	/* The result is there. */
 	assert_int_equal(waiter_open(&w, &f->p), 0);
 	put_result(f, "x\n", "status=ok\nexit=0\n", "0\n");
-	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, now_ms(),
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, (uint64_t)mono_ms(),
 				     &rep), 0);
 	assert_int_equal(rep.outcome, WAIT_RESULT);
 	waiter_close(&w);

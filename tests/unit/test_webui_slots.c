@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "banned.h"
 
 #define PER 8u
@@ -200,7 +201,7 @@ test_sweeper_thread(void **state)
 	assert_int_equal(slots_init(&t, PER, 200), 0);
 	assert_int_equal(slots_start(&t), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	sl = slots_open(&t, sv[0], 1, 1000, slots_now_ms(), &refused, &warn);
+	sl = slots_open(&t, sv[0], 1, 1000, mono_ms(), &refused, &warn);
 	assert_non_null(sl);
 	p.fd = sv[1];
 	p.events = POLLIN;

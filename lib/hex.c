@@ -1,0 +1,15 @@
+/*
+ * hex.c - bytes as lowercase hex digits.
+ */
+#include "hex.h"
+
+#include "banned.h"
+
+void
+hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = HEX_DIGITS[p[i] >> 4];
+		out[2 * i + 1] = HEX_DIGITS[p[i] & 0x0f];
+	}
+}
