@@ -126,7 +126,7 @@ parse_item(const char *line, struct item *it)
 }
 
 static int
-temp_path(char out[PATH_MAX], const struct agent_queue *q,
+temp_path(char out[PATH_MAX], const struct vm_layout *q,
 	  const struct item *it, const char *nonce, const char *file)
 {
 	int n = snprintf(out, PATH_MAX, "%s/.%s.%s.%s.%s", q->results, it->cid,
@@ -167,7 +167,7 @@ receive(FILE *in, const char *path, uint64_t n, bool *bad)
 }
 
 static void
-remove_temps(const struct agent_queue *q, const struct item *it,
+remove_temps(const struct vm_layout *q, const struct item *it,
 	     const char *nonce)
 {
 	char path[PATH_MAX];
@@ -178,7 +178,7 @@ remove_temps(const struct agent_queue *q, const struct item *it,
 }
 
 static void
-audit(const struct agent_queue *q, const struct item *it, const char *now)
+audit(const struct vm_layout *q, const struct item *it, const char *now)
 {
 	char line[FRAME_LINE_MAX * 2];
 	int fd, n;
@@ -198,7 +198,7 @@ audit(const struct agent_queue *q, const struct item *it, const char *now)
 
 /* Publishes one received result; the word to answer with. */
 static const char *
-publish(const struct agent_queue *q, const struct item *it, const char *nonce,
+publish(const struct vm_layout *q, const struct item *it, const char *nonce,
 	bool bad, const char *now)
 {
 	char marker[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
@@ -232,9 +232,9 @@ publish(const struct agent_queue *q, const struct item *it, const char *nonce,
 		    rename(from, to) != 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < QUEUE_REQUEST_FILES; i++)
+	for (size_t i = 0; i < VM_REQUEST_FILES; i++)
 		if (queue_path(from, q->running, it->cid,
-			       queue_request_suffix[i]) == 0)
+			       vm_request_suffix[i]) == 0)
 			(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);
@@ -247,7 +247,7 @@ fail:
 }
 
 int
-deliver_run(const struct agent_queue *q, const char *nonce, FILE *in,
+deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 	    FILE *out)
 {
 	char line[FRAME_LINE_MAX + 2], path[PATH_MAX], now[32];

@@ -29,7 +29,7 @@
 bool deliver_nonce_valid(const char *nonce);
 
 /* 0 after "end", else a negative qr_err. */
-int deliver_run(const struct agent_queue *q, const char *nonce, FILE *in,
+int deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 		FILE *out);
 
 #endif

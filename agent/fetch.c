@@ -80,7 +80,7 @@ fetch_args_check(const struct fetch_args *a)
  * back last, as a client writes it.
  */
 static void
-release(const struct agent_queue *q, const char *cid, const char *claim)
+release(const struct vm_layout *q, const char *cid, const char *claim)
 {
 	char marker[PATH_MAX], aside[PATH_MAX], to[PATH_MAX],
 	     name[CID_MAX + CLAIM_MAX + 16];
@@ -91,7 +91,7 @@ release(const struct agent_queue *q, const char *cid, const char *claim)
 	    rename(marker, aside) != 0)
 		return;
 	queue_move_request(q->running, q->pending, cid);
-	if (queue_path(to, q->pending, cid, ".auth") == 0)
+	if (queue_path(to, q->pending, cid, VM_TOKEN) == 0)
 		(void)rename(aside, to);
 }
 
@@ -155,7 +155,7 @@ list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 	while ((de = readdir(d)) != NULL && *n < NAMES_MAX) {
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len < 5 ||
-		    strcmp(de->d_name + len - 5, ".auth") != 0 ||
+		    strcmp(de->d_name + len - 5, VM_TOKEN) != 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
@@ -181,7 +181,7 @@ list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 
 /* Claims one request and sends it; 1 when it was not there to claim. */
 static int
-send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
+send_request(FILE *out, const struct vm_layout *q, const struct fetch_args *a,
 	     const char *token, unsigned index, uint64_t *sent)
 {
 	char cid[CID_MAX + 1], claim[CLAIM_MAX + 1], from[PATH_MAX],
@@ -206,9 +206,9 @@ send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
 	fprintf(out, "req %s %s\n", cid, claim);
 	if (queue_path(from, dir, cid, "") != 0 ||
 	    (r = send_part(out, PART_BODY, from, sent)) != 0 ||
-	    queue_path(from, dir, cid, ".opt") != 0 ||
+	    queue_path(from, dir, cid, VM_OPTIONS) != 0 ||
 	    (r = send_part(out, PART_OPT, from, sent)) != 0 ||
-	    queue_path(from, dir, cid, ".in") != 0 ||
+	    queue_path(from, dir, cid, VM_INPUT) != 0 ||
 	    (r = send_part(out, PART_IN, from, sent)) != 0 ||
 	    (r = send_part(out, PART_AUTH, auth, sent)) != 0)
 		return r < 0 ? r : QR_ERR_TOO_LARGE;
@@ -219,7 +219,7 @@ send_request(FILE *out, const struct agent_queue *q, const struct fetch_args *a,
 /* Every claim marker in running/, so dom0 can find claims whose reply
  * was lost. */
 static void
-send_held(FILE *out, const struct agent_queue *q)
+send_held(FILE *out, const struct vm_layout *q)
 {
 	char cid[CID_MAX + 1], claim[CLAIM_MAX + 1];
 	DIR *d = opendir(q->running);
@@ -240,7 +240,7 @@ send_held(FILE *out, const struct agent_queue *q)
 }
 
 int
-fetch_run(const struct agent_queue *q, const struct fetch_args *a, FILE *out)
+fetch_run(const struct vm_layout *q, const struct fetch_args *a, FILE *out)
 {
 	char **names = NULL;
 	size_t nnames = 0;

@@ -40,7 +40,7 @@ int fetch_args_check(const struct fetch_args *a);
 
 /* Writes the reply to out.  0, or a negative qr_err when the reply could
  * not be written whole (dom0 then sees a malformed reply). */
-int fetch_run(const struct agent_queue *q, const struct fetch_args *a,
+int fetch_run(const struct vm_layout *q, const struct fetch_args *a,
 	      FILE *out);
 
 #endif

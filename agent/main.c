@@ -43,7 +43,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct agent_queue q;
+	struct vm_layout q;
 
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("qvm-remote-agent %s\n", QVMR_VERSION);

@@ -16,11 +16,6 @@
 
 #include "banned.h"
 
-#define TOKEN_SUFFIX ".auth"
-
-const char *const queue_request_suffix[QUEUE_REQUEST_FILES] = { "", ".in",
-								  ".opt" };
-
 int
 queue_path(char out[PATH_MAX], const char *dir, const char *name,
 	   const char *suffix)
@@ -31,11 +26,11 @@ queue_path(char out[PATH_MAX], const char *dir, const char *name,
 }
 
 int
-queue_marker(char out[PATH_MAX], const struct agent_queue *q,
+queue_marker(char out[PATH_MAX], const struct vm_layout *q,
 	     const char *cid, const char *claim)
 {
 	char suffix[CLAIM_MAX + 16];
-	int n = snprintf(suffix, sizeof(suffix), TOKEN_SUFFIX ".%s", claim);
+	int n = snprintf(suffix, sizeof(suffix), VM_TOKEN ".%s", claim);
 
 	if (n < 0 || (size_t)n >= sizeof(suffix))
 		return QR_ERR_TOO_LARGE;
@@ -48,19 +43,18 @@ queue_move_request(const char *from_dir, const char *to_dir, const char *cid)
 	char from[PATH_MAX], to[PATH_MAX];
 	struct stat st;
 
-	for (size_t i = 0; i < QUEUE_REQUEST_FILES; i++)
-		if (queue_path(from, from_dir, cid, queue_request_suffix[i]) == 0 &&
-		    queue_path(to, to_dir, cid, queue_request_suffix[i]) == 0 &&
+	for (size_t i = 0; i < VM_REQUEST_FILES; i++)
+		if (queue_path(from, from_dir, cid, vm_request_suffix[i]) == 0 &&
+		    queue_path(to, to_dir, cid, vm_request_suffix[i]) == 0 &&
 		    lstat(from, &st) == 0)
 			(void)rename(from, to);
 }
 
 int
-queue_init(struct agent_queue *q)
+queue_init(struct vm_layout *q)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
-	int r;
 
 	if (home == NULL || home[0] != '/') {
 		pw = getpwuid(getuid());
@@ -68,38 +62,28 @@ queue_init(struct agent_queue *q)
 	}
 	if (home == NULL || home[0] != '/')
 		return QR_ERR_INVALID;
-	if (strlen(home) >= sizeof(q->home))
-		return QR_ERR_TOO_LARGE;
-	memcpy(q->home, home, strlen(home) + 1);
-	if ((r = queue_path(q->base, q->home, ".qvm-remote", "")) != 0 ||
-	    (r = queue_path(q->queue, q->base, "queue", "")) != 0 ||
-	    (r = queue_path(q->pending, q->queue, "pending", "")) != 0 ||
-	    (r = queue_path(q->running, q->queue, "running", "")) != 0 ||
-	    (r = queue_path(q->results, q->queue, "results", "")) != 0 ||
-	    (r = queue_path(q->audit, q->base, "audit.log", "")) != 0)
-		return r;
-	return 0;
+	return vm_layout_init(q, home);
 }
 
 bool
 queue_token_name(const char *name)
 {
-	size_t n = strlen(name), s = sizeof(TOKEN_SUFFIX) - 1;
+	size_t n = strlen(name), s = sizeof(VM_TOKEN) - 1;
 
-	return n > s && strcmp(name + n - s, TOKEN_SUFFIX) == 0 &&
+	return n > s && strcmp(name + n - s, VM_TOKEN) == 0 &&
 	       cid_valid(name, n - s);
 }
 
 bool
 queue_marker_name(const char *name, char *cid, char *claim)
 {
-	const char *dot = strstr(name, TOKEN_SUFFIX ".");
+	const char *dot = strstr(name, VM_TOKEN ".");
 	size_t nc, nm;
 
 	if (dot == NULL)
 		return false;
 	nc = (size_t)(dot - name);
-	dot += sizeof(TOKEN_SUFFIX);
+	dot += sizeof(VM_TOKEN);
 	nm = strlen(dot);
 	if (!cid_valid(name, nc) || !claim_valid(dot, nm))
 		return false;

@@ -1,7 +1,5 @@
 /*
- * queue.h - the VM's queue as the agent sees it (docs/protocol.md s. 2).
- *
- *   ~/.qvm-remote/queue/{pending,running,results}/, ~/.qvm-remote/audit.log
+ * queue.h - the VM's queue as the agent sees it (lib/vmlayout.h).
  *
  * The agent runs as the VM's user, started by dom0; it trusts nothing in
  * the queue, which any process of that user may change at any moment.
@@ -13,30 +11,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct agent_queue {
-	char home[PATH_MAX];
-	char base[PATH_MAX];      /* ~/.qvm-remote */
-	char queue[PATH_MAX];     /* ~/.qvm-remote/queue */
-	char pending[PATH_MAX];
-	char running[PATH_MAX];
-	char results[PATH_MAX];
-	char audit[PATH_MAX];     /* ~/.qvm-remote/audit.log */
-};
+#include "vmlayout.h"
 
-/* Fills q from $HOME, else the password database.  QR_ERR_INVALID when
- * there is no absolute home, QR_ERR_TOO_LARGE when a path does not fit. */
-int queue_init(struct agent_queue *q);
-
-/* The files of a request besides its token: "<cid>" plus these. */
-#define QUEUE_REQUEST_FILES 3
-extern const char *const queue_request_suffix[QUEUE_REQUEST_FILES];
+/* Fills q from $HOME, else the password database (vm_layout_init).
+ * QR_ERR_INVALID when there is no absolute home, QR_ERR_TOO_LARGE when a
+ * path does not fit. */
+int queue_init(struct vm_layout *q);
 
 /* DIR/NAME SUFFIX into out; QR_ERR_TOO_LARGE when it does not fit. */
 int queue_path(char out[PATH_MAX], const char *dir, const char *name,
 	       const char *suffix);
 
 /* running/<cid>.auth.<claim>, the marker of a claim. */
-int queue_marker(char out[PATH_MAX], const struct agent_queue *q,
+int queue_marker(char out[PATH_MAX], const struct vm_layout *q,
 		 const char *cid, const char *claim);
 
 /* Renames a request's files (not its token) from one directory to

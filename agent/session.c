@@ -44,7 +44,7 @@ next_turn(FILE *in, char line[AGENT_LINE_MAX + 2], struct fetch_args *a)
 }
 
 int
-session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
+session_run(const struct vm_layout *q, struct fetch_args *a, FILE *in,
 	    FILE *out)
 {
 	char line[AGENT_LINE_MAX + 2], nonce[CLAIM_MAX + 1];

@@ -32,7 +32,7 @@
  * input after a fetch or a deliver), 1 when a reply could not be made whole
  * or the input broke off, 2 for a next-turn line it does not accept.
  */
-int session_run(const struct agent_queue *q, struct fetch_args *a, FILE *in,
+int session_run(const struct vm_layout *q, struct fetch_args *a, FILE *in,
 		FILE *out);
 
 #endif

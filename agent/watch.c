@@ -58,7 +58,7 @@ scan(const char *pending)
  * above it is, -1 when none can be.
  */
 static int
-arm(int fd, const struct agent_queue *q)
+arm(int fd, const struct vm_layout *q)
 {
 	const char *dirs[] = { q->pending, q->queue, q->base, q->home };
 
@@ -132,7 +132,7 @@ wait_polling(const char *pending, int64_t deadline, int wake_fd)
 }
 
 int
-wait_for_request(const struct agent_queue *q, unsigned seconds, int wake_fd)
+wait_for_request(const struct vm_layout *q, unsigned seconds, int wake_fd)
 {
 	int64_t deadline = mono_ms() + (int64_t)seconds * 1000;
 	int r = WAIT_TIMEOUT;

@@ -28,7 +28,7 @@ enum { WAIT_TIMEOUT, WAIT_REQUEST, WAIT_WOKEN };
  * (-1: none) had something to read or hung up first: dom0 has results to
  * send in a session, or is gone.
  */
-int wait_for_request(const struct agent_queue *q, unsigned seconds,
+int wait_for_request(const struct vm_layout *q, unsigned seconds,
 		     int wake_fd);
 
 #endif

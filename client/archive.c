@@ -19,7 +19,7 @@
 
 #include "banned.h"
 
-static int make_dir(const struct client_paths *p, const char *cid,
+static int make_dir(const struct vm_layout *p, const char *cid,
 		    char *dir, size_t n)
 {
 	char show[PATH_MAX];
@@ -34,7 +34,7 @@ static int make_dir(const struct client_paths *p, const char *cid,
 	return r;
 }
 
-static int put_command(const struct client_paths *p, const char *dir,
+static int put_command(const struct vm_layout *p, const char *dir,
 		       const void *body, size_t n)
 {
 	char path[PATH_MAX], show[PATH_MAX];
@@ -51,7 +51,7 @@ static int put_command(const struct client_paths *p, const char *dir,
 
 /* Moves the result files, .exit last: while it is in results/, the result
  * counts as not collected. */
-static int move_result(const struct client_paths *p, const char *cid,
+static int move_result(const struct vm_layout *p, const char *cid,
 		       const char *dir)
 {
 	static const char *const parts[] = { "out", "err", "meta", "exit" };
@@ -75,7 +75,7 @@ static int move_result(const struct client_paths *p, const char *cid,
 	return 0;
 }
 
-static void log_result(const struct client_paths *p, const char *cid,
+static void log_result(const struct vm_layout *p, const char *cid,
 		       const struct result_info *ri, int have_ms, uint64_t ms)
 {
 	struct buf line = BUF_INIT(1024);
@@ -86,7 +86,7 @@ static void log_result(const struct client_paths *p, const char *cid,
 	buf_release(&line);
 }
 
-int archive_result(const struct client_paths *p, const char *cid,
+int archive_result(const struct vm_layout *p, const char *cid,
 		   const void *body, size_t n, const struct result_info *ri,
 		   int have_ms, uint64_t ms)
 {
@@ -102,7 +102,7 @@ int archive_result(const struct client_paths *p, const char *cid,
 	return put_command(p, dir, body, n);
 }
 
-int archive_leave(const struct client_paths *p, const char *cid,
+int archive_leave(const struct vm_layout *p, const char *cid,
 		  const void *body, size_t n)
 {
 	char dir[PATH_MAX];
@@ -114,7 +114,7 @@ int archive_leave(const struct client_paths *p, const char *cid,
 }
 
 /* Whether history/<date>/<cid> was left waiting for this result. */
-static int left_waiting(const struct client_paths *p, const char *cid,
+static int left_waiting(const struct vm_layout *p, const char *cid,
 			char *dir, size_t n)
 {
 	char path[PATH_MAX];
@@ -128,7 +128,7 @@ static int left_waiting(const struct client_paths *p, const char *cid,
 	return lstat(path, &st) != 0 && errno == ENOENT;
 }
 
-int archive_collect(const struct client_paths *p)
+int archive_collect(const struct vm_layout *p)
 {
 	char cid[CID_MAX + 1], dir[PATH_MAX];
 	struct result_info ri;

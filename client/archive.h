@@ -23,16 +23,16 @@
  * last), writes `command` (the body) and appends the result line to
  * audit.log with ms when have_ms.  Prints a message on failure.
  */
-int archive_result(const struct client_paths *p, const char *cid,
+int archive_result(const struct vm_layout *p, const char *cid,
 		   const void *body, size_t n, const struct result_info *ri,
 		   int have_ms, uint64_t ms);
 
 /* Writes history/<date>/<cid>/command for a result that will come later. */
-int archive_leave(const struct client_paths *p, const char *cid,
+int archive_leave(const struct vm_layout *p, const char *cid,
 		  const void *body, size_t n);
 
 /* Moves in the results of requests left by archive_leave().  Returns how
  * many, or a negative error after a message. */
-int archive_collect(const struct client_paths *p);
+int archive_collect(const struct vm_layout *p);
 
 #endif

@@ -17,7 +17,7 @@
 
 #include "banned.h"
 
-int audit_append(const struct client_paths *p, const struct buf *line)
+int audit_append(const struct vm_layout *p, const struct buf *line)
 {
 	char show[PATH_MAX];
 	int fd, r = 0;

@@ -24,7 +24,7 @@
 
 /* Appends one finished line (created 0600, O_APPEND, one write); on failure
  * prints a warning naming the file and returns the code. */
-int audit_append(const struct client_paths *p, const struct buf *line);
+int audit_append(const struct vm_layout *p, const struct buf *line);
 
 /* The category of a collected result: DONE, TIMEOUT, REJECTED, ... */
 const char *audit_result_category(enum result_status s);

@@ -101,7 +101,7 @@ static void show_entry(const char *dir, const char *cid)
 	buf_release(&preview);
 }
 
-int history_run(const struct client_paths *p, unsigned count)
+int history_run(const struct vm_layout *p, unsigned count)
 {
 	struct dirent **dates = NULL, **cids;
 	char dir[PATH_MAX], cdir[PATH_MAX];

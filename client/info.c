@@ -37,7 +37,7 @@ static int is_result_category(const char *c)
 }
 
 /* The newest result line with a round trip in the tail of audit.log. */
-static int last_answer(const struct client_paths *p, struct audit_entry *e)
+static int last_answer(const struct vm_layout *p, struct audit_entry *e)
 {
 	struct buf b = BUF_INIT(STATUS_SCAN_MAX);
 	char chunk[8192];
@@ -77,7 +77,7 @@ out:
 	return r;
 }
 
-int status_run(const struct client_paths *p)
+int status_run(const struct vm_layout *p)
 {
 	char vm[VMNAME_MAX + 1], show[PATH_MAX], fp[KEY_FINGERPRINT_MAX],
 	     ago[32];
@@ -143,7 +143,7 @@ static int copy_clean(int fd)
 	return 0;
 }
 
-int log_run(const struct client_paths *p, unsigned count)
+int log_run(const struct vm_layout *p, unsigned count)
 {
 	char show[PATH_MAX];
 	off_t off;

@@ -13,8 +13,8 @@
 #define HISTORY_PREVIEW 48             /* command bytes in a history row */
 
 /* Each returns the exit code. */
-int status_run(const struct client_paths *p);
-int log_run(const struct client_paths *p, unsigned count);
-int history_run(const struct client_paths *p, unsigned count);
+int status_run(const struct vm_layout *p);
+int log_run(const struct vm_layout *p, unsigned count);
+int history_run(const struct vm_layout *p, unsigned count);
 
 #endif

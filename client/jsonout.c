@@ -114,7 +114,7 @@ static int stream_encode(struct jw *w, int fd, int utf8)
 	}
 }
 
-static void jw_stream(struct jw *w, const struct client_paths *p,
+static void jw_stream(struct jw *w, const struct vm_layout *p,
 		      const char *cid, const char *sfx, const char *name,
 		      int show, int truncated)
 {
@@ -165,7 +165,7 @@ static void jw_begin(struct jw *w, const char *cid, const char *status,
 	jw_key_u64(w, "exit", (uint64_t)exit_code);
 }
 
-int json_show_result(const struct client_paths *p,
+int json_show_result(const struct vm_layout *p,
 		     const struct result_info *ri, const struct show_opts *so,
 		     const char *reason)
 {

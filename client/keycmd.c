@@ -19,7 +19,7 @@
 
 #include "banned.h"
 
-int key_load(const struct client_paths *p, struct key *k)
+int key_load(const struct vm_layout *p, struct key *k)
 {
 	char show[PATH_MAX];
 	int r;
@@ -47,7 +47,7 @@ int key_load(const struct client_paths *p, struct key *k)
 	return r;
 }
 
-static int refuse_existing(const struct client_paths *p, const char *verb)
+static int refuse_existing(const struct vm_layout *p, const char *verb)
 {
 	char show[PATH_MAX];
 	struct stat st;
@@ -61,7 +61,7 @@ static int refuse_existing(const struct client_paths *p, const char *verb)
 }
 
 /* Writes the key and tells what to do next; returns the exit code. */
-static int store(const struct client_paths *p, const struct key *k,
+static int store(const struct vm_layout *p, const struct key *k,
 		 int hint)
 {
 	char show[PATH_MAX], fp[KEY_FINGERPRINT_MAX], vm[VMNAME_MAX + 1];
@@ -89,7 +89,7 @@ static int store(const struct client_paths *p, const struct key *k,
 	return fflush(stdout) == 0 ? 0 : QX_LOCAL;
 }
 
-static int gen(const struct client_paths *p, const struct args *a)
+static int gen(const struct vm_layout *p, const struct args *a)
 {
 	struct key k;
 	int code;
@@ -146,7 +146,7 @@ static int read_key_text(char *out, size_t max, size_t *len)
 	return r;
 }
 
-static int import(const struct client_paths *p, const struct args *a)
+static int import(const struct vm_layout *p, const struct args *a)
 {
 	char text[KEY_FILE_MAX + 1];
 	struct key k;
@@ -169,7 +169,7 @@ static int import(const struct client_paths *p, const struct args *a)
 	return code;
 }
 
-int keycmd_run(const struct client_paths *p, const struct args *a)
+int keycmd_run(const struct vm_layout *p, const struct args *a)
 {
 	char fp[KEY_FINGERPRINT_MAX];
 	struct key k;

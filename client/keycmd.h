@@ -14,9 +14,9 @@
 
 /* Reads ~/.qvm-remote/auth.key; on failure prints what to do and returns
  * the error. */
-int key_load(const struct client_paths *p, struct key *k);
+int key_load(const struct vm_layout *p, struct key *k);
 
 /* Runs `key ACTION`; returns the exit code. */
-int keycmd_run(const struct client_paths *p, const struct args *a);
+int keycmd_run(const struct vm_layout *p, const struct args *a);
 
 #endif

@@ -89,7 +89,7 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-	struct client_paths p;
+	struct vm_layout p;
 	struct args a;
 	char err[ARGS_ERR_MAX];
 

@@ -33,7 +33,7 @@ int exit_file_parse(const char *text, size_t n, int *code)
 	return 0;
 }
 
-static void damaged(const struct client_paths *p, const char *cid,
+static void damaged(const struct vm_layout *p, const char *cid,
 		    const char *what)
 {
 	char show[PATH_MAX];
@@ -42,7 +42,7 @@ static void damaged(const struct client_paths *p, const char *cid,
 	    path_show(p, p->results, show, sizeof(show)));
 }
 
-int result_load(const struct client_paths *p, const char *cid,
+int result_load(const struct vm_layout *p, const char *cid,
 		struct result_info *ri)
 {
 	struct buf b = BUF_INIT(META_FILE_MAX);
@@ -121,7 +121,7 @@ unsigned timeout_shown(const struct result_meta *m, unsigned requested)
 }
 
 /* The reason to show: .meta's, else the first line of .err, escaped. */
-static void reason_text(const struct client_paths *p, const char *cid,
+static void reason_text(const struct vm_layout *p, const char *cid,
 			const struct result_info *ri, struct buf *out)
 {
 	char path[PATH_MAX], line[REASON_MAX];
@@ -159,7 +159,7 @@ struct copy_state {
 };
 
 /* Copies results/<cid><sfx> to fd; notes truncation.  Absent = empty. */
-static void copy_stream(const struct client_paths *p, const char *cid,
+static void copy_stream(const struct vm_layout *p, const char *cid,
 			const char *sfx, int fd, int truncated,
 			uint64_t produced, const char *what,
 			struct copy_state *cs)
@@ -199,7 +199,7 @@ static void copy_stream(const struct client_paths *p, const char *cid,
 	close(in);
 }
 
-int result_show(const struct client_paths *p, const struct result_info *ri,
+int result_show(const struct vm_layout *p, const struct result_info *ri,
 		const struct show_opts *so)
 {
 	struct copy_state cs = { 0, 0 };

@@ -25,7 +25,7 @@ struct result_info {
 
 /* Reads results/<cid>.meta (optional) and .exit.  Prints a message when
  * they are damaged. */
-int result_load(const struct client_paths *p, const char *cid,
+int result_load(const struct vm_layout *p, const char *cid,
 		struct result_info *ri);
 
 /* Parses the text of a .exit file: "N" or "N\n", 0..255.  Pure. */
@@ -57,7 +57,7 @@ struct show_opts {
  * code.  A closed stdout ends the copy quietly; Ctrl-C during the copy ends
  * it with 130; another write failure says so and returns 125.
  */
-int result_show(const struct client_paths *p, const struct result_info *ri,
+int result_show(const struct vm_layout *p, const struct result_info *ri,
 		const struct show_opts *so);
 
 /* --json for a request that ended without a result: status is no_answer,
@@ -66,7 +66,7 @@ int json_show_outcome(const char *cid, const char *status, int exit_code,
 		      uint64_t round_trip_ms);
 
 /* --json for a result (in jsonout.c). */
-int json_show_result(const struct client_paths *p,
+int json_show_result(const struct vm_layout *p,
 		     const struct result_info *ri, const struct show_opts *so,
 		     const char *reason);
 

@@ -33,41 +33,7 @@ int path_cid(char *out, size_t n, const char *dir, const char *cid,
 	return fmt_ok(snprintf(out, n, "%s/%s%s", dir, cid, suffix), n);
 }
 
-int paths_init(struct client_paths *p, const char *home)
-{
-	size_t hl;
-	int r;
-
-	memset(p, 0, sizeof(*p));
-	if (!home || home[0] != '/')
-		return QR_ERR_INVALID;
-	hl = strlen(home);
-	/* "/home/user/" and "/home/user" are the same home. */
-	while (hl > 1 && home[hl - 1] == '/')
-		hl--;
-	if (hl >= sizeof(p->home))
-		return QR_ERR_TOO_LARGE;
-	memcpy(p->home, home, hl);
-	p->home[hl] = '\0';
-	if ((r = fmt_ok(snprintf(p->base, sizeof(p->base), "%s/%s",
-				 hl == 1 ? "" : p->home, QVMR_DIR_NAME),
-			sizeof(p->base))) != 0 ||
-	    (r = path_join(p->key, sizeof(p->key), p->base, "auth.key")) != 0 ||
-	    (r = path_join(p->audit, sizeof(p->audit), p->base,
-			   "audit.log")) != 0 ||
-	    (r = path_join(p->pending, sizeof(p->pending), p->base,
-			   "queue/pending")) != 0 ||
-	    (r = path_join(p->running, sizeof(p->running), p->base,
-			   "queue/running")) != 0 ||
-	    (r = path_join(p->results, sizeof(p->results), p->base,
-			   "queue/results")) != 0 ||
-	    (r = path_join(p->history, sizeof(p->history), p->base,
-			   "history")) != 0)
-		return r;
-	return 0;
-}
-
-int paths_from_env(struct client_paths *p)
+int paths_from_env(struct vm_layout *p)
 {
 	const char *home = getenv("HOME");
 	struct passwd *pw;
@@ -81,7 +47,7 @@ int paths_from_env(struct client_paths *p)
 		msg("cannot find the home directory; set HOME");
 		return QR_ERR_NOT_FOUND;
 	}
-	if ((r = paths_init(p, home)) != 0) {
+	if ((r = vm_layout_init(p, home)) != 0) {
 		msg("HOME is '%s', which is not usable; set HOME to an "
 		    "absolute path", home);
 		return r;
@@ -89,7 +55,7 @@ int paths_from_env(struct client_paths *p)
 	return 0;
 }
 
-int paths_make_queue(const struct client_paths *p)
+int paths_make_queue(const struct vm_layout *p)
 {
 	const char *dirs[] = { p->base, p->pending, p->running, p->results,
 			       p->history };
@@ -109,7 +75,7 @@ int paths_make_queue(const struct client_paths *p)
 	return 0;
 }
 
-const char *path_show(const struct client_paths *p, const char *path,
+const char *path_show(const struct vm_layout *p, const char *path,
 		      char *out, size_t n)
 {
 	size_t hl = strlen(p->home);
@@ -122,7 +88,7 @@ const char *path_show(const struct client_paths *p, const char *path,
 	return out;
 }
 
-int path_history_of(const struct client_paths *p, const char *cid,
+int path_history_of(const struct vm_layout *p, const char *cid,
 		    char *out, size_t n)
 {
 	size_t i;

@@ -1,8 +1,5 @@
 /*
- * paths.h - where the client keeps its files (docs/protocol.md section 2).
- *
- *   ~/.qvm-remote/auth.key, audit.log, queue/{pending,running,results}/,
- *   history/YYYY-MM-DD/<cid>/
+ * paths.h - where the client keeps its files (lib/vmlayout.h).
  *
  * The home directory comes from $HOME (else the password database).  Paths
  * are shown to the user with "~" for the home directory.
@@ -13,30 +10,15 @@
 #include <limits.h>
 #include <stddef.h>
 
-#define QVMR_DIR_NAME ".qvm-remote"
+#include "vmlayout.h"
 
-struct client_paths {
-	char home[PATH_MAX];
-	char base[PATH_MAX];      /* ~/.qvm-remote */
-	char key[PATH_MAX];       /* ~/.qvm-remote/auth.key */
-	char audit[PATH_MAX];     /* ~/.qvm-remote/audit.log */
-	char pending[PATH_MAX];   /* ~/.qvm-remote/queue/pending */
-	char running[PATH_MAX];
-	char results[PATH_MAX];
-	char history[PATH_MAX];   /* ~/.qvm-remote/history */
-};
-
-/* Fills p for home directory `home` (absolute).  Pure.  QR_ERR_INVALID for a
- * relative or empty home, QR_ERR_TOO_LARGE when a path would not fit. */
-int paths_init(struct client_paths *p, const char *home);
-
-/* paths_init() with $HOME, or the password database when it is unset;
+/* vm_layout_init() with $HOME, or the password database when it is unset;
  * prints a message on failure. */
-int paths_from_env(struct client_paths *p);
+int paths_from_env(struct vm_layout *p);
 
 /* Creates base, queue/{pending,running,results} and history with mode 0700
  * where they are missing; prints a message naming the directory on failure. */
-int paths_make_queue(const struct client_paths *p);
+int paths_make_queue(const struct vm_layout *p);
 
 /* out = dir "/" name; QR_ERR_TOO_LARGE when it does not fit.  Pure. */
 int path_join(char *out, size_t n, const char *dir, const char *name);
@@ -49,13 +31,13 @@ int path_cid(char *out, size_t n, const char *dir, const char *cid,
  * path for display: "~/..." when it is inside the home directory, else the
  * path itself.  Returns out.  Pure.
  */
-const char *path_show(const struct client_paths *p, const char *path,
+const char *path_show(const struct vm_layout *p, const char *path,
 		      char *out, size_t n);
 
 /* history/YYYY-MM-DD/<cid>, the date taken from the cid itself (UTC), so
  * the folder is known from the id alone.  QR_ERR_INVALID for a cid that
  * does not start with a date.  Pure. */
-int path_history_of(const struct client_paths *p, const char *cid,
+int path_history_of(const struct vm_layout *p, const char *cid,
 		    char *out, size_t n);
 
 #endif

@@ -40,7 +40,7 @@ static enum entry_kind classify(const char *dir_kind, const char *name,
 	cid[n] = '\0';
 	if (!dot)
 		return E_OTHER;
-	if (strcmp(dir_kind, "pending") == 0 && strcmp(dot, ".auth") == 0)
+	if (strcmp(dir_kind, "pending") == 0 && strcmp(dot, VM_TOKEN) == 0)
 		return E_PENDING;
 	if (strcmp(dir_kind, "running") == 0 &&
 	    strncmp(dot, ".auth.", 6) == 0)
@@ -88,7 +88,7 @@ static void count_one(void *ctx, const char *dir, const char *name,
 		c->results++;
 }
 
-void queue_count(const struct client_paths *p, struct queue_counts *c)
+void queue_count(const struct vm_layout *p, struct queue_counts *c)
 {
 	memset(c, 0, sizeof(*c));
 	walk(p->pending, "pending", count_one, c);
@@ -122,7 +122,7 @@ static void list_one(void *ctx, const char *dir, const char *name,
 	printf("%-8s %-9s %s\n", state[k], age, cid);
 }
 
-static int queue_status(const struct client_paths *p)
+static int queue_status(const struct vm_layout *p)
 {
 	struct lister l = { 0, time(NULL) };
 
@@ -135,7 +135,7 @@ static int queue_status(const struct client_paths *p)
 }
 
 struct cleaner {
-	const struct client_paths *p;
+	const struct vm_layout *p;
 	time_t now;
 	int pending;          /* --pending */
 	size_t results, stale, withdrawn, kept_pending, failed;
@@ -215,12 +215,12 @@ static void clean_pending(void *ctx, const char *dir, const char *name,
 	}
 	/* A body, .in or .opt whose .auth never came: its client died
 	 * while publishing.  Never a request, so never run. */
-	if (cid[0] && path_cid(auth, sizeof(auth), dir, cid, ".auth") == 0 &&
+	if (cid[0] && path_cid(auth, sizeof(auth), dir, cid, VM_TOKEN) == 0 &&
 	    lstat(auth, &st) != 0 && errno == ENOENT)
 		remove_name(c, dir, name, &c->stale);
 }
 
-static int queue_clean(const struct client_paths *p, const struct args *a)
+static int queue_clean(const struct vm_layout *p, const struct args *a)
 {
 	struct cleaner c;
 
@@ -251,13 +251,13 @@ static int queue_clean(const struct client_paths *p, const struct args *a)
 	if (c.failed) {
 		msg("could not remove %zu file%s; check the permissions in "
 		    "~/%s/queue", c.failed, c.failed == 1 ? "" : "s",
-		    QVMR_DIR_NAME);
+		    VM_DIR);
 		return QX_LOCAL;
 	}
 	return 0;
 }
 
-int queuecmd_run(const struct client_paths *p, const struct args *a)
+int queuecmd_run(const struct vm_layout *p, const struct args *a)
 {
 	return a->queue == QUEUE_CLEAN ? queue_clean(p, a) : queue_status(p);
 }

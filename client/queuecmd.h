@@ -23,9 +23,9 @@ struct queue_counts {
 };
 
 /* Counts the queue; absent directories count as empty. */
-void queue_count(const struct client_paths *p, struct queue_counts *c);
+void queue_count(const struct vm_layout *p, struct queue_counts *c);
 
 /* Runs `queue ACTION`; returns the exit code. */
-int queuecmd_run(const struct client_paths *p, const struct args *a);
+int queuecmd_run(const struct vm_layout *p, const struct args *a);
 
 #endif

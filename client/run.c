@@ -83,7 +83,7 @@ static int get_input(struct request *r, const struct args *a)
 }
 
 /* Publishes r and waits; rep says how the wait ended. */
-static int submit_and_wait(const struct client_paths *p, struct request *r,
+static int submit_and_wait(const struct vm_layout *p, struct request *r,
 			   const struct wait_params *wp,
 			   struct wait_report *rep)
 {
@@ -117,7 +117,7 @@ out:
 }
 
 /* What to say when the wait ended without a result; returns the code. */
-static int no_result(const struct client_paths *p, const struct request *r,
+static int no_result(const struct vm_layout *p, const struct request *r,
 		     const struct wait_report *rep, int json)
 {
 	const char *status = "no_answer";
@@ -158,7 +158,7 @@ static int no_result(const struct client_paths *p, const struct request *r,
 }
 
 /* Shows and archives a result that arrived; returns the exit code. */
-static int got_result(const struct client_paths *p, const struct request *r,
+static int got_result(const struct vm_layout *p, const struct request *r,
 		      const struct wait_report *rep, const struct args *a,
 		      int quiet_ok)
 {
@@ -185,7 +185,7 @@ static int got_result(const struct client_paths *p, const struct request *r,
 	return code;
 }
 
-int run_command(const struct client_paths *p, const struct args *a)
+int run_command(const struct vm_layout *p, const struct args *a)
 {
 	struct wait_params wp;
 	struct wait_report rep;
@@ -211,7 +211,7 @@ out:
 	return code;
 }
 
-int run_ping(const struct client_paths *p, const struct args *a)
+int run_ping(const struct vm_layout *p, const struct args *a)
 {
 	struct wait_params wp;
 	struct wait_report rep;

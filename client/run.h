@@ -13,9 +13,9 @@
 
 /* `qvm-remote [options] COMMAND...` or a body on stdin; returns the exit
  * code (the remote one, or one of exitcode.h). */
-int run_command(const struct client_paths *p, const struct args *a);
+int run_command(const struct vm_layout *p, const struct args *a);
 
 /* `qvm-remote ping`: runs `true` in dom0 and reports the round trip. */
-int run_ping(const struct client_paths *p, const struct args *a);
+int run_ping(const struct vm_layout *p, const struct args *a);
 
 #endif

@@ -50,18 +50,18 @@ int sha256_hex(const void *p, size_t n, char out[65])
 	return 0;
 }
 
-void request_remove_parts(const struct client_paths *p, const char *cid)
+void request_remove_parts(const struct vm_layout *p, const char *cid)
 {
-	static const char *const sfx[] = { "", ".in", ".opt" };
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++)
-		if (path_cid(path, sizeof(path), p->pending, cid, sfx[i]) == 0)
+	for (i = 0; i < VM_REQUEST_FILES; i++)
+		if (path_cid(path, sizeof(path), p->pending, cid,
+			     vm_request_suffix[i]) == 0)
 			(void)unlink(path);
 }
 
-static int put(const struct client_paths *p, const char *cid,
+static int put(const struct vm_layout *p, const char *cid,
 	       const char *sfx, const void *data, size_t n)
 {
 	char name[CID_MAX + 8], show[PATH_MAX], path[PATH_MAX];
@@ -99,7 +99,7 @@ static int submit_line(struct buf *line, const struct request *r)
 	return 0;
 }
 
-int request_publish(struct request *r, const struct client_paths *p,
+int request_publish(struct request *r, const struct vm_layout *p,
 		    const struct key *k)
 {
 	struct buf opt = BUF_INIT(OPT_MAX), line = BUF_INIT(4096);
@@ -135,14 +135,14 @@ int request_publish(struct request *r, const struct client_paths *p,
 		goto out;
 	}
 	if ((e = put(p, r->cid, "", r->body.data, r->body.len)) != 0 ||
-	    (r->has_in && (e = put(p, r->cid, ".in", ti.in, ti.in_len)) != 0) ||
-	    (opt.len && (e = put(p, r->cid, ".opt", opt.data, opt.len)) != 0))
+	    (r->has_in && (e = put(p, r->cid, VM_INPUT, ti.in, ti.in_len)) != 0) ||
+	    (opt.len && (e = put(p, r->cid, VM_OPTIONS, opt.data, opt.len)) != 0))
 		goto out;
 	/* Logged before the token appears, so SUBMIT always precedes what
 	 * dom0's deliver appends for the same id. */
 	if (submit_line(&line, r) == 0)
 		(void)audit_append(p, &line);
-	e = put(p, r->cid, ".auth", token, strlen(token));
+	e = put(p, r->cid, VM_TOKEN, token, strlen(token));
 out:
 	if (e != 0 && r->cid[0])
 		request_remove_parts(p, r->cid);

@@ -34,11 +34,11 @@ void request_release(struct request *r);
  * line to audit.log.  The queue directories must exist (paths_make_queue).
  * Prints a message and removes what it wrote on failure.
  */
-int request_publish(struct request *r, const struct client_paths *p,
+int request_publish(struct request *r, const struct vm_layout *p,
 		    const struct key *k);
 
 /* Removes pending/<cid>, <cid>.in and <cid>.opt, ignoring absent ones. */
-void request_remove_parts(const struct client_paths *p, const char *cid);
+void request_remove_parts(const struct vm_layout *p, const char *cid);
 
 /* Lowercase hex SHA-256 of p[0..n).  QR_ERR_CRYPTO on failure. */
 int sha256_hex(const void *p, size_t n, char out[65]);

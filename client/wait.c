@@ -24,7 +24,7 @@
 
 #include "banned.h"
 
-int waiter_open(struct waiter *w, const struct client_paths *p)
+int waiter_open(struct waiter *w, const struct vm_layout *p)
 {
 	char show[PATH_MAX];
 	const char *dir = p->results;
@@ -63,7 +63,7 @@ static int exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-int request_withdraw(const struct client_paths *p, const char *cid)
+int request_withdraw(const struct vm_layout *p, const char *cid)
 {
 	char from[PATH_MAX], to[PATH_MAX], name[CID_MAX + 16],
 	     show[PATH_MAX];
@@ -71,7 +71,7 @@ int request_withdraw(const struct client_paths *p, const char *cid)
 	int r = 0;
 
 	snprintf(name, sizeof(name), ".%s.withdrawn", cid);
-	if (path_cid(from, sizeof(from), p->pending, cid, ".auth") != 0 ||
+	if (path_cid(from, sizeof(from), p->pending, cid, VM_TOKEN) != 0 ||
 	    path_join(to, sizeof(to), p->pending, name) != 0)
 		return QR_ERR_TOO_LARGE;
 	/* The decision: dom0 claims by renaming the same file. */
@@ -114,7 +114,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-int waiter_wait(struct waiter *w, const struct client_paths *p,
+int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		const char *cid, const struct wait_params *wp, uint64_t t0,
 		struct wait_report *rep)
 {
@@ -124,7 +124,7 @@ int waiter_wait(struct waiter *w, const struct client_paths *p,
 	int noticed = 0, r, sig;
 
 	memset(rep, 0, sizeof(*rep));
-	if (path_cid(auth, sizeof(auth), p->pending, cid, ".auth") != 0 ||
+	if (path_cid(auth, sizeof(auth), p->pending, cid, VM_TOKEN) != 0 ||
 	    path_cid(exitf, sizeof(exitf), p->results, cid, ".exit") != 0)
 		return QR_ERR_TOO_LARGE;
 	for (;;) {

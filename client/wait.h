@@ -52,7 +52,7 @@ struct waiter {
 
 /* Sets up the watches; call before publishing.  Prints a message on
  * failure. */
-int waiter_open(struct waiter *w, const struct client_paths *p);
+int waiter_open(struct waiter *w, const struct vm_layout *p);
 void waiter_close(struct waiter *w);
 
 /*
@@ -60,7 +60,7 @@ void waiter_close(struct waiter *w);
  * must have been called.  Returns 0 with rep filled, or an error after a
  * message (the request is then left as it is).
  */
-int waiter_wait(struct waiter *w, const struct client_paths *p,
+int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		const char *cid, const struct wait_params *wp, uint64_t t0,
 		struct wait_report *rep);
 
@@ -69,6 +69,6 @@ int waiter_wait(struct waiter *w, const struct client_paths *p,
  * a WITHDRAWN line logged), QR_ERR_NOT_FOUND when dom0 has taken it, or
  * QR_ERR_SYSTEM (with a message).
  */
-int request_withdraw(const struct client_paths *p, const char *cid);
+int request_withdraw(const struct vm_layout *p, const char *cid);
 
 #endif

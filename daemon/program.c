@@ -18,6 +18,7 @@
 #include "b64.h"
 #include "err.h"
 #include "frame.h"
+#include "vmlayout.h"
 #include "banned.h"
 
 /*
@@ -33,9 +34,18 @@
  * Sizes are measured before the bytes are sent with head -c, so a file
  * that changes under us makes a malformed reply, never a misread one.
  */
+/* The VM's queue (lib/vmlayout.h) in sh variables, for both programs:
+ * QD ~/.qvm-remote, q its queue, QP QR QS pending, running, results, and
+ * the suffixes QT QI QO of a request's token, input and options. */
+#define SH_LAYOUT \
+	"QD=\"$HOME/" VM_DIR "\"; q=\"$QD/" VM_QUEUE "\"\n" \
+	"QP=\"$q/" VM_PENDING "\"; QR=\"$q/" VM_RUNNING "\"; " \
+	"QS=\"$q/" VM_RESULTS "\"\n" \
+	"QT=" VM_TOKEN "; QI=" VM_INPUT "; QO=" VM_OPTIONS "\n"
+
 static const char fetch_setup[] =
 	"umask 077\n"
-	"q=\"$HOME/.qvm-remote/queue\"\n"
+	SH_LAYOUT
 	"if command -v " AGENT_NAME " >/dev/null 2>&1; then\n"
 	"\t" AGENT_NAME " fetch \"$P\" \"$W\" \"$N\" \"$B\" \"$K\" $R " AGENT_END "\n"
 	"\trc=$?; [ \"$rc\" -eq 2 ] || exit \"$rc\"\n"
@@ -68,12 +78,12 @@ static const char fetch_setup[] =
 	 * first rename decides, so two overlapping rels cannot both move
 	 * files; the token goes back last, as a client writes it. */
 	"rel() {\n"
-	"\t_r=\"$q/running\"\n"
-	"\tmv \"$_r/$1.auth.$2\" \"$_r/.rel.$1.$2\" 2>/dev/null || return 0\n"
-	"\tfor _s in '' .in .opt; do\n"
-	"\t\t[ ! -e \"$_r/$1$_s\" ] || mv -f \"$_r/$1$_s\" \"$q/pending/$1$_s\"\n"
+	"\t_r=\"$QR\"\n"
+	"\tmv \"$_r/$1$QT.$2\" \"$_r/.rel.$1.$2\" 2>/dev/null || return 0\n"
+	"\tfor _s in '' \"$QI\" \"$QO\"; do\n"
+	"\t\t[ ! -e \"$_r/$1$_s\" ] || mv -f \"$_r/$1$_s\" \"$QP/$1$_s\"\n"
 	"\tdone\n"
-	"\tmv -f \"$_r/.rel.$1.$2\" \"$q/pending/$1.auth\"\n"
+	"\tmv -f \"$_r/.rel.$1.$2\" \"$QP/$1$QT\"\n"
 	"}\n"
 	"set -- $R\n"
 	"while [ $# -ge 2 ]; do rel \"$1\" \"$2\"; shift 2; done\n";
@@ -82,9 +92,9 @@ static const char fetch_main[] =
 	/* no inotify here: a wait of 5 wake-ups a second, also while the
 	 * queue does not exist yet (a VM that never used qvm-remote) */
 	"ready() {\n"
-	"\tfor a in \"$q\"/pending/*.auth; do\n"
+	"\tfor a in \"$QP\"/*\"$QT\"; do\n"
 	"\t\t_c=${a##*/}\n"
-	"\t\t[ -f \"$a\" ] && iscid \"${_c%.auth}\" &&\n"
+	"\t\t[ -f \"$a\" ] && iscid \"${_c%\"$QT\"}\" &&\n"
 	"\t\t    [ $(($(wc -c <\"$a\"))) -ge 64 ] && return 0\n"
 	"\tdone\n"
 	"\treturn 1\n"
@@ -98,10 +108,10 @@ static const char fetch_main[] =
 	/* The header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and we stop before claiming anything. */
 	"printf 'qvmr-fetch 1\\n' || exit 0\n"
-	"if ! cd \"$q/pending\" 2>/dev/null || ! mkdir -p ../running; then\n"
+	"if ! cd \"$QP\" 2>/dev/null || ! mkdir -p \"$QR\"; then\n"
 	"\tprintf 'done 0\\n'; exit 0\n"
 	"fi\n"
-	"if [ \"$K\" = 1 ]; then s=../running/; else s=; fi\n"
+	"if [ \"$K\" = 1 ]; then s=\"$QR/\"; else s=; fi\n"
 	"part() {\n"
 	"\t[ -f \"$2\" ] || return 0\n"
 	"\tz=$(wc -c <\"$2\") || return 0\n"
@@ -114,36 +124,36 @@ static const char fetch_main[] =
 	"\tfi\n"
 	"}\n"
 	"n=0; b=0; k=0\n"
-	"for a in *.auth; do\n"
+	"for a in *\"$QT\"; do\n"
 	"\t[ -f \"$a\" ] || continue\n"
-	"\tc=${a%.auth}\n"
+	"\tc=${a%\"$QT\"}\n"
 	"\tif ! iscid \"$c\"; then k=$((k + 1)); continue; fi\n"
 	"\tz=$(wc -c <\"$a\") || continue\n"
 	"\t[ $((z)) -ge 64 ] || continue\n"
 	"\t[ \"$n\" -lt \"$N\" ] && [ \"$b\" -lt \"$B\" ] || break\n"
-	"\tm=\"$c.auth.$P-$n\"\n"
+	"\tm=\"$c$QT.$P-$n\"\n"
 	"\tif [ \"$K\" = 1 ]; then\n"
-	"\t\tmv -f \"$a\" \"../running/$m\" 2>/dev/null || continue\n"
-	"\t\tfor x in '' .in .opt; do\n"
-	"\t\t\t[ ! -e \"$c$x\" ] || mv -f \"$c$x\" \"../running/$c$x\"\n"
+	"\t\tmv -f \"$a\" \"$QR/$m\" 2>/dev/null || continue\n"
+	"\t\tfor x in '' \"$QI\" \"$QO\"; do\n"
+	"\t\t\t[ ! -e \"$c$x\" ] || mv -f \"$c$x\" \"$QR/$c$x\"\n"
 	"\t\tdone\n"
-	"\t\tt=\"../running/$m\"\n"
+	"\t\tt=\"$QR/$m\"\n"
 	"\telse\n"
 	"\t\tt=$a\n"
 	"\tfi\n"
 	"\tprintf 'req %s %s-%s\\n' \"$c\" \"$P\" \"$n\"\n"
 	"\tpart body \"$s$c\" " "1048576" "\n"
-	"\tpart opt \"$s$c.opt\" " "4096" "\n"
-	"\tpart in \"$s$c.in\" " "8388608" "\n"
+	"\tpart opt \"$s$c$QO\" " "4096" "\n"
+	"\tpart in \"$s$c$QI\" " "8388608" "\n"
 	"\tpart auth \"$t\" " "80" "\n"
 	"\tprintf 'end\\n'\n"
 	"\tn=$((n + 1))\n"
 	"done\n"
 	/* every claim marker, so dom0 can find claims whose reply was lost */
 	"h=0\n"
-	"[ \"$K\" = 1 ] && for m in ../running/*.auth.*; do\n"
+	"[ \"$K\" = 1 ] && for m in \"$QR\"/*\"$QT\".*; do\n"
 	"\t[ -f \"$m\" ] && [ \"$h\" -lt " "64" " ] || continue\n"
-	"\tx=${m##*/}; c=${x%%.auth.*}; y=${x#*.auth.}\n"
+	"\tx=${m##*/}; c=${x%%\"$QT\".*}; y=${x#*\"$QT\".}\n"
 	"\tiscid \"$c\" && isclaim \"$y\" || continue\n"
 	"\tprintf 'held %s %s\\n' \"$c\" \"$y\"; h=$((h + 1))\n"
 	"done\n"
@@ -256,7 +266,8 @@ program_agent_turn(struct buf *out, const struct fetch_params *p)
  */
 static const char deliver_prologue[] =
 	"umask 077\n"
-	"q=\"$HOME/.qvm-remote/queue\"; r=\"$q/results\"\n"
+	SH_LAYOUT
+	"r=\"$QS\"\n"
 	"mkdir -p \"$r\" 2>/dev/null\n"
 	"now=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n"
 	"printf 'qvmr-deliver 1\\n'\n"
@@ -265,7 +276,7 @@ static const char deliver_prologue[] =
 	 * item were decoded into temporaries named after this call (D), so a
 	 * late, overlapping deliver never writes into ours */
 	"fin() {\n"
-	"\tm=\"$q/running/$1.auth.$2\"; o=\"$r/.$1.$2.$D\"\n"
+	"\tm=\"$QR/$1$QT.$2\"; o=\"$r/.$1.$2.$D\"\n"
 	"\tif [ \"$bad\" != 0 ] || [ ! -e \"$m\" ]; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
@@ -273,9 +284,9 @@ static const char deliver_prologue[] =
 	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
-	"\t\trm -f \"$q/running/$1\" \"$q/running/$1.in\" \"$q/running/$1.opt\"\n"
+	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\"\n"
 	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
-	"\t\t    >>\"$HOME/.qvm-remote/audit.log\"\n"
+	"\t\t    >>\"$QD/" VM_AUDIT "\"\n"
 	"\t\trm -f \"$m\"\n"
 	"\t\tprintf 'ok %s\\n' \"$1\"\n"
 	"\telse\n"

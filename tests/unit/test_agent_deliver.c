@@ -37,7 +37,7 @@
 
 struct fx {
 	char home[64];
-	struct agent_queue q;
+	struct vm_layout q;
 	struct deliver_item items[2];
 	struct buf stream;
 	char *reply;

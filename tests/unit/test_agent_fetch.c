@@ -37,7 +37,7 @@
 
 struct fx {
 	char home[64];
-	struct agent_queue q;
+	struct vm_layout q;
 	char *reply;
 	size_t len;
 	struct fetch_reply r;

@@ -16,9 +16,9 @@
 
 static void test_layout(void **state)
 {
-	struct client_paths p;
+	struct vm_layout p;
 
-	assert_int_equal(paths_init(&p, "/home/user/"), 0);
+	assert_int_equal(vm_layout_init(&p, "/home/user/"), 0);
 	assert_string_equal(p.base, "/home/user/.qvm-remote");
 	assert_string_equal(p.key, "/home/user/.qvm-remote/auth.key");
 	assert_string_equal(p.audit, "/home/user/.qvm-remote/audit.log");
@@ -26,28 +26,28 @@ static void test_layout(void **state)
 	assert_string_equal(p.running, "/home/user/.qvm-remote/queue/running");
 	assert_string_equal(p.results, "/home/user/.qvm-remote/queue/results");
 	assert_string_equal(p.history, "/home/user/.qvm-remote/history");
-	assert_int_equal(paths_init(&p, "/"), 0);
+	assert_int_equal(vm_layout_init(&p, "/"), 0);
 	assert_string_equal(p.key, "/.qvm-remote/auth.key");
 }
 
 static void test_bad_home(void **state)
 {
 	static char longhome[PATH_MAX + 8];
-	struct client_paths p;
+	struct vm_layout p;
 
-	assert_int_equal(paths_init(&p, ""), QR_ERR_INVALID);
-	assert_int_equal(paths_init(&p, "home/user"), QR_ERR_INVALID);
+	assert_int_equal(vm_layout_init(&p, ""), QR_ERR_INVALID);
+	assert_int_equal(vm_layout_init(&p, "home/user"), QR_ERR_INVALID);
 	memset(longhome, 'a', sizeof(longhome) - 1);
 	longhome[0] = '/';
-	assert_int_equal(paths_init(&p, longhome), QR_ERR_TOO_LARGE);
+	assert_int_equal(vm_layout_init(&p, longhome), QR_ERR_TOO_LARGE);
 }
 
 static void test_show_tilde(void **state)
 {
-	struct client_paths p;
+	struct vm_layout p;
 	char s[PATH_MAX];
 
-	assert_int_equal(paths_init(&p, "/home/user"), 0);
+	assert_int_equal(vm_layout_init(&p, "/home/user"), 0);
 	assert_string_equal(path_show(&p, p.key, s, sizeof(s)),
 			    "~/.qvm-remote/auth.key");
 	assert_string_equal(path_show(&p, "/home/user", s, sizeof(s)), "~");
@@ -61,10 +61,10 @@ static void test_show_tilde(void **state)
 static void test_cid_paths(void **state)
 {
 	const char *cid = "20261128-101500-4242-3f9a0c1d2e3f4a5b6c7d8e9f0a1b2c3d";
-	struct client_paths p;
+	struct vm_layout p;
 	char s[PATH_MAX];
 
-	assert_int_equal(paths_init(&p, "/h"), 0);
+	assert_int_equal(vm_layout_init(&p, "/h"), 0);
 	assert_int_equal(path_cid(s, sizeof(s), p.pending, cid, ".auth"), 0);
 	assert_string_equal(s, "/h/.qvm-remote/queue/pending/"
 			    "20261128-101500-4242-3f9a0c1d2e3f4a5b6c7d8e9f0a1b2c3d"

@@ -33,7 +33,7 @@
 
 struct fx {
 	char home[64];
-	struct client_paths p;
+	struct vm_layout p;
 	struct key k;
 	struct request r;
 };
@@ -51,7 +51,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	snprintf(f->home, sizeof(f->home), "/tmp/test_client_queue.XXXXXX");
 	assert_non_null(mkdtemp(f->home));
-	assert_int_equal(paths_init(&f->p, f->home), 0);
+	assert_int_equal(vm_layout_init(&f->p, f->home), 0);
 	assert_int_equal(paths_make_queue(&f->p), 0);
 	assert_int_equal(key_parse(KEYHEX, 64, &f->k), 0);
 	request_init(&f->r);
