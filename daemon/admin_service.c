@@ -7,20 +7,14 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/wait.h>
 
 #include "audit.h"
 #include "buf.h"
-#include "clock.h"
 #include "err.h"
-#include "spawn.h"
+#include "proc.h"
 #include "banned.h"
 
 #define SYSTEMCTL_TIMEOUT_MS 15000
@@ -30,39 +24,13 @@
 int
 admin_find_systemctl(char path[PATH_MAX])
 {
-	static const char *const where[] = { "/usr/bin/systemctl",
-					     "/bin/systemctl" };
-	size_t i;
-
-	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
-		if (access(where[i], X_OK) == 0) {
-			snprintf(path, PATH_MAX, "%s", where[i]);
-			return 0;
-		}
-	}
-	return QR_ERR_NOT_FOUND;
-}
-
-/* Reads what is there; 1 at end of file or error, 0 to go on. */
-static int
-pump(int fd, struct buf *b)
-{
-	char tmp[1024];
-	ssize_t k = read(fd, tmp, sizeof(tmp));
-
-	if (k < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : 1;
-	if (k == 0)
-		return 1;
-	/* past the limit, the rest is dropped: systemctl's chatter only */
-	if (b != NULL)
-		(void)buf_append(b, tmp, (size_t)k);
-	return 0;
+	return proc_find("systemctl", "/usr/bin:/bin", path);
 }
 
 /*
  * Runs systemctl ARGS with a fixed environment and a deadline, collecting
- * stdout and stderr (either may be NULL to drop it).  *status is the exit
+ * stdout and stderr (either may be NULL to drop it; past a buffer's limit
+ * the rest is dropped: systemctl's chatter only).  *status is the exit
  * code, or -1 when it was killed.
  */
 static int
@@ -76,49 +44,22 @@ run_systemctl(char *const argv[], struct buf *out, struct buf *err,
 		NULL,
 	};
 	char path[PATH_MAX];
-	struct spawn_opts o = {
+	struct proc_opts o = {
 		.path = path, .argv = argv, .envp = env,
-		.in = SPAWN_NULL, .out = SPAWN_PIPE, .err = SPAWN_PIPE,
-		.new_session = 1,
+		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
+		.group = PROC_SESSION_NEW,
 	};
-	int64_t deadline = mono_ms() + SYSTEMCTL_TIMEOUT_MS;
-	int fo = -1, fe = -1, r, ws = 0;
-	pid_t pid;
+	struct proc_collect c = {
+		.out = out, .err = err, .timeout_ms = SYSTEMCTL_TIMEOUT_MS,
+	};
+	struct proc_status st;
+	int r;
 
 	*status = -1;
-	if ((r = admin_find_systemctl(path)) != 0)
+	if ((r = admin_find_systemctl(path)) != 0 ||
+	    (r = proc_run(&o, &c, &st)) != 0)
 		return r;
-	if ((r = spawn(&o, &pid, NULL, &fo, &fe)) != 0)
-		return r;
-	while (fo >= 0 || fe >= 0) {
-		struct pollfd p[2] = {
-			{ .fd = fo, .events = POLLIN },
-			{ .fd = fe, .events = POLLIN },
-		};
-		int64_t left = deadline - mono_ms();
-
-		if (left <= 0) {
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents != 0 && pump(fo, out)) {
-			close(fo);
-			fo = -1;
-		}
-		if (p[1].revents != 0 && pump(fe, err)) {
-			close(fe);
-			fe = -1;
-		}
-	}
-	if (fo >= 0)
-		close(fo);
-	if (fe >= 0)
-		close(fe);
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	*status = st.exit_code;
 	return 0;
 }
 

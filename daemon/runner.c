@@ -17,7 +17,7 @@
 #include "cid.h"
 #include "err.h"
 #include "fileio.h"
-#include "spawn.h"
+#include "proc.h"
 #include "banned.h"
 
 #define BASH "/bin/bash"
@@ -99,10 +99,10 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 {
 	char vmdir[PATH_MAX];
 	char *argv[] = { "bash", r->script, NULL };
-	struct spawn_opts o = {
+	struct proc_opts o = {
 		.path = BASH, .argv = argv, .envp = q->envp,
-		.in = SPAWN_NULL, .out = SPAWN_PIPE, .err = SPAWN_PIPE,
-		.cwd = q->cwd, .new_session = 1,
+		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
+		.cwd = q->cwd, .group = PROC_SESSION_NEW,
 	};
 	int in_fd = -1, procs_fd = -1, rc, e;
 
@@ -131,7 +131,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 			rc = QR_ERR_SYSTEM;
 			goto fail;
 		}
-		o.in = SPAWN_FD;
+		o.in = PROC_FD;
 		o.in_fd = in_fd;
 	}
 	if ((rc = outbox_begin(q->state_dir, q->vm, q->cid, q->claim,
@@ -142,7 +142,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 		o.join_cgroup = 1;
 		o.cgroup_procs_fd = procs_fd;
 	}
-	if ((rc = spawn(&o, &r->pid, NULL, &r->fd[0], &r->fd[1])) != 0) {
+	if ((rc = proc_spawn(&o, &r->pid, NULL, &r->fd[0], &r->fd[1])) != 0) {
 		e = errno;
 		outbox_abort(&r->w);
 		errno = e;

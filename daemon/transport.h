@@ -45,19 +45,22 @@ int transport_vm_up(const struct transport *t, const char *vm);
 int transport_prelude(const struct transport *t, const char *command,
 		      struct buf *b);
 /*
- * Starts one call into vm (a valid VM name) running `command`.  On success
- * *pid is the child and *in_fd / *out_fd / *err_fd are the non-blocking,
- * close-on-exec pipe ends the caller owns and closes: it writes the prelude
- * and the program to in_fd, reads out_fd and err_fd, and reaps pid.
+ * Starts one call into vm (a valid VM name) running `command`, in a
+ * session of its own (proc_spawn(), proc.h).  On success *pid is the child
+ * and *in_fd / *out_fd / *err_fd are the non-blocking, close-on-exec pipe
+ * ends the caller owns and closes: it writes the prelude and the program
+ * to in_fd, reads out_fd and err_fd, and reaps pid.
  */
 int transport_start(const struct transport *t, const char *vm,
 		    const char *command, pid_t *pid, int *in_fd, int *out_fd,
 		    int *err_fd);
 /*
- * Runs one call to completion, for the admin verbs (not the event loop):
- * sends program (ending it with PROGRAM_END), collects stdout into out (bounded by out->max), gives up
- * after timeout_s, and returns the child's exit status via *status (or -1
- * when it was killed).  Returns 0 when the call ran, whatever its status.
+ * Runs one call to completion, for the admin verbs (not the event loop),
+ * through proc_run() (proc.h): sends program (ending it with PROGRAM_END),
+ * collects stdout into out (bounded by out->max), gives up after
+ * timeout_s, and returns the child's exit status via *status (-1 when it
+ * was killed: at the deadline, or for sending more than out->max).
+ * Returns 0 when the call ran, whatever its status.
  */
 int transport_run(const struct transport *t, const char *vm,
 		  const char *program, struct buf *out, unsigned timeout_s,
