@@ -40,7 +40,8 @@ PURE_SRC   := $(sort $(wildcard lib/*.c))
 IO_SRC     := $(sort $(wildcard io/*.c))
 LIB_SRC    := $(PURE_SRC) $(IO_SRC)
 CLIENT_SRC := $(sort $(wildcard client/*.c))
-DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+# the dom0 program: the service (daemon/) and its admin verbs (admin/)
+DAEMON_SRC := $(sort $(wildcard daemon/*.c)) $(sort $(wildcard admin/*.c))
 AGENT_SRC  := $(sort $(wildcard agent/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -62,6 +63,8 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(DAEMON_OBJ): CPPFLAGS += -iquote daemon -iquote admin
+
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -81,7 +84,7 @@ $(AGENT): $(AGENT_OBJ) $(LIBA)
 DAEMON_MODS := $(filter-out %/main.o,$(DAEMON_OBJ))
 CLIENT_MODS := $(filter-out %/main.o,$(CLIENT_OBJ))
 AGENT_MODS  := $(filter-out %/main.o,$(AGENT_OBJ))
-TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote client -iquote agent $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
+TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote admin -iquote client -iquote agent $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
                $(OPENSSL_LIBS) -lcmocka
 
 $(O)/tests/test_lib_%: tests/unit/test_lib_%.c $(LIBA)

@@ -1,5 +1,5 @@
 /*
- * admin_util.h - what the admin verbs share, private to daemon/admin*.c
+ * admin_util.h - what the admin verbs share, private to admin/
  * (the verbs themselves are declared in admin.h):
  *   admin.c          the verb table, messages, the audit record of a
  *                    change, the table of VMs that keys, status and enable

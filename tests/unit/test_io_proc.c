@@ -1,5 +1,5 @@
 /*
- * test_lib_proc.c - the process module: spawn, run-and-collect under a
+ * test_io_proc.c - the process module: spawn, run-and-collect under a
  * deadline, PATH search, signals blocked around fork.
  */
 #include "proc.h"
