@@ -320,14 +320,6 @@ find(const struct replay *r, const char *cid, size_t *pos)
 	return 0;
 }
 
-int
-replay_seen(const struct replay *r, const char *cid)
-{
-	size_t pos;
-
-	return find(r, cid, &pos);
-}
-
 enum replay_state
 replay_lookup(const struct replay *r, const char *cid)
 {

@@ -79,8 +79,6 @@ enum replay_state {
  */
 int replay_open(struct replay *r, const char *state_dir, const char *vm,
 		time_t now, uint64_t window_s);
-/* 1 when cid is in the store, else 0. */
-int replay_seen(const struct replay *r, const char *cid);
 /*
  * What the store knows of cid.  The one rule for "may this id have run?":
  * freshness (request.c) and crash recovery (jobs.c) both ask it.

@@ -115,13 +115,13 @@ test_record_and_seen(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	assert_false(replay_seen(&r, CID1));
+	assert_int_not_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
 	assert_int_equal(replay_record(&r, CID1, T0), 0);
-	assert_true(replay_seen(&r, CID1));
-	assert_false(replay_seen(&r, CID2));
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
+	assert_int_not_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
 	assert_int_equal(replay_record(&r, CID1, T0 + 5), QR_ERR_EXISTS);
 	assert_int_equal(replay_record(&r, PING, T0), 0);
-	assert_true(replay_seen(&r, PING));
+	assert_int_equal(replay_lookup(&r, PING), REPLAY_SEEN);
 	/* nothing but a cid reaches the file */
 	assert_int_equal(replay_record(&r, "../../x 1\n", T0), QR_ERR_INVALID);
 	assert_int_equal(replay_record(&r, "", T0), QR_ERR_INVALID);
@@ -161,9 +161,9 @@ test_survives_reopen(void **state)
 
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 60, WINDOW), 0);
 	assert_int_equal(r.n, 3);
-	assert_true(replay_seen(&r, CID1));
-	assert_true(replay_seen(&r, CID2));
-	assert_true(replay_seen(&r, CID3));
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, CID3), REPLAY_SEEN);
 	assert_int_equal(replay_record(&r, CID2, T0 + 60), QR_ERR_EXISTS);
 	/* kept sorted for the binary search */
 	assert_true(strcmp(r.e[0].cid, r.e[1].cid) < 0);
@@ -172,7 +172,7 @@ test_survives_reopen(void **state)
 
 	/* another VM's store is another file */
 	assert_int_equal(replay_open(&r, f->dir, "personal", T0, WINDOW), 0);
-	assert_false(replay_seen(&r, CID1));
+	assert_int_not_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
 	replay_close(&r);
 }
 
@@ -194,8 +194,8 @@ test_prune_by_the_cids_own_time(void **state)
 	assert_int_equal(r.floor, 0);
 	assert_int_equal(replay_prune(&r, T0 + WINDOW + 1), 0);
 	assert_int_equal(r.n, 1);
-	assert_false(replay_seen(&r, CID1));
-	assert_true(replay_seen(&r, CID2));
+	assert_int_not_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
 	/* gone from the store, but not new again: below the floor */
 	assert_int_equal(r.floor, T0 + 1);
 	assert_int_equal(replay_lookup(&r, CID1), REPLAY_FORGOTTEN);
@@ -212,8 +212,8 @@ test_prune_by_the_cids_own_time(void **state)
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 - 1000, WINDOW), 0);
 	assert_int_equal(r.floor, T0 + 1);
 	assert_int_equal(replay_lookup(&r, CID1), REPLAY_FORGOTTEN);
-	assert_true(replay_seen(&r, CID2));
-	assert_true(replay_seen(&r, CID3));
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
+	assert_int_equal(replay_lookup(&r, CID3), REPLAY_SEEN);
 	replay_close(&r);
 }
 
@@ -338,7 +338,7 @@ test_pruned_while_running(void **state)
 	assert_true(rewrites <= 5 * 867 / 400);
 	assert_true(r.floor > T0 + 2 * (time_t)WINDOW);
 	/* the newest is still there; what left the window is forgotten */
-	assert_true(replay_seen(&r, cid));
+	assert_int_equal(replay_lookup(&r, cid), REPLAY_SEEN);
 	snprintf(cid, sizeof(cid), "20261128-101500-1-%08x", 0u);
 	assert_int_equal(replay_lookup(&r, cid), REPLAY_FORGOTTEN);
 
@@ -378,13 +378,13 @@ test_torn_line_dropped_when_pruning(void **state)
 			 0);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.floor, T0 + 1);
-	assert_false(replay_seen(&r, CID3));
+	assert_int_not_equal(replay_lookup(&r, CID3), REPLAY_SEEN);
 	assert_int_equal(replay_record(&r, CID2, T0 + 2 * DAY), 0);
 	replay_close(&r);
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 2 * DAY, WINDOW),
 			 0);
 	assert_int_equal(r.n, 3);
-	assert_true(replay_seen(&r, CID2));
+	assert_int_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
 	replay_close(&r);
 }
 
@@ -410,9 +410,9 @@ test_malformed_lines_skipped(void **state)
 	       CID3 " 17958");   /* torn append: no newline */
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 100, WINDOW), 0);
 	assert_int_equal(r.n, 1);
-	assert_true(replay_seen(&r, CID1));
-	assert_false(replay_seen(&r, CID2));
-	assert_false(replay_seen(&r, CID3));
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
+	assert_int_not_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
+	assert_int_not_equal(replay_lookup(&r, CID3), REPLAY_SEEN);
 	/* a repeated cid keeps its latest time; the file is clean again */
 	assert_int_equal(r.e[0].ran, T0 + 50);
 	assert_int_equal(r.e[0].t, T0);
@@ -422,7 +422,7 @@ test_malformed_lines_skipped(void **state)
 	replay_close(&r);
 	assert_int_equal(replay_open(&r, f->dir, "work", T0 + 100, WINDOW), 0);
 	assert_int_equal(r.n, 2);
-	assert_true(replay_seen(&r, CID3));
+	assert_int_equal(replay_lookup(&r, CID3), REPLAY_SEEN);
 	replay_close(&r);
 }
 
@@ -460,14 +460,14 @@ test_failed_write_stops_records(void **state)
 	close(full);
 	assert_int_equal(replay_record(&r, CID2, T0), QR_ERR_SYSTEM);
 	assert_int_equal(errno, ENOSPC);
-	assert_false(replay_seen(&r, CID2));
+	assert_int_not_equal(replay_lookup(&r, CID2), REPLAY_SEEN);
 	assert_int_equal(r.fd, -1);
 	assert_int_equal(replay_record(&r, CID3, T0), QR_ERR_SYSTEM);
-	assert_true(replay_seen(&r, CID1));
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
 	replay_close(&r);
 
 	assert_int_equal(replay_open(&r, f->dir, "work", T0, WINDOW), 0);
-	assert_true(replay_seen(&r, CID1));
+	assert_int_equal(replay_lookup(&r, CID1), REPLAY_SEEN);
 	assert_int_equal(replay_record(&r, CID2, T0), 0);
 	replay_close(&r);
 }
@@ -509,7 +509,7 @@ test_many_entries(void **state)
 	for (i = 0; i < 500; i++) {
 		snprintf(cid, sizeof(cid), "20261128-101500-%u-%08x",
 			 (i * 7919u) % 500u, i);
-		assert_true(replay_seen(&r, cid));
+		assert_int_equal(replay_lookup(&r, cid), REPLAY_SEEN);
 	}
 	replay_close(&r);
 }
