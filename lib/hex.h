@@ -12,5 +12,9 @@
 
 /* Writes the 2n lowercase hex digits of p[0..n) to out; no NUL. */
 void hex_encode(const uint8_t *p, size_t n, char *out);
+/* The value of one hex digit of either case, 0 to 15; -1 for anything
+ * else.  (The seal and /proc/net/tcp readers take one case only, and
+ * say so where they read.) */
+int hex_value(char c);
 
 #endif

@@ -16,17 +16,6 @@
 #include "hex.h"
 #include "banned.h"
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int key_parse(const char *text, size_t n, struct key *out)
 {
 	size_t i;

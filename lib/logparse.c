@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hex.h"
 #include "banned.h"
 
 static int
@@ -26,18 +27,6 @@ is_key_char(char c)
 {
 	return is_digit(c) || is_upper(c) || (c >= 'a' && c <= 'z') ||
 	       c == '_' || c == '.' || c == '-';
-}
-
-static int
-hex_val(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Reads exactly n digits at s. */
@@ -147,8 +136,8 @@ parse_value(const char *line, size_t n, size_t *pos, char **dst,
 		case 'x': {
 			int hi, lo;
 
-			if (i + 3 >= n || (hi = hex_val(line[i + 2])) < 0 ||
-			    (lo = hex_val(line[i + 3])) < 0)
+			if (i + 3 >= n || (hi = hex_value(line[i + 2])) < 0 ||
+			    (lo = hex_value(line[i + 3])) < 0)
 				return QR_ERR_INVALID;
 			*o++ = (char)(hi << 4 | lo);
 			i += 4;

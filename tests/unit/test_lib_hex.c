@@ -1,5 +1,6 @@
 /*
- * test_lib_hex.c - the hex encoder: every byte value, no NUL written.
+ * test_lib_hex.c - the hex encoder (every byte value, no NUL written) and
+ * the digit decoder (every char).
  */
 #include "hex.h"
 
@@ -40,11 +41,23 @@ static void test_empty(void **state)
 	assert_int_equal(out[0], 'X');
 }
 
+static void test_value(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9' ? c - '0'
+			   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			   : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		assert_int_equal(hex_value((char)c), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
