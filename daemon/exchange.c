@@ -385,6 +385,7 @@ next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
 	snprintf(prefix, CLAIM_MAX + 1, "%s-%u", d->boot_tag,
 		 d->fetch_counter++);
 	memcpy(x->prefix, prefix, sizeof(x->prefix));
+	x->quiet = kind == FETCH_QUIET;
 	v->nrelease = 0;
 	x->wait_s = p->wait_s;
 	x->started_ms = now_ms;
@@ -489,7 +490,9 @@ fetch_reply(struct daemon *d, struct vm *v, const struct call *c, size_t len)
 	if (reply == NULL)
 		return QR_ERR_NOMEM;
 	r = frame_parse_fetch((const uint8_t *)c->reply.data, len, reply);
-	if (r == 0 && !claims_ours(v, reply))
+	/* a quiet turn claims nothing: requests in its reply would let a
+	 * VM queue more work than one fetch brings */
+	if (r == 0 && (!claims_ours(v, reply) || (v->x.quiet && reply->n > 0)))
 		r = QR_ERR_INVALID;
 	if (r == 0) {
 		v->x.fetched = 1;

@@ -61,6 +61,7 @@ struct exchange {
 	unsigned wait_s;
 	int64_t started_ms;
 	int early_bad;
+	int quiet;                      /* a quiet turn: it may claim nothing */
 	int turn_next;                  /* X_CLOSING: a next turn follows */
 	int64_t collect_until;          /* X_COLLECTING: its window, */
 	int64_t hold_until;             /* and how long commands that wait
