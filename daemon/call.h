@@ -21,6 +21,7 @@
 #include "transport.h"
 
 struct call {
+	struct call *next;         /* on a list of its owner's (exchange.h) */
 	pid_t pid;
 	int in, out, err;          /* -1 once closed */
 	struct buf pending;        /* program bytes not yet written */

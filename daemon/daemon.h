@@ -3,7 +3,7 @@
  * make up its event loop (private to daemon/serve*.c and friends):
  *   serve.c     the poll loop, signals, scheduling, start and stop
  *   vmset.c     which VMs are polled: keys, reloads, reachability
- *   exchange.c  the two transport calls: fetch and deliver
+ *   exchange.c  each VM's exchange: one state machine, its transport calls
  *   jobs.c      one request's life: verdict, run, result, recovery
  *   events.c    audit lines
  * One thread owns all of it; nothing here is locked.
@@ -20,6 +20,7 @@
 #include "call.h"
 #include "cgroup.h"
 #include "config.h"
+#include "exchange.h"
 #include "frame.h"
 #include "key.h"
 #include "keystore.h"
@@ -56,41 +57,13 @@ struct vm {
 	uint64_t key_gen;
 	struct replay replay;
 	int up;
-	struct call *fetch, *deliver;
-	struct deliver_item *sending;   /* the items of the deliver in flight */
-	size_t nsending;
-	uint64_t sending_bytes;         /* their output, bytes */
-	struct deliver_src *source;     /* and the program it is streaming */
-	int64_t next_fetch_ms, next_deliver_ms;
+	struct exchange x;              /* its calls (exchange.h) */
 	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
 	struct held_claim release[FETCH_HELD_MAX];  /* for the next fetch */
-	char fetch_prefix[CLAIM_MAX + 1];  /* claims of the fetch in flight */
 	size_t nrelease;
 	unsigned running;
 	struct deliver_item *ready;     /* in the outbox, not yet delivered */
 	size_t nready, capready;
-	/* claims delivered while a fetch was in flight: its held lines may
-	 * still name them (it read running/ before the deliver removed the
-	 * marker), and they are not to be recovered; a ring, so an overflow
-	 * only costs a harmless second answer ("gone") */
-	struct held_claim gone[FETCH_HELD_MAX];
-	size_t ngone;
-	unsigned failures;
-	int fetched;                    /* --once: the one fetch is done */
-	int fetch_applied;              /* fetch_early() acted on v->fetch */
-	unsigned fetch_early_tries;     /* its parses before the call ended */
-	struct call *ending;            /* a fetch acted on, winding down */
-	unsigned agent;                 /* its last fetch reply came from
-					 * qvm-remote-agent of this level (frame.h):
-					 * call it directly */
-	unsigned fetch_wait_s;          /* the fetch in flight may wait so long */
-	int64_t fetch_started_ms;       /* ... since then */
-	/* v->deliver is a session (exchange.c): collecting results until
-	 * collect_until, then, after its reply, fetching again if turn_next */
-	int session_deliver, collecting, turn_next;
-	int carrying;                   /* v->fetch, a session, is sending it
-					 * v->sending already (session_wake) */
-	int64_t collect_until;
 	struct budget rejects;          /* rejected work this minute */
 };
 
@@ -166,26 +139,5 @@ void handle_request(struct daemon *d, struct vm *v,
 		    const struct fetch_request *q);
 void recover_held(struct daemon *d, struct vm *v,
 		  const struct fetch_reply *r);
-
-/* exchange.c */
-void start_fetch(struct daemon *d, struct vm *v);
-void fetch_done(struct daemon *d, struct vm *v);
-/* Acts on the fetch in flight as soon as its reply is whole and valid,
- * while the transport is still winding down: the call moves to v->ending
- * (when that is free) and the next fetch may start at once. */
-void fetch_early(struct daemon *d, struct vm *v);
-void start_deliver(struct daemon *d, struct vm *v);
-void deliver_done(struct daemon *d, struct vm *v);
-/* Whether v should have a fetch out, now or when its time comes. */
-int fetch_wanted(const struct daemon *d, const struct vm *v);
-/* A session collecting results: adds the new ones, and closes its
- * deliver when the time has come. */
-void session_tick(struct daemon *d, struct vm *v, int64_t now_ms);
-/* Sends v's ready results into its session if one is fetching: 1 when
- * they go (or already went) that way, 0 when they need a deliver call. */
-int session_wake(struct daemon *d, struct vm *v);
-/* Acts on a session's deliver reply as soon as it is whole: the session
- * moves back to v->fetch for its next turn, or winds down. */
-void deliver_early(struct daemon *d, struct vm *v);
 
 #endif

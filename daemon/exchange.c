@@ -1,16 +1,96 @@
 /*
- * exchange.c - the transport calls per VM: fetch and deliver, or a session
- * that does both in turns (agent/session.h).
+ * exchange.c - each VM's exchange: one state machine, its calls, its
+ * replies.
  *
- * A session is a fetch call into the agent that stays open: when its
- * fetch reply is whole, the call moves from v->fetch to v->deliver and
- * collects the results of what that fetch brought, sending each as it
- * comes; it closes the deliver once they are all sent (or SESSION_COLLECT_MS
- * passed, or there is no room for more), with the next turn's fetch after
- * "end N" when another fetch is wanted; at the deliver reply it moves back
- * to v->fetch.  A result that comes while a session fetches is sent into
- * it at once: the agent's wait ends, its fetch claims nothing, and the turn
- * goes on as above (v->carrying until the fetch reply is in).
+ * The line of a VM holds at most one live call.  Its states:
+ *
+ *   X_IDLE        no live call.  A fetch starts when one is wanted and
+ *                 due (next_fetch_ms: the interval, a backoff after
+ *                 failures, the reject budget's pause); with a session
+ *                 agent, results to send while no fetch is wanted start a
+ *                 quiet turn, a session whose first fetch claims nothing.
+ *   X_FETCHING    a fetch waits for its reply: an sh program, the agent's
+ *                 fetch, or a session's turn.
+ *   X_CARRYING    a session's fetch into which the VM's ready results are
+ *                 being sent: that input cut its wait short, so it claims
+ *                 nothing; its reply, then the deliver's, come next.
+ *   X_COLLECTING  a session's fetch reply was acted on; its deliver is
+ *                 open and takes the results of what it brought as they
+ *                 come, SESSION_COLLECT_MS at least, for as long as
+ *                 commands wait for a slot (SESSION_HOLD_MS at most).
+ *   X_CLOSING     the deliver was closed ("end N"), followed by the next
+ *                 turn's fetch line or by the end of the input; its reply
+ *                 is due.
+ *
+ * and beside it, for results the line cannot carry (no session: sh
+ * programs, agents of level 1, interval mode, --once; or a session that
+ * is busy or ending):
+ *
+ *   XD_IDLE       no deliver call.
+ *   XD_DELIVERING a deliver call of its own waits for its end.
+ *
+ * The two never send at once: one deliver is in flight at a time, the
+ * session's (X_CARRYING to X_CLOSING) or the one beside.
+ *
+ *              start: fetch wanted / quiet turn
+ *     +--------------------------------------------> X_FETCHING <----+
+ *     |                                             |   |    |       |
+ *     |       reply (not a session), or call end    |   |    | start:|
+ *     |  X_IDLE <-----------------------------------+   |    | results
+ *     |   ^  ^                                          |    v       |
+ *     |   |  |         call end               X_CARRYING <---+       |
+ *     |   |  +------------------------------------+ |                |
+ *     |   |                                 reply  v  v reply        |
+ *     |   |                                   X_COLLECTING           |
+ *     |   |                full, stopping, all in, window | (time,   |
+ *     |   |                                               v  start)  |
+ *     |   +---- deliver reply, no next turn ---------- X_CLOSING -----+
+ *     |         (or call end, failure)                  deliver reply,
+ *     |                                                 a next turn
+ *
+ * A call that was acted on and has only to exit goes onto the VM's list
+ * of calls winding down (serve.c polls them, exchange_wound frees them);
+ * the line starts a new call only while fewer than WINDING_MAX wind down,
+ * so a VM has at most three calls open: the live one, one beside, and
+ * those winding down.
+ *
+ * The transition table.  Events: start (exchange_start: the loop wants
+ * work done), reply (exchange_input: the reply at the head of the live
+ * call's output is whole), end (exchange_input: the call's transport
+ * ended) and time (exchange_time).  Each reply is acted on in one place,
+ * fetch_reply() or deliver_reply(), whichever event brought it.
+ *
+ *   state          event                        action                 next
+ *   X_IDLE         start: fetch wanted, due     fetch_start (claims)   X_FETCHING
+ *   X_IDLE         start: results, session, no  fetch_start (quiet),   X_CARRYING
+ *                  fetch wanted                 carry
+ *   X_FETCHING     start: results, session      carry                  X_CARRYING
+ *   X_FETCHING     reply, not a session         fetch_reply, wind      X_IDLE
+ *   X_FETCHING     reply, session               fetch_reply, collect   X_COLLECTING
+ *                  (a deliver beside is out)    ... "end 0", wind      X_IDLE
+ *   X_FETCHING     reply that does not parse    a session's input ends X_FETCHING
+ *   X_FETCHING     end                          fetch_reply or fail    X_IDLE
+ *   X_FETCHING     time: stopping (watch mode)  kill                   X_FETCHING
+ *   X_CARRYING     reply                        fetch_reply, collect   X_COLLECTING
+ *   X_CARRYING     reply that does not parse    deliver and input end  X_CARRYING
+ *   X_CARRYING     end                          fetch_reply or fail;   X_IDLE
+ *                                               results stay
+ *   X_CARRYING     time: stopping (watch mode)  kill                   X_CARRYING
+ *   X_COLLECTING   start, time                  add results            X_COLLECTING
+ *   X_COLLECTING   start, time: full, stopping, session_close          X_CLOSING
+ *                  all in, window, hold
+ *   X_COLLECTING   more output than a reply     kill                   X_COLLECTING
+ *   X_COLLECTING   end                          deliver_reply or fail  X_IDLE
+ *   X_CLOSING      reply, a next turn           deliver_reply          X_FETCHING
+ *   X_CLOSING      reply, no next turn          deliver_reply, wind    X_IDLE
+ *   X_CLOSING      reply, not all delivered     deliver_reply, kill,   X_IDLE
+ *                                               wind
+ *   X_CLOSING      end                          deliver_reply or fail  X_IDLE
+ *   XD_IDLE        start: results the line      deliver_start          XD_DELIVERING
+ *                  cannot carry
+ *   XD_DELIVERING  end                          deliver_reply or fail  XD_IDLE
+ *   any            time: a call's deadline      kill (call_tick)       (then end)
+ *   any            time: the stop deadline      kill all but delivers  (then end)
  */
 #include "daemon.h"
 
@@ -32,28 +112,36 @@
 #define BACKOFF_MAX_MS 30000
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
-#define FETCH_EARLY_TRIES 3         /* parses of a reply before its end */
 /* how long a session's deliver waits for the results of its fetch's
  * commands: meanwhile no fetch waits in the VM, and a later result costs
- * no call either (session_wake), only a turn */
+ * no call either (carry), only a turn */
 #define SESSION_COLLECT_MS 50
+/* while commands wait for a slot no fetch is wanted, and a session closed
+ * then would cost a call for each of their results: it stays open for
+ * them, its deliver closed after this at the latest (and a quiet turn
+ * goes on) */
+#define SESSION_HOLD_MS 10000
+#define WINDING_MAX 2               /* the line starts no call past this */
 
-static int session_collect(struct daemon *d, struct vm *v);
-static void deliver_cleanup(struct vm *v);
+/* What a fetch may claim: a quiet one (a session's turn that only opens a
+ * deliver) has no wait and no byte budget, and the agent claims nothing
+ * (agent/fetch.h: it stops claiming once MAX_BYTES were sent). */
+enum fetch_kind { FETCH_CLAIM, FETCH_QUIET };
 
 static void
 vm_failed(struct daemon *d, struct vm *v, const char *what,
 	  const struct call *c)
 {
+	struct exchange *x = &v->x;
 	int64_t backoff = 1000;
 
 	/* the next fetch is an sh program again, which finds out afresh
 	 * whether the agent is there (it may have been removed) */
-	v->agent = 0;
+	x->agent = 0;
 
 	/* counted even while stopping, so the stop does not wait for this
 	 * VM; not logged then, as we may have ended the call ourselves */
-	if (v->failures++ == 0 && !d->stopping) {
+	if (x->failures++ == 0 && !d->stopping) {
 		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
 		(void)logline_kvs(b, "reason", what);
 		if (c->status >= 0)
@@ -62,22 +150,23 @@ vm_failed(struct daemon *d, struct vm *v, const char *what,
 			(void)logline_kvs(b, "status", "killed");
 		ev_end(d);
 	}
-	for (unsigned i = 1; i < v->failures && backoff < BACKOFF_MAX_MS; i++)
+	for (unsigned i = 1; i < x->failures && backoff < BACKOFF_MAX_MS; i++)
 		backoff *= 2;
 	if (backoff > BACKOFF_MAX_MS)
 		backoff = BACKOFF_MAX_MS;
-	v->next_fetch_ms = v->next_deliver_ms = mono_ms() + backoff;
+	x->next_fetch_ms = x->next_deliver_ms = mono_ms() + backoff;
 }
 
 static void
 vm_recovered(struct daemon *d, struct vm *v)
 {
-	if (v->failures > 0)
+	if (v->x.failures > 0)
 		ev_simple(d, "INFO", v->name, NULL, "action", "reachable again");
-	v->failures = 0;
+	v->x.failures = 0;
 }
 
-int
+/* Whether v should have a fetch out, now or when its time comes. */
+static int
 fetch_wanted(const struct daemon *d, const struct vm *v)
 {
 	/* a VM whose results do not go out gets no new work: the backlog of
@@ -85,241 +174,44 @@ fetch_wanted(const struct daemon *d, const struct vm *v)
 	 * whose key was dropped is still fetched from, so that its clients
 	 * hear at once that dom0 refuses them (handle_request) */
 	return !d->stopping && v->queue == NULL && v->nready < READY_MAX &&
-	       !((d->opts->once || d->opts->dry_run) && v->fetched);
+	       !((d->opts->once || d->opts->dry_run) && v->x.fetched);
 }
 
 static int
 session_wanted(const struct daemon *d, const struct vm *v)
 {
-	return v->agent >= AGENT_SESSION && d->cfg->poll == POLL_WATCH &&
+	return v->x.agent >= AGENT_SESSION && d->cfg->poll == POLL_WATCH &&
 	       !d->opts->once && !d->opts->dry_run;
 }
 
-/* The next fetch into v: its claims' prefix, its wait, and v's stranded
- * claims to put back (the list is v's no longer: a failed fetch loses it,
- * and the next one's held lines rebuild it). */
+/* A quiet turn, when no fetch is wanted: a session that still has
+ * results to send, or commands whose results are to come. */
+static int
+quiet_wanted(const struct daemon *d, const struct vm *v)
+{
+	return session_wanted(d, v) && !d->stopping &&
+	       (v->queue != NULL || v->running > 0 ||
+		v->nready > v->x.nsending);
+}
+
 static void
-next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
-	   char prefix[CLAIM_MAX + 1], int64_t now_ms)
+wind(struct vm *v, struct call *c)
 {
-	*p = (struct fetch_params){
-		/* the first fetch of a VM answers at once: its held lines
-		 * drive crash recovery, which should not wait for traffic */
-		.wait_s = d->cfg->poll == POLL_WATCH && !d->opts->once &&
-				  !d->opts->dry_run && v->fetched &&
-				  v->nrelease == 0
-			  ? d->cfg->watch_wait_s : 0,
-		.claim_prefix = prefix,
-		.max_requests = FETCH_REQ_MAX,
-		.max_bytes = FETCH_BUDGET,
-		.peek = d->opts->dry_run,
-		.release = v->release, .nrelease = v->nrelease,
-	};
-	snprintf(prefix, CLAIM_MAX + 1, "%s-%u", d->boot_tag,
-		 d->fetch_counter++);
-	memcpy(v->fetch_prefix, prefix, sizeof(v->fetch_prefix));
-	v->nrelease = 0;
-	v->fetch_wait_s = p->wait_s;
-	v->fetch_started_ms = now_ms;
+	c->next = v->x.winding;
+	v->x.winding = c;
+	v->x.nwinding++;
 }
 
-void
-start_fetch(struct daemon *d, struct vm *v)
-{
-	struct buf prog = BUF_INIT(64u << 10),
-		   cmd = BUF_INIT(AGENT_FETCH_CMD_MAX);
-	char prefix[CLAIM_MAX + 1];
-	struct fetch_params p;
-	int64_t t = mono_ms();
-	int session = session_wanted(d, v), r;
-	struct call *c;
-
-	next_fetch(d, v, &p, prefix, t);
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		goto out;
-	r = !v->agent ? program_fetch(&prog, &p)
-	    : session ? program_agent_session(&cmd, &p)
-		      : program_agent_fetch(&cmd, &p);
-	if (r != 0 ||
-	    call_start(c, &d->transport, v->name,
-		       v->agent ? buf_str(&cmd) : NULL, &prog, NULL,
-		       FETCH_REPLY_MAX, t,
-		       t + ((int64_t)p.wait_s + FETCH_GRACE_S) * 1000) != 0) {
-		free(c);
-		ev_simple(d, "ERROR", v->name, NULL, "reason",
-			  "cannot start the transport");
-		v->next_fetch_ms = t + BACKOFF_MAX_MS;
-		goto out;
-	}
-	c->keep_open = v->agent && session;
-	v->fetch = c;
-	v->fetch_early_tries = 0;
-out:
-	buf_release(&prog);
-	buf_release(&cmd);
-}
-
-/* Every request must carry the claim this fetch assigned it, PREFIX-i:
- * a reply that names another claim (one in flight, say) is not ours. */
-static int
-claims_ours(const struct vm *v, const struct fetch_reply *r)
-{
-	char want[CLAIM_MAX + 32];
-
-	for (size_t i = 0; i < r->n; i++) {
-		snprintf(want, sizeof(want), "%.*s-%u", (int)CLAIM_MAX,
-			 v->fetch_prefix, (unsigned)i);
-		if (strcmp(want, r->req[i].claim) != 0)
-			return 0;
-	}
-	return 1;
-}
-
-/* Acts on a valid fetch reply: the requests, the held claims, and when
- * to fetch next. */
+/* The live call, acted on, goes to wind down; the line is idle. */
 static void
-fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
+line_release(struct vm *v)
 {
-	int64_t t = mono_ms();
-
-	vm_recovered(d, v);
-	v->agent = reply->agent;
-	if (reply->skipped > 0) {
-		struct buf *b = ev_begin(d, "REJECT", v->name, NULL);
-		(void)logline_kvs(b, "reason", "names in pending/ that are not "
-				  "request ids were left alone");
-		(void)logline_kvu(b, "count", reply->skipped);
-		ev_end(d);
-	}
-	for (size_t i = 0; i < reply->n; i++)
-		handle_request(d, v, &reply->req[i]);
-	recover_held(d, v, reply);
-	/* interval mode waits; watch mode fetches again at once unless the
-	 * VM answered too fast to have waited (no inotify, no sleep) */
-	if (d->cfg->poll == POLL_INTERVAL)
-		v->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
-	else if (reply->n == 0 && v->fetch_wait_s > 0 && !v->carrying &&
-		 t - v->fetch_started_ms < 1000 && v->nrelease == 0)
-		v->next_fetch_ms = t + 1000;
-	else
-		v->next_fetch_ms = t;
-	/* past its budget of rejected work, a VM is not fetched from until
-	 * the budget's window ends (budget.h) */
-	if (budget_spent(&v->rejects, t) &&
-	    v->next_fetch_ms < budget_ends(&v->rejects))
-		v->next_fetch_ms = budget_ends(&v->rejects);
+	wind(v, v->x.call);
+	v->x.call = NULL;
+	v->x.state = X_IDLE;
 }
 
-/* Parses c's reply; 0 when it is whole, valid and names our claims. */
-static int
-fetch_parse(const struct vm *v, const struct call *c, struct fetch_reply *r)
-{
-	int e = frame_parse_fetch((const uint8_t *)c->reply.data,
-				  c->reply.len, r);
-
-	return e == 0 && !claims_ours(v, r) ? QR_ERR_INVALID : e;
-}
-
-/* Whether the reply so far ends with a line "done N", as a whole one
- * does: a look at its last few bytes, however long the reply. */
-static int
-ends_with_done(const struct buf *b)
-{
-	static const char word[] = "\ndone ";
-	size_t k = sizeof(word) - 1, digits = 0;
-
-	if (b->len < k + 2 || b->data[b->len - 1] != '\n')
-		return 0;
-	while (digits < 3 && b->len >= k + 2 + digits &&
-	       b->data[b->len - 2 - digits] >= '0' &&
-	       b->data[b->len - 2 - digits] <= '9')
-		digits++;
-	return digits > 0 && digits < 3 && b->len >= k + 1 + digits &&
-	       memcmp(b->data + b->len - 1 - digits - k, word, k) == 0;
-}
-
-void
-fetch_early(struct daemon *d, struct vm *v)
-{
-	struct call *c = v->fetch;
-	struct fetch_reply *reply;
-
-	if (c == NULL || v->fetch_applied || c->failed)
-		return;
-	/* a few tries a call: a VM that keeps sending "done" lines into a
-	 * reply that never parses must not have it parsed again and again;
-	 * then the reply is parsed when the call ends, and a session, which
-	 * would not, has its input closed so that it does */
-	if (v->fetch_early_tries >= FETCH_EARLY_TRIES) {
-		if (v->carrying)
-			(void)program_deliver_close(v->source, NULL);
-		if (c->keep_open)
-			call_end_input(c);
-		return;
-	}
-	if (!ends_with_done(&c->reply) ||
-	    (reply = malloc(sizeof(*reply))) == NULL)
-		return;
-	v->fetch_early_tries++;
-	if (fetch_parse(v, c, reply) == 0) {
-		v->fetch_applied = 1;
-		v->fetched = 1;
-		fetch_apply(d, v, reply);
-		if (c->keep_open && session_collect(d, v) == 0)
-			goto out;
-		/* a session that cannot collect ends after an empty deliver */
-		if (c->keep_open && call_send(c, "end 0\n") == 0)
-			call_end_input(c);
-		/* the next fetch need not wait for this one's transport to
-		 * wind down: it waits aside, at most one at a time */
-		if (v->ending == NULL) {
-			v->ending = c;
-			v->fetch = NULL;
-			v->fetch_applied = 0;
-		}
-	}
-out:
-	free(reply);
-}
-
-void
-fetch_done(struct daemon *d, struct vm *v)
-{
-	struct call *c = v->fetch;
-	struct fetch_reply *reply = NULL;
-	int r;
-
-	v->fetch = NULL;
-	v->fetched = 1;
-	if (v->carrying)
-		deliver_cleanup(v);     /* the results stay in the outbox */
-	if (v->fetch_applied) {
-		v->fetch_applied = 0;
-		goto out;       /* acted on at its "done" line: nothing left */
-	}
-	if (!call_ok(c) && d->stopping)
-		goto out;       /* we ended it: not the VM's failure */
-	if (!call_ok(c)) {
-		vm_failed(d, v, c->failed ? "fetch failed (deadline or reply "
-			  "too large)" : "fetch failed in the transport", c);
-		goto out;
-	}
-	if ((reply = malloc(sizeof(*reply))) == NULL)
-		goto out;
-	if ((r = fetch_parse(v, c, reply)) != 0) {
-		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
-		(void)logline_kvs(b, "reason", "malformed fetch reply");
-		(void)logline_kvs(b, "error", qr_strerror(r));
-		ev_end(d);
-		v->next_fetch_ms = mono_ms() + BACKOFF_MAX_MS;
-		goto out;
-	}
-	fetch_apply(d, v, reply);
-out:
-	free(reply);
-	call_release(c);
-	free(c);
-}
+/* ---- the deliver in flight ------------------------------------------- */
 
 /* Whether a cid is among the first n items already picked. */
 static int
@@ -354,176 +246,75 @@ item_bytes(const struct deliver_item *e)
 static int
 pick_ready(struct vm *v)
 {
+	struct exchange *x = &v->x;
+
 	for (size_t i = 0; i < v->nready; i++) {
-		if (picked(v->sending, v->nsending, v->ready[i].cid))
+		if (picked(x->sending, x->nsending, v->ready[i].cid))
 			continue;
-		if (v->nsending == FETCH_REQ_MAX ||
-		    (v->nsending > 0 && v->sending_bytes >= DELIVER_BUDGET))
+		if (x->nsending == FETCH_REQ_MAX ||
+		    (x->nsending > 0 && x->sending_bytes >= DELIVER_BUDGET))
 			return 1;
-		v->sending_bytes += item_bytes(&v->ready[i]);
-		v->sending[v->nsending++] = v->ready[i];
+		x->sending_bytes += item_bytes(&v->ready[i]);
+		x->sending[x->nsending++] = v->ready[i];
 	}
 	return 0;
 }
 
-/* Sets up v->sending and v->source for a deliver; 0 or -1. */
+/* Sets up the sending list and source of a deliver; 0 or -1. */
 static int
 deliver_setup(struct vm *v, const char *nonce)
 {
+	struct exchange *x = &v->x;
+
 	/* not calloc: zeroing would make every page of it resident */
-	v->sending = malloc(FETCH_REQ_MAX * sizeof(*v->sending));
-	v->source = malloc(sizeof(*v->source));
-	v->nsending = 0;
-	v->sending_bytes = 0;
-	if (v->sending != NULL && v->source != NULL &&
-	    program_deliver_init(v->source, nonce, NULL, 0, v->agent) == 0)
+	x->sending = malloc(FETCH_REQ_MAX * sizeof(*x->sending));
+	x->source = malloc(sizeof(*x->source));
+	x->nsending = 0;
+	x->sending_bytes = 0;
+	if (x->sending != NULL && x->source != NULL &&
+	    program_deliver_init(x->source, nonce, NULL, 0, x->agent) == 0)
 		return 0;
-	free(v->sending);
-	free(v->source);
-	v->sending = NULL;
-	v->source = NULL;
+	free(x->sending);
+	free(x->source);
+	x->sending = NULL;
+	x->source = NULL;
 	return -1;
 }
 
 static void
 deliver_cleanup(struct vm *v)
 {
-	if (v->source != NULL)
-		program_deliver_release(v->source);
-	free(v->source);
-	v->source = NULL;
-	free(v->sending);
-	v->sending = NULL;
-	v->nsending = 0;
-	v->session_deliver = v->collecting = v->carrying = 0;
+	struct exchange *x = &v->x;
+
+	if (x->source != NULL)
+		program_deliver_release(x->source);
+	free(x->source);
+	x->source = NULL;
+	free(x->sending);
+	x->sending = NULL;
+	x->nsending = 0;
 }
 
 void
-start_deliver(struct daemon *d, struct vm *v)
+exchange_delivered(struct vm *v, const struct deliver_item *e)
 {
-	struct buf empty = BUF_INIT(1), cmd = BUF_INIT(256);
-	char nonce[CLAIM_MAX + 1];
-	struct call *c = calloc(1, sizeof(*c));
-	int64_t t = mono_ms();
+	struct exchange *x = &v->x;
 
-	snprintf(nonce, sizeof(nonce), "%s-%u", d->boot_tag,
-		 d->fetch_counter++);
-	if (c == NULL || deliver_setup(v, nonce) != 0)
-		goto fail;
-	program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
-	(void)pick_ready(v);
-	program_deliver_add(v->source, v->sending, v->nsending);
-	if ((v->agent && program_agent_deliver(&cmd, v->source) != 0) ||
-	    call_start(c, &d->transport, v->name,
-		       v->agent ? buf_str(&cmd) : NULL, &empty, v->source,
-		       DELIVER_REPLY_MAX, t, t + (DELIVER_TIMEOUT_S +
-		       (int64_t)(v->sending_bytes >> 20)) * 1000) != 0)
-		goto fail;
-	v->deliver = c;
-	buf_release(&cmd);
-	return;
-fail:
-	buf_release(&cmd);
-	deliver_cleanup(v);
-	free(c);
-	v->next_deliver_ms = t + BACKOFF_MAX_MS;
-}
-
-/* The session in v->fetch has answered its fetch: it becomes v's deliver,
- * open for the results of what it brought.  0, or -1 when it cannot (a
- * deliver call is out). */
-static int
-session_collect(struct daemon *d, struct vm *v)
-{
-	struct call *c = v->fetch;
-	int64_t t = mono_ms();
-
-	if (!v->carrying) {
-		if (v->deliver != NULL ||
-		    deliver_setup(v, v->fetch_prefix) != 0)
-			return -1;
-		program_deliver_open(v->source);
-		program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
-		c->src = v->source;
+	if (x->state == X_FETCHING || x->state == X_CARRYING) {
+		struct held_claim *g = &x->gone[x->ngone++ % FETCH_HELD_MAX];
+		memcpy(g->cid, e->cid, sizeof(g->cid));
+		memcpy(g->claim, e->claim, sizeof(g->claim));
 	}
-	v->carrying = 0;
-	buf_reset(&c->reply);
-	c->deadline_ms = t + SESSION_COLLECT_MS + DELIVER_TIMEOUT_S * 1000;
-	v->fetch = NULL;
-	v->fetch_applied = 0;
-	v->deliver = c;
-	v->session_deliver = v->collecting = 1;
-	v->collect_until = t + SESSION_COLLECT_MS;
-	return 0;
+	ready_drop(v, e);
 }
 
-int
-session_wake(struct daemon *d, struct vm *v)
-{
-	struct call *c = v->fetch;
-
-	if (v->carrying)
-		return 1;
-	if (c == NULL || !c->keep_open || v->fetch_applied || c->failed ||
-	    c->in < 0 || deliver_setup(v, v->fetch_prefix) != 0)
-		return 0;
-	program_deliver_open(v->source);
-	program_deliver_anchor(v->source, &d->audit);   /* issue 12 */
-	(void)pick_ready(v);
-	program_deliver_add(v->source, v->sending, v->nsending);
-	c->src = v->source;
-	v->carrying = 1;
-	return 1;
-}
-
-/* Ends the collecting: "end N", then the next turn when a fetch is
- * wanted, else the end of the session's input. */
-static void
-session_close(struct daemon *d, struct vm *v, int64_t t)
-{
-	struct buf line = BUF_INIT(AGENT_FETCH_CMD_MAX + 2);
-	struct call *c = v->deliver;
-	char prefix[CLAIM_MAX + 1];
-	struct fetch_params p;
-
-	v->collecting = 0;
-	v->turn_next = 0;
-	if (fetch_wanted(d, v) && t >= v->next_fetch_ms) {
-		next_fetch(d, v, &p, prefix, t);
-		v->turn_next = program_agent_turn(&line, &p) == 0;
-	}
-	if (program_deliver_close(v->source, v->turn_next ? buf_str(&line)
-							  : NULL) != 0)
-		v->turn_next = 0;
-	if (!v->turn_next)
-		call_end_input(c);
-	c->deadline_ms = t + (DELIVER_TIMEOUT_S +
-			      (int64_t)(v->sending_bytes >> 20)) * 1000;
-	buf_release(&line);
-}
-
-void
-session_tick(struct daemon *d, struct vm *v, int64_t t)
-{
-	int full;
-
-	if (!v->collecting)
-		return;
-	full = pick_ready(v);
-	program_deliver_add(v->source, v->sending, v->nsending);
-	/* the commands that fetch brought are done when v runs and queues
-	 * none; a result that does not fit goes in the next call */
-	if (full || d->stopping || t >= v->collect_until ||
-	    (v->running == 0 && v->queue == NULL))
-		session_close(d, v, t);
-}
-
-/* Acts on a deliver reply: what was delivered leaves the outbox.  0 when
- * everything sent was delivered. */
+/* The one place a deliver reply is acted on, its first len bytes: what
+ * was delivered leaves the outbox.  0 when everything sent was. */
 static int
-deliver_apply(struct daemon *d, struct vm *v, const struct call *c,
+deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 	      size_t len)
 {
+	struct exchange *x = &v->x;
 	struct deliver_reply reply;
 	size_t delivered = 0;
 
@@ -534,19 +325,19 @@ deliver_apply(struct daemon *d, struct vm *v, const struct call *c,
 	}
 	for (size_t i = 0; i < reply.n; i++) {
 		const struct deliver_entry *e = &reply.e[i];
-		for (size_t k = 0; k < v->nsending; k++) {
-			if (strcmp(v->sending[k].cid, e->cid) != 0)
+		for (size_t k = 0; k < x->nsending; k++) {
+			if (strcmp(x->sending[k].cid, e->cid) != 0)
 				continue;
 			if (e->status == DELIVER_FAIL)
 				break;
-			(void)outbox_remove(&v->sending[k]);
-			ready_drop(v, &v->sending[k]);
+			(void)outbox_remove(&x->sending[k]);
+			exchange_delivered(v, &x->sending[k]);
 			delivered++;
 			break;
 		}
 	}
 	/* a VM that answers "fail" (a full disk) backs off like a failed call */
-	if (delivered < v->nsending) {
+	if (delivered < x->nsending) {
 		vm_failed(d, v, "results not delivered; they stay in the outbox",
 			  c);
 		return -1;
@@ -555,51 +346,630 @@ deliver_apply(struct daemon *d, struct vm *v, const struct call *c,
 	return 0;
 }
 
-void
-deliver_early(struct daemon *d, struct vm *v)
+/* A call that delivered has ended: its reply, whole, is acted on. */
+static void
+deliver_end(struct daemon *d, struct vm *v, struct call **c)
 {
-	struct call *c = v->deliver;
+	if (!call_ok(*c))
+		vm_failed(d, v, "deliver failed in the transport", *c);
+	else
+		(void)deliver_reply(d, v, *c, (*c)->reply.len);
+	call_free(c);
+	deliver_cleanup(v);
+}
+
+/* ---- fetch ------------------------------------------------------------ */
+
+/* The next fetch into v: its claims' prefix, its wait, and v's stranded
+ * claims to put back (the list is v's no longer: a failed fetch loses it,
+ * and the next one's held lines rebuild it). */
+static void
+next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
+	   char prefix[CLAIM_MAX + 1], enum fetch_kind kind, int64_t now_ms)
+{
+	struct exchange *x = &v->x;
+
+	*p = (struct fetch_params){
+		/* the first fetch of a VM answers at once: its held lines
+		 * drive crash recovery, which should not wait for traffic */
+		.wait_s = kind == FETCH_CLAIM && d->cfg->poll == POLL_WATCH &&
+				  !d->opts->once && !d->opts->dry_run &&
+				  x->fetched && v->nrelease == 0
+			  ? d->cfg->watch_wait_s : 0,
+		.claim_prefix = prefix,
+		.max_requests = FETCH_REQ_MAX,
+		.max_bytes = kind == FETCH_CLAIM ? FETCH_BUDGET : 0,
+		.peek = d->opts->dry_run,
+		.release = v->release, .nrelease = v->nrelease,
+	};
+	snprintf(prefix, CLAIM_MAX + 1, "%s-%u", d->boot_tag,
+		 d->fetch_counter++);
+	memcpy(x->prefix, prefix, sizeof(x->prefix));
+	x->quiet = kind == FETCH_QUIET;
+	v->nrelease = 0;
+	x->wait_s = p->wait_s;
+	x->started_ms = now_ms;
+}
+
+static void
+fetch_start(struct daemon *d, struct vm *v, enum fetch_kind kind, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct buf prog = BUF_INIT(64u << 10),
+		   cmd = BUF_INIT(AGENT_FETCH_CMD_MAX);
+	char prefix[CLAIM_MAX + 1];
+	struct fetch_params p;
+	int session = session_wanted(d, v), r;
+	struct call *c = NULL;
+
+	next_fetch(d, v, &p, prefix, kind, t);
+	r = !x->agent ? program_fetch(&prog, &p)
+	    : session ? program_agent_session(&cmd, &p)
+		      : program_agent_fetch(&cmd, &p);
+	if (r != 0 || (c = calloc(1, sizeof(*c))) == NULL ||
+	    call_start(c, &d->transport, v->name,
+		       x->agent ? buf_str(&cmd) : NULL, &prog, NULL,
+		       FETCH_REPLY_MAX, t,
+		       t + ((int64_t)p.wait_s + FETCH_GRACE_S) * 1000) != 0) {
+		free(c);
+		ev_simple(d, "ERROR", v->name, NULL, "reason",
+			  "cannot start the transport");
+		x->next_fetch_ms = t + BACKOFF_MAX_MS;
+		goto out;
+	}
+	c->keep_open = x->agent && session;
+	x->call = c;
+	x->state = X_FETCHING;
+	x->early_bad = 0;
+out:
+	buf_release(&prog);
+	buf_release(&cmd);
+}
+
+/* Every request must carry the claim this fetch assigned it, PREFIX-i:
+ * a reply that names another claim (one in flight, say) is not ours. */
+static int
+claims_ours(const struct vm *v, const struct fetch_reply *r)
+{
+	char want[CLAIM_MAX + 32];
+
+	for (size_t i = 0; i < r->n; i++) {
+		snprintf(want, sizeof(want), "%.*s-%u", (int)CLAIM_MAX,
+			 v->x.prefix, (unsigned)i);
+		if (strcmp(want, r->req[i].claim) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Acts on a valid fetch reply: the requests, the held claims, and when
+ * to fetch next. */
+static void
+fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
+{
+	struct exchange *x = &v->x;
+	int64_t t = mono_ms();
+
+	vm_recovered(d, v);
+	x->agent = reply->agent;
+	if (reply->skipped > 0) {
+		struct buf *b = ev_begin(d, "REJECT", v->name, NULL);
+		(void)logline_kvs(b, "reason", "names in pending/ that are not "
+				  "request ids were left alone");
+		(void)logline_kvu(b, "count", reply->skipped);
+		ev_end(d);
+	}
+	for (size_t i = 0; i < reply->n; i++)
+		handle_request(d, v, &reply->req[i]);
+	recover_held(d, v, reply);
+	/* interval mode waits; watch mode fetches again at once unless the
+	 * VM answered too fast to have waited (no inotify, no sleep) */
+	if (d->cfg->poll == POLL_INTERVAL)
+		x->next_fetch_ms = t + (int64_t)d->cfg->interval_s * 1000;
+	else if (reply->n == 0 && x->wait_s > 0 && x->state != X_CARRYING &&
+		 t - x->started_ms < 1000 && v->nrelease == 0)
+		x->next_fetch_ms = t + 1000;
+	else
+		x->next_fetch_ms = t;
+	/* past its budget of rejected work, a VM is not fetched from until
+	 * the budget's window ends (budget.h) */
+	if (budget_spent(&v->rejects, t) &&
+	    x->next_fetch_ms < budget_ends(&v->rejects))
+		x->next_fetch_ms = budget_ends(&v->rejects);
+}
+
+/* The one place a fetch reply is acted on, the first len bytes of c's
+ * output: parsed, checked to name this fetch's claims, applied.  0, or
+ * why not (nothing was applied). */
+static int
+fetch_reply(struct daemon *d, struct vm *v, const struct call *c, size_t len)
+{
+	struct fetch_reply *reply = malloc(sizeof(*reply));
+	int r;
+
+	if (reply == NULL)
+		return QR_ERR_NOMEM;
+	r = frame_parse_fetch((const uint8_t *)c->reply.data, len, reply);
+	/* a quiet turn claims nothing: requests in its reply would let a
+	 * VM queue more work than one fetch brings */
+	if (r == 0 && (!claims_ours(v, reply) || (v->x.quiet && reply->n > 0)))
+		r = QR_ERR_INVALID;
+	if (r == 0) {
+		v->x.fetched = 1;
+		fetch_apply(d, v, reply);
+	}
+	free(reply);
+	return r;
+}
+
+/* A session whose fetch reply was acted on opens its deliver for the
+ * results of what it brought (in X_CARRYING it is open already).  0, or
+ * -1 when it cannot (a deliver beside is out). */
+static int
+collect_open(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct call *c = x->call;
+
+	if (x->state != X_CARRYING) {
+		if (x->dstate != XD_IDLE || deliver_setup(v, x->prefix) != 0)
+			return -1;
+		program_deliver_open(x->source);
+		program_deliver_anchor(x->source, &d->audit);   /* issue 12 */
+		c->src = x->source;
+	}
+	c->deadline_ms = t + SESSION_HOLD_MS + DELIVER_TIMEOUT_S * 1000;
+	x->state = X_COLLECTING;
+	x->collect_until = t + SESSION_COLLECT_MS;
+	x->hold_until = t + SESSION_HOLD_MS;
+	return 0;
+}
+
+/*
+ * X_FETCHING, X_CARRYING: acts on the fetch reply as soon as it is whole
+ * (frame_fetch_span) and valid, while the transport is still running; 1
+ * when it was.  A reply that cannot be acted on so is parsed whole when
+ * the call ends, and a session, which would not end, has its input closed
+ * so that it does.
+ */
+static int
+fetch_early(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct call *c = x->call;
+	size_t span;
+	int r;
+
+	if (x->early_bad || c->failed)
+		return 0;
+	r = frame_fetch_span((const uint8_t *)c->reply.data, c->reply.len,
+			     &span);
+	if (r == QR_ERR_INCOMPLETE)
+		return 0;
+	/* a fetch says nothing after its reply: what it does is malformed,
+	 * as its end will show; a session's next reply is its deliver's,
+	 * looked at once dom0 has closed that */
+	if (r == 0 && !c->keep_open && span != c->reply.len)
+		r = QR_ERR_TRAILING;
+	if (r == 0 && (r = fetch_reply(d, v, c, span)) == QR_ERR_NOMEM)
+		return 0;
+	if (r != 0) {
+		x->early_bad = 1;
+		if (x->state == X_CARRYING)
+			(void)program_deliver_close(x->source, NULL);
+		if (c->keep_open)
+			call_end_input(c);
+		return 0;
+	}
+	buf_consume(&c->reply, span);
+	if (c->keep_open && collect_open(d, v, t) == 0)
+		return 1;
+	/* a session that cannot collect ends after an empty deliver */
+	if (c->keep_open && call_send(c, "end 0\n") == 0)
+		call_end_input(c);
+	/* the next fetch need not wait for this one's transport to wind
+	 * down */
+	line_release(v);
+	return 1;
+}
+
+/* X_FETCHING, X_CARRYING: the call ended before its reply was acted on. */
+static void
+fetch_end(struct daemon *d, struct vm *v)
+{
+	struct exchange *x = &v->x;
+	struct call *c = x->call;
+	int r;
+
+	if (x->state == X_CARRYING)
+		deliver_cleanup(v);     /* the results stay in the outbox */
+	x->call = NULL;
+	x->state = X_IDLE;
+	x->fetched = 1;
+	if (!call_ok(c) && d->stopping)
+		goto out;       /* we ended it: not the VM's failure */
+	if (!call_ok(c)) {
+		vm_failed(d, v, c->failed ? "fetch failed (deadline or reply "
+			  "too large)" : "fetch failed in the transport", c);
+		goto out;
+	}
+	if ((r = fetch_reply(d, v, c, c->reply.len)) != 0) {
+		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
+		(void)logline_kvs(b, "reason", "malformed fetch reply");
+		(void)logline_kvs(b, "error", qr_strerror(r));
+		ev_end(d);
+		x->next_fetch_ms = mono_ms() + BACKOFF_MAX_MS;
+	}
+out:
+	call_free(&c);
+}
+
+/* ---- sessions: carry, collect, close ---------------------------------- */
+
+/* Whether the live call is a session fetching that results can go into. */
+static int
+can_carry(const struct vm *v)
+{
+	const struct exchange *x = &v->x;
+	const struct call *c = x->call;
+
+	return x->state == X_FETCHING && c->keep_open && !x->early_bad &&
+	       !c->failed && c->in >= 0 && x->dstate == XD_IDLE;
+}
+
+/* X_FETCHING -> X_CARRYING: v's ready results go into the session: the
+ * agent's wait ends, its fetch claims nothing, and the turn goes on. */
+static void
+carry(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+
+	if (deliver_setup(v, x->prefix) != 0) {
+		x->next_deliver_ms = t + BACKOFF_MAX_MS;
+		return;
+	}
+	program_deliver_open(x->source);
+	program_deliver_anchor(x->source, &d->audit);   /* issue 12 */
+	(void)pick_ready(v);
+	program_deliver_add(x->source, x->sending, x->nsending);
+	x->call->src = x->source;
+	x->state = X_CARRYING;
+}
+
+/* X_COLLECTING -> X_CLOSING: "end N", then the next turn (a fetch, or a
+ * quiet one while commands wait for a slot), else the end of the input. */
+static void
+session_close(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct buf line = BUF_INIT(AGENT_FETCH_CMD_MAX + 2);
+	struct call *c = x->call;
+	char prefix[CLAIM_MAX + 1];
+	struct fetch_params p;
+	int turn = t >= x->next_fetch_ms &&
+		   (fetch_wanted(d, v) || quiet_wanted(d, v));
+
+	x->turn_next = 0;
+	if (turn) {
+		next_fetch(d, v, &p, prefix, fetch_wanted(d, v) ? FETCH_CLAIM
+				  : FETCH_QUIET, t);
+		x->turn_next = program_agent_turn(&line, &p) == 0;
+	}
+	if (program_deliver_close(x->source, x->turn_next ? buf_str(&line)
+							  : NULL) != 0)
+		x->turn_next = 0;
+	if (!x->turn_next)
+		call_end_input(c);
+	c->deadline_ms = t + (DELIVER_TIMEOUT_S +
+			      (int64_t)(x->sending_bytes >> 20)) * 1000;
+	x->state = X_CLOSING;
+	buf_release(&line);
+}
+
+/* X_COLLECTING: adds the new results, and closes the deliver when it is
+ * full, the daemon stops, or nothing more is to come soon: every command
+ * that fetch brought is done, or the window passed and none waits for a
+ * slot (or it held so long). */
+static void
+collect(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	int full = pick_ready(v);
+
+	program_deliver_add(x->source, x->sending, x->nsending);
+	if (full || d->stopping || t >= x->hold_until ||
+	    (v->queue == NULL && (v->running == 0 || t >= x->collect_until)))
+		session_close(d, v, t);
+}
+
+/* X_CLOSING: acts on the deliver reply as soon as it is whole; the call
+ * then fetches again for its next turn, or winds down.  1 when the state
+ * changed. */
+static int
+closing_input(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct call *c = x->call;
 	size_t span;
 	int ok;
 
-	if (c == NULL || !v->session_deliver || c->failed)
-		return;
-	/* the reply is looked for once dom0 has closed the deliver; until it
-	 * is acted on, a session has nothing to say beyond it: more is cut
-	 * off, not held */
-	span = v->collecting ? 0 : frame_deliver_span(
+	/* until it is acted on, a session has nothing to say beyond its
+	 * deliver reply: more is cut off, not held */
+	span = c->failed ? 0 : frame_deliver_span(
 		(const uint8_t *)c->reply.data, c->reply.len);
 	if (span == 0 && c->reply.len > DELIVER_REPLY_MAX)
 		call_tick(c, INT64_MAX);
-	if (span == 0)
-		return;
-	ok = deliver_apply(d, v, c, span) == 0;
+	/* a reply before dom0 has sent its deliver whole answers nothing
+	 * it sent: the call is cut off (and stops reading the source) */
+	if (span > 0 && c->src != NULL) {
+		c->src = NULL;
+		call_tick(c, INT64_MAX);
+		span = 0;
+	}
+	if (span == 0 && !call_done(c))
+		return 0;
+	if (span == 0) {
+		x->call = NULL;
+		x->state = X_IDLE;
+		deliver_end(d, v, &c);
+		return 1;
+	}
+	ok = deliver_reply(d, v, c, span) == 0;
 	buf_consume(&c->reply, span);
 	deliver_cleanup(v);
-	v->deliver = NULL;
-	if (ok && v->turn_next && v->fetch == NULL) {
+	if (ok && x->turn_next) {
 		/* the session's next turn: it fetches again */
-		v->fetch = c;
-		v->fetch_early_tries = 0;
-		c->deadline_ms = mono_ms() +
-			((int64_t)v->fetch_wait_s + FETCH_GRACE_S) * 1000;
-	} else if (ok && v->ending == NULL) {
-		v->ending = c;          /* its input is closed: it ends */
-	} else {
+		x->state = X_FETCHING;
+		x->early_bad = 0;
+		c->deadline_ms = t + ((int64_t)x->wait_s + FETCH_GRACE_S) * 1000;
+		return 1;
+	}
+	if (!ok)
+		call_tick(c, INT64_MAX);        /* reaped as it winds down */
+	line_release(v);
+	return 1;
+}
+
+/* ---- the entry points ------------------------------------------------- */
+
+/* Whether v's ready results can go out now, their time aside: into the
+ * session that fetches, or by a deliver call beside the line. */
+static int
+can_deliver(const struct vm *v)
+{
+	const struct exchange *x = &v->x;
+
+	return v->nready > 0 && x->dstate == XD_IDLE &&
+	       (x->state == X_IDLE || x->state == X_FETCHING);
+}
+
+static void
+deliver_start(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct buf empty = BUF_INIT(1), cmd = BUF_INIT(256);
+	char nonce[CLAIM_MAX + 1];
+	struct call *c = calloc(1, sizeof(*c));
+
+	snprintf(nonce, sizeof(nonce), "%s-%u", d->boot_tag,
+		 d->fetch_counter++);
+	if (c == NULL || deliver_setup(v, nonce) != 0)
+		goto fail;
+	program_deliver_anchor(x->source, &d->audit);   /* issue 12 */
+	(void)pick_ready(v);
+	program_deliver_add(x->source, x->sending, x->nsending);
+	if ((x->agent && program_agent_deliver(&cmd, x->source) != 0) ||
+	    call_start(c, &d->transport, v->name,
+		       x->agent ? buf_str(&cmd) : NULL, &empty, x->source,
+		       DELIVER_REPLY_MAX, t, t + (DELIVER_TIMEOUT_S +
+		       (int64_t)(x->sending_bytes >> 20)) * 1000) != 0)
+		goto fail;
+	x->dcall = c;
+	x->dstate = XD_DELIVERING;
+	buf_release(&cmd);
+	return;
+fail:
+	buf_release(&cmd);
+	deliver_cleanup(v);
+	free(c);
+	x->next_deliver_ms = t + BACKOFF_MAX_MS;
+}
+
+void
+exchange_start(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+
+	if (x->state == X_COLLECTING)
+		collect(d, v, t);
+	if (x->state == X_IDLE && x->nwinding < WINDING_MAX &&
+	    t >= x->next_fetch_ms) {
+		if (fetch_wanted(d, v))
+			fetch_start(d, v, FETCH_CLAIM, t);
+		else if (quiet_wanted(d, v) && can_deliver(v) &&
+			 t >= x->next_deliver_ms)
+			fetch_start(d, v, FETCH_QUIET, t);
+	}
+	if (!can_deliver(v) || t < x->next_deliver_ms)
+		return;
+	if (can_carry(v))
+		carry(d, v, t);
+	else
+		deliver_start(d, v, t);
+}
+
+/* The live call's I/O; 1 when the state changed. */
+static int
+line_input(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct call *c = x->call;
+
+	switch (x->state) {
+	case X_FETCHING:
+	case X_CARRYING:
+		if (!call_done(c))
+			return fetch_early(d, v, t);
+		fetch_end(d, v);
+		return 1;
+	case X_COLLECTING:
+		/* the reply comes once dom0 has closed the deliver: a
+		 * session saying more before is cut off, not held */
+		if (c->reply.len > DELIVER_REPLY_MAX)
+			call_tick(c, INT64_MAX);
+		if (!call_done(c))
+			return 0;
+		x->call = NULL;
+		x->state = X_IDLE;
+		deliver_end(d, v, &c);
+		return 1;
+	case X_CLOSING:
+		return closing_input(d, v, t);
+	case X_IDLE:
+		break;
+	}
+	return 0;
+}
+
+void
+exchange_input(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	int moved = 1;
+
+	/* a turn's replies may come together: act on each in order */
+	while (moved) {
+		moved = x->call != NULL && line_input(d, v, t);
+		if (x->dcall != NULL && call_done(x->dcall)) {
+			x->dstate = XD_IDLE;
+			deliver_end(d, v, &x->dcall);
+			moved = 1;
+		}
+	}
+}
+
+void
+exchange_time(struct daemon *d, struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	int hard = d->stopping && t >= d->stop_deadline_ms;
+
+	/* stopping, a fetch (a session's too) is ended: it waits for
+	 * requests that no longer start; past the stop's grace every call
+	 * but a deliver is (its claims are recovered at the next start) */
+	if ((x->state == X_FETCHING || x->state == X_CARRYING) &&
+	    ((d->stopping && d->cfg->poll == POLL_WATCH) ||
+	     (hard && !x->call->failed)))
+		call_tick(x->call, INT64_MAX);
+	for (struct call *c = x->winding; hard && c != NULL; c = c->next)
+		if (!c->failed)
+			call_tick(c, INT64_MAX);
+	if (x->call != NULL)
+		call_tick(x->call, t);
+	if (x->dcall != NULL)
+		call_tick(x->dcall, t);
+	if (x->state == X_COLLECTING && v->up)
+		collect(d, v, t);
+}
+
+static void
+earliest(int64_t *w, int64_t t)
+{
+	if (t < *w)
+		*w = t;
+}
+
+int64_t
+exchange_wake(const struct daemon *d, const struct vm *v, int64_t w)
+{
+	const struct exchange *x = &v->x;
+
+	if (x->call != NULL)
+		earliest(&w, x->call->deadline_ms);
+	if (x->dcall != NULL)
+		earliest(&w, x->dcall->deadline_ms);
+	for (const struct call *c = x->winding; c != NULL; c = c->next)
+		earliest(&w, c->deadline_ms);
+	/* a fetch that is not wanted (commands still queued, say) is no
+	 * reason to wake: its time may be long past */
+	if (x->state == X_IDLE && x->nwinding < WINDING_MAX &&
+	    fetch_wanted(d, v))
+		earliest(&w, x->next_fetch_ms);
+	if (can_deliver(v))
+		earliest(&w, x->next_deliver_ms);
+	if (x->state == X_COLLECTING)
+		earliest(&w, v->queue != NULL || x->collect_until > x->hold_until
+			     ? x->hold_until : x->collect_until);
+	return w;
+}
+
+void
+exchange_wound(struct vm *v, int64_t t)
+{
+	struct exchange *x = &v->x;
+	struct call **pp = &x->winding, *c;
+
+	while ((c = *pp) != NULL) {
+		call_tick(c, t);
+		if (!call_done(c)) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		x->nwinding--;
 		call_free(&c);
 	}
 }
 
 void
-deliver_done(struct daemon *d, struct vm *v)
+exchange_vm_up(struct vm *v)
 {
-	struct call *c = v->deliver;
+	v->x.next_fetch_ms = v->x.next_deliver_ms = 0;
+}
 
-	v->deliver = NULL;
-	if (!call_ok(c))
-		vm_failed(d, v, "deliver failed in the transport", c);
-	else
-		(void)deliver_apply(d, v, c, c->reply.len);
-	call_free(&c);
+int
+exchange_idle(const struct vm *v)
+{
+	return v->x.call == NULL && v->x.dcall == NULL && v->x.winding == NULL;
+}
+
+void
+exchange_release(struct vm *v)
+{
+	struct exchange *x = &v->x;
+
+	call_free(&x->call);
+	call_free(&x->dcall);
+	while (x->winding != NULL) {
+		struct call *c = x->winding;
+		x->winding = c->next;
+		call_free(&c);
+	}
+	x->nwinding = 0;
+	x->state = X_IDLE;
+	x->dstate = XD_IDLE;
 	deliver_cleanup(v);
+}
+
+int
+exchange_holds(const struct vm *v, const struct held_claim *h)
+{
+	const struct exchange *x = &v->x;
+
+	for (size_t i = 0; i < x->nsending; i++)
+		if (strcmp(h->cid, x->sending[i].cid) == 0 &&
+		    strcmp(h->claim, x->sending[i].claim) == 0)
+			return 1;
+	/* delivered while this fetch was out: done, not stranded */
+	for (size_t i = 0; i < x->ngone && i < FETCH_HELD_MAX; i++)
+		if (strcmp(h->cid, x->gone[i].cid) == 0 &&
+		    strcmp(h->claim, x->gone[i].claim) == 0)
+			return 1;
+	return 0;
+}
+
+void
+exchange_forget_gone(struct vm *v)
+{
+	v->x.ngone = 0;
 }

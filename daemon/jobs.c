@@ -368,16 +368,9 @@ claim_in_flight(const struct daemon *d, const struct vm *v,
 		if (same_claim(h->cid, h->claim, v->ready[i].cid,
 			       v->ready[i].claim))
 			return 1;
-	for (size_t i = 0; i < v->nsending; i++)
-		if (same_claim(h->cid, h->claim, v->sending[i].cid,
-			       v->sending[i].claim))
-			return 1;
-	/* delivered while this fetch was out: done, not stranded */
-	for (size_t i = 0; i < v->ngone && i < FETCH_HELD_MAX; i++)
-		if (same_claim(h->cid, h->claim, v->gone[i].cid,
-			       v->gone[i].claim))
-			return 1;
-	return 0;
+	/* being delivered, or delivered while this fetch was out: done,
+	 * not stranded */
+	return exchange_holds(v, h);
 }
 
 /*
@@ -414,5 +407,5 @@ recover_held(struct daemon *d, struct vm *v, const struct fetch_reply *r)
 			v->release[v->nrelease++] = *h;
 	}
 	/* the next fetch starts after those markers were removed */
-	v->ngone = 0;
+	exchange_forget_gone(v);
 }

@@ -125,16 +125,8 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		j->next = NULL;
 		job_start(d, j);
 	}
-	if (!v->up)
-		return;
-	session_tick(d, v, t);
-	if (v->deliver == NULL && v->nready > 0 && t >= v->next_deliver_ms &&
-	    !session_wake(d, v))
-		start_deliver(d, v);
-	/* a session delivering fetches again after its deliver */
-	if (v->fetch == NULL && !v->session_deliver && fetch_wanted(d, v) &&
-	    t >= v->next_fetch_ms)
-		start_fetch(d, v);
+	if (v->up)
+		exchange_start(d, v, t);
 }
 
 struct pollset {
@@ -205,12 +197,14 @@ reap(struct daemon *d)
 			if (d->jobs[i]->run->pid == pid)
 				run_reaped(d->jobs[i]->run, status, mono_ms());
 		for (struct vm *v = d->vms; v != NULL; v = v->next) {
-			if (v->fetch != NULL && v->fetch->pid == pid)
-				call_reaped(v->fetch, status);
-			else if (v->ending != NULL && v->ending->pid == pid)
-				call_reaped(v->ending, status);
-			if (v->deliver != NULL && v->deliver->pid == pid)
-				call_reaped(v->deliver, status);
+			if (v->x.call != NULL && v->x.call->pid == pid)
+				call_reaped(v->x.call, status);
+			if (v->x.dcall != NULL && v->x.dcall->pid == pid)
+				call_reaped(v->x.dcall, status);
+			for (struct call *c = v->x.winding; c != NULL;
+			     c = c->next)
+				if (c->pid == pid)
+					call_reaped(c, status);
 		}
 	}
 }
@@ -305,9 +299,9 @@ finished(struct daemon *d)
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!vm_idle(v))
 			return 0;
-		if (once && v->up && !d->stopping && !v->fetched)
+		if (once && v->up && !d->stopping && !v->x.fetched)
 			return 0;
-		if (v->up && v->nready > 0 && v->failures == 0 &&
+		if (v->up && v->nready > 0 && v->x.failures == 0 &&
 		    !d->opts->dry_run)
 			return 0;
 	}
@@ -323,22 +317,7 @@ next_wakeup(struct daemon *d, int64_t t)
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!v->up)
 			continue;
-		if (v->fetch != NULL && v->fetch->deadline_ms < w)
-			w = v->fetch->deadline_ms;
-		if (v->deliver != NULL && v->deliver->deadline_ms < w)
-			w = v->deliver->deadline_ms;
-		/* a fetch that is not wanted (commands still queued, say)
-		 * is no reason to wake: its time may be long past */
-		if (v->fetch == NULL && !v->session_deliver &&
-		    fetch_wanted(d, v) && v->next_fetch_ms < w)
-			w = v->next_fetch_ms;
-		if (v->ending != NULL && v->ending->deadline_ms < w)
-			w = v->ending->deadline_ms;
-		if (v->deliver == NULL && v->nready > 0 &&
-		    v->next_deliver_ms < w)
-			w = v->next_deliver_ms;
-		if (v->collecting && v->collect_until < w)
-			w = v->collect_until;
+		w = exchange_wake(d, v, w);
 		if (budget_due(&v->rejects) < w)
 			w = budget_due(&v->rejects);
 	}
@@ -359,20 +338,15 @@ next_wakeup(struct daemon *d, int64_t t)
 static void
 stop_hard(struct daemon *d, int64_t t)
 {
-	/* past the grace period: running commands end as timed out, fetches
-	 * are abandoned (their claims are recovered at the next start) */
+	/* past the grace period: running commands end as timed out (and
+	 * exchange_time abandons the fetches: their claims are recovered at
+	 * the next start) */
 	for (size_t i = 0; i < d->njobs; i++)
 		if (!d->jobs[i]->run->exited) {
 			d->jobs[i]->run->deadline_ms = t;
 			run_tick(d->jobs[i]->run, t);
 			d->jobs[i]->run->kill_ms = t;
 		}
-	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		if (v->fetch != NULL && !v->fetch->failed)
-			call_tick(v->fetch, INT64_MAX);
-		if (v->ending != NULL && !v->ending->failed)
-			call_tick(v->ending, INT64_MAX);
-	}
 }
 
 static void
@@ -382,22 +356,18 @@ loop_once(struct daemon *d, struct pollset *ps)
 	int timeout;
 
 	refresh_up(d);
-	if (d->stopping) {
-		for (struct vm *v = d->vms; v != NULL; v = v->next)
-			if (v->fetch != NULL && d->cfg->poll == POLL_WATCH)
-				call_tick(v->fetch, INT64_MAX);
-		if (t >= d->stop_deadline_ms)
-			stop_hard(d, t);
-	}
+	if (d->stopping && t >= d->stop_deadline_ms)
+		stop_hard(d, t);
 	for (struct vm *v = d->vms; v != NULL; v = v->next)
 		schedule(d, v, t);
 	ps->n = 0;
 	(void)pollset_add(ps, signal_pipe[0], POLLIN);
 	(void)pollset_add(ps, d->inotify_fd, POLLIN);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		pollset_call(ps, v->fetch);
-		pollset_call(ps, v->ending);
-		pollset_call(ps, v->deliver);
+		pollset_call(ps, v->x.call);
+		pollset_call(ps, v->x.dcall);
+		for (struct call *c = v->x.winding; c != NULL; c = c->next)
+			pollset_call(ps, c);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
 		(void)pollset_add(ps, d->jobs[i]->run->fd[0], POLLIN);
@@ -413,9 +383,10 @@ loop_once(struct daemon *d, struct pollset *ps)
 		read_inotify(d);
 	keys_poll(d, mono_ms());    /* keys: reload on a change */
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		call_dispatch(ps, v->fetch);
-		call_dispatch(ps, v->ending);
-		call_dispatch(ps, v->deliver);
+		call_dispatch(ps, v->x.call);
+		call_dispatch(ps, v->x.dcall);
+		for (struct call *c = v->x.winding; c != NULL; c = c->next)
+			call_dispatch(ps, c);
 	}
 	for (size_t i = 0; i < d->njobs; i++)
 		for (int k = 0; k < 2; k++) {
@@ -427,26 +398,9 @@ loop_once(struct daemon *d, struct pollset *ps)
 	reap(d);
 	t = mono_ms();
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		/* the deliver first: a session's next turn, whose reply may
-		 * already be in, moves to v->fetch there */
-		if (v->deliver != NULL) {
-			call_tick(v->deliver, t);
-			deliver_early(d, v);
-			if (v->deliver != NULL && call_done(v->deliver))
-				deliver_done(d, v);
-		}
-		if (v->fetch != NULL) {
-			call_tick(v->fetch, t);
-			if (call_done(v->fetch))
-				fetch_done(d, v);
-			else
-				fetch_early(d, v);
-		}
-		if (v->ending != NULL) {
-			call_tick(v->ending, t);
-			if (call_done(v->ending))
-				call_free(&v->ending);
-		}
+		exchange_time(d, v, t);
+		exchange_input(d, v, t);
+		exchange_wound(v, t);
 	}
 	for (size_t i = 0; i < d->njobs;) {
 		run_tick(d->jobs[i]->run, t);
@@ -482,12 +436,7 @@ teardown(struct daemon *d)
 	while (d->vms != NULL) {
 		struct vm *v = d->vms;
 		d->vms = v->next;
-		call_free(&v->fetch);
-		call_free(&v->ending);
-		call_free(&v->deliver);
-		if (v->source != NULL)
-			program_deliver_release(v->source);
-		free(v->source);
+		exchange_release(v);
 		while (v->queue != NULL) {
 			struct job *j = v->queue;
 			v->queue = j->next;
@@ -495,7 +444,6 @@ teardown(struct daemon *d)
 		}
 		replay_close(&v->replay);
 		key_wipe(&v->key);
-		free(v->sending);
 		free(v->ready);
 		free(v);
 	}

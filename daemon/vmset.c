@@ -49,12 +49,6 @@ ready_drop(struct vm *v, const struct deliver_item *e)
 	for (size_t i = 0; i < v->nready; i++)
 		if (strcmp(v->ready[i].cid, e->cid) == 0 &&
 		    strcmp(v->ready[i].claim, e->claim) == 0) {
-			if (v->fetch != NULL) {
-				struct held_claim *g =
-					&v->gone[v->ngone++ % FETCH_HELD_MAX];
-				memcpy(g->cid, e->cid, sizeof(g->cid));
-				memcpy(g->claim, e->claim, sizeof(g->claim));
-			}
 			memmove(&v->ready[i], &v->ready[i + 1],
 				(v->nready - i - 1) * sizeof(*v->ready));
 			v->nready--;
@@ -374,7 +368,7 @@ refresh_up(struct daemon *d)
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		int up = transport_vm_up(&d->transport, v->name);
 		if (up && !v->up)
-			v->next_fetch_ms = v->next_deliver_ms = 0;
+			exchange_vm_up(v);
 		v->up = up;
 	}
 }
@@ -382,6 +376,5 @@ refresh_up(struct daemon *d)
 int
 vm_idle(const struct vm *v)
 {
-	return v->fetch == NULL && v->ending == NULL && v->deliver == NULL &&
-	       v->queue == NULL && v->running == 0;
+	return exchange_idle(v) && v->queue == NULL && v->running == 0;
 }

@@ -5,7 +5,10 @@
  * no cid twice, parts within their limits and inside the input, and is
  * the one canonical text of what was parsed (writing the struct back with
  * the frame_put_* writers gives the same bytes), so no two texts mean the
- * same reply and nothing was skipped or repaired.
+ * same reply and nothing was skipped or repaired.  frame_fetch_span()
+ * finds an end that is a "done" line within the input and the bound, says
+ * "incomplete" only for an input that a longer one could complete, and a
+ * reply that parses is exactly its own span.
  */
 #include "frame.h"
 
@@ -108,17 +111,40 @@ static bool canonical(const struct fetch_reply *rep, const uint8_t *data,
 	return ok;
 }
 
+/* The span's promises, for any input. */
+static size_t check_span(const uint8_t *data, size_t size)
+{
+	size_t span = 1, j;
+	int r = frame_fetch_span(data, size, &span);
+
+	FUZZ_CHECK(r == 0 || r == QR_ERR_INCOMPLETE || r == QR_ERR_INVALID ||
+		   r == QR_ERR_TOO_LARGE);
+	if (r != 0) {
+		FUZZ_CHECK(span == 0);
+		FUZZ_CHECK(r != QR_ERR_INCOMPLETE || size < FETCH_REPLY_MAX);
+		return 0;
+	}
+	FUZZ_CHECK(span > 0 && span <= size && span <= FETCH_REPLY_MAX);
+	FUZZ_CHECK(data[span - 1] == '\n');
+	for (j = span - 1; j > 0 && data[j - 1] != '\n'; j--)
+		;
+	FUZZ_CHECK(j > 0 && span - j > 5 && memcmp(data + j, "done ", 5) == 0);
+	return span;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct fetch_request *req;
-	size_t i, j, len;
+	size_t i, j, len, span;
 	int k, r;
 
+	span = check_span(data, size);
 	r = frame_parse_fetch(data, size, &reply);
 	FUZZ_CHECK(r == 0 || r == QR_ERR_INVALID || r == QR_ERR_TOO_LARGE ||
 		   r == QR_ERR_INCOMPLETE || r == QR_ERR_TRAILING);
 	if (r != 0)
 		return 0;
+	FUZZ_CHECK(span == size);
 
 	FUZZ_CHECK(reply.n <= FETCH_REQ_MAX);
 	FUZZ_CHECK(reply.nheld <= FETCH_HELD_MAX);

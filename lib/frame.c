@@ -455,3 +455,39 @@ size_t frame_deliver_span(const uint8_t *untrusted, size_t n)
 	}
 	return 0;
 }
+
+int frame_fetch_span(const uint8_t *untrusted, size_t n, size_t *span)
+{
+	struct field f[FIELDS_MAX];
+	const uint8_t *line, *bytes;
+	struct reader r;
+	enum part_kind k;
+	uint64_t len;
+	size_t ln;
+	int e, first = 1;
+
+	*span = 0;
+	reader_init(&r, untrusted, n > FETCH_REPLY_MAX ? FETCH_REPLY_MAX : n);
+	for (;;) {
+		if ((e = reader_get_line(&r, FRAME_LINE_MAX, &line, &ln)) != 0)
+			break;
+		if (!first && starts_with(line, ln, "done")) {
+			*span = r.off;
+			return 0;
+		}
+		first = 0;
+		if (!starts_with(line, ln, "part"))
+			continue;
+		if ((e = split(line, ln, f, 3)) != 0 ||
+		    (e = field_kind(&f[1], &k)) != 0 ||
+		    (e = parse_u64(f[2].p, f[2].n, part_kind_max(k),
+				   &len)) != 0)
+			return e;
+		if ((e = reader_get_bytes(&r, (size_t)len, &bytes)) != 0 ||
+		    (e = reader_expect_byte(&r, '\n')) != 0)
+			break;
+	}
+	/* more input cannot help a reply that needs more than the bound */
+	return e == QR_ERR_INCOMPLETE && n >= FETCH_REPLY_MAX
+	       ? QR_ERR_TOO_LARGE : e;
+}

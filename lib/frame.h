@@ -115,6 +115,17 @@ int frame_parse_deliver(const uint8_t *untrusted, size_t n,
  * finds the end: frame_parse_deliver() on those bytes validates them.
  */
 size_t frame_deliver_span(const uint8_t *untrusted, size_t n);
+/*
+ * The same for a fetch reply at the start of a call's output so far: 0 and
+ * *span its length, up to and including its "done" line (the first line
+ * after the header to start "done ", each part's LEN bytes skipped);
+ * QR_ERR_INCOMPLETE while it is not whole yet; QR_ERR_TOO_LARGE or
+ * QR_ERR_INVALID when it can never be (an overlong line, a part's length
+ * that is no number or over its limit, no end within FETCH_REPLY_MAX).
+ * Only finds the end: frame_parse_fetch() on those bytes validates them,
+ * and a reply that parses whole is its own span.
+ */
+int frame_fetch_span(const uint8_t *untrusted, size_t n, size_t *span);
 
 /* Writers, used by tests, fuzz seeds and anyone building a peer. */
 int frame_put_fetch_header(struct buf *b);

@@ -230,7 +230,6 @@ test_claim_delivered_during_the_fetch_is_not_recovered(void **state)
 	struct fixture *f = *state;
 	struct fetch_reply *r = calloc(1, sizeof(*r));
 	struct deliver_item e;
-	struct call fetch;
 
 	assert_non_null(r);
 	memset(&e, 0, sizeof(e));
@@ -238,10 +237,9 @@ test_claim_delivered_during_the_fetch_is_not_recovered(void **state)
 	snprintf(e.claim, sizeof(e.claim), "0a0b0c0d-1-0");
 	assert_int_equal(replay_record(&f->v->replay, f->cid, time(NULL)), 0);
 	assert_int_equal(ready_push(f->v, &e), 0);
-	memset(&fetch, 0, sizeof(fetch));
-	f->v->fetch = &fetch;          /* a fetch is out while it is delivered */
-	ready_drop(f->v, &e);
-	f->v->fetch = NULL;
+	f->v->x.state = X_FETCHING;    /* a fetch is out while it is delivered */
+	exchange_delivered(f->v, &e);
+	f->v->x.state = X_IDLE;
 	assert_int_equal(f->v->nready, 0);
 	r->nheld = 1;
 	memcpy(r->held[0].cid, e.cid, sizeof(r->held[0].cid));

@@ -366,6 +366,76 @@ static void test_deliver_span(void **state)
 	assert_int_equal(frame_deliver_span(U(big), sizeof(big)), 108);
 }
 
+/* frame_fetch_span() of a text. */
+static int fetch_span(const char *s, size_t *span)
+{
+	return frame_fetch_span(U(s), strlen(s), span);
+}
+
+/* A fetch reply's end is found as it comes, past part bytes that look
+ * like a "done" line, and before whatever a session says after it. */
+static void test_fetch_span(void **state)
+{
+	static const char one[] = "qvmr-fetch 1\nagent 3\nreq " CID_A
+		" 0a0b0c0d-1-0\npart body 9\nx\ndone 0\n\nend\n"
+		"held " CID_A " 0a0b0c0d-1-0\ndone 1\n";
+	static const char bogus[] = "qvmr-fetch 1\nbogus\ndone 0\n";
+	static const char words[] = "qvmr-fetch 1\ndone\nx done 0\ndone 0\n";
+	const size_t bigsize = FETCH_REPLY_MAX + 64;
+	char *big = malloc(bigsize);
+	size_t n = strlen(one), span = 7;
+
+	(void)state;
+	assert_non_null(big);
+	assert_int_equal(fetch_span(one, &span), 0);
+	assert_int_equal(span, n);
+	/* the span found is what the parser then validates */
+	assert_int_equal(frame_parse_fetch(U(one), span, fr), 0);
+	assert_int_equal(fr->n, 1);
+	/* not yet whole: cut anywhere before its last byte, the body's
+	 * "done 0" line included */
+	for (size_t cut = 0; cut < n; cut++) {
+		assert_int_equal(frame_fetch_span(U(one), cut, &span),
+				 QR_ERR_INCOMPLETE);
+		assert_int_equal(span, 0);
+	}
+	/* what follows (a session's flood, its next reply) is not part of
+	 * it */
+	memcpy(big, one, n);
+	memset(big + n, 'x', 100000);
+	assert_int_equal(frame_fetch_span(U(big), n + 100000, &span), 0);
+	assert_int_equal(span, n);
+	/* the header line never ends it; "done" must be a word of its own */
+	assert_int_equal(fetch_span("done 0\n", &span), QR_ERR_INCOMPLETE);
+	assert_int_equal(fetch_span(words, &span), 0);
+	assert_int_equal(span, strlen(words));
+	/* a reply that does not parse still has its end found: the parser
+	 * says what is wrong with it */
+	assert_int_equal(fetch_span(bogus, &span), 0);
+	assert_int_equal(span, strlen(bogus));
+	assert_int_equal(frame_parse_fetch(U(bogus), span, fr), QR_ERR_INVALID);
+	/* never whole: an overlong line, a part length that is no number or
+	 * over its limit, a part's bytes not ended by a newline */
+	memset(big, 'x', FRAME_LINE_MAX + 1);
+	assert_int_equal(frame_fetch_span(U(big), FRAME_LINE_MAX + 1, &span),
+			 QR_ERR_TOO_LARGE);
+	assert_int_equal(fetch_span("qvmr-fetch 1\npart body x\n", &span),
+			 QR_ERR_INVALID);
+	assert_int_equal(fetch_span("qvmr-fetch 1\npart opt 4097\n", &span),
+			 QR_ERR_TOO_LARGE);
+	assert_int_equal(fetch_span("qvmr-fetch 1\npart in 1\nxy", &span),
+			 QR_ERR_INVALID);
+	/* no end within FETCH_REPLY_MAX: more bytes cannot make it whole */
+	memset(big, 'x', bigsize);
+	for (size_t i = 0; i < bigsize; i += 64)
+		big[i] = '\n';
+	assert_int_equal(frame_fetch_span(U(big), bigsize, &span),
+			 QR_ERR_TOO_LARGE);
+	assert_int_equal(frame_fetch_span(U(big), FETCH_REPLY_MAX - 100, &span),
+			 QR_ERR_INCOMPLETE);
+	free(big);
+}
+
 /* Claim markers in running/, listed for crash recovery. */
 static void test_held(void **state)
 {
@@ -615,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_writers_refuse),
 		cmocka_unit_test(test_deliver),
 		cmocka_unit_test(test_deliver_span),
+		cmocka_unit_test(test_fetch_span),
 		cmocka_unit_test(test_deliver_malformed),
 		cmocka_unit_test(test_deliver_too_many),
 	};
