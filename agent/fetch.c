@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "agentwire.h"
 #include "cid.h"
 #include "err.h"
 #include "frame.h"
@@ -26,52 +27,44 @@ static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
 static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
 					       AUTH_MAX };
 
-static int
-number(const char *s, uint64_t max, uint64_t *out)
-{
-	return parse_u64((const uint8_t *)s, strlen(s), max, out);
-}
-
 int
 fetch_args_parse(struct fetch_args *a, int argc, char **argv)
 {
-	uint64_t wait_s, n, bytes, claim;
+	struct agentwire_fetch w;
 
 	memset(a, 0, sizeof(*a));
 	a->wake_fd = -1;
-	if (argc < 5 || (argc - 5) % 2 != 0 ||
-	    number(argv[1], 86400, &wait_s) != 0 ||
-	    number(argv[2], UINT32_MAX, &n) != 0 ||
-	    number(argv[3], UINT64_MAX, &bytes) != 0 ||
-	    number(argv[4], 1, &claim) != 0)
+	if (argc < 0 || agentwire_decode_args(&w, (size_t)argc,
+					      (const char *const *)argv) != 0)
 		return QR_ERR_INVALID;
-	a->prefix = argv[0];
-	a->wait_s = (unsigned)wait_s;
-	a->max_requests = (unsigned)n;
-	a->max_bytes = bytes;
-	a->claim = claim == 1;
-	a->release = argv + 5;
-	a->nrelease = (size_t)(argc - 5) / 2;
-	return fetch_args_check(a);
+	fetch_args_set(a, &w, argv + 5);
+	return 0;
+}
+
+void
+fetch_args_set(struct fetch_args *a, const struct agentwire_fetch *w,
+	       char *const *release)
+{
+	a->prefix = w->prefix;
+	a->wait_s = w->wait_s;
+	a->max_requests = w->max_requests;
+	a->max_bytes = w->max_bytes;
+	a->claim = w->claim;
+	a->release = release;
+	a->nrelease = w->nrelease;
 }
 
 int
 fetch_args_check(const struct fetch_args *a)
 {
-	char probe[CLAIM_MAX + 8];
-	int n = snprintf(probe, sizeof(probe), "%s-%u", a->prefix,
-			 FETCH_REQ_MAX - 1);
+	struct agentwire_fetch w = {
+		.prefix = a->prefix, .wait_s = a->wait_s,
+		.max_requests = a->max_requests, .max_bytes = a->max_bytes,
+		.claim = a->claim, .release = (const char *const *)a->release,
+		.nrelease = a->nrelease,
+	};
 
-	if (n < 0 || (size_t)n >= sizeof(probe) ||
-	    !claim_valid(probe, (size_t)n) || a->max_requests == 0 ||
-	    a->max_requests > FETCH_REQ_MAX || a->nrelease > FETCH_HELD_MAX)
-		return QR_ERR_INVALID;
-	for (size_t i = 0; i < a->nrelease; i++) {
-		const char *c = a->release[2 * i], *m = a->release[2 * i + 1];
-		if (!cid_valid(c, strlen(c)) || !claim_valid(m, strlen(m)))
-			return QR_ERR_INVALID;
-	}
-	return 0;
+	return agentwire_fetch_valid(&w) ? 0 : QR_ERR_INVALID;
 }
 
 /*

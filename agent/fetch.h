@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agentwire.h"
 #include "queue.h"
 
 struct fetch_args {
@@ -35,6 +36,10 @@ struct fetch_args {
  * validates them: QR_ERR_INVALID when anything is off.
  */
 int fetch_args_parse(struct fetch_args *a, int argc, char **argv);
+/* Sets a (but wake_fd) from what lib/agentwire.h decoded; release is
+ * w->release as the agent's words. */
+void fetch_args_set(struct fetch_args *a, const struct agentwire_fetch *w,
+		    char *const *release);
 /* Validates what dom0 sent: QR_ERR_INVALID when anything is off. */
 int fetch_args_check(const struct fetch_args *a);
 
