@@ -14,9 +14,9 @@
 #include "agentwire.h"
 #include "cid.h"
 #include "err.h"
+#include "fetch.h"
 #include "fileio.h"
 #include "frame.h"
-#include "reader.h"
 
 #include "banned.h"
 
@@ -116,8 +116,8 @@ audit(const struct vm_layout *q, const struct agentwire_item *it, const char *no
 	close(fd);
 }
 
-/* Publishes one received result; the word to answer with. */
-static const char *
+/* Publishes one received result; what to answer. */
+static enum deliver_status
 publish(const struct vm_layout *q, const struct agentwire_item *it, const char *nonce,
 	bool bad, const char *now)
 {
@@ -130,7 +130,7 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		bad = true;
 	if (bad || lstat(marker, &st) != 0) {
 		remove_temps(q, it, nonce);
-		return bad ? "fail" : "gone";
+		return bad ? DELIVER_FAIL : DELIVER_GONE;
 	}
 	snprintf(exit_line, sizeof(exit_line), "%s\n", it->exit_text);
 	if (temp_path(from, q, it, nonce, "exit") != 0 ||
@@ -158,12 +158,12 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 			(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);
-	return "ok";
+	return DELIVER_OK;
 fail:
 	remove_temps(q, it, nonce);
 	if (temp_path(from, q, it, nonce, "exit") == 0)
 		(void)unlink(from);
-	return "fail";
+	return DELIVER_FAIL;
 }
 
 int
@@ -180,7 +180,8 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 	    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return QR_ERR_SYSTEM;
 	(void)mkdir_p(q->results, 0700);
-	fputs("qvmr-deliver 1\n", out);
+	if (agent_emit(out, frame_put_deliver_header(agent_line())) != 0)
+		return QR_ERR_SYSTEM;
 	for (;;) {
 		struct agentwire_item it;
 		uint64_t want;
@@ -204,9 +205,14 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 				return r;
 			}
 		}
-		fprintf(out, "%s %s\n", publish(q, &it, nonce, bad, now), it.cid);
+		if (agent_emit(out, frame_put_status(agent_line(),
+						     publish(q, &it, nonce, bad,
+							     now),
+						     it.cid)) != 0)
+			return QR_ERR_SYSTEM;
 		count++;
 	}
-	fprintf(out, "done %zu\n", count);
+	if (agent_emit(out, frame_put_done(agent_line(), count)) != 0)
+		return QR_ERR_SYSTEM;
 	return fflush(out) != 0 ? QR_ERR_SYSTEM : 0;
 }

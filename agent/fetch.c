@@ -16,16 +16,28 @@
 #include "cid.h"
 #include "err.h"
 #include "frame.h"
-#include "reader.h"
 
 #include "banned.h"
 
 #define NAMES_MAX 65536u   /* tokens considered in one fetch */
 
-static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
-						     "auth" };
-static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
-					       AUTH_MAX };
+/* The line lib/frame.h's writers fill before agent_emit() sends it. */
+static struct buf line = BUF_INIT(FRAME_LINE_MAX + 2);
+
+struct buf *
+agent_line(void)
+{
+	return &line;
+}
+
+int
+agent_emit(FILE *out, int r)
+{
+	if (r == 0 && fwrite(line.data, 1, line.len, out) != line.len)
+		r = QR_ERR_SYSTEM;
+	buf_reset(&line);
+	return r;
+}
 
 int
 fetch_args_parse(struct fetch_args *a, int argc, char **argv)
@@ -103,12 +115,13 @@ send_part(FILE *out, enum part_kind k, const char *path, uint64_t *sent)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
 	left = (uint64_t)st.st_size;
-	if (left > part_max[k]) {
-		fprintf(out, "big %s %llu\n", part_names[k],
-			(unsigned long long)left);
+	if (left > part_kind_max(k)) {
+		r = agent_emit(out, frame_put_big(agent_line(), k, left));
 		goto out;
 	}
-	fprintf(out, "part %s %llu\n", part_names[k], (unsigned long long)left);
+	if ((r = agent_emit(out, frame_put_part_header(agent_line(), k,
+							left))) != 0)
+		goto out;
 	*sent += left;
 	while (left > 0) {
 		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? left
@@ -196,7 +209,9 @@ send_request(FILE *out, const struct vm_layout *q, const struct fetch_args *a,
 	} else {
 		memcpy(auth, from, sizeof(auth));
 	}
-	fprintf(out, "req %s %s\n", cid, claim);
+	if ((r = agent_emit(out, frame_put_request(agent_line(), cid,
+						   claim))) != 0)
+		return r;
 	if (queue_path(from, dir, cid, "") != 0 ||
 	    (r = send_part(out, PART_BODY, from, sent)) != 0 ||
 	    queue_path(from, dir, cid, VM_OPTIONS) != 0 ||
@@ -205,8 +220,7 @@ send_request(FILE *out, const struct vm_layout *q, const struct fetch_args *a,
 	    (r = send_part(out, PART_IN, from, sent)) != 0 ||
 	    (r = send_part(out, PART_AUTH, auth, sent)) != 0)
 		return r < 0 ? r : QR_ERR_TOO_LARGE;
-	fputs("end\n", out);
-	return 0;
+	return agent_emit(out, frame_put_end(agent_line()));
 }
 
 /* Every claim marker in running/, so dom0 can find claims whose reply
@@ -226,7 +240,8 @@ send_held(FILE *out, const struct vm_layout *q)
 		if (queue_marker_name(de->d_name, cid, claim) &&
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode)) {
-			fprintf(out, "held %s %s\n", cid, claim);
+			(void)agent_emit(out, frame_put_held(agent_line(),
+							     cid, claim));
 			h++;
 		}
 	closedir(d);
@@ -250,8 +265,9 @@ fetch_run(const struct vm_layout *q, const struct fetch_args *a, FILE *out)
 			WAIT_WOKEN;
 	/* the header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and nothing is claimed */
-	fputs("qvmr-fetch 1\nagent 3\n", out);   /* AGENT_ANCHOR */
-	if (fflush(out) != 0)
+	if (frame_put_fetch_header(agent_line()) != 0 ||
+	    agent_emit(out, frame_put_agent(agent_line(), AGENT_ANCHOR)) != 0 ||
+	    fflush(out) != 0)
 		return QR_ERR_SYSTEM;
 	/* woken, dom0 has results to send or is gone: it fetches again
 	 * after them, and a request is claimed only where it is sure to be
@@ -279,10 +295,10 @@ held:
 	if (r == 0 && a->claim)
 		send_held(out, q);
 	if (r == 0 && skipped > 0)
-		fprintf(out, "skip %llu\n", (unsigned long long)skipped);
+		r = agent_emit(out, frame_put_skip(agent_line(), skipped));
 done:
 	if (r == 0)
-		fprintf(out, "done %u\n", n);
+		r = agent_emit(out, frame_put_done(agent_line(), n));
 	for (size_t i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
