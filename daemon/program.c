@@ -214,6 +214,8 @@ put_agent_fetch(struct buf *out, const char *lead, const struct fetch_params *p)
 	int r;
 
 	to_wire(p, &w, rel);
+	if (!agentwire_fetch_valid(&w))
+		return QR_ERR_INVALID;
 	if ((r = buf_printf(out, "%s ", lead)) != 0)
 		return r;
 	return agentwire_put_args(out, &w);

@@ -85,6 +85,8 @@ agentwire_put_turn(struct buf *b, const struct agentwire_fetch *f)
 {
 	int r;
 
+	if (!agentwire_fetch_valid(f))
+		return QR_ERR_INVALID;
 	if ((r = buf_append_str(b, "fetch ")) != 0 ||
 	    (r = agentwire_put_args(b, f)) != 0)
 		return r;

@@ -145,6 +145,7 @@ test_too_many_releases(void **state)
 	buf_reset(&b);
 	f.nrelease = FETCH_HELD_MAX + 1;
 	assert_int_equal(agentwire_put_turn(&b, &f), QR_ERR_INVALID);
+	assert_int_equal(b.len, 0);          /* nothing half written */
 	buf_release(&b);
 }
 
