@@ -11,30 +11,17 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "agentwire.h"
 #include "cid.h"
 #include "err.h"
+#include "fetch.h"
 #include "fileio.h"
 #include "frame.h"
-#include "reader.h"
 
 #include "banned.h"
 
-#define RESULT_FILE_MAX ((uint64_t)1 << 40)
-#define STATUS_NAME_MAX 16u
-#define EXIT_TEXT_MAX 11u
-#define ANCHOR_MAX (18u + 1 + 32)
-
 static const char *const files[] = { "out", "err", "meta" };
 #define NFILES (sizeof(files) / sizeof(*files))
-
-struct item {
-	char cid[CID_MAX + 1];
-	char claim[CLAIM_MAX + 1];
-	char exit_text[EXIT_TEXT_MAX + 1];
-	char status[STATUS_NAME_MAX + 1];
-	uint64_t len[NFILES];
-	char anchor[ANCHOR_MAX + 1];    /* "SEQ:SEAL" of dom0's log, or "" */
-};
 
 bool
 deliver_nonce_valid(const char *nonce)
@@ -43,26 +30,6 @@ deliver_nonce_valid(const char *nonce)
 
 	return n > 0 && n <= CLAIM_MAX &&
 	       strspn(nonce, "0123456789abcdef-") == n;
-}
-
-static bool
-exit_text_valid(const char *s, size_t n)
-{
-	size_t d = n > 0 && s[0] == '-' ? 1 : 0;
-
-	return n > d && n <= EXIT_TEXT_MAX &&
-	       strspn(s + d, "0123456789") == n - d;
-}
-
-/* Copies a field of n bytes at p to out (size max + 1) if it fits. */
-static bool
-take(char *out, size_t max, const char *p, size_t n)
-{
-	if (n == 0 || n > max)
-		return false;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return true;
 }
 
 /* Reads one line (without its '\n') into line; QR_ERR_INCOMPLETE at EOF. */
@@ -78,56 +45,9 @@ read_line(FILE *in, char line[FRAME_LINE_MAX + 2], size_t *n)
 	return 0;
 }
 
-/* "SEQ:SEAL": 1-18 digits, ':', 32 lowercase hex (lib/frame.h level 3). */
-static bool
-anchor_valid(const char *s, size_t n)
-{
-	size_t d = strspn(s, "0123456789");
-
-	return d >= 1 && d <= 18 && d < n && s[d] == ':' &&
-	       n - d - 1 == 32 && strspn(s + d + 1, "0123456789abcdef") >= 32;
-}
-
-/* "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN [SEQ:SEAL]" */
-static int
-parse_item(const char *line, struct item *it)
-{
-	const char *f[10];
-	size_t len[10], k = 0;
-	const char *p = line;
-
-	it->anchor[0] = '\0';
-	while (k < 10) {
-		const char *sp = strchr(p, ' ');
-		f[k] = p;
-		len[k] = sp != NULL ? (size_t)(sp - p) : strlen(p);
-		k++;
-		if (sp == NULL)
-			break;
-		p = sp + 1;
-	}
-	if (k == 9 && (!anchor_valid(f[8], len[8]) ||
-		       !take(it->anchor, ANCHOR_MAX, f[8], len[8])))
-		return QR_ERR_INVALID;
-	if ((k != 8 && k != 9) || len[0] != 4 || memcmp(f[0], "item", 4) != 0 ||
-	    !cid_valid(f[1], len[1]) || !claim_valid(f[2], len[2]) ||
-	    !exit_text_valid(f[3], len[3]) ||
-	    strspn(f[4], "abcdefghijklmnopqrstuvwxyz") < len[4] ||
-	    !take(it->cid, CID_MAX, f[1], len[1]) ||
-	    !take(it->claim, CLAIM_MAX, f[2], len[2]) ||
-	    !take(it->exit_text, EXIT_TEXT_MAX, f[3], len[3]) ||
-	    !take(it->status, STATUS_NAME_MAX, f[4], len[4]))
-		return QR_ERR_INVALID;
-	for (size_t i = 0; i < NFILES; i++)
-		if (parse_u64((const uint8_t *)f[5 + i], len[5 + i],
-			      RESULT_FILE_MAX, &it->len[i]) != 0)
-			return QR_ERR_INVALID;
-	return 0;
-}
-
 static int
 temp_path(char out[PATH_MAX], const struct vm_layout *q,
-	  const struct item *it, const char *nonce, const char *file)
+	  const struct agentwire_item *it, const char *nonce, const char *file)
 {
 	int n = snprintf(out, PATH_MAX, "%s/.%s.%s.%s.%s", q->results, it->cid,
 			 it->claim, nonce, file);
@@ -167,7 +87,7 @@ receive(FILE *in, const char *path, uint64_t n, bool *bad)
 }
 
 static void
-remove_temps(const struct vm_layout *q, const struct item *it,
+remove_temps(const struct vm_layout *q, const struct agentwire_item *it,
 	     const char *nonce)
 {
 	char path[PATH_MAX];
@@ -178,7 +98,7 @@ remove_temps(const struct vm_layout *q, const struct item *it,
 }
 
 static void
-audit(const struct vm_layout *q, const struct item *it, const char *now)
+audit(const struct vm_layout *q, const struct agentwire_item *it, const char *now)
 {
 	char line[FRAME_LINE_MAX * 2];
 	int fd, n;
@@ -196,13 +116,13 @@ audit(const struct vm_layout *q, const struct item *it, const char *now)
 	close(fd);
 }
 
-/* Publishes one received result; the word to answer with. */
-static const char *
-publish(const struct vm_layout *q, const struct item *it, const char *nonce,
+/* Publishes one received result; what to answer. */
+static enum deliver_status
+publish(const struct vm_layout *q, const struct agentwire_item *it, const char *nonce,
 	bool bad, const char *now)
 {
 	char marker[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
-	     exit_line[EXIT_TEXT_MAX + 2];
+	     exit_line[AGENTWIRE_EXIT_MAX + 2];
 	struct stat st;
 	int fd;
 
@@ -210,7 +130,7 @@ publish(const struct vm_layout *q, const struct item *it, const char *nonce,
 		bad = true;
 	if (bad || lstat(marker, &st) != 0) {
 		remove_temps(q, it, nonce);
-		return bad ? "fail" : "gone";
+		return bad ? DELIVER_FAIL : DELIVER_GONE;
 	}
 	snprintf(exit_line, sizeof(exit_line), "%s\n", it->exit_text);
 	if (temp_path(from, q, it, nonce, "exit") != 0 ||
@@ -238,12 +158,12 @@ publish(const struct vm_layout *q, const struct item *it, const char *nonce,
 			(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);
-	return "ok";
+	return DELIVER_OK;
 fail:
 	remove_temps(q, it, nonce);
 	if (temp_path(from, q, it, nonce, "exit") == 0)
 		(void)unlink(from);
-	return "fail";
+	return DELIVER_FAIL;
 }
 
 int
@@ -260,21 +180,23 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 	    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		return QR_ERR_SYSTEM;
 	(void)mkdir_p(q->results, 0700);
-	fputs("qvmr-deliver 1\n", out);
+	if (agent_emit(out, frame_put_deliver_header(agent_line())) != 0)
+		return QR_ERR_SYSTEM;
 	for (;;) {
-		struct item it;
+		struct agentwire_item it;
 		uint64_t want;
 		bool bad = false;
 
 		if ((r = read_line(in, line, &n)) != 0)
 			return r;
-		if (strncmp(line, "end ", 4) == 0) {
-			if (parse_u64((const uint8_t *)line + 4, n - 4,
-				      FETCH_REQ_MAX, &want) != 0 || want != count)
+		if ((r = agentwire_decode_deliver(line, n, &it, &want)) < 0)
+			return QR_ERR_INVALID;
+		if (r == AGENTWIRE_ENDS) {
+			if (want != count)
 				return QR_ERR_INVALID;
 			break;
 		}
-		if (count == FETCH_REQ_MAX || (r = parse_item(line, &it)) != 0)
+		if (count == FETCH_REQ_MAX)
 			return QR_ERR_INVALID;
 		for (size_t i = 0; i < NFILES; i++) {
 			if ((r = temp_path(path, q, &it, nonce, files[i])) != 0 ||
@@ -283,9 +205,14 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 				return r;
 			}
 		}
-		fprintf(out, "%s %s\n", publish(q, &it, nonce, bad, now), it.cid);
+		if (agent_emit(out, frame_put_status(agent_line(),
+						     publish(q, &it, nonce, bad,
+							     now),
+						     it.cid)) != 0)
+			return QR_ERR_SYSTEM;
 		count++;
 	}
-	fprintf(out, "done %zu\n", count);
+	if (agent_emit(out, frame_put_done(agent_line(), count)) != 0)
+		return QR_ERR_SYSTEM;
 	return fflush(out) != 0 ? QR_ERR_SYSTEM : 0;
 }

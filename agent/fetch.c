@@ -12,66 +12,71 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "agentwire.h"
 #include "cid.h"
 #include "err.h"
 #include "frame.h"
-#include "reader.h"
 
 #include "banned.h"
 
 #define NAMES_MAX 65536u   /* tokens considered in one fetch */
 
-static const char *const part_names[PART_KINDS] = { "body", "opt", "in",
-						     "auth" };
-static const uint64_t part_max[PART_KINDS] = { BODY_MAX, OPT_MAX, IN_MAX,
-					       AUTH_MAX };
+/* The line lib/frame.h's writers fill before agent_emit() sends it. */
+static struct buf line = BUF_INIT(FRAME_LINE_MAX + 2);
 
-static int
-number(const char *s, uint64_t max, uint64_t *out)
+struct buf *
+agent_line(void)
 {
-	return parse_u64((const uint8_t *)s, strlen(s), max, out);
+	return &line;
+}
+
+int
+agent_emit(FILE *out, int r)
+{
+	if (r == 0 && fwrite(line.data, 1, line.len, out) != line.len)
+		r = QR_ERR_SYSTEM;
+	buf_reset(&line);
+	return r;
 }
 
 int
 fetch_args_parse(struct fetch_args *a, int argc, char **argv)
 {
-	uint64_t wait_s, n, bytes, claim;
+	struct agentwire_fetch w;
 
 	memset(a, 0, sizeof(*a));
 	a->wake_fd = -1;
-	if (argc < 5 || (argc - 5) % 2 != 0 ||
-	    number(argv[1], 86400, &wait_s) != 0 ||
-	    number(argv[2], UINT32_MAX, &n) != 0 ||
-	    number(argv[3], UINT64_MAX, &bytes) != 0 ||
-	    number(argv[4], 1, &claim) != 0)
+	if (argc < 0 || agentwire_decode_args(&w, (size_t)argc,
+					      (const char *const *)argv) != 0)
 		return QR_ERR_INVALID;
-	a->prefix = argv[0];
-	a->wait_s = (unsigned)wait_s;
-	a->max_requests = (unsigned)n;
-	a->max_bytes = bytes;
-	a->claim = claim == 1;
-	a->release = argv + 5;
-	a->nrelease = (size_t)(argc - 5) / 2;
-	return fetch_args_check(a);
+	fetch_args_set(a, &w, argv + 5);
+	return 0;
+}
+
+void
+fetch_args_set(struct fetch_args *a, const struct agentwire_fetch *w,
+	       char *const *release)
+{
+	a->prefix = w->prefix;
+	a->wait_s = w->wait_s;
+	a->max_requests = w->max_requests;
+	a->max_bytes = w->max_bytes;
+	a->claim = w->claim;
+	a->release = release;
+	a->nrelease = w->nrelease;
 }
 
 int
 fetch_args_check(const struct fetch_args *a)
 {
-	char probe[CLAIM_MAX + 8];
-	int n = snprintf(probe, sizeof(probe), "%s-%u", a->prefix,
-			 FETCH_REQ_MAX - 1);
+	struct agentwire_fetch w = {
+		.prefix = a->prefix, .wait_s = a->wait_s,
+		.max_requests = a->max_requests, .max_bytes = a->max_bytes,
+		.claim = a->claim, .release = (const char *const *)a->release,
+		.nrelease = a->nrelease,
+	};
 
-	if (n < 0 || (size_t)n >= sizeof(probe) ||
-	    !claim_valid(probe, (size_t)n) || a->max_requests == 0 ||
-	    a->max_requests > FETCH_REQ_MAX || a->nrelease > FETCH_HELD_MAX)
-		return QR_ERR_INVALID;
-	for (size_t i = 0; i < a->nrelease; i++) {
-		const char *c = a->release[2 * i], *m = a->release[2 * i + 1];
-		if (!cid_valid(c, strlen(c)) || !claim_valid(m, strlen(m)))
-			return QR_ERR_INVALID;
-	}
-	return 0;
+	return agentwire_fetch_valid(&w) ? 0 : QR_ERR_INVALID;
 }
 
 /*
@@ -110,12 +115,13 @@ send_part(FILE *out, enum part_kind k, const char *path, uint64_t *sent)
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
 	left = (uint64_t)st.st_size;
-	if (left > part_max[k]) {
-		fprintf(out, "big %s %llu\n", part_names[k],
-			(unsigned long long)left);
+	if (left > part_kind_max(k)) {
+		r = agent_emit(out, frame_put_big(agent_line(), k, left));
 		goto out;
 	}
-	fprintf(out, "part %s %llu\n", part_names[k], (unsigned long long)left);
+	if ((r = agent_emit(out, frame_put_part_header(agent_line(), k,
+							left))) != 0)
+		goto out;
 	*sent += left;
 	while (left > 0) {
 		ssize_t n = read(fd, chunk, left < sizeof(chunk) ? left
@@ -203,7 +209,9 @@ send_request(FILE *out, const struct vm_layout *q, const struct fetch_args *a,
 	} else {
 		memcpy(auth, from, sizeof(auth));
 	}
-	fprintf(out, "req %s %s\n", cid, claim);
+	if ((r = agent_emit(out, frame_put_request(agent_line(), cid,
+						   claim))) != 0)
+		return r;
 	if (queue_path(from, dir, cid, "") != 0 ||
 	    (r = send_part(out, PART_BODY, from, sent)) != 0 ||
 	    queue_path(from, dir, cid, VM_OPTIONS) != 0 ||
@@ -212,8 +220,7 @@ send_request(FILE *out, const struct vm_layout *q, const struct fetch_args *a,
 	    (r = send_part(out, PART_IN, from, sent)) != 0 ||
 	    (r = send_part(out, PART_AUTH, auth, sent)) != 0)
 		return r < 0 ? r : QR_ERR_TOO_LARGE;
-	fputs("end\n", out);
-	return 0;
+	return agent_emit(out, frame_put_end(agent_line()));
 }
 
 /* Every claim marker in running/, so dom0 can find claims whose reply
@@ -233,7 +240,8 @@ send_held(FILE *out, const struct vm_layout *q)
 		if (queue_marker_name(de->d_name, cid, claim) &&
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode)) {
-			fprintf(out, "held %s %s\n", cid, claim);
+			(void)agent_emit(out, frame_put_held(agent_line(),
+							     cid, claim));
 			h++;
 		}
 	closedir(d);
@@ -257,8 +265,9 @@ fetch_run(const struct vm_layout *q, const struct fetch_args *a, FILE *out)
 			WAIT_WOKEN;
 	/* the header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and nothing is claimed */
-	fputs("qvmr-fetch 1\nagent 3\n", out);   /* AGENT_ANCHOR */
-	if (fflush(out) != 0)
+	if (frame_put_fetch_header(agent_line()) != 0 ||
+	    agent_emit(out, frame_put_agent(agent_line(), AGENT_ANCHOR)) != 0 ||
+	    fflush(out) != 0)
 		return QR_ERR_SYSTEM;
 	/* woken, dom0 has results to send or is gone: it fetches again
 	 * after them, and a request is claimed only where it is sure to be
@@ -286,10 +295,10 @@ held:
 	if (r == 0 && a->claim)
 		send_held(out, q);
 	if (r == 0 && skipped > 0)
-		fprintf(out, "skip %llu\n", (unsigned long long)skipped);
+		r = agent_emit(out, frame_put_skip(agent_line(), skipped));
 done:
 	if (r == 0)
-		fprintf(out, "done %u\n", n);
+		r = agent_emit(out, frame_put_done(agent_line(), n));
 	for (size_t i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agentwire.h"
+#include "buf.h"
 #include "queue.h"
 
 struct fetch_args {
@@ -35,8 +37,20 @@ struct fetch_args {
  * validates them: QR_ERR_INVALID when anything is off.
  */
 int fetch_args_parse(struct fetch_args *a, int argc, char **argv);
+/* Sets a (but wake_fd) from what lib/agentwire.h decoded; release is
+ * w->release as the agent's words. */
+void fetch_args_set(struct fetch_args *a, const struct agentwire_fetch *w,
+		    char *const *release);
 /* Validates what dom0 sent: QR_ERR_INVALID when anything is off. */
 int fetch_args_check(const struct fetch_args *a);
+
+/*
+ * The agent's replies are written with lib/frame.h's writers into
+ * agent_line(); agent_emit(out, r) sends what they wrote when r, the
+ * writer's result, is 0, empties the line and returns r or QR_ERR_SYSTEM.
+ */
+struct buf *agent_line(void);
+int agent_emit(FILE *out, int r);
 
 /* Writes the reply to out.  0, or a negative qr_err when the reply could
  * not be written whole (dom0 then sees a malformed reply). */

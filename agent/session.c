@@ -5,49 +5,42 @@
 
 #include <string.h>
 
+#include "agentwire.h"
 #include "deliver.h"
 #include "err.h"
 #include "frame.h"
 
 #include "banned.h"
 
-#define END_MARK "qvmr-end"
-/* "fetch", the five arguments, the releases, and the end mark */
-#define WORDS_MAX (7 + 2 * FETCH_HELD_MAX)
-
 /*
  * Reads the next turn's line into line and a: 1 at end of input, 0 for a
  * turn, QR_ERR_INVALID for anything else.
  */
 static int
-next_turn(FILE *in, char line[AGENT_LINE_MAX + 2], struct fetch_args *a)
+next_turn(FILE *in, char line[AGENT_LINE_MAX + 2],
+	  char *words[AGENTWIRE_TURN_WORDS], struct fetch_args *a)
 {
-	char *words[WORDS_MAX + 1], *save = NULL, *w;
-	size_t n, count = 0;
+	struct agentwire_fetch w;
+	size_t n;
 
 	if (fgets(line, AGENT_LINE_MAX + 2, in) == NULL)
 		return feof(in) && !ferror(in) ? 1 : QR_ERR_INVALID;
 	n = strlen(line);
-	if (n == 0 || line[n - 1] != '\n' || memchr(line, '\0', n) != NULL)
+	if (n == 0 || line[n - 1] != '\n')
 		return QR_ERR_INVALID;
-	line[n - 1] = '\0';
-	for (w = strtok_r(line, " ", &save); w != NULL;
-	     w = strtok_r(NULL, " ", &save)) {
-		if (count == WORDS_MAX)
-			return QR_ERR_INVALID;
-		words[count++] = w;
-	}
-	if (count < 2 || strcmp(words[0], "fetch") != 0 ||
-	    strcmp(words[count - 1], END_MARK) != 0)
+	if (agentwire_decode_turn(line, n - 1, words, &w) != 0)
 		return QR_ERR_INVALID;
-	return fetch_args_parse(a, (int)count - 2, words + 1);
+	/* the words are "fetch", the five arguments, then the releases */
+	fetch_args_set(a, &w, words + 6);
+	return 0;
 }
 
 int
 session_run(const struct vm_layout *q, struct fetch_args *a, FILE *in,
 	    FILE *out)
 {
-	char line[AGENT_LINE_MAX + 2], nonce[CLAIM_MAX + 1];
+	char line[AGENT_LINE_MAX + 2], nonce[CLAIM_MAX + 1],
+	     *words[AGENTWIRE_TURN_WORDS];
 	int r, c;
 
 	for (;;) {
@@ -65,7 +58,7 @@ session_run(const struct vm_layout *q, struct fetch_args *a, FILE *in,
 			return feof(in) ? 0 : 1;
 		if (ungetc(c, in) == EOF || deliver_run(q, nonce, in, out) != 0)
 			return 1;
-		if ((r = next_turn(in, line, a)) == 1)
+		if ((r = next_turn(in, line, words, a)) == 1)
 			return 0;
 		if (r != 0)
 			return 2;

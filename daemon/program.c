@@ -6,6 +6,8 @@
  */
 #include "program.h"
 
+#include "agentwire.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -164,97 +166,81 @@ static_assert(BODY_MAX == 1048576 && OPT_MAX == 4096 &&
 	      IN_MAX == 8388608 && AUTH_MAX == 80 && FETCH_HELD_MAX == 64,
 	      "the limits in fetch_main must match lib/bounds.h");
 
-/* "[0-9a-f]{8}-N": the claim prefix, validated by building a claim. */
-static int
-prefix_valid(const char *prefix)
+/* p as lib/agentwire.h takes it; rel holds its releases' words. */
+static void
+to_wire(const struct fetch_params *p, struct agentwire_fetch *w,
+	const char *rel[2 * FETCH_HELD_MAX])
 {
-	char probe[CLAIM_MAX + 8];
-	int n = snprintf(probe, sizeof(probe), "%s-%u", prefix,
-			 FETCH_REQ_MAX - 1);
+	size_t n = p->nrelease <= FETCH_HELD_MAX ? p->nrelease : 0;
 
-	return n > 0 && (size_t)n < sizeof(probe) &&
-	       claim_valid(probe, (size_t)n);
-}
-
-/* The stranded claims, "CID CLAIM CID CLAIM ...", after validating them. */
-static int
-put_releases(struct buf *out, const struct fetch_params *p)
-{
-	int r;
-
-	for (size_t i = 0; i < p->nrelease; i++) {
-		const struct held_claim *h = &p->release[i];
-		if (!cid_valid(h->cid, strlen(h->cid)) ||
-		    !claim_valid(h->claim, strlen(h->claim)))
-			return QR_ERR_INVALID;
-		if ((r = buf_printf(out, "%s%s %s", i > 0 ? " " : "", h->cid,
-				    h->claim)) != 0)
-			return r;
+	for (size_t i = 0; i < n; i++) {
+		rel[2 * i] = p->release[i].cid;
+		rel[2 * i + 1] = p->release[i].claim;
 	}
-	return 0;
-}
-
-static int
-fetch_params_valid(const struct fetch_params *p)
-{
-	return prefix_valid(p->claim_prefix) && p->max_requests > 0 &&
-	       p->max_requests <= FETCH_REQ_MAX &&
-	       p->nrelease <= FETCH_HELD_MAX;
+	*w = (struct agentwire_fetch){
+		.prefix = p->claim_prefix, .wait_s = p->wait_s,
+		.max_requests = p->max_requests, .max_bytes = p->max_bytes,
+		.claim = !p->peek, .release = rel, .nrelease = p->nrelease,
+	};
 }
 
 int
 program_fetch(struct buf *out, const struct fetch_params *p)
 {
+	const char *rel[2 * FETCH_HELD_MAX];
+	struct agentwire_fetch w;
 	int r;
 
-	if (!fetch_params_valid(p))
+	to_wire(p, &w, rel);
+	if (!agentwire_fetch_valid(&w))
 		return QR_ERR_INVALID;
 	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\nR='",
 			    p->claim_prefix, p->wait_s, p->max_requests,
 			    (unsigned long long)p->max_bytes,
 			    p->peek ? 0 : 1)) != 0 ||
-	    (r = put_releases(out, p)) != 0 ||
+	    (r = agentwire_put_releases(out, &w)) != 0 ||
 	    (r = buf_append_str(out, "'\n")) != 0 ||
 	    (r = buf_append_str(out, fetch_setup)) != 0)
 		return r;
 	return buf_append_str(out, fetch_main);
 }
 
-/* "LEAD ARGS qvmr-endTAIL", ARGS the fetch's as the agent takes them. */
+/* "LEAD ARGS qvmr-end", ARGS the fetch's as the agent takes them. */
 static int
-put_agent_fetch(struct buf *out, const char *lead, const struct fetch_params *p,
-		const char *tail)
+put_agent_fetch(struct buf *out, const char *lead, const struct fetch_params *p)
 {
+	const char *rel[2 * FETCH_HELD_MAX];
+	struct agentwire_fetch w;
 	int r;
 
-	if (!fetch_params_valid(p))
+	to_wire(p, &w, rel);
+	if (!agentwire_fetch_valid(&w))
 		return QR_ERR_INVALID;
-	if ((r = buf_printf(out, "%s %s %u %u %llu %d ", lead,
-			    p->claim_prefix, p->wait_s, p->max_requests,
-			    (unsigned long long)p->max_bytes,
-			    p->peek ? 0 : 1)) != 0 ||
-	    (r = put_releases(out, p)) != 0)
+	if ((r = buf_printf(out, "%s ", lead)) != 0)
 		return r;
-	return buf_printf(out, "%s%s", p->nrelease > 0 ? " " AGENT_END
-						       : AGENT_END, tail);
+	return agentwire_put_args(out, &w);
 }
 
 int
 program_agent_fetch(struct buf *out, const struct fetch_params *p)
 {
-	return put_agent_fetch(out, "exec " AGENT_NAME " fetch", p, "");
+	return put_agent_fetch(out, "exec " AGENT_NAME " fetch", p);
 }
 
 int
 program_agent_session(struct buf *out, const struct fetch_params *p)
 {
-	return put_agent_fetch(out, "exec " AGENT_NAME " session", p, "");
+	return put_agent_fetch(out, "exec " AGENT_NAME " session", p);
 }
 
 int
 program_agent_turn(struct buf *out, const struct fetch_params *p)
 {
-	return put_agent_fetch(out, "fetch", p, "\n");
+	const char *rel[2 * FETCH_HELD_MAX];
+	struct agentwire_fetch w;
+
+	to_wire(p, &w, rel);
+	return agentwire_put_turn(out, &w);
 }
 
 /*
@@ -496,18 +482,22 @@ agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
 				return QR_ERR_SYSTEM;
 			s->len[f] = (uint64_t)st.st_size;
 		}
-		char anchor[ANCHOR_TEXT_MAX + 1] = "";
+		struct agentwire_item w = { .len = { s->len[0], s->len[1],
+						     s->len[2] } };
+		char anchor[ANCHOR_TEXT_MAX];
 		s->stage++;
+		memcpy(w.cid, it->cid, sizeof(w.cid));
+		memcpy(w.claim, it->claim, sizeof(w.claim));
+		snprintf(w.exit_text, sizeof(w.exit_text), "%d", it->exit_code);
+		snprintf(w.status, sizeof(w.status), "%s",
+			 result_status_name(it->status));
 		if (s->agent >= (int)AGENT_ANCHOR && s->log != NULL) {
-			anchor[0] = ' ';
-			anchor_text(s, anchor + 1);
+			anchor_text(s, anchor);
+			if (strlen(anchor) >= sizeof(w.anchor))
+				return QR_ERR_INVALID;
+			memcpy(w.anchor, anchor, strlen(anchor) + 1);
 		}
-		return buf_printf(out, "item %s %s %d %s %llu %llu %llu%s\n",
-				  it->cid, it->claim, it->exit_code,
-				  result_status_name(it->status),
-				  (unsigned long long)s->len[0],
-				  (unsigned long long)s->len[1],
-				  (unsigned long long)s->len[2], anchor);
+		return agentwire_put_item(out, &w);
 	}
 	if (s->fd < 0) {
 		if ((r = item_file(it, (size_t)sub - 1, path)) != 0)
@@ -570,9 +560,9 @@ program_deliver_fill(struct deliver_src *s, struct buf *out, size_t want)
 			}
 			if (s->open)
 				return PROGRAM_WAITING;
-			r = s->agent ? buf_printf(out, "end %zu\n%s", s->n,
-						  buf_str(&s->tail))
-				     : buf_append_str(out, deliver_trailer);
+			r = !s->agent ? buf_append_str(out, deliver_trailer)
+			    : (r = agentwire_put_end(out, s->n)) != 0 ? r
+			    : buf_append_str(out, buf_str(&s->tail));
 			s->done = 1;
 			break;
 		default:

@@ -380,6 +380,13 @@ int frame_put_fetch_header(struct buf *b)
 	return buf_append_str(b, "qvmr-fetch 1\n");
 }
 
+int frame_put_agent(struct buf *b, unsigned level)
+{
+	if (level == 0 || level > AGENT_LEVEL_MAX)
+		return QR_ERR_INVALID;
+	return buf_printf(b, "agent %u\n", level);
+}
+
 int frame_put_request(struct buf *b, const char *cid, const char *claim)
 {
 	if (cid == NULL || claim == NULL || !cid_valid(cid, strlen(cid)) ||
@@ -397,7 +404,7 @@ int frame_put_part(struct buf *b, enum part_kind k, const void *p, size_t n)
 		return QR_ERR_INVALID;
 	if (n > part_kind_max(k))
 		return QR_ERR_TOO_LARGE;
-	if ((r = buf_printf(b, "part %s %zu\n", kind_names[k], n)) != 0 ||
+	if ((r = frame_put_part_header(b, k, n)) != 0 ||
 	    (r = buf_append(b, p, n)) != 0 ||
 	    (r = buf_append(b, "\n", 1)) != 0) {
 		b->len = orig;
@@ -405,6 +412,16 @@ int frame_put_part(struct buf *b, enum part_kind k, const void *p, size_t n)
 			b->data[orig] = '\0';
 	}
 	return r;
+}
+
+int frame_put_part_header(struct buf *b, enum part_kind k, uint64_t len)
+{
+	if ((unsigned)k >= PART_KINDS)
+		return QR_ERR_INVALID;
+	if (len > part_kind_max(k))
+		return QR_ERR_TOO_LARGE;
+	return buf_printf(b, "part %s %llu\n", kind_names[k],
+			  (unsigned long long)len);
 }
 
 int frame_put_big(struct buf *b, enum part_kind k, uint64_t len)
@@ -425,6 +442,29 @@ int frame_put_held(struct buf *b, const char *cid, const char *claim)
 	if (!cid_valid(cid, strlen(cid)) || !claim_valid(claim, strlen(claim)))
 		return QR_ERR_INVALID;
 	return buf_printf(b, "held %s %s\n", cid, claim);
+}
+
+int frame_put_skip(struct buf *b, uint64_t skipped)
+{
+	return buf_printf(b, "skip %llu\n", (unsigned long long)skipped);
+}
+
+int frame_put_deliver_header(struct buf *b)
+{
+	return buf_append_str(b, "qvmr-deliver 1\n");
+}
+
+int frame_put_status(struct buf *b, enum deliver_status st, const char *cid)
+{
+	static const char *const words[] = {
+		[DELIVER_OK] = "ok", [DELIVER_GONE] = "gone",
+		[DELIVER_FAIL] = "fail",
+	};
+
+	if ((unsigned)st > DELIVER_FAIL || cid == NULL ||
+	    !cid_valid(cid, strlen(cid)))
+		return QR_ERR_INVALID;
+	return buf_printf(b, "%s %s\n", words[st], cid);
 }
 
 int frame_put_done(struct buf *b, size_t count)

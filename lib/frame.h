@@ -127,13 +127,21 @@ size_t frame_deliver_span(const uint8_t *untrusted, size_t n);
  */
 int frame_fetch_span(const uint8_t *untrusted, size_t n, size_t *span);
 
-/* Writers, used by tests, fuzz seeds and anyone building a peer. */
+/* Writers: the agent's replies (agent/fetch.c, agent/deliver.c), tests and
+ * fuzz seeds. */
 int frame_put_fetch_header(struct buf *b);
+/* "agent LEVEL", 1 <= LEVEL <= AGENT_LEVEL_MAX */
+int frame_put_agent(struct buf *b, unsigned level);
 int frame_put_request(struct buf *b, const char *cid, const char *claim);
 int frame_put_part(struct buf *b, enum part_kind k, const void *p, size_t n);
+/* Only the "part KIND LEN" line: the caller sends the LEN bytes and "\n". */
+int frame_put_part_header(struct buf *b, enum part_kind k, uint64_t len);
 int frame_put_big(struct buf *b, enum part_kind k, uint64_t len);
 int frame_put_end(struct buf *b);
 int frame_put_held(struct buf *b, const char *cid, const char *claim);
+int frame_put_skip(struct buf *b, uint64_t skipped);
 int frame_put_done(struct buf *b, size_t count);
+int frame_put_deliver_header(struct buf *b);
+int frame_put_status(struct buf *b, enum deliver_status st, const char *cid);
 
 #endif

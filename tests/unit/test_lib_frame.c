@@ -663,6 +663,40 @@ static void test_deliver_too_many(void **state)
 	buf_release(&b);
 }
 
+/* The agent's writers: what they write is what dom0 parses. */
+static void test_agent_writers(void **state)
+{
+	struct buf b = BUF_INIT(FETCH_REPLY_MAX);
+
+	assert_int_equal(frame_put_fetch_header(&b), 0);
+	assert_int_equal(frame_put_agent(&b, AGENT_ANCHOR), 0);
+	assert_int_equal(frame_put_request(&b, CID_A, CLAIM_A), 0);
+	assert_int_equal(frame_put_part_header(&b, PART_BODY, 2), 0);
+	assert_int_equal(buf_append_str(&b, "a\n\n"), 0);
+	assert_int_equal(frame_put_end(&b), 0);
+	assert_int_equal(frame_put_held(&b, CID_B, CLAIM_B), 0);
+	assert_int_equal(frame_put_skip(&b, 3), 0);
+	assert_int_equal(frame_put_done(&b, 1), 0);
+	assert_int_equal(frame_parse_fetch((const uint8_t *)b.data, b.len, fr), 0);
+	assert_int_equal(fr->agent, AGENT_ANCHOR);
+	assert_int_equal(fr->req[0].part[PART_BODY].len, 2);
+	assert_int_equal(fr->skipped, 3);
+	assert_int_equal(frame_put_agent(&b, 0), QR_ERR_INVALID);
+	assert_int_equal(frame_put_part_header(&b, PART_AUTH, AUTH_MAX + 1),
+			 QR_ERR_TOO_LARGE);
+	buf_reset(&b);
+	assert_int_equal(frame_put_deliver_header(&b), 0);
+	assert_int_equal(frame_put_status(&b, DELIVER_OK, CID_A), 0);
+	assert_int_equal(frame_put_status(&b, DELIVER_GONE, CID_B), 0);
+	assert_int_equal(frame_put_done(&b, 2), 0);
+	assert_string_equal(buf_str(&b), "qvmr-deliver 1\nok " CID_A "\ngone "
+			    CID_B "\ndone 2\n");
+	assert_int_equal(frame_parse_deliver((const uint8_t *)b.data, b.len, dr), 0);
+	assert_int_equal(frame_put_status(&b, DELIVER_FAIL, "../x"),
+			 QR_ERR_INVALID);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_fetch_span),
 		cmocka_unit_test(test_deliver_malformed),
 		cmocka_unit_test(test_deliver_too_many),
+		cmocka_unit_test(test_agent_writers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
