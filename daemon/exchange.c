@@ -100,6 +100,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agenthint.h"
 #include "clock.h"
 #include "err.h"
 #include "logline.h"
@@ -138,6 +139,13 @@ vm_failed(struct daemon *d, struct vm *v, const char *what,
 	/* the next fetch is an sh program again, which finds out afresh
 	 * whether the agent is there (it may have been removed) */
 	x->agent = 0;
+	if (x->agent_hinted) {
+		/* the agent an earlier run saw may be gone: the sh program
+		 * finds out at once, and only its failure counts */
+		x->agent_hinted = 0;
+		x->next_fetch_ms = x->next_deliver_ms = mono_ms();
+		return;
+	}
 
 	/* counted even while stopping, so the stop does not wait for this
 	 * VM; not logged then, as we may have ended the call ourselves */
@@ -452,6 +460,10 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
 
 	vm_recovered(d, v);
 	x->agent = reply->agent;
+	x->agent_hinted = 0;
+	if (x->agent != x->agent_stored &&
+	    agenthint_save(d->cfg->state_dir, v->name, x->agent) == 0)
+		x->agent_stored = x->agent;
 	if (reply->skipped > 0) {
 		struct buf *b = ev_begin(d, "REJECT", v->name, NULL);
 		(void)logline_kvs(b, "reason", "names in pending/ that are not "
@@ -919,6 +931,13 @@ exchange_wound(struct vm *v, int64_t t)
 		x->nwinding--;
 		call_free(&c);
 	}
+}
+
+void
+exchange_hint(struct vm *v, unsigned agent)
+{
+	v->x.agent = v->x.agent_stored = agent;
+	v->x.agent_hinted = agent > 0;
 }
 
 void

@@ -71,6 +71,9 @@ struct exchange {
 	unsigned agent;                 /* its last fetch reply came from
 					 * qvm-remote-agent of this level (frame.h):
 					 * call it directly */
+	int agent_hinted;               /* agent is agenthint.h's, from an
+					 * earlier run: no reply said it yet */
+	unsigned agent_stored;          /* the level agenthint.h holds */
 	int fetched;                    /* a fetch ended or was acted on
 					 * (--once: the one fetch is done) */
 	/* claims delivered while a fetch was in flight: its held lines may
@@ -99,6 +102,9 @@ void exchange_time(struct daemon *d, struct vm *v, int64_t now_ms);
 int64_t exchange_wake(const struct daemon *d, const struct vm *v, int64_t w);
 /* Frees v's winding-down calls that have ended. */
 void exchange_wound(struct vm *v, int64_t now_ms);
+/* v was added: its first call is the agent's when an earlier run
+ * stored the level its agent said (agenthint.h). */
+void exchange_hint(struct vm *v, unsigned agent);
 /* v's qrexec came up: whatever waited for time may start now. */
 void exchange_vm_up(struct vm *v);
 /* No call of v's is open, winding ones included. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/inotify.h>
 
+#include "agenthint.h"
 #include "err.h"
 #include "keystate.h"
 #include "keystore.h"
@@ -106,6 +107,7 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 	/* results parked by an earlier run go out first; the volatile
 	 * outbox outlives a daemon that crashed, not a reboot */
 	load_parked(v, d->cfg->state_dir);
+	exchange_hint(v, agenthint_load(d->cfg->state_dir, name));
 	if (outbox_volatile_dir(volatile_dir, d->cfg->runtime_dir) == 0)
 		load_parked(v, volatile_dir);
 	v->next = d->vms;

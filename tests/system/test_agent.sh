@@ -36,6 +36,17 @@ done
 assert_eq 0 "$(($(calls work) - c0))" "transport calls for five commands"
 assert_eq "" "$(cat "$AGENT_LOG")" "agents started meanwhile"
 
+t "dom0 restarted: its first call into a VM whose agent an earlier run saw is the agent's session, not an sh program"
+assert_eq 3 "$(cat "$QVM_REMOTE_STATE_DIR/agents/work")" "the level stored for work"
+dom0_stop
+: >"$AGENT_LOG"
+c0=$(calls work)
+dom0_start
+out=$(in_vm work qvm-remote 'echo hinted')
+assert_eq hinted "$out" stdout
+assert_eq session "$(head -n 1 "$AGENT_LOG")" "the first call's mode"
+assert_eq 1 "$(($(calls work) - c0))" "transport calls from the start to the result"
+
 t "a result that comes after its turn goes into the session while it waits: no call either"
 c0=$(calls work)
 : >"$AGENT_LOG"
@@ -71,9 +82,11 @@ for i in 1 2 3 4 5 6; do
 done
 
 t "an agent of level 1 gets fetch and deliver calls, and dom0 acts on a whole fetch reply while the call is still open"
-# an agent that says level 1 and keeps each fetch call open 10 s after
-# its answer
+# an agent that says level 1, knows no sessions (as level 1 did not), and
+# keeps each fetch call open 10 s after its answer; dom0's stored level
+# (3) costs one refused session
 printf '#!/bin/sh
+[ "$1" != session ] || exit 2
 %s "$@" | sed "s/^agent [0-9]*$/agent 1/"
 [ "$1" != fetch ] || sleep 10
 ' \
@@ -103,6 +116,16 @@ assert_eq 0 "$?" "exit code"
 assert_eq via-sh "$out" stdout
 out=$(in_vm work qvm-remote 'echo again')
 assert_eq again "$out" "stdout of the next command"
+
+t "dom0 restarted after the agent was removed: the stored level costs one call, logs nothing, and the sh programs serve"
+dom0_stop
+echo 3 >"$QVM_REMOTE_STATE_DIR/agents/work"
+n0=$(wc -l <"$QVM_REMOTE_LOG")
+dom0_start
+out=$(in_vm work qvm-remote 'echo stale-hint')
+assert_eq stale-hint "$out" stdout
+assert_eq "" "$(tail -n "+$((n0 + 1))" "$QVM_REMOTE_LOG" | grep 'ERROR vm=work')" "errors logged for work"
+[[ ! -e $QVM_REMOTE_STATE_DIR/agents/work ]] || fail "the level of an agent that is gone is still stored"
 
 t "without the agent, a VM that never used qvm-remote gets no more than 2 calls in 4 s"
 rm -rf "$SIM/vms/idle/home/.qvm-remote/queue"
