@@ -67,7 +67,7 @@ struct vm_row {
 };
 
 /* Every keyed VM and every VM of QVM_REMOTE_VMS, sorted by name, once
- * each.  Some 13 KiB: callers allocate it. */
+ * each.  Some 50 KiB: callers allocate it. */
 struct vm_table {
 	size_t n;
 	struct vm_row row[2 * CONFIG_LIST_MAX];

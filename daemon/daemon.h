@@ -23,6 +23,7 @@
 #include "exchange.h"
 #include "frame.h"
 #include "key.h"
+#include "pace.h"
 #include "keystore.h"
 #include "program.h"
 #include "replay.h"
@@ -77,6 +78,7 @@ struct daemon {
 	struct job **jobs;              /* started, not finished */
 	size_t njobs;
 	unsigned fetch_counter;
+	struct pace pace;               /* transport calls started */
 	char boot_tag[9];
 	int inotify_fd;
 	/* keys: the watches on inotify_fd (-1: none), the keys directory's

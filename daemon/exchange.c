@@ -787,6 +787,17 @@ fail:
 	x->next_deliver_ms = t + BACKOFF_MAX_MS;
 }
 
+/* Whether a new call may start now (pace.h); if not, *due moves to when
+ * one may. */
+static int
+paced(struct daemon *d, int64_t *due, int64_t t)
+{
+	if (pace_take(&d->pace, t))
+		return 1;
+	*due = pace_due(&d->pace);
+	return 0;
+}
+
 void
 exchange_start(struct daemon *d, struct vm *v, int64_t t)
 {
@@ -796,17 +807,20 @@ exchange_start(struct daemon *d, struct vm *v, int64_t t)
 		collect(d, v, t);
 	if (x->state == X_IDLE && x->nwinding < WINDING_MAX &&
 	    t >= x->next_fetch_ms) {
-		if (fetch_wanted(d, v))
-			fetch_start(d, v, FETCH_CLAIM, t);
-		else if (quiet_wanted(d, v) && can_deliver(v) &&
-			 t >= x->next_deliver_ms)
+		if (fetch_wanted(d, v)) {
+			if (paced(d, &x->next_fetch_ms, t))
+				fetch_start(d, v, FETCH_CLAIM, t);
+		} else if (quiet_wanted(d, v) && can_deliver(v) &&
+			   t >= x->next_deliver_ms &&
+			   paced(d, &x->next_deliver_ms, t)) {
 			fetch_start(d, v, FETCH_QUIET, t);
+		}
 	}
 	if (!can_deliver(v) || t < x->next_deliver_ms)
 		return;
 	if (can_carry(v))
 		carry(d, v, t);
-	else
+	else if (paced(d, &x->next_deliver_ms, t))
 		deliver_start(d, v, t);
 }
 

@@ -120,7 +120,7 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 static void
 key_problem(struct daemon *d, const char *vm, int r)
 {
-	char fix[2 * CONFIG_VALUE_MAX + 160];
+	char fix[2 * CONFIG_PATH_MAX + 160];
 
 	if (r == QR_ERR_PERMISSIONS)
 		snprintf(fix, sizeof(fix), "key file %s/%s.key is readable by "

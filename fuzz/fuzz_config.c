@@ -53,9 +53,9 @@ static void check_list(const struct name_list *l)
 
 static void check_path(const char *p)
 {
-	size_t n = strnlen(p, CONFIG_VALUE_MAX), i;
+	size_t n = strnlen(p, CONFIG_PATH_MAX), i;
 
-	FUZZ_CHECK(n > 0 && n < CONFIG_VALUE_MAX && p[0] == '/');
+	FUZZ_CHECK(n > 0 && n < CONFIG_PATH_MAX && p[0] == '/');
 	for (i = 0; i < n; i++)
 		FUZZ_CHECK((unsigned char)p[i] >= 0x20 &&
 			   (unsigned char)p[i] != 0x7f);

@@ -166,12 +166,17 @@ static int parse_list(const char *key, const char *v, size_t n,
 	return 0;
 }
 
-static int set_path(char dst[CONFIG_VALUE_MAX], const char *key,
+static int set_path(char dst[CONFIG_PATH_MAX], const char *key,
 		    const char *v, size_t n, char *msg)
 {
 	char q[QUOTE_MAX + 4];
 
-	if (n >= CONFIG_VALUE_MAX || !path_ok(v, n)) {
+	if (n >= CONFIG_PATH_MAX) {
+		seterr(msg, "%s: path is longer than %u bytes", key,
+		       CONFIG_PATH_MAX - 1);
+		return QR_ERR_INVALID;
+	}
+	if (!path_ok(v, n)) {
 		quoted(v, n, q);
 		seterr(msg, "%s: expected an absolute path, not '%s'", key, q);
 		return QR_ERR_INVALID;
@@ -305,7 +310,7 @@ static int key_lookup(const char *k, size_t n)
 }
 
 /* systemd may set these; take one only if it is a usable path. */
-static void env_dir(char dst[CONFIG_VALUE_MAX], const char *var,
+static void env_dir(char dst[CONFIG_PATH_MAX], const char *var,
 		    const char *def)
 {
 	const char *v = getenv(var);
@@ -314,7 +319,7 @@ static void env_dir(char dst[CONFIG_VALUE_MAX], const char *var,
 	if (v != NULL) {
 		n = strlen(v);
 		/* several directories come ':'-separated: not ours */
-		if (n < CONFIG_VALUE_MAX && path_ok(v, n) &&
+		if (n < CONFIG_PATH_MAX && path_ok(v, n) &&
 		    memchr(v, ':', n) == NULL) {
 			memcpy(dst, v, n + 1);
 			return;

@@ -38,17 +38,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
+
 #define CONFIG_FILE_MAX (64u << 10)
-#define CONFIG_VALUE_MAX 1024u
+#define CONFIG_LIST_MAX 256u       /* names in a VM list */
+#define CONFIG_PATH_MAX 1024u      /* a path, its NUL included */
+/* a value, its NUL included: room for a whole list of the longest names */
+#define CONFIG_VALUE_MAX (CONFIG_LIST_MAX * (VMNAME_MAX + 1))
 #define CONFIG_ERR_MAX 256u
-#define CONFIG_LIST_MAX 64u        /* names in a VM list */
 
 enum transport_kind { TRANSPORT_QREXEC_CLIENT, TRANSPORT_QVM_RUN };
 enum poll_mode { POLL_WATCH, POLL_INTERVAL };
 
 struct name_list {
 	size_t n;
-	char name[CONFIG_LIST_MAX][32];
+	char name[CONFIG_LIST_MAX][VMNAME_MAX + 1];
 };
 
 struct config {
@@ -67,11 +71,11 @@ struct config {
 	uint64_t max_memory;
 	unsigned stop_grace_s;
 	struct name_list legacy;
-	char keys_dir[CONFIG_VALUE_MAX];
-	char log_path[CONFIG_VALUE_MAX];
-	char runtime_dir[CONFIG_VALUE_MAX];
-	char state_dir[CONFIG_VALUE_MAX];
-	char qrexec_dir[CONFIG_VALUE_MAX];
+	char keys_dir[CONFIG_PATH_MAX];
+	char log_path[CONFIG_PATH_MAX];
+	char runtime_dir[CONFIG_PATH_MAX];
+	char state_dir[CONFIG_PATH_MAX];
+	char qrexec_dir[CONFIG_PATH_MAX];
 };
 
 /* Sets every field to its default.  Reads RUNTIME_DIRECTORY and

@@ -313,7 +313,7 @@ static void test_quoting_errors(void **state)
 static void test_sizes(void **state)
 {
 	char *big = malloc(CONFIG_FILE_MAX + 2);
-	char line[CONFIG_VALUE_MAX + 40];
+	char line[CONFIG_PATH_MAX + 40];
 	size_t n;
 
 	assert_non_null(big);
@@ -324,16 +324,16 @@ static void test_sizes(void **state)
 	assert_string_equal(err, "file is larger than 65536 bytes");
 	free(big);
 
-	/* a path of CONFIG_VALUE_MAX - 1 bytes fits, one more does not */
+	/* a path of CONFIG_PATH_MAX - 1 bytes fits, one more does not */
 	n = (size_t)snprintf(line, sizeof(line), "QVM_REMOTE_LOG=/");
-	memset(line + n, 'a', CONFIG_VALUE_MAX - 2);
-	line[n + CONFIG_VALUE_MAX - 2] = '\0';
+	memset(line + n, 'a', CONFIG_PATH_MAX - 2);
+	line[n + CONFIG_PATH_MAX - 2] = '\0';
 	assert_int_equal(parse(line), 0);
-	assert_int_equal(strlen(c->log_path), CONFIG_VALUE_MAX - 1);
-	line[n + CONFIG_VALUE_MAX - 2] = 'a';
-	line[n + CONFIG_VALUE_MAX - 1] = '\0';
+	assert_int_equal(strlen(c->log_path), CONFIG_PATH_MAX - 1);
+	line[n + CONFIG_PATH_MAX - 2] = 'a';
+	line[n + CONFIG_PATH_MAX - 1] = '\0';
 	assert_int_equal(parse(line), QR_ERR_INVALID);
-	assert_string_equal(err, "line 1: QVM_REMOTE_LOG: value is longer than "
+	assert_string_equal(err, "line 1: QVM_REMOTE_LOG: path is longer than "
 			    "1023 bytes");
 }
 
@@ -349,7 +349,7 @@ static void test_list_limit(void **state)
 	snprintf(v + n, sizeof(v) - n, "one-more");
 	assert_int_equal(config_set(c, "QVM_REMOTE_VMS", v, err),
 			 QR_ERR_INVALID);
-	assert_string_equal(err, "QVM_REMOTE_VMS: more than 64 VM names");
+	assert_string_equal(err, "QVM_REMOTE_VMS: more than 256 VM names");
 	assert_int_equal(c->vms.n, CONFIG_LIST_MAX);    /* unchanged */
 }
 
@@ -371,7 +371,7 @@ static void test_more_paths(void **state)
 	memcpy(longq + n + CONFIG_VALUE_MAX, "'", 2);
 	assert_int_equal(parse(longq), QR_ERR_INVALID);
 	assert_string_equal(err, "line 1: QVM_REMOTE_LOG: value is longer than "
-			    "1023 bytes");
+			    "8191 bytes");
 	/* err may be NULL */
 	assert_int_equal(config_parse("FOO=1\n", 6, c, NULL), QR_ERR_INVALID);
 	assert_int_equal(config_parse(NULL, 1, c, err), QR_ERR_INVALID);
