@@ -15,6 +15,7 @@
 #include "agentwire.h"
 #include "cid.h"
 #include "err.h"
+#include "grow.h"
 #include "frame.h"
 
 #include "banned.h"
@@ -153,7 +154,7 @@ static void
 list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 {
 	struct dirent *de;
-	char **v = NULL;
+	char **v = NULL, **w;
 	size_t cap = 0;
 	struct stat st;
 
@@ -169,13 +170,9 @@ list_tokens(DIR *d, char ***names, size_t *n, uint64_t *skipped)
 			(*skipped)++;
 			continue;
 		}
-		if (*n == cap) {
-			char **w = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
-			if (w == NULL)
-				break;
-			v = w;
-			cap = cap ? cap * 2 : 64;
-		}
+		if ((w = grow_array(v, &cap, *n, sizeof(*v), 64)) == NULL)
+			break;
+		v = w;
 		if ((v[*n] = strdup(de->d_name)) == NULL)
 			break;
 		(*n)++;

@@ -33,62 +33,68 @@ write_text(const char *dir, const char *file, const char *text)
 	return r;
 }
 
-/* The cgroup2 mount point, from /proc/self/mountinfo. */
+/*
+ * A line of a /proc file into out[PATH_MAX]: 1 when it held what is
+ * sought (out set), 0 to read on, -1 to stop without it.
+ */
+typedef int (*line_pick)(const char *line, char out[PATH_MAX]);
+
+/* The first line of path that pick takes: 0, QR_ERR_NOT_FOUND or
+ * QR_ERR_SYSTEM. */
 static int
-find_mount(char out[PATH_MAX])
+scan_proc(const char *path, line_pick pick, char out[PATH_MAX])
 {
 	char line[LINE_MAX_CG];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int r = QR_ERR_NOT_FOUND;
+	FILE *f = fopen(path, "re");
+	int r = QR_ERR_NOT_FOUND, k;
 
 	if (f == NULL)
 		return QR_ERR_SYSTEM;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		/* "id parent maj:min root mountpoint opts ... - fstype src" */
-		char *sep = strstr(line, " - cgroup2 ");
-		char *p = line;
-		if (sep == NULL)
-			continue;
-		for (int field = 0; field < 4 && p != NULL; field++)
-			p = strchr(p + 1, ' ');
-		if (p == NULL)
-			continue;
-		p++;
-		size_t n = strcspn(p, " ");
-		if (n == 0 || n >= PATH_MAX)
-			continue;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		r = 0;
-		break;
-	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		if ((k = pick(line, out)) != 0) {
+			r = k > 0 ? 0 : QR_ERR_NOT_FOUND;
+			break;
+		}
 	fclose(f);
 	return r;
 }
 
-/* Our own cgroup v2 path ("0::/...") relative to the mount. */
+/* mountinfo: "id parent maj:min root mountpoint opts ... - fstype src" */
 static int
-own_path(char out[PATH_MAX])
+pick_cgroup2_mount(const char *line, char out[PATH_MAX])
 {
-	char line[LINE_MAX_CG];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int r = QR_ERR_NOT_FOUND;
+	const char *p = line;
+	size_t n;
 
-	if (f == NULL)
-		return QR_ERR_SYSTEM;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		size_t n = strcspn(line + 3, "\n");
-		if (n == 0 || n >= PATH_MAX)
-			break;
-		memcpy(out, line + 3, n);
-		out[n] = '\0';
-		r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
+	if (strstr(line, " - cgroup2 ") == NULL)
+		return 0;
+	for (int field = 0; field < 4 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return 0;
+	n = strcspn(++p, " ");
+	if (n == 0 || n >= PATH_MAX)
+		return 0;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 1;
+}
+
+/* /proc/self/cgroup: our own cgroup v2 path, "0::/...", relative to the
+ * mount */
+static int
+pick_own_path(const char *line, char out[PATH_MAX])
+{
+	size_t n;
+
+	if (strncmp(line, "0::", 3) != 0)
+		return 0;
+	n = strcspn(line + 3, "\n");
+	if (n == 0 || n >= PATH_MAX)
+		return -1;
+	memcpy(out, line + 3, n);
+	out[n] = '\0';
+	return 1;
 }
 
 static int
@@ -122,7 +128,8 @@ cgroup_init(struct cgroup_base *b, char *why, size_t whylen)
 	int n;
 
 	memset(b, 0, sizeof(b[0]));
-	if (find_mount(mount) != 0 || own_path(own) != 0) {
+	if (scan_proc("/proc/self/mountinfo", pick_cgroup2_mount, mount) != 0 ||
+	    scan_proc("/proc/self/cgroup", pick_own_path, own) != 0) {
 		snprintf(why, whylen, "no cgroup v2 hierarchy");
 		return 0;
 	}

@@ -6,7 +6,8 @@
  *
  *   X_IDLE        no live call.  A fetch starts when one is wanted and
  *                 due (next_fetch_ms: the interval, a backoff after
- *                 failures, the reject budget's pause); with a session
+ *                 failures, the reject budget's pause, the pace of new
+ *                 calls over all VMs, pace.h); with a session
  *                 agent, results to send while no fetch is wanted start a
  *                 quiet turn, a session whose first fetch claims nothing.
  *   X_FETCHING    a fetch waits for its reply: an sh program, the agent's

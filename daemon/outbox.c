@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "grow.h"
 #include "fileio.h"
 #include "frame.h"
 #include "banned.h"
@@ -290,15 +291,11 @@ outbox_scan(const char *state_dir, const char *vm, struct deliver_item **out,
 				remove_entry_dir(path);
 			continue;
 		}
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			grown = reallocarray(v, cap, sizeof(*v));
-			if (grown == NULL) {
-				r = QR_ERR_NOMEM;
-				break;
-			}
-			v = grown;
+		if ((grown = grow_array(v, &cap, len, sizeof(*v), 16)) == NULL) {
+			r = QR_ERR_NOMEM;
+			break;
 		}
+		v = grown;
 		if (entry_load(vmdir, d->d_name, &v[len]) == 0)
 			len++;
 	}

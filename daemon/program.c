@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "b64.h"
 #include "err.h"
+#include "fileio.h"
 #include "frame.h"
 #include "vmlayout.h"
 #include "banned.h"
@@ -166,8 +167,9 @@ static_assert(BODY_MAX == 1048576 && OPT_MAX == 4096 &&
 	      IN_MAX == 8388608 && AUTH_MAX == 80 && FETCH_HELD_MAX == 64,
 	      "the limits in fetch_main must match lib/bounds.h");
 
-/* p as lib/agentwire.h takes it; rel holds its releases' words. */
-static void
+/* p as lib/agentwire.h takes it; rel holds its releases' words.  0, or
+ * QR_ERR_INVALID when the agent would refuse it. */
+static int
 to_wire(const struct fetch_params *p, struct agentwire_fetch *w,
 	const char *rel[2 * FETCH_HELD_MAX])
 {
@@ -182,6 +184,7 @@ to_wire(const struct fetch_params *p, struct agentwire_fetch *w,
 		.max_requests = p->max_requests, .max_bytes = p->max_bytes,
 		.claim = !p->peek, .release = rel, .nrelease = p->nrelease,
 	};
+	return agentwire_fetch_valid(w) ? 0 : QR_ERR_INVALID;
 }
 
 int
@@ -191,10 +194,8 @@ program_fetch(struct buf *out, const struct fetch_params *p)
 	struct agentwire_fetch w;
 	int r;
 
-	to_wire(p, &w, rel);
-	if (!agentwire_fetch_valid(&w))
-		return QR_ERR_INVALID;
-	if ((r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\nR='",
+	if ((r = to_wire(p, &w, rel)) != 0 ||
+	    (r = buf_printf(out, "P='%s'\nW=%u\nN=%u\nB=%llu\nK=%d\nR='",
 			    p->claim_prefix, p->wait_s, p->max_requests,
 			    (unsigned long long)p->max_bytes,
 			    p->peek ? 0 : 1)) != 0 ||
@@ -213,10 +214,8 @@ put_agent_fetch(struct buf *out, const char *lead, const struct fetch_params *p)
 	struct agentwire_fetch w;
 	int r;
 
-	to_wire(p, &w, rel);
-	if (!agentwire_fetch_valid(&w))
-		return QR_ERR_INVALID;
-	if ((r = buf_printf(out, "%s ", lead)) != 0)
+	if ((r = to_wire(p, &w, rel)) != 0 ||
+	    (r = buf_printf(out, "%s ", lead)) != 0)
 		return r;
 	return agentwire_put_args(out, &w);
 }
@@ -238,8 +237,10 @@ program_agent_turn(struct buf *out, const struct fetch_params *p)
 {
 	const char *rel[2 * FETCH_HELD_MAX];
 	struct agentwire_fetch w;
+	int r;
 
-	to_wire(p, &w, rel);
+	if ((r = to_wire(p, &w, rel)) != 0)
+		return r;
 	return agentwire_put_turn(out, &w);
 }
 
@@ -363,16 +364,8 @@ encode_chunk(struct deliver_src *s, struct buf *out)
 	size_t got = 0;
 	int r;
 
-	while (got < sizeof(in)) {
-		ssize_t k = read(s->fd, in + got, sizeof(in) - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return QR_ERR_SYSTEM;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
+	if ((r = read_full(s->fd, in, sizeof(in), &got)) != 0)
+		return r;
 	if (got > 0 && (r = b64_encode(out, in, got, 76)) != 0)
 		return r;
 	if (got > 0 && out->len > 0 && out->data[out->len - 1] != '\n' &&

@@ -27,6 +27,7 @@
 #include "configfile.h"
 #include "daemon.h"
 #include "err.h"
+#include "grow.h"
 #include "fileio.h"
 #include "liveness.h"
 #include "logline.h"
@@ -137,16 +138,13 @@ struct pollset {
 static int
 pollset_add(struct pollset *p, int fd, short events)
 {
+	struct pollfd *g;
+
 	if (fd < 0 || events == 0)
 		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct pollfd *g = reallocarray(p->fds, cap, sizeof(*g));
-		if (g == NULL)
-			return QR_ERR_NOMEM;
-		p->fds = g;
-		p->cap = cap;
-	}
+	if ((g = grow_array(p->fds, &p->cap, p->n, sizeof(*g), 32)) == NULL)
+		return QR_ERR_NOMEM;
+	p->fds = g;
 	p->fds[p->n++] = (struct pollfd){ .fd = fd, .events = events };
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "agenthint.h"
 #include "err.h"
+#include "grow.h"
 #include "keystate.h"
 #include "keystore.h"
 #include "outbox.h"
@@ -32,14 +33,12 @@ vm_find(struct daemon *d, const char *name)
 int
 ready_push(struct vm *v, const struct deliver_item *e)
 {
-	if (v->nready == v->capready) {
-		size_t cap = v->capready ? v->capready * 2 : 8;
-		struct deliver_item *g = reallocarray(v->ready, cap, sizeof(*g));
-		if (g == NULL)
-			return QR_ERR_NOMEM;
-		v->ready = g;
-		v->capready = cap;
-	}
+	struct deliver_item *g = grow_array(v->ready, &v->capready, v->nready,
+					    sizeof(*g), 8);
+
+	if (g == NULL)
+		return QR_ERR_NOMEM;
+	v->ready = g;
 	v->ready[v->nready++] = *e;
 	return 0;
 }

@@ -41,10 +41,9 @@ int open_regular(const char *path, struct stat *st)
 int read_file(const char *path, struct buf *b)
 {
 	char chunk[READ_CHUNK];
-	size_t orig = b->len;
+	size_t orig = b->len, got;
 	struct stat st;
 	int fd, r, saved;
-	ssize_t k;
 
 	if ((fd = open_regular(path, &st)) < 0)
 		return fd;
@@ -52,28 +51,16 @@ int read_file(const char *path, struct buf *b)
 		r = QR_ERR_TOO_LARGE;
 		goto out;
 	}
-	for (;;) {
-		k = read(fd, chunk, sizeof(chunk));
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = QR_ERR_SYSTEM;
+	do {
+		if ((r = read_full(fd, chunk, sizeof(chunk), &got)) != 0 ||
+		    (r = buf_append(b, chunk, got)) != 0)
 			goto out;
-		}
-		if (k == 0)
-			break;
-		if ((r = buf_append(b, chunk, (size_t)k)) != 0)
-			goto out;
-	}
-	r = 0;
+	} while (got == sizeof(chunk));
 out:
 	saved = errno;
 	close(fd);
-	if (r != 0) {
-		b->len = orig;
-		if (b->data != NULL)
-			b->data[orig] = '\0';
-	}
+	if (r != 0)
+		buf_truncate(b, orig);
 	errno = saved;
 	return r;
 }
@@ -94,6 +81,24 @@ int pwrite_all(int fd, const void *p, size_t n, off_t off)
 		c += k;
 		off += k;
 		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int read_full(int fd, void *p, size_t n, size_t *got)
+{
+	char *c = p;
+
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = read(fd, c + *got, n - *got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return QR_ERR_SYSTEM;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
 	}
 	return 0;
 }

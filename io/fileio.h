@@ -40,6 +40,9 @@ int write_file_atomic(const char *dir, const char *name, const void *data,
 int write_all(int fd, const void *p, size_t n);
 /* pwrite(2) all of it at off, retrying likewise. */
 int pwrite_all(int fd, const void *p, size_t n, off_t off);
+/* read(2) up to n bytes, retrying on EINTR and short reads, until n or
+ * the end of the input; *got receives how many.  0 or QR_ERR_SYSTEM. */
+int read_full(int fd, void *p, size_t n, size_t *got);
 /* pread(2) up to n bytes at off, retrying on EINTR and short reads, until
  * n or the end of the file; *got receives how many.  0 or QR_ERR_SYSTEM. */
 int pread_full(int fd, void *p, size_t n, off_t off, size_t *got);

@@ -21,7 +21,6 @@ int key_read_file(const char *path, struct key *out)
 	size_t got = 0;
 	struct stat st;
 	int fd, r, saved;
-	ssize_t k;
 
 	if ((fd = open_regular(path, &st)) < 0)
 		return fd;
@@ -30,18 +29,8 @@ int key_read_file(const char *path, struct key *out)
 		goto out;
 	}
 	/* read one byte past the limit to tell "exactly max" from "more" */
-	while (got < sizeof(text)) {
-		k = read(fd, text + got, sizeof(text) - got);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = QR_ERR_SYSTEM;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
+	if ((r = read_full(fd, text, sizeof(text), &got)) != 0)
+		goto out;
 	if (got > KEY_FILE_MAX) {
 		r = QR_ERR_INVALID;
 		goto out;

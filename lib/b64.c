@@ -26,14 +26,6 @@ size_t b64_encoded_len(size_t n)
 	return groups * 4;
 }
 
-/* Undoes a failed multi-part append so callers see all or nothing. */
-static void rollback(struct buf *out, size_t len)
-{
-	out->len = len;
-	if (out->data != NULL)
-		out->data[len] = '\0';
-}
-
 int b64_encode(struct buf *out, const void *p, size_t n, size_t wrap)
 {
 	const uint8_t *s = p;
@@ -74,7 +66,7 @@ int b64_encode(struct buf *out, const void *p, size_t n, size_t wrap)
 	r = buf_append(out, chunk, used);
 out:
 	if (r != 0)
-		rollback(out, orig);
+		buf_truncate(out, orig);
 	return r;
 }
 
@@ -143,6 +135,6 @@ int b64_decode(struct buf *out, const char *s, size_t n)
 	r = buf_append(out, chunk, used);
 out:
 	if (r != 0)
-		rollback(out, orig);
+		buf_truncate(out, orig);
 	return r;
 }

@@ -27,6 +27,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties the buffer, keeping its storage. */
 void buf_reset(struct buf *b);
+/* Drops everything past the first len bytes (len <= b->len): undoes the
+ * appends made since the length was len. */
+void buf_truncate(struct buf *b, size_t len);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)

@@ -11,13 +11,6 @@
 
 #include "banned.h"
 
-static void rollback(struct buf *out, size_t len)
-{
-	out->len = len;
-	if (out->data != NULL)
-		out->data[len] = '\0';
-}
-
 /* Appends the escaped bytes, no truncation marker. */
 static int escape_bytes(struct buf *out, const uint8_t *p, size_t n)
 {
@@ -79,7 +72,7 @@ int log_escape(struct buf *out, const void *p, size_t n, size_t max)
 		r = buf_append(out, "...", 3);
 out:
 	if (r != 0)
-		rollback(out, orig);
+		buf_truncate(out, orig);
 	return r;
 }
 
@@ -149,7 +142,7 @@ int logline_kv(struct buf *out, const char *key, const void *value, size_t n,
 		r = buf_append(out, "\"", 1);
 out:
 	if (r != 0)
-		rollback(out, orig);
+		buf_truncate(out, orig);
 	return r;
 }
 

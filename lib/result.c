@@ -68,9 +68,7 @@ int result_meta_format(struct buf *out, const struct result_meta *m)
 		       m->out_truncated, m->err_truncated);
 out:
 	if (r != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	return r;
 }

@@ -206,9 +206,7 @@ chain_json(const struct chain_status *st, struct buf *out)
 			    st->lines, st->bad, (long long)st->checked)) != 0 ||
 	    (r = json_cstr(out, err)) != 0 ||
 	    (r = buf_append_str(out, "}")) != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	return r;
 }

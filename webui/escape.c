@@ -23,50 +23,61 @@ room(struct buf *out, char *chunk, size_t size, size_t *used, size_t need)
 	return 0;
 }
 
-static void
-rollback(struct buf *out, size_t len)
+#define ESCAPED_MAX 6    /* the longest form of a byte: "\u00XX", "&quot;" */
+
+/* Writes c's escaped form to dst, at most ESCAPED_MAX bytes; its length. */
+typedef size_t (*byte_escape)(unsigned char c, char *dst);
+
+/* p[0..n) escaped byte by byte, between two quote strings. */
+static int
+escape_into(struct buf *out, const char *p, size_t n, const char *quote,
+	    byte_escape esc)
 {
-	out->len = len;
-	if (out->data != NULL)
-		out->data[len] = '\0';
+	char chunk[512];
+	size_t q = strlen(quote), used = q, orig = out->len;
+	int r;
+
+	memcpy(chunk, quote, q);
+	for (size_t i = 0; i < n; i++) {
+		if ((r = room(out, chunk, sizeof(chunk), &used,
+			      ESCAPED_MAX)) != 0)
+			goto fail;
+		used += esc((unsigned char)p[i], chunk + used);
+	}
+	if ((r = room(out, chunk, sizeof(chunk), &used, q)) != 0)
+		goto fail;
+	memcpy(chunk + used, quote, q);
+	if ((r = buf_append(out, chunk, used + q)) != 0)
+		goto fail;
+	return 0;
+fail:
+	buf_truncate(out, orig);
+	return r;
+}
+
+static size_t
+json_byte(unsigned char c, char *dst)
+{
+	if (c == '"' || c == '\\') {
+		dst[0] = '\\';
+		dst[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' ||
+	    c == '\'') {
+		memcpy(dst, "\\u00", 4);
+		dst[4] = HEX_DIGITS[c >> 4];
+		dst[5] = HEX_DIGITS[c & 0xf];
+		return 6;
+	}
+	dst[0] = (char)c;
+	return 1;
 }
 
 int
 json_str(struct buf *out, const char *p, size_t n)
 {
-	char chunk[512];
-	size_t used = 0, orig = out->len, i;
-	int r;
-
-	chunk[used++] = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		/* the longest form, "\u00XX", is six bytes */
-		if ((r = room(out, chunk, sizeof(chunk), &used, 6)) != 0)
-			goto fail;
-		if (c == '"' || c == '\\') {
-			chunk[used++] = '\\';
-			chunk[used++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' ||
-			   c == '&' || c == '\'') {
-			memcpy(chunk + used, "\\u00", 4);
-			chunk[used + 4] = HEX_DIGITS[c >> 4];
-			chunk[used + 5] = HEX_DIGITS[c & 0xf];
-			used += 6;
-		} else {
-			chunk[used++] = (char)c;
-		}
-	}
-	if ((r = room(out, chunk, sizeof(chunk), &used, 1)) != 0)
-		goto fail;
-	chunk[used++] = '"';
-	if ((r = buf_append(out, chunk, used)) != 0)
-		goto fail;
-	return 0;
-fail:
-	rollback(out, orig);
-	return r;
+	return escape_into(out, p, n, "\"", json_byte);
 }
 
 int
@@ -75,46 +86,38 @@ json_cstr(struct buf *out, const char *s)
 	return json_str(out, s, strlen(s));
 }
 
+static size_t
+html_byte(unsigned char c, char *dst)
+{
+	const char *ent = NULL;
+
+	switch (c) {
+	case '&': ent = "&amp;"; break;
+	case '<': ent = "&lt;"; break;
+	case '>': ent = "&gt;"; break;
+	case '"': ent = "&quot;"; break;
+	case '\'': ent = "&#39;"; break;
+	default: break;
+	}
+	if (ent != NULL) {
+		memcpy(dst, ent, strlen(ent));
+		return strlen(ent);
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		dst[0] = '\\';
+		dst[1] = 'x';
+		dst[2] = HEX_DIGITS[c >> 4];
+		dst[3] = HEX_DIGITS[c & 0xf];
+		return 4;
+	}
+	dst[0] = (char)c;
+	return 1;
+}
+
 int
 html_text(struct buf *out, const char *p, size_t n)
 {
-	char chunk[512];
-	size_t used = 0, orig = out->len, i;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		const char *ent = NULL;
-
-		/* the longest form, "&quot;", is six bytes */
-		if ((r = room(out, chunk, sizeof(chunk), &used, 6)) != 0)
-			goto fail;
-		switch (c) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: break;
-		}
-		if (ent != NULL) {
-			memcpy(chunk + used, ent, strlen(ent));
-			used += strlen(ent);
-		} else if (c < 0x20 || c >= 0x7f) {
-			chunk[used++] = '\\';
-			chunk[used++] = 'x';
-			chunk[used++] = HEX_DIGITS[c >> 4];
-			chunk[used++] = HEX_DIGITS[c & 0xf];
-		} else {
-			chunk[used++] = (char)c;
-		}
-	}
-	if ((r = buf_append(out, chunk, used)) != 0)
-		goto fail;
-	return 0;
-fail:
-	rollback(out, orig);
-	return r;
+	return escape_into(out, p, n, "", html_byte);
 }
 
 int

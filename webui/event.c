@@ -139,9 +139,7 @@ event_line(struct buf *out, uint64_t instance, uint64_t seq,
 out:
 	buf_release(&esc);
 	if (r != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	return r;
 }
@@ -160,9 +158,7 @@ event_mark(struct buf *out, uint64_t instance, uint64_t seq,
 			    (unsigned long long)seq)) != 0 ||
 	    (r = json_cstr(out, text)) != 0 ||
 	    (r = buf_append_str(out, "}\n\n")) != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	return r;
 }
@@ -228,9 +224,7 @@ event_html_row(struct buf *out, uint64_t lineno, const char *line,
 out:
 	buf_release(&esc);
 	if (r != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	return r;
 }

@@ -245,9 +245,7 @@ summary_json(const struct summary *s, time_t now, struct buf *out)
 	r = buf_append_str(out, "]}");
 out:
 	if (r != 0) {
-		out->len = orig;
-		if (out->data != NULL)
-			out->data[orig] = '\0';
+		buf_truncate(out, orig);
 	}
 	free(c);
 	return r;
