@@ -24,6 +24,7 @@
 #include "liveness.h"
 #include "logparse.h"
 #include "reader.h"
+#include "timefmt.h"
 #include "transport.h"
 #include "banned.h"
 
@@ -144,20 +145,10 @@ out:
 static void
 ago(time_t now, time_t t, char *out, size_t n)
 {
-	long long d = (long long)now - (long long)t;
-
 	if (t == 0)
 		snprintf(out, n, "-");
-	else if (d < 0)
-		snprintf(out, n, "just now");
-	else if (d < 120)
-		snprintf(out, n, "%lld s ago", d);
-	else if (d < 7200)
-		snprintf(out, n, "%lld min ago", d / 60);
-	else if (d < 2 * 86400)
-		snprintf(out, n, "%lld h ago", d / 3600);
 	else
-		snprintf(out, n, "%lld days ago", d / 86400);
+		fmt_ago(out, n, now > t ? (uint64_t)(now - t) : 0);
 }
 
 /* Whether the daemon runs comes from its lock (liveness.h), with or

@@ -8,6 +8,7 @@
 #include <sys/sendfile.h>
 
 #include "err.h"
+#include "fileio.h"
 
 #include "banned.h"
 
@@ -20,10 +21,7 @@ int fd_read_all(int fd, struct buf *b)
 	int r;
 
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if ((n = read_once(fd, chunk, sizeof(chunk))) < 0)
 			return QR_ERR_SYSTEM;
 		if (n == 0)
 			return 0;
@@ -99,10 +97,7 @@ int fd_copy(int in, int out, int (*stop)(void), uint64_t *copied,
 	for (;;) {
 		if (stop && stop())
 			return QR_ERR_INCOMPLETE;
-		n = read(in, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if ((n = read_once(in, chunk, sizeof(chunk))) < 0)
 			return QR_ERR_SYSTEM;
 		if (n == 0)
 			return 0;

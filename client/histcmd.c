@@ -7,7 +7,7 @@
 #include "archive.h"
 #include "body.h"
 #include "exitcode.h"
-#include "fmt.h"
+#include "timefmt.h"
 #include "msg.h"
 #include "output.h"
 

@@ -4,7 +4,7 @@
 #include "info.h"
 #include "auditlog.h"
 #include "exitcode.h"
-#include "fmt.h"
+#include "timefmt.h"
 #include "msg.h"
 #include "queuecmd.h"
 #include "vmid.h"

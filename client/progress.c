@@ -2,7 +2,7 @@
  * progress.c - the one-line waiting indicator on a terminal.
  */
 #include "progress.h"
-#include "fmt.h"
+#include "timefmt.h"
 
 #include <stdio.h>
 #include <string.h>

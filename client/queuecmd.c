@@ -3,7 +3,7 @@
  */
 #include "queuecmd.h"
 #include "exitcode.h"
-#include "fmt.h"
+#include "timefmt.h"
 #include "msg.h"
 #include "wait.h"
 

@@ -85,13 +85,25 @@ int pwrite_all(int fd, const void *p, size_t n, off_t off)
 	return 0;
 }
 
-int read_full(int fd, void *p, size_t n, size_t *got)
+ssize_t read_once(int fd, void *p, size_t n)
+{
+	ssize_t k;
+
+	do
+		k = read(fd, p, n);
+	while (k < 0 && errno == EINTR);
+	return k;
+}
+
+/* read(2), or pread(2) at off when off >= 0, until n bytes or the end. */
+static int read_until(int fd, void *p, size_t n, off_t off, size_t *got)
 {
 	char *c = p;
 
 	*got = 0;
 	while (*got < n) {
-		ssize_t k = read(fd, c + *got, n - *got);
+		ssize_t k = off < 0 ? read(fd, c + *got, n - *got)
+			  : pread(fd, c + *got, n - *got, off + (off_t)*got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -103,22 +115,18 @@ int read_full(int fd, void *p, size_t n, size_t *got)
 	return 0;
 }
 
+int read_full(int fd, void *p, size_t n, size_t *got)
+{
+	return read_until(fd, p, n, -1, got);
+}
+
 int pread_full(int fd, void *p, size_t n, off_t off, size_t *got)
 {
-	char *c = p;
-
-	*got = 0;
-	while (*got < n) {
-		ssize_t k = pread(fd, c + *got, n - *got, off + (off_t)*got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return QR_ERR_SYSTEM;
-		if (k == 0)
-			break;
-		*got += (size_t)k;
+	if (off < 0) {
+		errno = EINVAL;
+		return QR_ERR_SYSTEM;
 	}
-	return 0;
+	return read_until(fd, p, n, off, got);
 }
 
 int write_all(int fd, const void *p, size_t n)

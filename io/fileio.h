@@ -40,6 +40,8 @@ int write_file_atomic(const char *dir, const char *name, const void *data,
 int write_all(int fd, const void *p, size_t n);
 /* pwrite(2) all of it at off, retrying likewise. */
 int pwrite_all(int fd, const void *p, size_t n, off_t off);
+/* One read(2), retried on EINTR: what read returns. */
+ssize_t read_once(int fd, void *p, size_t n);
 /* read(2) up to n bytes, retrying on EINTR and short reads, until n or
  * the end of the input; *got receives how many.  0 or QR_ERR_SYSTEM. */
 int read_full(int fd, void *p, size_t n, size_t *got);

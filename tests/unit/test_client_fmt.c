@@ -2,7 +2,7 @@
  * test_client_fmt.c - times as people read them, and the waiting indicator
  * line, which must fit an 80-column terminal to be redrawn in place.
  */
-#include "fmt.h"
+#include "timefmt.h"
 #include "progress.h"
 
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /*
- * fmt.c - human-readable times.
+ * timefmt.c - human-readable times.
  */
-#include "fmt.h"
+#include "timefmt.h"
 
 #include <stdio.h>
 

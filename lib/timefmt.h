@@ -1,8 +1,8 @@
 /*
- * fmt.h - human-readable times for the indicator and the listings.  Pure.
+ * timefmt.h - human-readable times for the indicator and the listings.  Pure.
  */
-#ifndef QVMR_CLIENT_FMT_H
-#define QVMR_CLIENT_FMT_H
+#ifndef QVMR_TIMEFMT_H
+#define QVMR_TIMEFMT_H
 
 #include <stddef.h>
 #include <stdint.h>
