@@ -85,6 +85,8 @@ struct daemon {
 	 * last stamp (checked once a second without a watch), the loads so
 	 * far, and the daemon's lock (liveness.h) */
 	int qrexec_wd, keys_wd;
+	int up_dirty;                   /* the qrexec directory changed */
+	int64_t up_checked_ms;
 	int keys_dirty;
 	int64_t keys_checked_ms;
 	unsigned char keys_stamp[KEYSTORE_STAMP_LEN];
@@ -128,7 +130,10 @@ int replay_reopen(struct daemon *d, struct vm *v);
 void keys_watch(struct daemon *d);
 void keys_event(struct daemon *d, int wd, uint32_t mask);
 void keys_poll(struct daemon *d, int64_t now_ms);
-void refresh_up(struct daemon *d);
+/* Which VMs' qrexec is up: stats each VM's socket when the qrexec
+ * directory's watch saw a change (up_dirty), at least once a minute, and
+ * on every call without a watch. */
+void refresh_up(struct daemon *d, int64_t now_ms);
 int vm_idle(const struct vm *v);
 
 /* jobs.c */

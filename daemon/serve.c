@@ -210,7 +210,8 @@ reap(struct daemon *d)
 static int reload(struct daemon *d);
 
 /* keys: events of the keys directory's watch go to keys_event; the
- * qrexec directory's only wake the loop (refresh_up stats the VMs). */
+ * qrexec directory's (and an overflow, which may have lost some) make
+ * refresh_up stat the VMs. */
 static void
 read_inotify(struct daemon *d)
 {
@@ -222,6 +223,8 @@ read_inotify(struct daemon *d)
 		     <= n;) {
 			const struct inotify_event *e =
 				(const struct inotify_event *)(ev + off);
+			if (e->wd == d->qrexec_wd || e->wd == -1)
+				d->up_dirty = 1;
 			keys_event(d, e->wd, e->mask);
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
@@ -353,7 +356,7 @@ loop_once(struct daemon *d, struct pollset *ps)
 	int64_t t = mono_ms(), wake;
 	int timeout;
 
-	refresh_up(d);
+	refresh_up(d, t);
 	if (d->stopping && t >= d->stop_deadline_ms)
 		stop_hard(d, t);
 	for (struct vm *v = d->vms; v != NULL; v = v->next)
@@ -548,7 +551,8 @@ serve(struct config *c, const struct serve_opts *o)
 	}
 	if (vms_load(&d) != 0)
 		goto out;
-	refresh_up(&d);     /* --once must know which VMs it will reach */
+	d.up_dirty = 1;
+	refresh_up(&d, mono_ms());  /* --once must know which VMs it will reach */
 	if (d.vms == NULL)
 		ev_simple(&d, "INFO", NULL, NULL, "reason",
 			  "no authorized VMs; authorize one with "

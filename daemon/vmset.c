@@ -21,6 +21,8 @@
 
 #include "banned.h"
 
+#define UP_RECHECK_MS 60000         /* with a watch: a lost event's cost */
+
 struct vm *
 vm_find(struct daemon *d, const char *name)
 {
@@ -111,6 +113,7 @@ vm_add(struct daemon *d, const char *name, const struct key *k)
 		load_parked(v, volatile_dir);
 	v->next = d->vms;
 	d->vms = v;
+	d->up_dirty = 1;        /* whether it is up is not known yet */
 	return v;
 }
 
@@ -364,8 +367,15 @@ keys_poll(struct daemon *d, int64_t now)
 }
 
 void
-refresh_up(struct daemon *d)
+refresh_up(struct daemon *d, int64_t t)
 {
+	/* 200 VMs cost 200 lstat calls a turn of the loop, and a turn comes
+	 * with every session's reply: with the watch, only on its events */
+	if (d->qrexec_wd >= 0 && !d->up_dirty &&
+	    t - d->up_checked_ms < UP_RECHECK_MS)
+		return;
+	d->up_dirty = 0;
+	d->up_checked_ms = t;
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		int up = transport_vm_up(&d->transport, v->name);
 		if (up && !v->up)
