@@ -79,6 +79,26 @@ done
 sed -i '/QVM_REMOTE_MAX_PER_VM/d' "$DOM0_CONF"
 dom0_stop
 
+t "turns of the loop stat no VM's qrexec socket; a change in the qrexec directory does"
+dom0_start
+assert_eq ready "$(in_vm work qvm-remote echo ready)"
+strace -q -f -e trace=stat,lstat,newfstatat,statx -o "$TEST_DIR/stat.trace" -p "$DOM0_PID" &
+spid=$!
+sleep 1     # strace is attached
+for i in 1 2 3 4 5; do
+	in_vm work qvm-remote true || fail "command $i failed"
+done
+n=$(grep -c 'qrexec\.' "$TEST_DIR/stat.trace")
+assert_eq 0 "$n" "stats of qrexec sockets during 5 commands"
+qubes-sim halt dev
+wait_for "grep -q 'qrexec\.dev' '$TEST_DIR/stat.trace'" 10 ||
+	fail "dom0 did not look at the VMs when dev's qrexec went away"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+qubes-sim start dev
+assert_eq up "$(in_vm dev qvm-remote echo up)" "a command in dev once it is up again"
+dom0_stop
+
 t "interval mode with the qvm-run transport"
 printf 'QVM_REMOTE_POLL=interval\nQVM_REMOTE_INTERVAL=1\nQVM_REMOTE_TRANSPORT=qvm-run\n' >"$DOM0_CONF"
 dom0_start
