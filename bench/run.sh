@@ -27,7 +27,7 @@
 #     descendant running as root; the VMs' own processes are not dom0's),
 #     PSS and RSS from /proc;
 #   - many VMs (MANY_VMS, 200; 20 for --quick; QVMR_BENCH_MANY_VMS
-#     overrides, 0 skips): a daemon of their own starts with one command
+#     overrides, 0 skips; QVMR_BENCH_MANY_IDLE_S the idle window): a daemon of their own starts with one command
 #     waiting in each; the most calls it started in any 100 ms, the time
 #     until every result is in, then MANY_IDLE_S idle with a session open
 #     into each VM: the calls, the daemon's CPU, RSS and PSS, and its
@@ -124,6 +124,7 @@ else
 	MODES=("watch 0" "watch 30" "interval 0" "interval 30")
 fi
 MANY_VMS=${QVMR_BENCH_MANY_VMS:-$MANY_VMS}   # 0: no many-VM series
+MANY_IDLE_S=${QVMR_BENCH_MANY_IDLE_S:-$MANY_IDLE_S}
 INTERVAL_S=1        # QVM_REMOTE_INTERVAL in interval mode (its minimum)
 BURST_LATENCY=30    # ms, for the bursts
 BURST_TIMEOUT=240   # s: a burst that takes longer fails the benchmark
@@ -208,15 +209,21 @@ daemon_stop() {
 	DPID=
 }
 
-# The idle daemon: its own config, log, runtime and state directories.
-idle_start() {   # VM...
-	mkdir -p "$D0/idle"
-	printf '%s\n' "QVM_REMOTE_VMS='$*'" "QVM_REMOTE_POLL=watch" >"$D0/idle/remote.conf"
-	QVM_REMOTE_LOG=$D0/idle/qvm-remote.log QVM_REMOTE_RUNTIME_DIR=$D0/idle/run \
-		QVM_REMOTE_STATE_DIR=$D0/idle/state \
-		"$DAEMON" -c "$D0/idle/remote.conf" >>"$D0/idle/daemon.out" 2>&1 &
-	IPID=$!
+# own_daemon NAME VM...: a daemon of its own for those VMs (config, log,
+# runtime and state under $D0/NAME); its pid in OWN_PID.
+own_daemon() {
+	local name=$1
+	shift
+	mkdir -p "$D0/$name"
+	printf '%s\n' "QVM_REMOTE_VMS='$*'" "QVM_REMOTE_POLL=watch" >"$D0/$name/remote.conf"
+	QVM_REMOTE_LOG=$D0/$name/qvm-remote.log QVM_REMOTE_RUNTIME_DIR=$D0/$name/run \
+		QVM_REMOTE_STATE_DIR=$D0/$name/state \
+		"$DAEMON" -c "$D0/$name/remote.conf" >>"$D0/$name/daemon.out" 2>&1 &
+	OWN_PID=$!
 }
+
+# The idle daemon, polling the three VMs of the idle series.
+idle_start() { own_daemon idle "$@"; IPID=$OWN_PID; }
 
 idle_stop() {
 	[[ -n $IPID ]] || return 0
@@ -224,15 +231,8 @@ idle_stop() {
 	IPID=
 }
 
-# The sleeper daemon: one VM, its own files, from the start to the end.
-sleeper_start() {   # VM
-	mkdir -p "$D0/sleeper"
-	printf '%s\n' "QVM_REMOTE_VMS='$1'" "QVM_REMOTE_POLL=watch" >"$D0/sleeper/remote.conf"
-	QVM_REMOTE_LOG=$D0/sleeper/qvm-remote.log QVM_REMOTE_RUNTIME_DIR=$D0/sleeper/run \
-		QVM_REMOTE_STATE_DIR=$D0/sleeper/state \
-		"$DAEMON" -c "$D0/sleeper/remote.conf" >>"$D0/sleeper/daemon.out" 2>&1 &
-	SPID=$!
-}
+# The sleeper daemon: one VM, from the start to the end.
+sleeper_start() { own_daemon sleeper "$1"; SPID=$OWN_PID; }
 
 sleeper_stop() {
 	[[ -n $SPID ]] || return 0
@@ -625,13 +625,9 @@ many() {
 			sleep 0.05
 		done
 	done
-	mkdir -p "$D0/many"
-	printf '%s\n' "QVM_REMOTE_VMS='${mv[*]}'" "QVM_REMOTE_POLL=watch" >"$D0/many/remote.conf"
 	t0=$(now_us)
-	QVM_REMOTE_LOG=$D0/many/qvm-remote.log QVM_REMOTE_RUNTIME_DIR=$D0/many/run \
-		QVM_REMOTE_STATE_DIR=$D0/many/state \
-		"$DAEMON" -c "$D0/many/remote.conf" >>"$D0/many/daemon.out" 2>&1 &
-	mpid=$!
+	own_daemon many "${mv[@]}"
+	mpid=$OWN_PID
 	BG+=("$mpid")
 	for i in "${!pids[@]}"; do
 		wait "${pids[$i]}" && ok=$((ok + 1))
