@@ -130,9 +130,14 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		exchange_start(d, v, t);
 }
 
+/* The descriptors of one poll, and after it their events by descriptor
+ * (rev[0..nrev)), so that finding a call's costs nothing: with 200 VMs a
+ * search of the set for each call's descriptors was most of the loop. */
 struct pollset {
 	struct pollfd *fds;
 	size_t n, cap;
+	short *rev;
+	size_t nrev, caprev;
 };
 
 static int
@@ -159,9 +164,35 @@ pollset_call(struct pollset *p, const struct call *c)
 	(void)pollset_add(p, c->err, POLLIN);
 }
 
+/* After poll: rev filled in (left empty when it cannot grow, and
+ * revents_of searches instead). */
+static void
+pollset_index(struct pollset *p)
+{
+	size_t want = 0;
+	short *g;
+
+	for (size_t i = 0; i < p->n; i++)
+		if ((size_t)p->fds[i].fd + 1 > want)
+			want = (size_t)p->fds[i].fd + 1;
+	p->nrev = 0;
+	while (p->caprev < want) {
+		if ((g = grow_array(p->rev, &p->caprev, p->caprev, sizeof(*g),
+				    64)) == NULL)
+			return;
+		p->rev = g;
+	}
+	memset(p->rev, 0, want * sizeof(*p->rev));
+	for (size_t i = 0; i < p->n; i++)
+		p->rev[p->fds[i].fd] |= p->fds[i].revents;
+	p->nrev = want;
+}
+
 static short
 revents_of(const struct pollset *p, int fd)
 {
+	if (p->nrev > 0)
+		return (size_t)fd < p->nrev ? p->rev[fd] : 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->fds[i].fd == fd)
 			return p->fds[i].revents;
@@ -378,6 +409,7 @@ loop_once(struct daemon *d, struct pollset *ps)
 	timeout = wake <= t ? 0 : wake - t > 60000 ? 60000 : (int)(wake - t);
 	if (poll(ps->fds, ps->n, timeout) < 0 && errno != EINTR)
 		return;
+	pollset_index(ps);
 	if (revents_of(ps, signal_pipe[0]) != 0)
 		read_signals(d);
 	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0)
@@ -465,7 +497,7 @@ int
 serve(struct config *c, const struct serve_opts *o)
 {
 	struct daemon d;
-	struct pollset ps = { NULL, 0, 0 };
+	struct pollset ps = { 0 };
 	unsigned char tag[4];
 	char msg[512];
 	int rc = 1;
@@ -563,6 +595,7 @@ serve(struct config *c, const struct serve_opts *o)
 	rc = 0;
 out:
 	free(ps.fds);
+	free(ps.rev);
 	teardown(&d);
 	return rc;
 }
