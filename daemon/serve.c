@@ -48,43 +48,7 @@ on_signal(int sig)
 	errno = saved;
 }
 
-
-/* ---- audit lines ------------------------------------------------------ */
-
-
-
-
-/* ---- the VM table ------------------------------------------------------ */
-
-
-
-
-
-
-/* ---- results ----------------------------------------------------------- */
-
-
-
-
-
-/* ---- requests ---------------------------------------------------------- */
-
-
-
-
-/* ---- calls -------------------------------------------------------------- */
-
-
-
-
-
-
-
-
-
-
 /* ---- the loop ----------------------------------------------------------- */
-
 
 static unsigned
 jobs_running(const struct daemon *d)
@@ -263,14 +227,14 @@ read_inotify(struct daemon *d)
 }
 
 static void
-read_signals(struct daemon *d)
+read_signals(struct daemon *d, int *children)
 {
 	unsigned char sig[64];
 	ssize_t n = read(signal_pipe[0], sig, sizeof(sig));
 
 	for (ssize_t i = 0; i < n; i++) {
 		if (sig[i] == SIGCHLD) {
-			reap(d);
+			*children = 1;
 		} else if (sig[i] == SIGHUP) {
 			(void)reload(d);
 		} else if (!d->stopping) {
@@ -385,7 +349,7 @@ static void
 loop_once(struct daemon *d, struct pollset *ps)
 {
 	int64_t t = mono_ms(), wake;
-	int timeout;
+	int timeout, children = 0;
 
 	refresh_up(d, t);
 	if (d->stopping && t >= d->stop_deadline_ms)
@@ -411,7 +375,7 @@ loop_once(struct daemon *d, struct pollset *ps)
 		return;
 	pollset_index(ps);
 	if (revents_of(ps, signal_pipe[0]) != 0)
-		read_signals(d);
+		read_signals(d, &children);
 	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0)
 		read_inotify(d);
 	keys_poll(d, mono_ms());    /* keys: reload on a change */
@@ -427,8 +391,11 @@ loop_once(struct daemon *d, struct pollset *ps)
 			if (fd >= 0 && revents_of(ps, fd) != 0)
 				run_pump(d->jobs[i]->run, fd);
 		}
-	/* SIGCHLD may have been coalesced: reaping is cheap, do it always */
-	reap(d);
+	/* every SIGCHLD writes a byte, and reap() takes every child that
+	 * exited; waitpid is not cheap with 200 calls open (the kernel walks
+	 * every child), so not on other turns */
+	if (children)
+		reap(d);
 	t = mono_ms();
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		exchange_time(d, v, t);
