@@ -44,7 +44,7 @@ static int get_body(struct request *r, const struct args *a)
 	} else if (e != 0) {
 		msg("cannot read the command from stdin: %s", strerror(errno));
 		return e;
-	} else if (body_check((const uint8_t *)r->body.data, r->body.len,
+	} else if (body_check((const uint8_t *)r->body.data, r->body.len, BODY_SCRIPT,
 			      &v) == 0) {
 		return 0;
 	}

@@ -1,6 +1,6 @@
 /*
  * policydir.h - the policy read from its directory (the format is
- * policy.h's; the default directory is /etc/qubes/remote-policy.d).
+ * policy.h's; the daemon's directory is QVM_REMOTE_POLICY_DIR, config.h).
  *
  * Every regular file named NAME.policy (NAME not empty, not starting with
  * '.') is read, in byte order of the names (strcmp, not the locale's
@@ -18,8 +18,6 @@
 #define QVMR_POLICYDIR_H
 
 #include "policy.h"
-
-#define POLICY_DIR_DEFAULT "/etc/qubes/remote-policy.d"
 
 /*
  * Reads dir into a new policy.  On success returns 0 and *out (an
