@@ -33,4 +33,12 @@
 int policydir_load(const char *dir, struct policy *out,
 		   struct policy_error *err);
 
+/*
+ * The error as the admin reads it, into out[0..n): "DIR/FILE:LINE: REASON",
+ * "DIR/FILE: REASON" for a whole file (line 0), "DIR: REASON" for the
+ * directory itself (file "").  Pure.
+ */
+void policydir_error_text(const char *dir, const struct policy_error *err,
+			  char *out, size_t n);
+
 #endif
