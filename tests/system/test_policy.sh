@@ -253,6 +253,39 @@ assert_eq 1 "$?" "the daemon's exit status"
 assert_contains "$(cat "$DOM0/daemon.out")" "$P/15-bad.policy:3: unknown action 'alow'" "its message"
 rm -f "$P/15-bad.policy"
 
+t "a request queued for a slot when the policy changes is decided again: refused at once"
+printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
+policy 20-more.policy <<EOF
+work allow sh -c *
+work allow date ...
+EOF
+dom0_start
+rm -f "$M".*
+in_vm work qvm-remote --wait 120 -x sh -c "touch '$M.first'; while [ ! -e '$M.go' ]; do sleep 0.05; done" \
+	>/dev/null 2>&1 &
+first=$!
+track_pid "$first"
+wait_for "[ -e '$M.first' ]" 30 || fail "the first command never started"
+n=$(grep -c "AUTH-OK vm=work " "$QVM_REMOTE_LOG")
+in_vm work qvm-remote --wait 120 -x date >/dev/null 2>"$TEST_DIR/queued.err" &
+queued=$!
+track_pid "$queued"
+wait_for "(( \$(grep -c 'AUTH-OK vm=work ' '$QVM_REMOTE_LOG') > n ))" 30 || fail "the second request was never accepted"
+policy 20-more.policy <<EOF
+work allow sh -c *
+EOF
+wait_for "! proc_alive $queued" 30 || fail "the queued request's client still waits"
+wait "$queued"
+assert_eq 126 "$?" "the queued request's client"
+assert_contains "$(cat "$TEST_DIR/queued.err")" "denied by policy: no rule" "its reason"
+[[ -e $M.go ]] && fail "the first command was released too early"
+touch "$M.go"
+wait "$first"
+assert_eq 0 "$?" "the command running at the change finishes"
+dom0_stop
+rm -f "$P/20-more.policy"
+printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" >"$DOM0_CONF"
+
 t "a policy of only comments: everything is denied"
 mv "$P/10-test.policy" "$TEST_DIR/10-test.policy"
 policy 00-empty.policy <<EOF
