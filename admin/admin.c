@@ -233,6 +233,7 @@ static const struct {
 	{ "audit", admin_audit },
 	{ "enable", admin_enable },
 	{ "disable", admin_disable },
+	{ "policy", admin_policy },
 };
 
 admin_verb_fn

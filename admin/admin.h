@@ -31,6 +31,8 @@
 #define ADMIN_OK 0
 #define ADMIN_FAIL 1
 #define ADMIN_USAGE 2
+#define ADMIN_POLICY_DENY 3     /* policy check: the request is denied */
+#define ADMIN_POLICY_ASK 4      /* policy check: it needs approval */
 
 /* How much of the audit log's end status and log read. */
 #define ADMIN_LOG_TAIL_MAX (4u << 20)
@@ -72,6 +74,17 @@ int admin_enable(const struct config *c, int argc, char **argv);
 
 /* disable: systemctl disable. */
 int admin_disable(const struct config *c, int argc, char **argv);
+
+/*
+ * policy check VM [-u USER] (-x PROGRAM [ARG...] | --script): what the
+ * policy of QVM_REMOTE_POLICY_DIR, read now, does with that request from
+ * VM, on stdout ("allow: FILE:LINE (as USER, timeout N s)", "deny: no
+ * rule", "no policy: allowed as root (every request)", ...).  ADMIN_OK
+ * for allow (and no policy), ADMIN_POLICY_DENY, ADMIN_POLICY_ASK,
+ * ADMIN_FAIL when the policy cannot be read (the error names FILE:LINE).
+ * policy list: the files read and the number of rules, or that error.
+ */
+int admin_policy(const struct config *c, int argc, char **argv);
 
 /* The verb called name, or NULL when there is none. */
 admin_verb_fn admin_lookup(const char *name);

@@ -418,6 +418,7 @@ admin_authorize(const struct config *c, int argc, char **argv)
 	default:
 		goto out;
 	}
+	admin_policy_note(c, vm);
 	ret = ADMIN_OK;
 out:
 	key_wipe(&k);

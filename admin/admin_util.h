@@ -8,6 +8,7 @@
  *   admin_status.c   status, log
  *   admin_audit.c    audit verify
  *   admin_service.c  enable, disable, and the one way they run systemctl
+ *   admin_policy.c   policy check, policy list, the note authorize prints
  */
 #ifndef QVMR_ADMIN_UTIL_H
 #define QVMR_ADMIN_UTIL_H
@@ -96,6 +97,12 @@ int admin_name_width(const struct vm_table *t);
 /* A note on stderr, after the table, for a key that exists but cannot be
  * used (row->has_file with row->key_r not 0): why, and what to do. */
 void admin_key_problem(const struct config *c, const struct vm_row *row);
+
+/* ------------------------------------------------ policy: admin_policy.c */
+
+/* What an authorized VM may run under the policy of c (on stdout; an
+ * unreadable policy on stderr): with none, any command as root. */
+void admin_policy_note(const struct config *c, const char *vm);
 
 /* ---------------------------------------------- systemctl: admin_service.c */
 

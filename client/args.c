@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "bounds.h"
+#include "policy.h"
 #include "reader.h"
 
 #include "banned.h"
@@ -34,7 +35,7 @@ struct optdef {
 };
 
 enum opt_id { O_TIMEOUT, O_INPUT, O_VERBOSE, O_QUIET, O_JSON, O_WAIT,
-	      O_HELP, O_VERSION, O_COUNT };
+	      O_HELP, O_VERSION, O_USER, O_EXACT, O_COUNT };
 
 static const struct optdef optdefs[O_COUNT] = {
 	[O_TIMEOUT] = { "timeout", 't', 1 },
@@ -45,6 +46,8 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_WAIT] = { "wait", 0, 1 },
 	[O_HELP] = { "help", 'h', 0 },
 	[O_VERSION] = { "version", 'V', 0 },
+	[O_USER] = { "user", 'u', 1 },
+	[O_EXACT] = { "exact", 'x', 0 },
 };
 
 static int apply(struct args *a, enum opt_id id, const char *val,
@@ -80,6 +83,16 @@ static int apply(struct args *a, enum opt_id id, const char *val,
 		break;
 	case O_VERSION:
 		a->mode = MODE_VERSION;
+		break;
+	case O_USER:
+		if (!policy_user_valid(val))
+			FAIL("%s needs a dom0 user name ([a-z_][a-z0-9_-]*, at "
+			     "most %u bytes), not '%.40s'", shown,
+			     POLICY_USER_MAX, val);
+		a->user = val;
+		break;
+	case O_EXACT:
+		a->exact = 1;
 		break;
 	case O_COUNT:
 		break;
@@ -215,8 +228,8 @@ static int parse_sub(struct args *a, int argc, char **argv, char *err,
 	const char *name = argv[0];
 
 	argc--, argv++;
-	if (a->timeout || a->input || a->json || a->claim_wait)
-		FAIL("-t, -i, --json and --wait apply to commands, not to "
+	if (a->timeout || a->input || a->json || a->claim_wait || a->user)
+		FAIL("-t, -i, -u, --json and --wait apply to commands, not to "
 		     "'%s'", name);
 	switch (a->mode) {
 	case MODE_KEY:
@@ -280,11 +293,14 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 	}
 	if (a->mode == MODE_HELP || a->mode == MODE_VERSION)
 		return 0;
-	if (!dashdash && i < argc &&
+	if (!dashdash && !a->exact && i < argc &&
 	    (a->mode = subcommand(argv[i])) != MODE_RUN)
 		return parse_sub(a, argc - i, argv + i, err, errn);
 	if (a->quiet && a->verbose)
 		FAIL("-q and -v contradict each other; give one");
+	if (a->exact && i == argc)
+		FAIL("-x needs the program and its arguments: qvm-remote -x "
+		     "PROGRAM [ARG...]");
 	if (!a->claim_wait)
 		a->claim_wait = CLAIM_WAIT_DEFAULT;
 	a->argc = argc - i;

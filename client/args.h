@@ -1,7 +1,8 @@
 /*
  * args.h - the command line of qvm-remote.  Pure: argv in, struct out.
  *
- *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-v] [-q] [--json] [--] COMMAND [ARG...]
+ *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] [-x] [-v] [-q] [--json]
+ *              [--] COMMAND [ARG...]
  *   qvm-remote [-v] [-q] key gen [--force] | key show | key import [--force]
  *                        | key fingerprint
  *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
@@ -10,7 +11,10 @@
  *
  * Options end at the first word that is not one, so the command's own
  * options pass through (`qvm-remote qvm-ls --running`).  A first word that
- * names a subcommand is one, unless "--" came before it.
+ * names a subcommand is one, unless "--" or -x came before it.  With -x
+ * (--exact) the command words are the argument vector dom0 runs with
+ * execve, as they are; -u (--user) names the dom0 user to run as, checked
+ * against policy_user_valid.
  */
 #ifndef QVMR_CLIENT_ARGS_H
 #define QVMR_CLIENT_ARGS_H
@@ -42,6 +46,8 @@ struct args {
 	unsigned timeout;         /* -t SEC; 0 when not given */
 	unsigned claim_wait;      /* --wait SEC */
 	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
+	const char *user;         /* -u USER; NULL if none */
+	int exact;                /* -x: argc/argv are the vector (argc >= 1) */
 	int verbose, quiet, json;
 	int argc;                 /* MODE_RUN: the command words (may be 0) */
 	char **argv;              /* points into the caller's argv */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "argvbody.h"
 #include "err.h"
 #include "bounds.h"
 
@@ -62,6 +63,18 @@ void body_describe(const struct body_verdict *v, const char *source,
 		snprintf(out, n, "the command%s has control byte 0x%02x at "
 			 "offset %zu; only tab, newline and carriage return are "
 			 "allowed", source, v->byte, v->offset);
+		break;
+	case BODY_ARGV_END:
+		snprintf(out, n, "the argument vector%s does not end in a NUL "
+			 "byte", source);
+		break;
+	case BODY_ARGV_PROGRAM:
+		snprintf(out, n, "the program to run (the first word after "
+			 "-x) is empty");
+		break;
+	case BODY_ARGV_COUNT:
+		snprintf(out, n, "the command has more than %u arguments, the "
+			 "limit of -x; send a script instead", ARGV_MAX);
 		break;
 	}
 }

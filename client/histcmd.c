@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argvbody.h"
 #include "cid.h"
 #include "err.h"
 #include "fileio.h"
@@ -66,6 +67,7 @@ static void short_id(const char *cid, char *out, size_t n)
 static void show_entry(const char *dir, const char *cid)
 {
 	struct buf b = BUF_INIT(META_FILE_MAX), preview = BUF_INIT(1024);
+	struct buf words = BUF_INIT(8 * HISTORY_PREVIEW);
 	char path[PATH_MAX], id[CID_MAX + 1], code[8], dur[32], head[4096];
 	const char *status = "waiting";
 	struct result_meta m;
@@ -92,13 +94,22 @@ static void show_entry(const char *dir, const char *cid)
 		n = read(fd, head, sizeof(head));
 		close(fd);
 	}
-	(void)body_preview(&preview, (const uint8_t *)head,
-			   n > 0 ? (size_t)n : 0, HISTORY_PREVIEW);
+	/* a script has no NUL: a command with one is a vector, shown as the
+	 * words a shell would take back */
+	if (n > 0 && memchr(head, '\0', (size_t)n) != NULL &&
+	    argvbody_quote(&words, (const uint8_t *)head, (size_t)n,
+			   HISTORY_PREVIEW + 1) == 0)
+		(void)body_preview(&preview, (const uint8_t *)words.data,
+				   words.len, HISTORY_PREVIEW);
+	else
+		(void)body_preview(&preview, (const uint8_t *)head,
+				   n > 0 ? (size_t)n : 0, HISTORY_PREVIEW);
 	short_id(cid, id, sizeof(id));
 	printf("%-*s %4s  %-11s %-10s %s\n", ID_SHOWN, id, code, status, dur,
 	       buf_str(&preview));
 	buf_release(&b);
 	buf_release(&preview);
+	buf_release(&words);
 }
 
 int history_run(const struct vm_layout *p, unsigned count)

@@ -20,13 +20,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "argvbody.h"
 #include "clock.h"
 #include "err.h"
 #include "bounds.h"
 
 #include "banned.h"
 
-/* Fills r->body from argv or stdin and checks it. */
+/*
+ * Fills r->body from argv or stdin and checks it: with -x the words are
+ * the argument vector as they are (no joining, no shell in dom0), else a
+ * script run by bash.
+ */
 static int get_body(struct request *r, const struct args *a)
 {
 	struct body_verdict v;
@@ -34,18 +39,25 @@ static int get_body(struct request *r, const struct args *a)
 	char why[256];
 	int e;
 
-	if (a->argc > 0)
+	r->opts.form = a->exact ? BODY_ARGV : BODY_SCRIPT;
+	memset(&v, 0, sizeof(v));
+	if (a->exact)
+		e = argvbody_encode(&r->body, (size_t)a->argc,
+				    (const char *const *)a->argv);
+	else if (a->argc > 0)
 		e = body_join(&r->body, a->argc, a->argv);
 	else
 		e = fd_read_all(STDIN_FILENO, &r->body);
 	if (e == QR_ERR_TOO_LARGE) {
-		memset(&v, 0, sizeof(v));
-		v.problem = BODY_TOO_LARGE;
+		v.problem = a->exact && (size_t)a->argc > ARGV_MAX
+			    ? BODY_ARGV_COUNT : BODY_TOO_LARGE;
+	} else if (e == QR_ERR_INVALID && a->exact) {
+		v.problem = BODY_ARGV_PROGRAM;
 	} else if (e != 0) {
 		msg("cannot read the command from stdin: %s", strerror(errno));
 		return e;
 	} else if (body_check((const uint8_t *)r->body.data, r->body.len,
-			      &v) == 0) {
+			      r->opts.form, &v) == 0) {
 		return 0;
 	}
 	body_describe(&v, src, why, sizeof(why));
@@ -196,6 +208,8 @@ int run_command(const struct vm_layout *p, const struct args *a)
 	if (get_body(&r, a) != 0 || get_input(&r, a) != 0)
 		goto out;
 	r.opts.timeout = a->timeout;
+	if (a->user != NULL)
+		snprintf(r.opts.user, sizeof(r.opts.user), "%s", a->user);
 	memset(&wp, 0, sizeof(wp));
 	wp.notice_ms = a->quiet ? 0 : NOTICE_AFTER_MS;
 	wp.claim_ms = (uint64_t)a->claim_wait * 1000u;

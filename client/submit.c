@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "argvbody.h"
 #include "err.h"
 #include "hex.h"
 #include "fileio.h"
@@ -77,26 +78,48 @@ static int put(const struct vm_layout *p, const char *cid,
 	return r;
 }
 
-static int submit_line(struct buf *line, const struct request *r)
+static int submit_fields(struct buf *line, const struct request *r,
+			 const char *cmd, size_t n)
 {
-	const char *b = r->body.data ? r->body.data : "";
-	size_t n = r->body.len;
 	int e;
 
-	/* The preview drops the final newline argv joining adds. */
-	if (n > 0 && b[n - 1] == '\n')
-		n--;
 	if ((e = logline_begin(line, r->submitted, "SUBMIT")) != 0 ||
 	    (e = logline_kvs(line, "id", r->cid)) != 0 ||
 	    (e = logline_kvu(line, "bytes", r->body.len)) != 0 ||
 	    (r->has_in && (e = logline_kvu(line, "in", r->in.len)) != 0) ||
 	    (r->opts.timeout &&
 	     (e = logline_kvu(line, "timeout", r->opts.timeout)) != 0) ||
+	    (r->opts.form == BODY_ARGV &&
+	     (e = logline_kvs(line, "form", "argv")) != 0) ||
+	    (r->opts.user[0] &&
+	     (e = logline_kvs(line, "user", r->opts.user)) != 0) ||
 	    (e = logline_kvs(line, "sha256", r->sha256)) != 0 ||
-	    (e = logline_kv(line, "cmd", b, n, SUBMIT_PREVIEW_MAX)) != 0 ||
-	    (e = logline_end(line)) != 0)
+	    (e = logline_kv(line, "cmd", cmd, n, SUBMIT_PREVIEW_MAX)) != 0)
 		return e;
-	return 0;
+	return logline_end(line);
+}
+
+/* A vector shows as the words a shell would take back (one byte more than
+ * the preview, so that it marks the cut), a script without the final
+ * newline argv joining adds. */
+static int submit_line(struct buf *line, const struct request *r)
+{
+	struct buf words = BUF_INIT(8 * SUBMIT_PREVIEW_MAX);
+	const char *b = r->body.data ? r->body.data : "";
+	size_t n = r->body.len;
+	int e;
+
+	if (r->opts.form == BODY_ARGV) {
+		e = argvbody_quote(&words, (const uint8_t *)b, n,
+				   SUBMIT_PREVIEW_MAX + 1);
+		if (e == 0)
+			e = submit_fields(line, r, buf_str(&words), words.len);
+	} else {
+		e = submit_fields(line, r, b, n > 0 && b[n - 1] == '\n'
+				  ? n - 1 : n);
+	}
+	buf_release(&words);
+	return e;
 }
 
 int request_publish(struct request *r, const struct vm_layout *p,

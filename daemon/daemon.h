@@ -4,7 +4,8 @@
  *   serve.c     the poll loop, signals, scheduling, start and stop
  *   vmset.c     which VMs are polled: keys, reloads, reachability
  *   exchange.c  each VM's exchange: one state machine, its transport calls
- *   jobs.c      one request's life: verdict, run, result, recovery
+ *   jobs.c      one request's life: verdict, policy, run, result, recovery
+ *   policyset.c the policy in force: loads, reloads, queued jobs rechecked
  *   events.c    audit lines
  * One thread owns all of it; nothing here is locked.
  */
@@ -20,10 +21,14 @@
 #include "call.h"
 #include "cgroup.h"
 #include "config.h"
+#include "dirwatch.h"
 #include "exchange.h"
 #include "frame.h"
+#include "argvbody.h"
+#include "bodyrule.h"
 #include "key.h"
 #include "pace.h"
+#include "policy.h"
 #include "keystore.h"
 #include "program.h"
 #include "replay.h"
@@ -38,11 +43,18 @@ struct job {
 	struct vm *vm;
 	char cid[CID_MAX + 1];
 	char claim[CLAIM_MAX + 1];
-	unsigned timeout_s;
+	unsigned timeout_s;         /* the policy's (gate.h) */
+	unsigned asked_timeout_s;   /* the request's, capped by dom0's */
 	uint8_t *body, *in;         /* owned until started */
 	size_t body_len, in_len;
 	int has_in, started;
 	uint64_t key_gen;           /* v->key_gen that verified it (keys) */
+	/* issue 15: what it is, what it asked for, what the policy gave */
+	enum body_form form;
+	struct argvbody argv;       /* BODY_ARGV: owned until started */
+	char asked_user[POLICY_USER_MAX + 1];   /* "": none */
+	char run_as[POLICY_USER_MAX + 1];       /* "root": the service's */
+	uint64_t policy_gen;        /* d->policy_generation that decided it */
 	struct run *run;            /* from job_start() on */
 };
 
@@ -81,16 +93,20 @@ struct daemon {
 	struct pace pace;               /* transport calls started */
 	char boot_tag[9];
 	int inotify_fd;
-	/* keys: the watches on inotify_fd (-1: none), the keys directory's
-	 * last stamp (checked once a second without a watch), the loads so
-	 * far, and the daemon's lock (liveness.h) */
-	int qrexec_wd, keys_wd;
-	int up_dirty;                   /* the qrexec directory changed */
+	/* keys: the qrexec directory's watch on inotify_fd (-1: none) and
+	 * whether it saw a change since the VMs were last looked at, the keys
+	 * directory's (dirwatch.h), the loads so far, and the daemon's lock
+	 * (liveness.h) */
+	int qrexec_wd;
+	int up_dirty;
 	int64_t up_checked_ms;
-	int keys_dirty;
-	int64_t keys_checked_ms;
-	unsigned char keys_stamp[KEYSTORE_STAMP_LEN];
+	struct dirwatch keys_watch;
 	uint64_t keys_generation;
+	/* issue 15: the policy in force (empty: none), its directory's watch
+	 * and its successful loads so far */
+	struct policy policy;
+	struct dirwatch policy_watch;
+	uint64_t policy_generation;
 	int lock_fd;
 	int stopping;
 	int64_t stop_deadline_ms;
@@ -123,13 +139,6 @@ void ready_drop(struct vm *v, const struct deliver_item *e);
 int vms_load(struct daemon *d);
 /* Reopens v's replay store (after a failed write closed it). */
 int replay_reopen(struct daemon *d, struct vm *v);
-/* The keys directory's watch on d->inotify_fd: keys_watch adds it (again)
- * when it is missing; keys_event takes one inotify event of that watch (or
- * an overflow, wd -1); keys_poll reloads when a change was seen, or, with
- * no watch, when the directory's stamp changed (at most once a second). */
-void keys_watch(struct daemon *d);
-void keys_event(struct daemon *d, int wd, uint32_t mask);
-void keys_poll(struct daemon *d, int64_t now_ms);
 /* Which VMs' qrexec is up: stats each VM's socket when the qrexec
  * directory's watch saw a change (up_dirty), at least once a minute, and
  * on every call without a watch. */
@@ -144,6 +153,20 @@ void job_start(struct daemon *d, struct job *j);
 void job_finish(struct daemon *d, size_t idx);
 void handle_request(struct daemon *d, struct vm *v,
 		    const struct fetch_request *q);
+/* Decides j (not started) under the policy in force, with a POLICY line
+ * when there is a policy: 0 when it runs (run_as, timeout_s set), else it
+ * was refused, its VM told, and j freed (-1). */
+int job_decide(struct daemon *d, struct job *j);
+
+/* policyset.c */
+/*
+ * Loads the policy from QVM_REMOTE_POLICY_DIR.  At the start (d->policy
+ * empty, nothing loaded yet) an error is said on stderr and in the log and
+ * returned: the service does not start.  Later an error keeps the policy
+ * in force (an ERROR line names FILE:LINE), and a success (an INFO line)
+ * decides again every queued job, refusing those it no longer allows.
+ */
+int policy_load(struct daemon *d);
 void recover_held(struct daemon *d, struct vm *v,
 		  const struct fetch_reply *r);
 

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "err.h"
 #include "fileio.h"
+#include "gate.h"
 #include "logline.h"
 #include "outbox.h"
 #include "request.h"
@@ -80,15 +81,21 @@ fail:
 		  "cannot store a result; the VM gets it at a later fetch");
 }
 
-/* The EXEC line: the full body's SHA-256, its size and a preview.  0 when
- * it was written. */
+/*
+ * The EXEC line: the full body's SHA-256, its size and a preview (a
+ * vector's as shell-quoted words, with form=argv), and user= when it runs
+ * as someone other than root (user NULL: not decided, as in a DRY line).
+ * 0 when it was written.
+ */
 static int
 log_exec(struct daemon *d, const char *vm, const char *cid,
-	 const uint8_t *body, size_t len, const char *category)
+	 const uint8_t *body, size_t len, enum body_form form,
+	 const char *user, const char *category)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char hex[2 * SHA256_DIGEST_LENGTH + 1];
-	struct buf *b;
+	struct buf words = BUF_INIT(8 * PREVIEW_MAX), *b;
+	int r;
 
 	SHA256(body, len, md);
 	for (size_t i = 0; i < sizeof(md); i++)
@@ -96,8 +103,19 @@ log_exec(struct daemon *d, const char *vm, const char *cid,
 	b = ev_begin(d, category, vm, cid);
 	(void)logline_kvs(b, "sha256", hex);
 	(void)logline_kvu(b, "bytes", len);
-	(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
-	return ev_end(d);
+	if (form == BODY_ARGV)
+		(void)logline_kvs(b, "form", "argv");
+	if (user != NULL && strcmp(user, "root") != 0)
+		(void)logline_kvs(b, "user", user);
+	/* one more byte than the preview keeps, so that it shows the cut */
+	if (form == BODY_ARGV &&
+	    argvbody_quote(&words, body, len, PREVIEW_MAX + 1) == 0)
+		(void)logline_kv(b, "cmd", words.data, words.len, PREVIEW_MAX);
+	else
+		(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
+	r = ev_end(d);
+	buf_release(&words);
+	return r;
 }
 
 void
@@ -106,7 +124,54 @@ job_free(struct job *j)
 	free(j->run);
 	free(j->body);
 	free(j->in);
+	argvbody_release(&j->argv);
 	free(j);
+}
+
+/* "POLICY vm= id= action= rule= form= user= timeout=": one decision. */
+static void
+log_policy(struct daemon *d, const struct job *j,
+	   const struct gate_verdict *g)
+{
+	const char *user = g->outcome == GATE_RUN ? g->user
+			   : g->d.line != 0 ? g->d.user : j->asked_user;
+	struct buf *b = ev_begin(d, "POLICY", j->vm->name, j->cid);
+
+	(void)logline_kvs(b, "action", policy_action_name(g->d.action));
+	(void)logline_kvs(b, "rule", g->rule);
+	(void)logline_kvs(b, "form", j->form == BODY_ARGV ? "argv" : "script");
+	if (user[0] != '\0')
+		(void)logline_kvs(b, "user", user);
+	if (g->outcome == GATE_RUN)
+		(void)logline_kvu(b, "timeout", g->timeout_s);
+	ev_end(d);
+}
+
+int
+job_decide(struct daemon *d, struct job *j)
+{
+	struct gate_request q = {
+		.vm = j->vm->name, .form = j->form,
+		.argv = (const char *const *)j->argv.argv, .argc = j->argv.argc,
+		.user = j->asked_user[0] != '\0' ? j->asked_user : NULL,
+		.timeout_s = j->asked_timeout_s,
+	};
+	struct gate_verdict g;
+
+	gate_decide(&d->policy, d->cfg->policy_dir, &q, &g);
+	j->policy_gen = d->policy_generation;
+	/* refusals count against the VM's budget, as every refusal does */
+	if (!g.no_policy && (g.outcome == GATE_RUN || ev_rejected(d, j->vm)))
+		log_policy(d, j, &g);
+	if (g.outcome == GATE_REFUSE) {
+		park_status(d, j->vm, j->cid, j->claim, RESULT_REJECTED,
+			    g.reason);
+		job_free(j);
+		return -1;
+	}
+	memcpy(j->run_as, g.user, sizeof(j->run_as));
+	j->timeout_s = g.timeout_s;
+	return 0;
 }
 
 /* A job that does not run: the log says why (as `category`), the VM gets
@@ -121,14 +186,40 @@ job_refuse(struct daemon *d, struct job *j, const char *category,
 	job_free(j);
 }
 
+/*
+ * The user j runs as, when not root: looked up now, right before it
+ * would run, so a user removed meanwhile runs nothing.  0, or j was
+ * refused (and freed).
+ */
+static int
+job_user(struct daemon *d, struct job *j, struct run_user *u)
+{
+	char why[REASON_MAX];
+	int r = run_user_lookup(j->run_as, u), e = errno;
+
+	if (r == 0)
+		return 0;
+	if (r == QR_ERR_NOT_FOUND)
+		snprintf(why, sizeof(why), "no user '%s' in dom0; nothing ran",
+			 j->run_as);
+	else
+		snprintf(why, sizeof(why), "cannot look up the user '%s' in "
+			 "dom0: %s; nothing ran", j->run_as,
+			 r == QR_ERR_SYSTEM ? strerror(e) : qr_strerror(r));
+	job_refuse(d, j, "REJECT", why, RESULT_REJECTED, NULL);
+	return -1;
+}
+
 void
 job_start(struct daemon *d, struct job *j)
 {
 	struct vm *v = j->vm;
 	struct run_env env;
+	struct run_user user, *as = NULL;
 	struct run_request q = {
 		.vm = v->name, .cid = j->cid, .claim = j->claim,
 		.body = j->body, .body_len = j->body_len,
+		.argv = j->form == BODY_ARGV ? j->argv.argv : NULL,
 		.in = j->has_in ? j->in : NULL, .in_len = j->in_len,
 		.timeout_s = j->timeout_s, .max_output = d->cfg->max_output,
 		.runtime_dir = d->cfg->runtime_dir,
@@ -148,6 +239,12 @@ job_start(struct daemon *d, struct job *j)
 			     "dom0; nothing ran", RESULT_REJECTED, NULL);
 		return;
 	}
+	if (strcmp(j->run_as, "root") != 0) {
+		if (job_user(d, j, &user) != 0)
+			return;
+		as = &user;
+		q.user = as;
+	}
 	/*
 	 * Durable before it runs, and only now: a cid runs at most once,
 	 * crash or not, and one that was accepted but never started is not
@@ -163,25 +260,26 @@ job_start(struct daemon *d, struct job *j)
 	if (r == QR_ERR_EXISTS) {
 		job_refuse(d, j, "AUTH-FAIL", "replayed request: this id already "
 			   "ran", RESULT_REJECTED, NULL);
-		return;
+		goto out;
 	}
 	if (r != 0) {
 		job_refuse(d, j, "ERROR", "cannot record the id in the replay "
 			   "store", RESULT_REJECTED,
 			   "dom0 cannot write its state directory (replay "
 			   "store); nothing ran");
-		return;
+		goto out;
 	}
 	/* no run without its audit line, on disk: the id is spent, the
 	 * command never runs */
-	if (log_exec(d, v->name, j->cid, j->body, j->body_len, "EXEC") != 0 ||
+	if (log_exec(d, v->name, j->cid, j->body, j->body_len, j->form,
+		     j->run_as, "EXEC") != 0 ||
 	    audit_sync(&d->audit) != 0) {
 		job_refuse(d, j, "ERROR", "cannot write the audit log",
 			   RESULT_REJECTED, "dom0 cannot write its audit log; "
 			   "nothing ran");
-		return;
+		goto out;
 	}
-	run_env_init(&env, v->name, j->cid);
+	run_env_init(&env, v->name, j->cid, as);
 	q.envp = env.vec;
 	q.cwd = env.storage[1] + strlen("HOME=");
 	g = reallocarray(d->jobs, d->njobs + 1, sizeof(*g));
@@ -196,17 +294,21 @@ job_start(struct daemon *d, struct job *j)
 	free(j->body);
 	free(j->in);
 	j->body = j->in = NULL;
+	argvbody_release(&j->argv);
 	if (r != 0) {
 		char why[REASON_MAX];
 		snprintf(why, sizeof(why), "cannot start the command: %s; "
 			 "nothing ran",
 			 r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
 		job_refuse(d, j, "ERROR", why, RESULT_REJECTED, NULL);
-		return;
+		goto out;
 	}
 	j->started = 1;
 	v->running++;
 	d->jobs[d->njobs++] = j;
+out:
+	if (as != NULL)
+		run_user_release(as);
 }
 
 void
@@ -306,7 +408,8 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	}
 	if (d->opts->dry_run) {
 		(void)log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
-			       q->part[PART_BODY].len, "DRY");
+			       q->part[PART_BODY].len, verdict.form, NULL,
+			       "DRY");
 		return;
 	}
 	if (!verdict.accept) {
@@ -322,16 +425,24 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	j->key_gen = v->key_gen;    /* keys: the key that verified it */
 	memcpy(j->cid, q->cid, sizeof(j->cid));
 	memcpy(j->claim, q->claim, sizeof(j->claim));
-	j->timeout_s = verdict.timeout_s;
+	j->asked_timeout_s = verdict.timeout_s;
+	j->form = verdict.form;
+	memcpy(j->asked_user, verdict.user, sizeof(j->asked_user));
 	j->body_len = q->part[PART_BODY].len;
 	j->body = dup_bytes(q->part[PART_BODY].p, j->body_len);
 	j->has_in = q->part[PART_IN].present;
 	j->in_len = q->part[PART_IN].len;
 	j->in = dup_bytes(q->part[PART_IN].p, j->in_len);
-	if (j->body == NULL || j->in == NULL) {
+	/* the body rule passed it (request_check): only memory can fail */
+	if (j->body == NULL || j->in == NULL ||
+	    (j->form == BODY_ARGV &&
+	     argvbody_decode(j->body, j->body_len, &j->argv) != 0)) {
 		job_free(j);
 		goto nomem;
 	}
+	/* the policy decides after every check and before the EXEC line */
+	if (job_decide(d, j) != 0)
+		return;
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
 	else

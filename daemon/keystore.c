@@ -17,8 +17,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 #include "err.h"
 #include "fileio.h"
 #include "keyfile.h"
@@ -27,7 +25,6 @@
 
 #define KEY_SUFFIX ".key"
 #define KEY_SUFFIX_LEN (sizeof(KEY_SUFFIX) - 1)
-#define STAMP_ENTRIES_MAX 4096     /* entries a stamp looks at */
 
 static_assert(sizeof(((struct name_list *)0)->name[0]) > VMNAME_MAX,
 	      "a name list entry holds a VM name");
@@ -275,58 +272,4 @@ keystore_remove(const char *dir, const char *vm)
 	if (unlink(path) != 0)
 		return errno == ENOENT ? QR_ERR_NOT_FOUND : QR_ERR_SYSTEM;
 	return sync_dir(dir);
-}
-
-/* What a stamp takes of one stat: no padding bytes, so equal stats digest
- * equally. */
-static void
-stamp_stat(EVP_MD_CTX *md, const struct stat *st)
-{
-	uint64_t f[] = {
-		(uint64_t)st->st_dev, (uint64_t)st->st_ino,
-		(uint64_t)st->st_mode, (uint64_t)st->st_uid,
-		(uint64_t)st->st_size,
-		(uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec,
-		(uint64_t)st->st_ctim.tv_sec, (uint64_t)st->st_ctim.tv_nsec,
-	};
-
-	(void)EVP_DigestUpdate(md, f, sizeof(f));
-}
-
-int
-keystore_stamp(const char *dir, unsigned char out[KEYSTORE_STAMP_LEN])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	struct stat st;
-	unsigned int n = KEYSTORE_STAMP_LEN;
-	DIR *d = NULL;
-	int r = QR_ERR_CRYPTO;
-
-	memset(out, 0, KEYSTORE_STAMP_LEN);
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		goto out;
-	if (stat(dir, &st) != 0) {
-		(void)EVP_DigestUpdate(md, "absent", 6);
-	} else {
-		stamp_stat(md, &st);
-		if ((d = opendir(dir)) != NULL) {
-			struct dirent *de;
-			size_t i = 0;
-
-			while (i++ < STAMP_ENTRIES_MAX &&
-			       (de = readdir(d)) != NULL) {
-				(void)EVP_DigestUpdate(md, de->d_name,
-						       strlen(de->d_name) + 1);
-				if (fstatat(dirfd(d), de->d_name, &st,
-					    AT_SYMLINK_NOFOLLOW) == 0)
-					stamp_stat(md, &st);
-			}
-			closedir(d);
-		}
-	}
-	if (EVP_DigestFinal_ex(md, out, &n) == 1)
-		r = 0;
-out:
-	EVP_MD_CTX_free(md);
-	return r;
 }

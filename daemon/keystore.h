@@ -39,16 +39,4 @@ int keystore_remove(const char *dir, const char *vm);
 /* The VMs that have a key file with a valid VM name, sorted. */
 int keystore_list(const char *dir, struct name_list *out);
 
-/*
- * A digest of what the daemon's keys depend on: dir's identity, mode,
- * owner and times, and each entry's name, identity, size, mode, owner and
- * times (a key written, replaced, removed or chmod-ed changes it).  The
- * daemon compares it once a second where inotify cannot watch dir.  An
- * unreadable or missing dir has its own digest, so losing it is a change
- * too.  0, or QR_ERR_CRYPTO when libcrypto failed (the caller then counts
- * it as a change).
- */
-#define KEYSTORE_STAMP_LEN 32
-int keystore_stamp(const char *dir, unsigned char out[KEYSTORE_STAMP_LEN]);
-
 #endif

@@ -43,6 +43,9 @@ static const char usage_text[] =
 	"  audit verify [FILE]      check the audit log's hash chain\n"
 	"  enable [--yes]           start at every boot (asks first)\n"
 	"  disable                  stop now and do not start at boot\n"
+	"  policy check VM [-u USER] (-x PROGRAM [ARG...] | --script)\n"
+	"                           what the policy does with that request\n"
+	"  policy list              the policy files and rules, or their error\n"
 	"\n"
 	"The service is installed but not enabled: start it for this boot with\n"
 	"  systemctl start qvm-remote-dom0\n";

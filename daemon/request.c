@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "argvbody.h"
 #include "bodyrule.h"
 #include "err.h"
 #include "opts.h"
@@ -16,6 +17,26 @@ reject(struct request_verdict *v, const char *category, const char *reason)
 	v->accept = 0;
 	v->category = category;
 	v->reason = reason;
+}
+
+static_assert(ARGV_MAX == 4096u, "the reason below names the limit");
+
+static const char *
+body_problem_reason(enum body_problem p)
+{
+	switch (p) {
+	case BODY_EMPTY:
+		return "the command is empty";
+	case BODY_ARGV_END:
+		return "the argument vector does not end in a NUL byte";
+	case BODY_ARGV_PROGRAM:
+		return "the argument vector names no program (its first "
+		       "argument is empty)";
+	case BODY_ARGV_COUNT:
+		return "the argument vector has more than 4096 arguments";
+	default:
+		return "the command contains NUL or control bytes";
+	}
 }
 
 /* L2: everything about the shape of the request, before any secret. */
@@ -36,13 +57,6 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 	}
 	if (body->too_big) {
 		reject(v, "REJECT", "the command is larger than 1 MiB");
-		return -1;
-	}
-	if (!body->present ||
-	    body_check(body->p, body->len, &bv) != 0) {
-		reject(v, "REJECT", !body->present || bv.problem == BODY_EMPTY
-			? "the command is empty"
-			: "the command contains NUL or control bytes");
 		return -1;
 	}
 	/* the original client's ping runs `true`; a ping id, usually under a
@@ -68,6 +82,14 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 		reject(v, "REJECT", why != NULL ? why : "malformed options");
 		return -1;
 	}
+	if (!body->present ||
+	    body_check(body->p, body->len, o.form, &bv) != 0) {
+		reject(v, "REJECT", body_problem_reason(body->present ? bv.problem
+							: BODY_EMPTY));
+		return -1;
+	}
+	v->form = o.form;
+	memcpy(v->user, o.user, sizeof(v->user));
 	v->timeout_s = o.timeout != 0 ? o.timeout : p->timeout_default_s;
 	if (v->timeout_s > p->timeout_cap_s)
 		v->timeout_s = p->timeout_cap_s;
@@ -138,6 +160,15 @@ request_check(const struct fetch_request *untrusted,
 			? "authentication failed: malformed token"
 			: "authentication failed: not a v2 token (legacy "
 			  "clients need QVM_REMOTE_LEGACY_AUTH in dom0)");
+		return;
+	}
+	/* a v1 token does not cover the options: what runs and as whom
+	 * must not be one an attacker without the key can choose */
+	if (v->token == TOKEN_V1 &&
+	    (v->form != BODY_SCRIPT || v->user[0] != '\0')) {
+		reject(v, "REJECT", "form= and user= need a v2 token (a legacy "
+		       "v1 token does not cover the options); update the "
+		       "client in the VM");
 		return;
 	}
 	if (!fresh(q, p, v->token)) {

@@ -3,7 +3,10 @@
  *
  * request_check() runs L2 validation, then L1 authentication, then the
  * freshness window and the replay store, in that order, over the exact
- * bytes received.  Every token kind has a freshness window (the time is in
+ * bytes received.  The body is checked in the form its options name
+ * (form=argv: an argument vector, else a script), and form= and user=
+ * count only under a v2 token, which covers the options: a v1 request
+ * that names either is refused.  Every token kind has a freshness window (the time is in
  * the cid), and an id the replay store may have forgotten
  * (REPLAY_FORGOTTEN) is stale whatever the clock says now.  It is pure: it
  * reads the replay store but does not write it; the caller records an
@@ -15,8 +18,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "bodyrule.h"
 #include "frame.h"
 #include "key.h"
+#include "policy.h"
 #include "replay.h"
 #include "token.h"
 
@@ -55,7 +60,9 @@ struct request_verdict {
 	const char *category;       /* REJECT, AUTH-DENY or AUTH-FAIL */
 	const char *reason;         /* static text, for the log and the VM */
 	enum token_kind token;
-	unsigned timeout_s;
+	unsigned timeout_s;             /* the request's, capped by dom0's */
+	enum body_form form;            /* form= of an accepted request */
+	char user[POLICY_USER_MAX + 1]; /* its user=, "" when none */
 };
 
 void request_check(const struct fetch_request *untrusted,

@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -22,21 +24,90 @@
 
 #define BASH "/bin/bash"
 
-void
-run_env_init(struct run_env *e, const char *vm, const char *cid)
+/* A passwd field copied whole, or QR_ERR_TOO_LARGE. */
+static int
+copy_field(char *dst, size_t n, const char *src)
 {
-	const struct passwd *pw = getpwuid(geteuid());
-	const char *home = pw != NULL ? pw->pw_dir : "/";
-	const char *user = pw != NULL ? pw->pw_name : "root";
+	size_t len = strlen(src);
+
+	if (len >= n)
+		return QR_ERR_TOO_LARGE;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+int
+run_user_lookup(const char *name, struct run_user *u)
+{
+	const struct passwd *pw;
+	gid_t *groups = NULL, *grown;
+	int n = 32, r;
+
+	memset(u, 0, sizeof(*u));
+	if (!policy_user_valid(name))
+		return QR_ERR_NOT_FOUND;
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL)
+		return errno == 0 || errno == ENOENT || errno == ESRCH ||
+		       errno == EBADF || errno == EPERM ? QR_ERR_NOT_FOUND
+							: QR_ERR_SYSTEM;
+	memcpy(u->name, name, strlen(name) + 1);
+	u->ids.uid = pw->pw_uid;
+	u->ids.gid = pw->pw_gid;
+	if ((r = copy_field(u->home, sizeof(u->home), pw->pw_dir)) != 0 ||
+	    (r = copy_field(u->shell, sizeof(u->shell),
+			    pw->pw_shell[0] != '\0' ? pw->pw_shell
+						    : "/bin/sh")) != 0)
+		return r;
+	/* the groups initgroups(3) would give, here where NSS may run; the
+	 * child only calls setgroups */
+	for (;;) {
+		int want = n;
+
+		if ((grown = reallocarray(groups, (size_t)n,
+					  sizeof(*groups))) == NULL) {
+			free(groups);
+			return QR_ERR_NOMEM;
+		}
+		groups = grown;
+		if (getgrouplist(name, u->ids.gid, groups, &n) >= 0)
+			break;
+		if (n <= want)
+			n = want * 2;   /* said nothing of the size: grow anyway */
+		if (n > 65536) {
+			free(groups);
+			return QR_ERR_TOO_LARGE;
+		}
+	}
+	u->ids.groups = groups;
+	u->ids.ngroups = (size_t)n;
+	return 0;
+}
+
+void
+run_user_release(struct run_user *u)
+{
+	free((void *)u->ids.groups);
+	memset(u, 0, sizeof(*u));
+}
+
+void
+run_env_init(struct run_env *e, const char *vm, const char *cid,
+	     const struct run_user *u)
+{
+	const struct passwd *pw = u == NULL ? getpwuid(geteuid()) : NULL;
+	const char *home = u != NULL ? u->home : pw != NULL ? pw->pw_dir : "/";
+	const char *user = u != NULL ? u->name
+				     : pw != NULL ? pw->pw_name : "root";
+	const char *shell = u != NULL ? u->shell : BASH;
 	size_t n = sizeof(e->storage[0]);
 	int i = 0;
 
-	snprintf(e->storage[i++], n,
-		 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	snprintf(e->storage[i++], n, "PATH=" RUN_PATH);
 	snprintf(e->storage[i++], n, "HOME=%s", home);
 	snprintf(e->storage[i++], n, "USER=%s", user);
 	snprintf(e->storage[i++], n, "LOGNAME=%s", user);
-	snprintf(e->storage[i++], n, "SHELL=" BASH);
+	snprintf(e->storage[i++], n, "SHELL=%s", shell);
 	snprintf(e->storage[i++], n, "LANG=C.UTF-8");
 	snprintf(e->storage[i++], n, "QVM_REMOTE_VM=%s", vm);
 	snprintf(e->storage[i++], n, "QVM_REMOTE_ID=%s", cid);
@@ -78,11 +149,13 @@ join_cgroup(struct run *r, const struct run_request *q, int *procs_fd)
 	return 0;
 }
 
-/* Kills what is left of the command: its group, and its cgroup. */
+/* Kills what is left of the command: its group, and its cgroup.  A run
+ * that never had a process (its program not found) has no group. */
 static void
 kill_all(struct run *r, int sig)
 {
-	(void)kill(-r->pid, sig);
+	if (r->pid > 0)
+		(void)kill(-r->pid, sig);
 	if (sig == SIGKILL && r->in_cgroup)
 		(void)cgroup_kill(r->cgroup);
 }
@@ -94,32 +167,102 @@ drop_cgroup(struct run *r)
 		r->in_cgroup = 0;
 }
 
+/*
+ * Writes the script.  As a user, the file becomes the user's and is
+ * opened here, for bash to read as /dev/fd/3: the user cannot enter the
+ * runtime directory, which is root's alone.
+ */
+static int
+put_script(struct run *r, const struct run_request *q, const char *vmdir,
+	   int *fd)
+{
+	int rc;
+
+	if ((rc = fmt_path(r->script, sizeof(r->script), q->runtime_dir,
+			   q->vm, q->cid, ".sh")) != 0) {
+		r->script[0] = '\0';
+		return rc;
+	}
+	if ((rc = write_file_atomic(vmdir, strrchr(r->script, '/') + 1,
+				    q->body, q->body_len, 0700, 0)) != 0)
+		return rc;
+	if (q->user == NULL)
+		return 0;
+	if (chown(r->script, q->user->ids.uid, q->user->ids.gid) != 0 ||
+	    (*fd = open(r->script, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return QR_ERR_SYSTEM;
+	return 0;
+}
+
+/* The program of a vector, as a shell finds it: a path from '/' as it
+ * is, a name in RUN_PATH.  QR_ERR_NOT_FOUND for anything else. */
+static int
+find_program(const char *name, char out[PATH_MAX])
+{
+	struct stat st;
+	size_t n = strlen(name);
+
+	if (name[0] != '/')
+		return proc_find(name, RUN_PATH, out);
+	if (n >= PATH_MAX || stat(name, &st) != 0)
+		return QR_ERR_NOT_FOUND;
+	memcpy(out, name, n + 1);
+	return 0;
+}
+
+/* A program not found: the command ran and failed, as under a shell. */
+static void
+not_found(struct run *r, const char *name)
+{
+	char line[PATH_MAX + 64];
+	int n = snprintf(line, sizeof(line), "qvm-remote-dom0: %s: command "
+			 "not found\n", name);
+
+	if (n > 0 && (size_t)n < sizeof(line)) {
+		(void)write_all(r->w.err_fd, line, (size_t)n);
+		r->bytes[1] = (uint64_t)n;
+	}
+	r->pid = -1;
+	r->exited = 1;
+	r->status = W_EXITCODE(RUN_NOT_FOUND, 0);
+}
+
 int
 run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 {
-	char vmdir[PATH_MAX];
-	char *argv[] = { "bash", r->script, NULL };
+	char vmdir[PATH_MAX], program[PATH_MAX];
+	char *script_argv[] = { "bash", r->script, NULL };
 	struct proc_opts o = {
-		.path = BASH, .argv = argv, .envp = q->envp,
+		.path = BASH, .argv = script_argv, .envp = q->envp,
 		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
 		.cwd = q->cwd, .group = PROC_SESSION_NEW,
+		.user = q->user != NULL ? &q->user->ids : NULL,
 	};
-	int in_fd = -1, procs_fd = -1, rc, e;
+	int in_fd = -1, procs_fd = -1, script_fd = -1, found = 1, rc, e;
 
 	memset(r, 0, sizeof(*r));
 	r->fd[0] = r->fd[1] = -1;
 	r->w.out_fd = r->w.err_fd = r->w.meta_fd = -1;
 	r->max_output = q->max_output;
 	r->timeout_s = q->timeout_s;
-	if ((rc = fmt_path(r->script, sizeof(r->script), q->runtime_dir,
-			   q->vm, q->cid, ".sh")) != 0 ||
-	    (rc = fmt_path(vmdir, sizeof(vmdir), q->runtime_dir, q->vm, "",
+	if ((rc = fmt_path(vmdir, sizeof(vmdir), q->runtime_dir, q->vm, "",
 			   "")) != 0)
 		goto fail_names;
-	if ((rc = mkdir_p(vmdir, 0700)) != 0 ||
-	    (rc = write_file_atomic(vmdir, strrchr(r->script, '/') + 1,
-				    q->body, q->body_len, 0700, 0)) != 0)
+	if ((rc = mkdir_p(vmdir, 0700)) != 0)
 		goto fail;
+	if (q->argv == NULL) {
+		if ((rc = put_script(r, q, vmdir, &script_fd)) != 0)
+			goto fail;
+		if (script_fd >= 0) {
+			o.with_fd3 = 1;
+			o.fd3 = script_fd;
+			script_argv[1] = "/dev/fd/3";
+		}
+	} else {
+		found = find_program(q->argv[0], program) == 0;
+		o.path = program;
+		o.argv = q->argv;
+	}
 	if (q->in != NULL) {
 		if ((rc = fmt_path(r->input, sizeof(r->input), q->runtime_dir,
 				   q->vm, q->cid, ".in")) != 0 ||
@@ -137,6 +280,10 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	if ((rc = outbox_begin(q->state_dir, q->vm, q->cid, q->claim,
 			       &r->w)) != 0)
 		goto fail;
+	if (!found) {
+		not_found(r, q->argv[0]);
+		goto started;
+	}
 	if (q->cgroup != NULL && q->cgroup->active &&
 	    join_cgroup(r, q, &procs_fd) == 0) {
 		o.join_cgroup = 1;
@@ -148,18 +295,24 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 		errno = e;
 		goto fail;
 	}
-	if (in_fd >= 0)
-		close(in_fd);
 	if (procs_fd >= 0)
 		close(procs_fd);
+started:
+	if (in_fd >= 0)
+		close(in_fd);
+	if (script_fd >= 0)
+		close(script_fd);
 	r->started_ms = now_ms;
-	r->deadline_ms = now_ms + (int64_t)q->timeout_s * 1000;
+	r->deadline_ms = r->exited ? INT64_MAX
+				   : now_ms + (int64_t)q->timeout_s * 1000;
 	r->kill_ms = r->drain_ms = r->cgroup_retry_ms = INT64_MAX;
 	return 0;
 fail:
 	e = errno;
 	if (in_fd >= 0)
 		close(in_fd);
+	if (script_fd >= 0)
+		close(script_fd);
 	if (procs_fd >= 0)
 		close(procs_fd);
 	drop_cgroup(r);

@@ -1,10 +1,17 @@
 /*
  * runner.h - running one accepted command in dom0 (L3, design.md s. 6).
  *
- * The body is written to <runtime_dir>/<vm>/<cid>.sh (0700) and run as
- * `bash FILE` in its own session, with a fixed environment plus
- * QVM_REMOTE_VM and QVM_REMOTE_ID, stdin from the request's .in (written
- * beside it, 0600) or /dev/null, and stdout/stderr captured through pipes
+ * A script is written to <runtime_dir>/<vm>/<cid>.sh (0700) and run as
+ * `bash FILE`; an argument vector (issue 15) is run with execve, no shell,
+ * its program found in RUN_PATH unless it starts with '/' (one not found
+ * is the command's own exit 127 with a line on its stderr, as a shell
+ * says it).  Either runs in its own session, with a fixed environment
+ * plus QVM_REMOTE_VM and QVM_REMOTE_ID, stdin from the request's .in
+ * (written beside it, 0600) or /dev/null, as root (the service's own
+ * credentials) or as a dom0 user (run_user: its ids and groups, HOME,
+ * USER, LOGNAME and SHELL from its passwd entry, cwd its home or "/"; a
+ * script then reaches bash as /dev/fd/3, its file being the user's but
+ * in a directory only root enters), and stdout/stderr captured through pipes
  * straight into an outbox entry, at most max_output bytes each; the rest is
  * counted and dropped, never held in memory.  The command runs in a cgroup
  * of its own when the daemon has one (cgroup.h), else in its own process
@@ -27,15 +34,38 @@
 
 #include "cgroup.h"
 #include "outbox.h"
+#include "policy.h"
+#include "proc.h"
 #include "result.h"
 
 #define RUN_KILL_GRACE_MS 3000
 #define RUN_DRAIN_MS 2000   /* output still open this long after exit: cut */
+#define RUN_NOT_FOUND 127   /* exit of a vector whose program is not found */
+#define RUN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A dom0 user to run as, not root: looked up before anything runs. */
+struct run_user {
+	char name[POLICY_USER_MAX + 1];
+	char home[PATH_MAX], shell[PATH_MAX];
+	struct proc_user ids;           /* ids.groups owned */
+};
+
+/*
+ * Looks up name's passwd entry and its groups (as initgroups would set
+ * them).  0; QR_ERR_NOT_FOUND (no such user), QR_ERR_TOO_LARGE (a home or
+ * shell longer than PATH_MAX), QR_ERR_NOMEM or QR_ERR_SYSTEM (errno).  On
+ * failure *u holds nothing to release.
+ */
+int run_user_lookup(const char *name, struct run_user *u);
+void run_user_release(struct run_user *u);
 
 struct run_request {
 	const char *vm, *cid, *claim;
-	const uint8_t *body;
+	const uint8_t *body;        /* a script (argv NULL) */
 	size_t body_len;
+	char *const *argv;          /* NULL: run body with bash; else the
+				     * vector, NULL-terminated */
+	const struct run_user *user;    /* NULL: as root (the service) */
 	const uint8_t *in;          /* NULL: /dev/null */
 	size_t in_len;
 	unsigned timeout_s;
@@ -63,13 +93,15 @@ struct run {
 
 /*
  * The fixed environment for commands: PATH, HOME, USER, LOGNAME, SHELL,
- * LANG and the two QVM_REMOTE_ variables.  storage receives the strings.
+ * LANG and the two QVM_REMOTE_ variables, HOME to SHELL those of user
+ * (NULL: the service's own, SHELL bash).  storage receives the strings.
  */
 struct run_env {
 	char *vec[9];
 	char storage[8][PATH_MAX + 32];
 };
-void run_env_init(struct run_env *e, const char *vm, const char *cid);
+void run_env_init(struct run_env *e, const char *vm, const char *cid,
+		  const struct run_user *user);
 
 /* Writes the files and starts the command.  On failure nothing is left. */
 int run_start(struct run *r, const struct run_request *q, int64_t now_ms);

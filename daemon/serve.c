@@ -220,7 +220,10 @@ read_inotify(struct daemon *d)
 				(const struct inotify_event *)(ev + off);
 			if (e->wd == d->qrexec_wd || e->wd == -1)
 				d->up_dirty = 1;
-			keys_event(d, e->wd, e->mask);
+			dirwatch_event(&d->keys_watch, d->inotify_fd, e->wd,
+				       e->mask);
+			dirwatch_event(&d->policy_watch, d->inotify_fd, e->wd,
+				       e->mask);
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
 	}
@@ -274,6 +277,7 @@ reload(struct daemon *d)
 	if (audit_reopen(&d->audit) != 0)
 		ev_simple(d, "ERROR", NULL, NULL, "reason", d->audit.why);
 	ev_simple(d, "INFO", NULL, NULL, "action", "reloaded");
+	(void)policy_load(d);
 	return vms_load(d);
 }
 
@@ -308,7 +312,8 @@ static int64_t
 next_wakeup(struct daemon *d, int64_t t)
 {
 	/* keys: the tick also stamps the keys directory when unwatched */
-	int64_t w = t + (d->qrexec_wd >= 0 && d->keys_wd >= 0 ? 60000 : TICK_MS);
+	int64_t w = t + (d->qrexec_wd >= 0 && d->keys_watch.wd >= 0 &&
+			 d->policy_watch.wd >= 0 ? 60000 : TICK_MS);
 
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!v->up)
@@ -378,7 +383,11 @@ loop_once(struct daemon *d, struct pollset *ps)
 		read_signals(d, &children);
 	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0)
 		read_inotify(d);
-	keys_poll(d, mono_ms());    /* keys: reload on a change */
+	/* keys and policy: reload on a change, before any request is read */
+	if (dirwatch_due(&d->keys_watch, d->inotify_fd, mono_ms()))
+		(void)vms_load(d);
+	if (dirwatch_due(&d->policy_watch, d->inotify_fd, mono_ms()))
+		(void)policy_load(d);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		call_dispatch(ps, v->x.call);
 		call_dispatch(ps, v->x.dcall);
@@ -452,6 +461,7 @@ teardown(struct daemon *d)
 		job_free(d->jobs[i]);
 	}
 	free(d->jobs);
+	policy_release(&d->policy);
 	if (d->inotify_fd >= 0)
 		close(d->inotify_fd);
 	audit_close(&d->audit);
@@ -473,7 +483,9 @@ serve(struct config *c, const struct serve_opts *o)
 	d.cfg = c;
 	d.opts = o;
 	d.inotify_fd = -1;
-	d.qrexec_wd = d.keys_wd = d.lock_fd = -1;
+	d.qrexec_wd = d.lock_fd = -1;
+	dirwatch_init(&d.keys_watch, c->keys_dir);
+	dirwatch_init(&d.policy_watch, c->policy_dir);
 	d.audit.fd = -1;
 	buf_init(&d.line, 8192);
 	if (transport_init(&d.transport, c, msg, sizeof(msg)) != 0) {
@@ -529,8 +541,11 @@ serve(struct config *c, const struct serve_opts *o)
 		d.qrexec_wd = inotify_add_watch(d.inotify_fd, c->qrexec_dir,
 						IN_CREATE | IN_DELETE |
 						IN_MOVED_TO | IN_MOVED_FROM);
-		keys_watch(&d);     /* keys: a second watch on the same fd */
-		if (d.qrexec_wd < 0 && d.keys_wd < 0) {
+		/* keys and policy: more watches on the same fd */
+		int keys = dirwatch_add(&d.keys_watch, d.inotify_fd);
+		int policy = dirwatch_add(&d.policy_watch, d.inotify_fd);
+
+		if (d.qrexec_wd < 0 && !keys && !policy) {
 			close(d.inotify_fd);
 			d.inotify_fd = -1;
 		}
@@ -548,7 +563,9 @@ serve(struct config *c, const struct serve_opts *o)
 			(void)logline_kvs(b, "why", msg);
 		ev_end(&d);
 	}
-	if (vms_load(&d) != 0)
+	/* issue 15: a policy with an error never runs in part, nor does the
+	 * service without it */
+	if (policy_load(&d) != 0 || vms_load(&d) != 0)
 		goto out;
 	d.up_dirty = 1;
 	refresh_up(&d, mono_ms());  /* --once must know which VMs it will reach */

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/inotify.h>
 
 #include "agenthint.h"
 #include "err.h"
@@ -221,14 +220,12 @@ vms_load(struct daemon *d)
 	struct key *keys = NULL;
 	char (*fps)[KEY_FINGERPRINT_MAX] = NULL;
 	enum keystate_vm st[CONFIG_LIST_MAX];
-	unsigned char stamp[KEYSTORE_STAMP_LEN];
 	char msg[512];
-	int r, stamped;
+	int r;
 
-	/* the stamp before the reading: a change made while this load reads
-	 * the directory shows as a new stamp, and is loaded next time */
-	stamped = keystore_stamp(d->cfg->keys_dir, stamp) == 0;
-	d->keys_dirty = 0;
+	/* before the reading: a change made while this load reads the
+	 * directory is loaded next time */
+	dirwatch_loading(&d->keys_watch);
 	keyed.n = 0;
 	if ((r = keystore_check_dir(d->cfg->keys_dir, msg, sizeof(msg))) != 0)
 		fprintf(stderr, "qvm-remote-dom0: %s\n", msg);
@@ -300,70 +297,12 @@ vms_load(struct daemon *d)
 			ev_simple(d, "INFO", keyed.name[i], NULL, "action",
 				  "polling");
 	tell_verbs(d, &keyed, (const char (*)[KEY_FINGERPRINT_MAX])fps, st);
-	if (stamped)
-		memcpy(d->keys_stamp, stamp, sizeof(stamp));
-	else
-		d->keys_dirty = 1;  /* no stamp to compare with: look again */
 	if (keys != NULL)
 		for (size_t i = 0; i < CONFIG_LIST_MAX; i++)
 			key_wipe(&keys[i]);
 	free(keys);
 	free(fps);
 	return r;
-}
-
-/* ---------------------------------------------------- the keys' watch */
-
-#define KEYS_TICK_MS 1000           /* the stamp's period without a watch */
-#define KEYS_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-		     IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-
-void
-keys_watch(struct daemon *d)
-{
-	if (d->inotify_fd < 0 || d->keys_wd >= 0)
-		return;
-	/* IN_MASK_ADD: the keys directory might be the qrexec one */
-	d->keys_wd = inotify_add_watch(d->inotify_fd, d->cfg->keys_dir,
-				       KEYS_EVENTS | IN_MASK_ADD | IN_ONLYDIR);
-	if (d->keys_wd >= 0 && d->keys_generation > 0)
-		d->keys_dirty = 1;  /* what changed while it was not watched */
-}
-
-void
-keys_event(struct daemon *d, int wd, uint32_t mask)
-{
-	if (wd == -1 && (mask & IN_Q_OVERFLOW)) {
-		d->keys_dirty = 1;  /* events were lost: they may be ours */
-		return;
-	}
-	if (wd < 0 || wd != d->keys_wd)
-		return;
-	d->keys_dirty = 1;
-	if (mask & IN_MOVE_SELF) {
-		/* the watch follows the moved directory; the path counts */
-		(void)inotify_rm_watch(d->inotify_fd, wd);
-		d->keys_wd = -1;
-	} else if (mask & IN_IGNORED) {
-		d->keys_wd = -1;    /* removed: watched again once it is back */
-	}
-}
-
-void
-keys_poll(struct daemon *d, int64_t now)
-{
-	unsigned char stamp[KEYSTORE_STAMP_LEN];
-
-	if (d->keys_wd < 0 && now - d->keys_checked_ms >= KEYS_TICK_MS) {
-		d->keys_checked_ms = now;
-		keys_watch(d);
-		if (!d->keys_dirty &&
-		    (keystore_stamp(d->cfg->keys_dir, stamp) != 0 ||
-		     memcmp(stamp, d->keys_stamp, sizeof(stamp)) != 0))
-			d->keys_dirty = 1;
-	}
-	if (d->keys_dirty)
-		(void)vms_load(d);
 }
 
 void

@@ -77,6 +77,7 @@ static void check_ranges(const struct config *k)
 	check_list(&k->legacy);
 	FUZZ_CHECK(k->vms_set == (k->vms.n > 0));
 	check_path(k->keys_dir);
+	check_path(k->policy_dir);
 	check_path(k->log_path);
 	check_path(k->runtime_dir);
 	check_path(k->state_dir);
@@ -129,6 +130,7 @@ static void write_back(struct buf *b, const struct config *k)
 			      (unsigned long long)k->max_age_s) == 0);
 	put_list(b, "QVM_REMOTE_LEGACY_AUTH", &k->legacy);
 	put_quoted(b, "QVM_REMOTE_KEYS_DIR", k->keys_dir);
+	put_quoted(b, "QVM_REMOTE_POLICY_DIR", k->policy_dir);
 	put_quoted(b, "QVM_REMOTE_LOG", k->log_path);
 	put_quoted(b, "QVM_REMOTE_RUNTIME_DIR", k->runtime_dir);
 	put_quoted(b, "QVM_REMOTE_STATE_DIR", k->state_dir);
@@ -159,6 +161,7 @@ static bool same_config(const struct config *a, const struct config *b)
 	       a->max_age_s == b->max_age_s &&
 	       same_list(&a->legacy, &b->legacy) &&
 	       strcmp(a->keys_dir, b->keys_dir) == 0 &&
+	       strcmp(a->policy_dir, b->policy_dir) == 0 &&
 	       strcmp(a->log_path, b->log_path) == 0 &&
 	       strcmp(a->runtime_dir, b->runtime_dir) == 0 &&
 	       strcmp(a->state_dir, b->state_dir) == 0 &&

@@ -247,3 +247,19 @@ out:
 	policy_release(&next);
 	return r;
 }
+
+void policydir_error_text(const char *dir, const struct policy_error *err,
+			  char *out, size_t n)
+{
+	int r;
+
+	if (err->file[0] == '\0')
+		r = snprintf(out, n, "%s: %s", dir, err->reason);
+	else if (err->line == 0)
+		r = snprintf(out, n, "%s/%s: %s", dir, err->file, err->reason);
+	else
+		r = snprintf(out, n, "%s/%s:%u: %s", dir, err->file, err->line,
+			     err->reason);
+	if (r < 0 && n > 0)
+		out[0] = '\0';
+}

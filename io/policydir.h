@@ -1,6 +1,6 @@
 /*
  * policydir.h - the policy read from its directory (the format is
- * policy.h's; the default directory is /etc/qubes/remote-policy.d).
+ * policy.h's; the daemon's directory is QVM_REMOTE_POLICY_DIR, config.h).
  *
  * Every regular file named NAME.policy (NAME not empty, not starting with
  * '.') is read, in byte order of the names (strcmp, not the locale's
@@ -19,8 +19,6 @@
 
 #include "policy.h"
 
-#define POLICY_DIR_DEFAULT "/etc/qubes/remote-policy.d"
-
 /*
  * Reads dir into a new policy.  On success returns 0 and *out (an
  * initialised policy) is released and replaced by the new one: empty
@@ -34,5 +32,13 @@
  */
 int policydir_load(const char *dir, struct policy *out,
 		   struct policy_error *err);
+
+/*
+ * The error as the admin reads it, into out[0..n): "DIR/FILE:LINE: REASON",
+ * "DIR/FILE: REASON" for a whole file (line 0), "DIR: REASON" for the
+ * directory itself (file "").  Pure.
+ */
+void policydir_error_text(const char *dir, const struct policy_error *err,
+			  char *out, size_t n);
 
 #endif

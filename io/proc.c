@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -112,10 +113,22 @@ child_group(enum proc_group g)
 	return -1;
 }
 
+/* The user's ids, all of them: nothing of the caller's is left. */
+static int
+child_become(const struct proc_user *u)
+{
+	if (setgroups(u->ngroups, u->groups) < 0 || setgid(u->gid) < 0 ||
+	    setuid(u->uid) < 0)
+		return -1;
+	return 0;
+}
+
 /* Runs in the child; never returns.  Reports errno over report_fd. */
 static void __attribute__((noreturn))
 child_exec(const struct proc_opts *o, int fds[3], int report_fd)
 {
+	int src[4] = { fds[0], fds[1], fds[2], o->fd3 };
+	int keep = o->with_fd3 ? 4 : 3;    /* descriptors the child keeps */
 	sigset_t none;
 	int i, e;
 
@@ -125,23 +138,33 @@ child_exec(const struct proc_opts *o, int fds[3], int report_fd)
 	/* in its cgroup before it runs a single instruction of its own */
 	if (o->join_cgroup && write(o->cgroup_procs_fd, "0", 1) != 1)
 		goto fail;
-	/* Lift every source at 0..2 above 2 first so dup2 cannot clobber one. */
-	for (i = 0; i < 3; i++) {
-		if (fds[i] >= 0 && fds[i] <= 2) {
-			int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+	/* Lift the report pipe and every source below `keep` above it first,
+	 * so no dup2 clobbers one. */
+	if (report_fd < keep) {
+		int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, keep);
+		if (moved < 0)
+			goto fail;
+		report_fd = moved;
+	}
+	for (i = 0; i < keep; i++) {
+		if (src[i] >= 0 && src[i] < keep) {
+			int moved = fcntl(src[i], F_DUPFD_CLOEXEC, keep);
 			if (moved < 0)
 				goto fail;
-			fds[i] = moved;
+			src[i] = moved;
 		}
 	}
-	for (i = 0; i < 3; i++)
-		if (child_place(fds[i], i) < 0)
+	for (i = 0; i < keep; i++)
+		if (child_place(src[i], i) < 0)
 			goto fail;
-	if (o->cwd != NULL && chdir(o->cwd) < 0)
+	if (o->user != NULL && child_become(o->user) < 0)
 		goto fail;
-	/* Everything above 2 goes, except the report pipe (close-on-exec). */
-	if (report_fd > 3)
-		(void)syscall(SYS_close_range, 3, report_fd - 1, 0);
+	if (o->cwd != NULL && chdir(o->cwd) < 0 &&
+	    (o->user == NULL || chdir("/") < 0))
+		goto fail;
+	/* Everything above them goes, except the report pipe (close-on-exec). */
+	if (report_fd > keep)
+		(void)syscall(SYS_close_range, keep, report_fd - 1, 0);
 	(void)syscall(SYS_close_range, report_fd + 1, ~0U, 0);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);

@@ -17,14 +17,18 @@
  *   only then, just before execve(), unblocks all signals: it starts with an
  *   empty mask whatever the parent's was.  A signal sent to it in that
  *   window takes its default action.
- * - Descriptors: 0, 1 and 2 as the caller chose (struct proc_opts); every
- *   descriptor above 2 is closed.  Every descriptor this module opens in the
+ * - Descriptors: 0, 1 and 2 as the caller chose (struct proc_opts), and 3
+ *   when it asked for one (with_fd3); every descriptor above those is
+ *   closed.  Every descriptor this module opens in the
  *   parent is close-on-exec, so a child started by another thread or a later
  *   call never inherits it.
  * - Process group: as o->group says.  With PROC_GROUP_NEW or
  *   PROC_SESSION_NEW the child leads a group whose id is its pid, in place
  *   before proc_spawn() returns, so kill(-pid, sig) reaches it and
  *   everything it starts that does not leave the group.
+ * - Credentials: the caller's, or with o->user another user's, set after
+ *   the cgroup join (which needs the caller's) and before the cwd and the
+ *   exec: setgroups, setgid, setuid, so nothing of the caller's stays.
  * - Failure before the program runs (a missing program, a bad cwd, dup2)
  *   is reported to the parent through a close-on-exec pipe: proc_spawn()
  *   fails with QR_ERR_SYSTEM and errno from the child (ENOENT for a missing
@@ -54,6 +58,15 @@ enum proc_group {
 	PROC_SESSION_NEW,  /* setsid(): its own session and group, no tty */
 };
 
+/* The user a child runs as: its ids and supplementary groups, looked up
+ * by the caller (the child only makes system calls). */
+struct proc_user {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t ngroups;
+};
+
 struct proc_opts {
 	const char *path;        /* absolute program path */
 	char *const *argv;
@@ -61,10 +74,15 @@ struct proc_opts {
 	enum proc_io in, out, err;
 	int in_fd, out_fd, err_fd;   /* for PROC_FD; the child gets a dup,
 				      * the caller keeps and closes its own */
-	const char *cwd;         /* NULL: inherit */
+	int with_fd3;            /* the child gets a dup of fd3 as its 3 */
+	int fd3;                 /* (the caller keeps and closes its own) */
+	const char *cwd;         /* NULL: inherit; as o->user, a cwd the user
+				  * cannot enter gives "/" instead, as a
+				  * login does */
 	enum proc_group group;
 	int join_cgroup;         /* write "0" to cgroup_procs_fd before exec, */
 	int cgroup_procs_fd;     /* so the child is in its cgroup at once */
+	const struct proc_user *user;   /* NULL: the caller's credentials */
 };
 
 /*

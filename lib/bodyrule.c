@@ -5,12 +5,36 @@
 
 #include <string.h>
 
+#include "argvbody.h"
 #include "bounds.h"
 #include "err.h"
 
 #include "banned.h"
 
-int body_check(const uint8_t *p, size_t n, struct body_verdict *v)
+/* The shape of a vector, its bytes being fine already. */
+static int argv_shape(const uint8_t *p, size_t n, struct body_verdict *v)
+{
+	size_t argc;
+
+	switch (argvbody_count(p, n, &argc)) {
+	case 0:
+		v->problem = BODY_OK;
+		return 0;
+	case QR_ERR_INCOMPLETE:
+		v->problem = n == 0 ? BODY_EMPTY : BODY_ARGV_END;
+		break;
+	case QR_ERR_INVALID:
+		v->problem = BODY_ARGV_PROGRAM;
+		break;
+	default:
+		v->problem = BODY_ARGV_COUNT;
+		break;
+	}
+	return QR_ERR_INVALID;
+}
+
+int body_check(const uint8_t *p, size_t n, enum body_form form,
+	       struct body_verdict *v)
 {
 	int blank = 1;
 	size_t i;
@@ -24,9 +48,10 @@ int body_check(const uint8_t *p, size_t n, struct body_verdict *v)
 	for (i = 0; i < n; i++) {
 		uint8_t c = p[i];
 
-		if (c == '\t' || c == '\n' || c == '\r' || c == ' ')
+		if (c == '\t' || c == '\n' || c == '\r' || c == ' ' ||
+		    (c == 0 && form == BODY_ARGV))
 			continue;
-		if (c == 0 || c < 0x20 || c == 0x7f) {
+		if (c < 0x20 || c == 0x7f) {
 			v->problem = c == 0 ? BODY_NUL : BODY_CONTROL;
 			v->offset = i;
 			v->byte = c;
@@ -34,6 +59,8 @@ int body_check(const uint8_t *p, size_t n, struct body_verdict *v)
 		}
 		blank = 0;
 	}
+	if (form == BODY_ARGV)
+		return argv_shape(p, n, v);
 	if (blank) {
 		v->problem = BODY_EMPTY;
 		return QR_ERR_INVALID;

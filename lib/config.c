@@ -24,7 +24,7 @@ enum cfg_key {
 	K_VMS, K_TRANSPORT, K_POLL, K_INTERVAL, K_WATCH_WAIT, K_TIMEOUT,
 	K_MAX_JOBS, K_MAX_PER_VM, K_MAX_OUTPUT, K_MAX_AGE, K_LEGACY,
 	K_KEYS_DIR, K_LOG, K_RUNTIME_DIR, K_STATE_DIR, K_QREXEC_DIR,
-	K_MAX_PIDS, K_MAX_MEMORY, K_STOP_GRACE, K_COUNT
+	K_MAX_PIDS, K_MAX_MEMORY, K_STOP_GRACE, K_POLICY_DIR, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -47,6 +47,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_MAX_PIDS] = "QVM_REMOTE_MAX_PIDS",
 	[K_MAX_MEMORY] = "QVM_REMOTE_MAX_MEMORY",
 	[K_STOP_GRACE] = "QVM_REMOTE_STOP_GRACE",
+	[K_POLICY_DIR] = "QVM_REMOTE_POLICY_DIR",
 };
 
 /* Numeric keys and their ranges. */
@@ -68,6 +69,7 @@ static const struct range ranges[K_COUNT] = {
 };
 
 #define DEF_KEYS_DIR "/etc/qubes/remote.d"
+#define DEF_POLICY_DIR "/etc/qubes/remote-policy.d"
 /* in a directory of its own, 0750: /var/log/qubes is group-writable */
 #define DEF_LOG "/var/log/qubes/qvm-remote/qvm-remote.log"
 #define DEF_RUNTIME_DIR "/run/qvm-remote"
@@ -251,6 +253,8 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 		break;
 	case K_KEYS_DIR:
 		return set_path(c->keys_dir, key, v, n, msg);
+	case K_POLICY_DIR:
+		return set_path(c->policy_dir, key, v, n, msg);
 	case K_LOG:
 		return set_path(c->log_path, key, v, n, msg);
 	case K_RUNTIME_DIR:
@@ -344,6 +348,7 @@ void config_defaults(struct config *c)
 	c->max_memory = (uint64_t)4 << 30;
 	c->stop_grace_s = 10;
 	memcpy(c->keys_dir, DEF_KEYS_DIR, sizeof(DEF_KEYS_DIR));
+	memcpy(c->policy_dir, DEF_POLICY_DIR, sizeof(DEF_POLICY_DIR));
 	memcpy(c->log_path, DEF_LOG, sizeof(DEF_LOG));
 	env_dir(c->runtime_dir, "RUNTIME_DIRECTORY", DEF_RUNTIME_DIR);
 	env_dir(c->state_dir, "STATE_DIRECTORY", DEF_STATE_DIR);

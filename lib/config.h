@@ -24,6 +24,8 @@
  *                            (86400)
  *   QVM_REMOTE_LEGACY_AUTH   VMs whose v1 tokens are accepted ("")
  *   QVM_REMOTE_KEYS_DIR      (/etc/qubes/remote.d)
+ *   QVM_REMOTE_POLICY_DIR    what each VM may run, qvm-remote-policy(5)
+ *                            (/etc/qubes/remote-policy.d)
  *   QVM_REMOTE_LOG           (/var/log/qubes/qvm-remote/qvm-remote.log)
  *   QVM_REMOTE_RUNTIME_DIR   ($RUNTIME_DIRECTORY or /run/qvm-remote)
  *   QVM_REMOTE_STATE_DIR     ($STATE_DIRECTORY or /var/lib/qvm-remote)
@@ -72,6 +74,7 @@ struct config {
 	unsigned stop_grace_s;
 	struct name_list legacy;
 	char keys_dir[CONFIG_PATH_MAX];
+	char policy_dir[CONFIG_PATH_MAX];
 	char log_path[CONFIG_PATH_MAX];
 	char runtime_dir[CONFIG_PATH_MAX];
 	char state_dir[CONFIG_PATH_MAX];

@@ -28,6 +28,8 @@ dom0_setup() {
 	mkdir -p "$DOM0"
 	: >"$DOM0_CONF"
 	export QVM_REMOTE_KEYS_DIR=$DOM0/keys
+	# absent: no policy, every request runs as root (qvm-remote-policy(5))
+	export QVM_REMOTE_POLICY_DIR=$DOM0/policy
 	export QVM_REMOTE_LOG=$DOM0/qvm-remote.log
 	export QVM_REMOTE_RUNTIME_DIR=$DOM0/run
 	export QVM_REMOTE_STATE_DIR=$DOM0/state

@@ -203,7 +203,7 @@ expect_l2 work "$cid" "larger than 8 MiB" "$M.bigin"
 t "malformed options: an unknown option is rejected, under a valid token"
 cid=$(make_cid)
 printf "touch '%s'\n" "$M.badopt" >"$TEST_DIR/body.badopt"
-printf 'timeout=5\nuser=root\n' >"$TEST_DIR/opt.bad"
+printf 'timeout=5\nshell=/bin/sh\n' >"$TEST_DIR/opt.bad"
 plant_signed work "$cid" "$TEST_DIR/body.badopt" "$TEST_DIR/opt.bad"
 expect_l2 work "$cid" "unknown option" "$M.badopt"
 

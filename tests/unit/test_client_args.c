@@ -88,7 +88,7 @@ static void test_bad_values(void **state)
 	char *tneg[] = { "qvm-remote", "-t", "-5", "x" };
 	char *tlead[] = { "qvm-remote", "-t", "05", "x" };
 	char *tmiss[] = { "qvm-remote", "-t" };
-	char *unk[] = { "qvm-remote", "-x", "x" };
+	char *unk[] = { "qvm-remote", "-X", "x" };
 	char *unkl[] = { "qvm-remote", "--frobnicate", "x" };
 	char *noval[] = { "qvm-remote", "--json=1", "x" };
 	char *both[] = { "qvm-remote", "-q", "-v", "x" };
@@ -98,10 +98,58 @@ static void test_bad_values(void **state)
 	bad(ARGC(tneg), tneg, "'-5'");
 	bad(ARGC(tlead), tlead, "'05'");
 	bad(ARGC(tmiss), tmiss, "-t needs a value");
-	bad(ARGC(unk), unk, "unknown option '-x'");
+	bad(ARGC(unk), unk, "unknown option '-X'");
 	bad(ARGC(unkl), unkl, "unknown option '--frobnicate'");
 	bad(ARGC(noval), noval, "--json takes no value");
 	bad(ARGC(both), both, "contradict");
+}
+
+/* -x: the words are the vector as they are; -u: the dom0 user (issue 15) */
+static void test_exact_and_user(void **state)
+{
+	char *x[] = { "qvm-remote", "-x", "printf", "%s|", "a b", "", "*" };
+	char *xu[] = { "qvm-remote", "-xu", "alice", "--", "id", "-u" };
+	char *lu[] = { "qvm-remote", "--user=_svc", "--exact", "status" };
+	char *us[] = { "qvm-remote", "-u", "bob", "sleep 1" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(x), x, &a, err), 0);
+	assert_int_equal(a.mode, MODE_RUN);
+	assert_true(a.exact);
+	assert_null(a.user);
+	assert_int_equal(a.argc, 5);
+	assert_string_equal(a.argv[0], "printf");
+	assert_string_equal(a.argv[3], "");
+	assert_int_equal(parse(ARGC(xu), xu, &a, err), 0);
+	assert_true(a.exact);
+	assert_string_equal(a.user, "alice");
+	assert_int_equal(a.argc, 2);
+	assert_string_equal(a.argv[1], "-u");
+	/* with -x a first word named like a subcommand is the program */
+	assert_int_equal(parse(ARGC(lu), lu, &a, err), 0);
+	assert_int_equal(a.mode, MODE_RUN);
+	assert_string_equal(a.user, "_svc");
+	assert_string_equal(a.argv[0], "status");
+	assert_int_equal(parse(ARGC(us), us, &a, err), 0);
+	assert_false(a.exact);
+	assert_string_equal(a.user, "bob");
+}
+
+static void test_exact_and_user_refused(void **state)
+{
+	char *xnone[] = { "qvm-remote", "-x" };
+	char *ubad[] = { "qvm-remote", "-u", "Root", "x" };
+	char *ulong[] = { "qvm-remote", "-u",
+			  "abcdefghijklmnopqrstuvwxyz0123456", "x" };
+	char *unone[] = { "qvm-remote", "-u" };
+	char *usub[] = { "qvm-remote", "-u", "bob", "status" };
+
+	bad(ARGC(xnone), xnone, "-x needs the program and its arguments");
+	bad(ARGC(ubad), ubad, "-u needs a dom0 user name");
+	bad(ARGC(ulong), ulong, "at most 32 bytes");
+	bad(ARGC(unone), unone, "-u needs a value");
+	bad(ARGC(usub), usub, "apply to commands, not to 'status'");
 }
 
 static void test_subcommands(void **state)
@@ -188,6 +236,8 @@ int main(void)
 		cmocka_unit_test(test_option_forms),
 		cmocka_unit_test(test_no_command_is_stdin),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_exact_and_user),
+		cmocka_unit_test(test_exact_and_user_refused),
 		cmocka_unit_test(test_subcommands),
 		cmocka_unit_test(test_bad_subcommands),
 		cmocka_unit_test(test_dashdash_runs_subcommand_names),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "argvbody.h"
 #include "bounds.h"
 #include "err.h"
 
@@ -46,16 +47,22 @@ static void test_join_limit(void **state)
 	buf_release(&b);
 }
 
-static void expect(const char *s, size_t n, enum body_problem p,
-		   size_t off)
+static void expect_form(enum body_form form, const char *s, size_t n,
+			enum body_problem p, size_t off)
 {
 	struct body_verdict v;
 
-	assert_int_equal(body_check((const uint8_t *)s, n, &v),
+	assert_int_equal(body_check((const uint8_t *)s, n, form, &v),
 			 p == BODY_OK ? 0 : QR_ERR_INVALID);
 	assert_int_equal(v.problem, p);
 	if (p == BODY_NUL || p == BODY_CONTROL)
 		assert_int_equal(v.offset, off);
+}
+
+static void expect(const char *s, size_t n, enum body_problem p,
+		   size_t off)
+{
+	expect_form(BODY_SCRIPT, s, n, p, off);
 }
 
 static void test_check_rules(void **state)
@@ -72,14 +79,50 @@ static void test_check_rules(void **state)
 	expect("\f", 1, BODY_CONTROL, 0);
 }
 
+/* NUL separates the arguments of a vector and nothing else; the bytes of
+ * an argument follow the script's rule, blanks included. */
+static void test_check_argv(void **state)
+{
+	expect_form(BODY_ARGV, "id\0-u\0", 6, BODY_OK, 0);
+	expect_form(BODY_ARGV, "printf\0%s|\0a b\0\0*\0", 18, BODY_OK, 0);
+	expect_form(BODY_ARGV, " \0", 2, BODY_OK, 0);    /* execve decides */
+	expect_form(BODY_ARGV, "a\tb\0c\nd\0", 8, BODY_OK, 0);
+	expect_form(BODY_ARGV, "", 0, BODY_EMPTY, 0);
+	expect_form(BODY_ARGV, "id", 2, BODY_ARGV_END, 0);
+	expect_form(BODY_ARGV, "id\0-u", 5, BODY_ARGV_END, 0);
+	expect_form(BODY_ARGV, "\0", 1, BODY_ARGV_PROGRAM, 0);
+	expect_form(BODY_ARGV, "\0id\0", 4, BODY_ARGV_PROGRAM, 0);
+	expect_form(BODY_ARGV, "id\0\033[31m\0", 9, BODY_CONTROL, 3);
+	expect_form(BODY_ARGV, "id\0\x7f\0", 5, BODY_CONTROL, 3);
+	/* and the script's rule is unchanged by it */
+	expect("id\0-u\0", 6, BODY_NUL, 2);
+}
+
+static void test_check_argv_count(void **state)
+{
+	static char many[2 * (ARGV_MAX + 1)];
+	struct body_verdict v;
+
+	for (size_t i = 0; i < ARGV_MAX + 1; i++) {
+		many[2 * i] = 'a';
+		many[2 * i + 1] = '\0';
+	}
+	assert_int_equal(body_check((uint8_t *)many, 2 * ARGV_MAX, BODY_ARGV,
+				    &v), 0);
+	assert_int_equal(body_check((uint8_t *)many, sizeof(many), BODY_ARGV,
+				    &v), QR_ERR_INVALID);
+	assert_int_equal(v.problem, BODY_ARGV_COUNT);
+}
+
 static void test_check_size(void **state)
 {
 	static char big[BODY_MAX + 1];
 	struct body_verdict v;
 
 	memset(big, 'a', sizeof(big));
-	assert_int_equal(body_check((uint8_t *)big, BODY_MAX, &v), 0);
-	assert_int_equal(body_check((uint8_t *)big, BODY_MAX + 1, &v),
+	assert_int_equal(body_check((uint8_t *)big, BODY_MAX, BODY_SCRIPT, &v), 0);
+	assert_int_equal(body_check((uint8_t *)big, BODY_MAX + 1, BODY_SCRIPT,
+				    &v),
 			 QR_ERR_INVALID);
 	assert_int_equal(v.problem, BODY_TOO_LARGE);
 }
@@ -137,6 +180,8 @@ int main(void)
 		cmocka_unit_test(test_join_like_ssh),
 		cmocka_unit_test(test_join_limit),
 		cmocka_unit_test(test_check_rules),
+		cmocka_unit_test(test_check_argv),
+		cmocka_unit_test(test_check_argv_count),
 		cmocka_unit_test(test_check_size),
 		cmocka_unit_test(test_describe_names_rule),
 		cmocka_unit_test(test_preview),

@@ -34,7 +34,14 @@ struct fixture {
 	struct fetch_request q;
 	char token[TOKEN_V2_TEXT_LEN + 1];
 	const char *body, *opt, *in;
+	size_t body_n;              /* body's bytes when it holds NULs; 0: strlen */
 };
+
+static size_t
+body_len(const struct fixture *f)
+{
+	return f->body_n != 0 ? f->body_n : f->body ? strlen(f->body) : 0;
+}
 
 static void
 set_part(struct fetch_request *q, enum part_kind k, const char *s)
@@ -50,8 +57,7 @@ sign(struct fixture *f, const struct key *k)
 {
 	struct token_input ti = {
 		.cid = f->cid, .cid_len = strlen(f->cid),
-		.body = (const uint8_t *)f->body,
-		.body_len = f->body ? strlen(f->body) : 0,
+		.body = (const uint8_t *)f->body, .body_len = body_len(f),
 		.opt = (const uint8_t *)f->opt,
 		.opt_len = f->opt ? strlen(f->opt) : 0,
 		.in = (const uint8_t *)f->in, .in_len = f->in ? strlen(f->in) : 0,
@@ -67,6 +73,7 @@ build(struct fixture *f)
 	memcpy(f->q.cid, f->cid, strlen(f->cid) + 1);
 	snprintf(f->q.claim, sizeof(f->q.claim), "0a0b0c0d-1-0");
 	set_part(&f->q, PART_BODY, f->body);
+	f->q.part[PART_BODY].len = body_len(f);
 	set_part(&f->q, PART_OPT, f->opt);
 	set_part(&f->q, PART_IN, f->in);
 }
@@ -517,6 +524,130 @@ test_malformed_options_rejected(void **state)
 	expect_reject(f, "REJECT", "");
 }
 
+/* form=argv: the body is a vector, checked as one (issue 15) */
+static void
+test_argv_request_accepted(void **state)
+{
+	static const char argv[] = "qvm-prefs\0work\0memory\0";
+	struct fixture *f = *state;
+	struct request_verdict v;
+
+	f->body = argv;
+	f->body_n = sizeof(argv) - 1;
+	f->opt = "form=argv\nuser=alice\n";
+	build(f);
+	sign(f, &f->key);
+	check(f, 0, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.form, BODY_ARGV);
+	assert_string_equal(v.user, "alice");
+	assert_int_equal(v.timeout_s, 300);
+}
+
+static void
+test_argv_needs_its_form(void **state)
+{
+	static const char argv[] = "id\0-u\0";
+	struct fixture *f = *state;
+
+	/* NULs are the vector's separators, and a script has none */
+	f->body = argv;
+	f->body_n = sizeof(argv) - 1;
+	f->opt = NULL;
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "REJECT", "NUL or control bytes");
+	/* and a vector must end each argument */
+	f->body = "id";
+	f->body_n = 0;
+	f->opt = "form=argv\n";
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "REJECT", "does not end in a NUL");
+	f->body = "\0id\0";
+	f->body_n = 4;
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "REJECT", "names no program");
+}
+
+static void
+test_script_request_has_no_form(void **state)
+{
+	struct fixture *f = *state;
+	struct request_verdict v;
+
+	check(f, 0, &v);
+	assert_true(v.accept);
+	assert_int_equal(v.form, BODY_SCRIPT);
+	assert_string_equal(v.user, "");
+	f->opt = "form=script\n";
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "REJECT", "form must be argv");
+	f->opt = "user=Root\n";
+	build(f);
+	sign(f, &f->key);
+	expect_reject(f, "REJECT", "user must be");
+}
+
+/* what a v1 token does not cover cannot choose what runs or as whom */
+static void
+test_v1_refuses_form_and_user(void **state)
+{
+	static const char *const opts[] = { "form=argv\n", "user=root\n" };
+	static const char argv[] = "id\0";
+	struct fixture *f = *state;
+	char v1[TOKEN_HEX_LEN + 1];
+	struct request_verdict v;
+
+	assert_int_equal(token_v1_text(&f->key, f->cid, strlen(f->cid), v1), 0);
+	for (size_t i = 0; i < 2; i++) {
+		f->opt = opts[i];
+		f->body = i == 0 ? argv : "id\n";
+		f->body_n = i == 0 ? sizeof(argv) - 1 : 0;
+		build(f);
+		set_part(&f->q, PART_AUTH, v1);
+		check(f, 1, &v);
+		assert_false(v.accept);
+		assert_string_equal(v.category, "REJECT");
+		assert_non_null(strstr(v.reason, "need a v2 token"));
+	}
+	/* timeout= alone still works as before */
+	f->opt = "timeout=5\n";
+	f->body = "id\n";
+	build(f);
+	set_part(&f->q, PART_AUTH, v1);
+	check(f, 1, &v);
+	assert_true(v.accept);
+}
+
+/* the token covers the options: adding user=root or form=argv to a signed
+ * request breaks it */
+static void
+test_opt_form_and_user_are_signed(void **state)
+{
+	static const char argv[] = "id\0";
+	struct fixture *f = *state;
+
+	set_part(&f->q, PART_OPT, "timeout=60\nuser=root\n");
+	expect_reject(f, "AUTH-FAIL", "token mismatch");
+	f->body = argv;
+	f->body_n = sizeof(argv) - 1;
+	f->opt = NULL;
+	build(f);
+	sign(f, &f->key);
+	set_part(&f->q, PART_OPT, "form=argv\n");
+	expect_reject(f, "AUTH-FAIL", "token mismatch");
+	f->opt = "form=argv\n";
+	build(f);
+	sign(f, &f->key);
+	set_part(&f->q, PART_OPT, "form=argv\nuser=root\n");
+	expect_reject(f, "AUTH-FAIL", "token mismatch");
+	set_part(&f->q, PART_OPT, NULL);
+	expect_reject(f, "REJECT", "NUL or control bytes");
+}
+
 static void
 test_missing_token_rejected(void **state)
 {
@@ -556,6 +687,11 @@ main(void)
 		T(test_oversized_body_rejected),
 		T(test_malformed_options_rejected),
 		T(test_missing_token_rejected),
+		T(test_argv_request_accepted),
+		T(test_argv_needs_its_form),
+		T(test_script_request_has_no_form),
+		T(test_v1_refuses_form_and_user),
+		T(test_opt_form_and_user_are_signed),
 #undef T
 	};
 

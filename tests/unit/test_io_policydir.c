@@ -172,6 +172,22 @@ static void test_error_names_second_file(void **state)
 	assert_true(policy_empty(&P));
 }
 
+static void test_error_text(void **state)
+{
+	struct policy_error e = { .file = "20-b.policy", .line = 3,
+				  .reason = "unknown action 'alow'" };
+	char t[512];
+
+	policydir_error_text("/etc/p.d", &e, t, sizeof(t));
+	assert_string_equal(t, "/etc/p.d/20-b.policy:3: unknown action 'alow'");
+	e.line = 0;
+	policydir_error_text("/etc/p.d", &e, t, sizeof(t));
+	assert_string_equal(t, "/etc/p.d/20-b.policy: unknown action 'alow'");
+	e.file[0] = '\0';
+	policydir_error_text("/etc/p.d", &e, t, sizeof(t));
+	assert_string_equal(t, "/etc/p.d: unknown action 'alow'");
+}
+
 static void test_failure_keeps_old_policy(void **state)
 {
 	put("a.policy", "work allow a\n");
@@ -267,6 +283,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_error_names_second_file,
 						setup, teardown),
+		cmocka_unit_test(test_error_text),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_old_policy,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, setup,

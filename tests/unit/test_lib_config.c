@@ -29,7 +29,7 @@ static const char *const env_names[] = {
 	"QVM_REMOTE_MAX_AGE", "QVM_REMOTE_LEGACY_AUTH", "QVM_REMOTE_KEYS_DIR",
 	"QVM_REMOTE_LOG", "QVM_REMOTE_RUNTIME_DIR", "QVM_REMOTE_STATE_DIR",
 	"QVM_REMOTE_QREXEC_DIR", "QVM_REMOTE_MAX_PIDS", "QVM_REMOTE_MAX_MEMORY",
-	"QVM_REMOTE_STOP_GRACE", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
+	"QVM_REMOTE_STOP_GRACE", "QVM_REMOTE_POLICY_DIR", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
 	"QVM_REMOTE_VM", "QVM_REMOTE_ID",
 };
 
@@ -90,6 +90,7 @@ static void test_defaults(void **state)
 	assert_true(c->max_age_s == 86400);
 	assert_int_equal(c->legacy.n, 0);
 	assert_string_equal(c->keys_dir, "/etc/qubes/remote.d");
+	assert_string_equal(c->policy_dir, "/etc/qubes/remote-policy.d");
 	assert_string_equal(c->log_path, "/var/log/qubes/qvm-remote/qvm-remote.log");
 	assert_string_equal(c->runtime_dir, "/run/qvm-remote");
 	assert_string_equal(c->state_dir, "/var/lib/qvm-remote");
@@ -130,6 +131,7 @@ static void test_full_file(void **state)
 		"QVM_REMOTE_MAX_AGE=3600\n"
 		"QVM_REMOTE_LEGACY_AUTH=old\n"
 		"QVM_REMOTE_KEYS_DIR=/tmp/keys\n"
+		"QVM_REMOTE_POLICY_DIR=/tmp/policy.d\n"
 		"QVM_REMOTE_LOG='/tmp/log dir/q.log'\n"
 		"QVM_REMOTE_RUNTIME_DIR=\"/tmp/run \\\"x\\\" \\$HOME \\` \\\\\"\n"
 		"QVM_REMOTE_STATE_DIR=/tmp/state\n"
@@ -157,6 +159,7 @@ static void test_full_file(void **state)
 	assert_int_equal(c->legacy.n, 1);
 	assert_true(name_list_has(&c->legacy, "old"));
 	assert_string_equal(c->keys_dir, "/tmp/keys");
+	assert_string_equal(c->policy_dir, "/tmp/policy.d");
 	assert_string_equal(c->log_path, "/tmp/log dir/q.log");
 	assert_string_equal(c->runtime_dir, "/tmp/run \"x\" $HOME ` \\");
 	assert_string_equal(c->state_dir, "/tmp/state");

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -22,7 +23,7 @@ static int parse(const char *s, struct req_opts *o, const char **why)
 
 static void test_ok(void **state)
 {
-	struct req_opts o = { 99 };
+	struct req_opts o = { .timeout = 99 };
 	const char *why = NULL;
 
 	assert_int_equal(parse("", &o, &why), 0);
@@ -35,11 +36,14 @@ static void test_ok(void **state)
 	assert_int_equal(o.timeout, TIMEOUT_MAX);
 	assert_int_equal(opts_parse(NULL, 0, &o, NULL), 0);
 	assert_null(why);
+	assert_int_equal(o.form, BODY_SCRIPT);
+	assert_string_equal(o.user, "");
 }
 
 static void expect_invalid(const char *s, const char *why_part)
 {
-	struct req_opts o = { 77 };
+	struct req_opts o = { .timeout = 77, .form = BODY_ARGV,
+			       .user = "untouched" };
 	const char *why = NULL;
 
 	assert_int_equal(parse(s, &o, &why), QR_ERR_INVALID);
@@ -47,6 +51,8 @@ static void expect_invalid(const char *s, const char *why_part)
 	if (strstr(why, why_part) == NULL)
 		fail_msg("'%s': reason '%s' lacks '%s'", s, why, why_part);
 	assert_int_equal(o.timeout, 77);     /* untouched on failure */
+	assert_int_equal(o.form, BODY_ARGV);
+	assert_string_equal(o.user, "untouched");
 }
 
 static void test_invalid(void **state)
@@ -74,6 +80,46 @@ static void test_invalid(void **state)
 	expect_invalid("timeout=5\xc3\xa9\n", "printable");
 }
 
+/* form= and user= (issue 15): what runs, and as whom */
+static void test_form_and_user(void **state)
+{
+	struct req_opts o;
+	const char *why = NULL;
+
+	assert_int_equal(parse("form=argv\n", &o, &why), 0);
+	assert_int_equal(o.form, BODY_ARGV);
+	assert_int_equal(o.timeout, 0);
+	assert_string_equal(o.user, "");
+	assert_int_equal(parse("user=alice\n", &o, &why), 0);
+	assert_int_equal(o.form, BODY_SCRIPT);
+	assert_string_equal(o.user, "alice");
+	assert_int_equal(parse("user=_svc-2\nform=argv\ntimeout=5", &o,
+			       &why), 0);
+	assert_int_equal(o.form, BODY_ARGV);
+	assert_string_equal(o.user, "_svc-2");
+	assert_int_equal(o.timeout, 5);
+	assert_int_equal(parse("user=abcdefghijklmnopqrstuvwxyz012345\n", &o,
+			       &why), 0);     /* 32 bytes */
+}
+
+static void test_form_and_user_invalid(void **state)
+{
+	expect_invalid("form=script\n", "form must be argv");
+	expect_invalid("form=\n", "form must be argv");
+	expect_invalid("form=ARGV\n", "form must be argv");
+	expect_invalid("form=argv \n", "form must be argv");
+	expect_invalid("form=argv\nform=argv\n", "repeated option 'form'");
+	expect_invalid("user=\n", "user must be");
+	expect_invalid("user=Alice\n", "user must be");
+	expect_invalid("user=1bob\n", "user must be");
+	expect_invalid("user=a b\n", "user must be");
+	expect_invalid("user=../root\n", "user must be");
+	expect_invalid("user=abcdefghijklmnopqrstuvwxyz0123456\n",
+		       "user must be");    /* 33 bytes */
+	expect_invalid("user=root\nuser=alice\n", "repeated option 'user'");
+	expect_invalid("users=root\n", "unknown");
+}
+
 static void test_nul_and_size(void **state)
 {
 	static const uint8_t nul[] = "timeout=5\0\n";
@@ -93,7 +139,7 @@ static void test_nul_and_size(void **state)
 static void test_format(void **state)
 {
 	struct buf b = BUF_INIT(64);
-	struct req_opts o = { 0 }, back;
+	struct req_opts o = { .timeout = 0 }, back;
 	const char *why;
 
 	assert_int_equal(opts_format(&b, &o), 0);
@@ -104,8 +150,22 @@ static void test_format(void **state)
 	assert_int_equal(opts_parse((const uint8_t *)b.data, b.len, &back,
 				    &why), 0);
 	assert_int_equal(back.timeout, 300);
+	buf_reset(&b);
+	o.form = BODY_ARGV;
+	snprintf(o.user, sizeof(o.user), "alice");
+	assert_int_equal(opts_format(&b, &o), 0);
+	assert_string_equal(buf_str(&b), "timeout=300\nform=argv\nuser=alice\n");
+	assert_int_equal(opts_parse((const uint8_t *)b.data, b.len, &back,
+				    &why), 0);
+	assert_int_equal(back.form, BODY_ARGV);
+	assert_string_equal(back.user, "alice");
+	buf_reset(&b);
+	snprintf(o.user, sizeof(o.user), "Alice");
+	assert_int_equal(opts_format(&b, &o), QR_ERR_INVALID);
+	o.user[0] = '\0';
 	o.timeout = TIMEOUT_MAX + 1;
 	assert_int_equal(opts_format(&b, &o), QR_ERR_INVALID);
+	assert_int_equal(b.len, 0);
 	buf_release(&b);
 }
 
@@ -114,6 +174,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_form_and_user),
+		cmocka_unit_test(test_form_and_user_invalid),
 		cmocka_unit_test(test_nul_and_size),
 		cmocka_unit_test(test_format),
 	};

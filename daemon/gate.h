@@ -1,0 +1,68 @@
+/*
+ * gate.h - what the policy's decision means for one verified request: run
+ * it (as whom, for how long at most) or refuse it, and what the log and
+ * the VM are told (issue 15, docs/protocol.md section 5a).
+ *
+ * The one place a decision becomes an outcome, for the service (jobs.c)
+ * and for `policy check` (admin_policy.c) alike:
+ *   no policy (policy_empty)  run, as the user asked for or root, every
+ *                             request, as before policies existed;
+ *   allow                     run as the rule's user, the timeout the
+ *                             least of the request's and the rule's;
+ *   deny, no rule             refuse: "denied by policy: PATH:LINE" or
+ *                             "denied by policy: no rule";
+ *   ask                       refuse for now: "needs approval in dom0
+ *                             (PATH:LINE); approvals are not built yet".
+ * Approvals, when they come, make ask a third outcome (wait) here and
+ * nowhere else.  Pure: no I/O; the policy is the caller's.
+ */
+#ifndef QVMR_GATE_H
+#define QVMR_GATE_H
+
+#include <stddef.h>
+
+#include "bodyrule.h"
+#include "bounds.h"
+#include "config.h"
+#include "policy.h"
+
+enum gate_outcome {
+	GATE_RUN,
+	GATE_REFUSE,
+};
+
+/* A verified request as the gate sees it; nothing is kept. */
+struct gate_request {
+	const char *vm;                 /* dom0's name for the VM */
+	enum body_form form;
+	const char *const *argv;        /* BODY_ARGV: the vector */
+	size_t argc;
+	const char *user;               /* asked for (user=), NULL: none */
+	unsigned timeout_s;             /* the request's, capped by dom0's */
+};
+
+/* The rule as the log and the VM name it: the policy file's full path and
+ * the line, or "none". */
+#define GATE_RULE_MAX (CONFIG_PATH_MAX + POLICY_NAME_MAX + 16)
+
+struct gate_verdict {
+	enum gate_outcome outcome;
+	int no_policy;                  /* the policy is empty */
+	struct policy_decision d;       /* policy_match's (no_policy: none) */
+	char rule[GATE_RULE_MAX];       /* "DIR/FILE:LINE" or "none" */
+	char user[POLICY_USER_MAX + 1]; /* GATE_RUN and ask: run as ("root":
+					 * the service's own credentials) */
+	unsigned timeout_s;             /* GATE_RUN and ask: its timeout */
+	char reason[REASON_MAX + 1];    /* GATE_REFUSE: for the VM and log */
+};
+
+/*
+ * Decides q under p, whose files were read from policy_dir.  Always fills
+ * *v: a malformed request (policy_match refuses it) is denied as by no
+ * rule.  Bytes of a file name that are not printable ASCII show as '?'
+ * in rule and reason.
+ */
+void gate_decide(const struct policy *p, const char *policy_dir,
+		 const struct gate_request *q, struct gate_verdict *v);
+
+#endif
