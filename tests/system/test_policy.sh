@@ -29,7 +29,6 @@ useradd -M -d / -s /bin/sh -U "$U2" || die "useradd $U2 failed"
 at_exit "userdel '$U2' 2>/dev/null; groupdel '$U2' 2>/dev/null"
 chown "$U:$U" "$UHOME"
 UID_U=$(id -u "$U")
-UID_U2=$(id -u "$U2")
 chmod 0777 "$TEST_DIR"      # markers written by the dom0 users too
 at_exit "chmod 0755 '$TEST_DIR'"
 
