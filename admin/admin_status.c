@@ -85,6 +85,19 @@ struct vm_stats {
 	unsigned long run, failed, rejected;
 };
 
+/* A POLICY line that refused the request (deny, or ask until approvals
+ * are built): it counts as rejected. */
+static int
+policy_refused(const struct log_entry *e)
+{
+	const struct log_field *a;
+
+	if (strcmp(e->category, "POLICY") != 0 ||
+	    (a = logparse_get(e, "action")) == NULL)
+		return 0;
+	return strcmp(a->value, "allow") != 0;
+}
+
 /* Lines about a request from the VM: the daemon talked to it.  INFO and
  * ERROR lines (an admin's authorize, an unreachable VM) are not contact. */
 static int
@@ -134,7 +147,8 @@ scan_log(const struct config *c, const struct vm_table *t,
 			st[i].failed++;
 		else if (strcmp(e->category, "AUTH-FAIL") == 0 ||
 			 strcmp(e->category, "AUTH-DENY") == 0 ||
-			 strcmp(e->category, "REJECT") == 0)
+			 strcmp(e->category, "REJECT") == 0 ||
+			 policy_refused(e))
 			st[i].rejected++;
 	}
 out:

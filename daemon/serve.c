@@ -3,9 +3,10 @@
  *
  * Everything waits in one poll(): the self-pipe that signal handlers write
  * to, an inotify watch on the qrexec socket directory (so a VM that starts
- * is noticed at once without a transport call) and one on the keys
- * directory (keys: a changed key takes effect at once), the pipes of transport
- * calls and of running commands.  Every wait has a monotonic deadline.
+ * is noticed at once without a transport call), one on the keys
+ * directory and one on the policy's (a changed key or policy takes effect
+ * at once, dirwatch.h), the pipes of transport calls and of running
+ * commands.  Every wait has a monotonic deadline.
  * A VM's bad reply or failing transport ends that VM's exchange only.
  */
 #include "serve.h"
@@ -204,9 +205,9 @@ reap(struct daemon *d)
 
 static int reload(struct daemon *d);
 
-/* keys: events of the keys directory's watch go to keys_event; the
- * qrexec directory's (and an overflow, which may have lost some) make
- * refresh_up stat the VMs. */
+/* keys and policy: events of their directories' watches go to their
+ * dirwatch; the qrexec directory's (and an overflow, which may have lost
+ * some) make refresh_up stat the VMs. */
 static void
 read_inotify(struct daemon *d)
 {

@@ -7,10 +7,18 @@
 #   dom0_start [ARGS...]       start the daemon in the background
 #   dom0_stop                  SIGTERM it and wait; fails the case if the
 #                              daemon did not exit 0
+#   dom0_start_no_inotify      dom0_start with inotify taken away (an
+#                              LD_PRELOAD shim); 1 without a C compiler
 #   dom0 ARGS...               run qvm-remote-dom0 (a verb) with the config
 #   in_vm VM CMD...            run CMD in VM as its user, as in its terminal
 #   calls VM                   transport calls made into VM so far
 #   dom0_log                   the dom0 audit log
+#   auth_ok_count VM           AUTH-OK lines of VM in it so far
+#   queued_refused PID ERR REASON HOLDER GO   the client PID of a request
+#                              that waited for a slot ends with 126 and
+#                              REASON in file ERR while HOLDER, the client
+#                              of the command in the slot, still waits;
+#                              then file GO releases it, and it must end 0
 # Settings go in $DOM0_CONF (KEY=value lines) before dom0_start.
 need_build client daemon
 DOM0=$TEST_DIR/dom0
@@ -21,6 +29,18 @@ dom0() { "$QVMR_DAEMON" -c "$DOM0_CONF" "$@"; }
 in_vm() { local vm=$1; shift; qubes-sim exec "$vm" -- "$@"; }
 calls() { qubes-sim calls --vm "$1" --count; }
 dom0_log() { cat "$QVM_REMOTE_LOG"; }
+auth_ok_count() { grep -c "AUTH-OK vm=$1 " "$QVM_REMOTE_LOG"; }
+
+queued_refused() {
+	wait_for "! proc_alive $1" 30 || fail "the queued request's client still waits"
+	wait "$1"
+	assert_eq 126 "$?" "the queued request's client"
+	assert_contains "$(cat "$2")" "$3" "its reason"
+	[[ -e $5 ]] && fail "the command in the slot was released too early"
+	touch "$5"
+	wait "$4"
+	assert_eq 0 "$?" "the command in the slot finishes"
+}
 
 dom0_setup() {
 	local spec vm
@@ -48,6 +68,18 @@ dom0_start() {
 	"$QVMR_DAEMON" -c "$DOM0_CONF" "$@" >>"$DOM0/daemon.out" 2>&1 &
 	DOM0_PID=$!
 	track_pid "$DOM0_PID"
+}
+
+dom0_start_no_inotify() {
+	local so=$TEST_DIR/noinotify.so
+	command -v cc >/dev/null || return 1
+	if [[ ! -e $so ]]; then
+		printf '%s\n' '#include <errno.h>' \
+			'int inotify_init1(int f) { (void)f; errno = ENOSYS; return -1; }' \
+			'int inotify_init(void) { errno = ENOSYS; return -1; }' >"$TEST_DIR/noinotify.c"
+		cc -shared -fPIC -o "$so" "$TEST_DIR/noinotify.c" || die "cannot build the shim"
+	fi
+	LD_PRELOAD=$so ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 dom0_start "$@"
 }
 
 dom0_stop() {

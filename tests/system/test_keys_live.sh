@@ -22,7 +22,6 @@ body_file() {   # NAME TEXT: a body file in $TEST_DIR
 	printf '%s\n' "$2" >"$TEST_DIR/body.$1"
 	printf '%s\n' "$TEST_DIR/body.$1"
 }
-auth_ok_count() { grep -c "AUTH-OK vm=$1 " "$QVM_REMOTE_LOG"; }
 
 dom0_start
 wait_for "keys_file | grep -q '^vm work .* served '" 10 || fail "no keys file from the daemon"
@@ -81,14 +80,7 @@ assert_eq 0 "$?" "revoke's exit status"
 assert_contains "$(cat "$TEST_DIR/revoke.out")" "dropped its key (1 command from it still running)" \
 	"revoke counts the command still running"
 # refused when the key went, not when the slot frees: the first still runs
-wait_for "! proc_alive $queued" 30 || fail "the queued request's client still waits"
-wait "$queued"
-assert_eq 126 "$?" "the queued request's client"
-assert_contains "$(cat "$TEST_DIR/queued.err")" "revoked in dom0" "its reason"
-[[ -e $M.go ]] && fail "the first command was released too early"
-touch "$M.go"
-wait "$first"
-assert_eq 0 "$?" "the command running at the revoke finishes"
+queued_refused "$queued" "$TEST_DIR/queued.err" "revoked in dom0" "$first" "$M.go"
 assert_eq first "$(cat "$TEST_DIR/first.out")" "its output"
 [[ ! -e $M.queued ]] || fail "the queued command ran after revoke"
 assert_eq 0 "$(grep -c "EXEC vm=work .*m.queued" "$QVM_REMOTE_LOG")" "EXEC lines of the queued command"
@@ -110,13 +102,7 @@ in_vm work qvm-remote key gen --force >/dev/null 2>&1 || fail "key gen --force f
 dom0 authorize --from-vm work >"$TEST_DIR/auth.out" 2>&1
 assert_eq 0 "$?" "authorize's exit status"
 assert_contains "$(cat "$TEST_DIR/auth.out")" "uses the new key from its next request" "what authorize says"
-wait_for "! proc_alive $queued" 30 || fail "the queued request's client still waits"
-wait "$queued"
-assert_eq 126 "$?" "the queued request's client"
-assert_contains "$(cat "$TEST_DIR/queued.err")" "replaced in dom0" "its reason"
-touch "$M.go"
-wait "$first"
-assert_eq 0 "$?" "the command running at the switch finishes"
+queued_refused "$queued" "$TEST_DIR/queued.err" "replaced in dom0" "$first" "$M.go"
 [[ ! -e $M.old-queued ]] || fail "the request the old key signed ran"
 
 t "key rotation while a session is open: the old key's request is refused (AUTH-FAIL), the new key's runs"
@@ -191,16 +177,10 @@ assert_eq still "$(in_vm work qvm-remote --wait 60 echo still 2>&1)" "the first 
 dom0_stop
 
 t "without inotify, the 1 s tick notices a revoke: the VM's next command is refused"
-so=$TEST_DIR/noinotify.so
-if ! command -v cc >/dev/null; then
+rm -f "$M".*
+if ! dom0_start_no_inotify; then
 	skip "no C compiler to build the LD_PRELOAD shim"
 else
-	printf '%s\n' '#include <errno.h>' \
-		'int inotify_init1(int f) { (void)f; errno = ENOSYS; return -1; }' \
-		'int inotify_init(void) { errno = ENOSYS; return -1; }' >"$TEST_DIR/noinotify.c"
-	cc -shared -fPIC -o "$so" "$TEST_DIR/noinotify.c" || die "cannot build the shim"
-	rm -f "$M".*
-	LD_PRELOAD=$so ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 dom0_start
 	wait_for "keys_file | grep -q \"^pid $DOM0_PID\$\"" 10 || fail "no keys file from the daemon"
 	assert_eq 0 "$(find "/proc/$DOM0_PID/fd" -lname 'anon_inode:inotify' | wc -l)" \
 		"inotify descriptors of the daemon (the shim must take them away)"

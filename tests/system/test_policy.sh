@@ -29,7 +29,6 @@ useradd -M -d / -s /bin/sh -U "$U2" || die "useradd $U2 failed"
 at_exit "userdel '$U2' 2>/dev/null; groupdel '$U2' 2>/dev/null"
 chown "$U:$U" "$UHOME"
 UID_U=$(id -u "$U")
-UID_U2=$(id -u "$U2")
 chmod 0777 "$TEST_DIR"      # markers written by the dom0 users too
 at_exit "chmod 0755 '$TEST_DIR'"
 
@@ -266,22 +265,15 @@ in_vm work qvm-remote --wait 120 -x sh -c "touch '$M.first'; while [ ! -e '$M.go
 first=$!
 track_pid "$first"
 wait_for "[ -e '$M.first' ]" 30 || fail "the first command never started"
-n=$(grep -c "AUTH-OK vm=work " "$QVM_REMOTE_LOG")
+n=$(auth_ok_count work)
 in_vm work qvm-remote --wait 120 -x date >/dev/null 2>"$TEST_DIR/queued.err" &
 queued=$!
 track_pid "$queued"
-wait_for "(( \$(grep -c 'AUTH-OK vm=work ' '$QVM_REMOTE_LOG') > n ))" 30 || fail "the second request was never accepted"
+wait_for "(( \$(auth_ok_count work) > n ))" 30 || fail "the second request was never accepted"
 policy 20-more.policy <<EOF
 work allow sh -c *
 EOF
-wait_for "! proc_alive $queued" 30 || fail "the queued request's client still waits"
-wait "$queued"
-assert_eq 126 "$?" "the queued request's client"
-assert_contains "$(cat "$TEST_DIR/queued.err")" "denied by policy: no rule" "its reason"
-[[ -e $M.go ]] && fail "the first command was released too early"
-touch "$M.go"
-wait "$first"
-assert_eq 0 "$?" "the command running at the change finishes"
+queued_refused "$queued" "$TEST_DIR/queued.err" "denied by policy: no rule" "$first" "$M.go"
 dom0_stop
 rm -f "$P/20-more.policy"
 printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" >"$DOM0_CONF"
@@ -302,15 +294,9 @@ dom0_stop
 mv "$TEST_DIR/10-test.policy" "$P/10-test.policy"
 
 t "without inotify, the 1 s tick notices a policy edit"
-so=$TEST_DIR/noinotify.so
-if ! command -v cc >/dev/null; then
+if ! dom0_start_no_inotify; then
 	skip "no C compiler to build the LD_PRELOAD shim"
 else
-	printf '%s\n' '#include <errno.h>' \
-		'int inotify_init1(int f) { (void)f; errno = ENOSYS; return -1; }' \
-		'int inotify_init(void) { errno = ENOSYS; return -1; }' >"$TEST_DIR/noinotify.c"
-	cc -shared -fPIC -o "$so" "$TEST_DIR/noinotify.c" || die "cannot build the shim"
-	LD_PRELOAD=$so ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 dom0_start
 	wait_for "grep -q 'policy loaded' '$QVM_REMOTE_LOG'" 10 || fail "no start"
 	assert_eq 0 "$(find "/proc/$DOM0_PID/fd" -lname 'anon_inode:inotify' | wc -l)" \
 		"inotify descriptors of the daemon"

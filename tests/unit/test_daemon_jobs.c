@@ -254,6 +254,47 @@ test_claim_delivered_during_the_fetch_is_not_recovered(void **state)
 	free(r);
 }
 
+/* A request the policy denies is answered at once and never queued, nor
+ * recorded: nothing of it runs (issue 15). */
+static void
+test_denied_by_policy_never_queues(void **state)
+{
+	static const char text[] = "work deny @script\n";
+	struct fixture *f = *state;
+
+	policy_init(&f->d.policy);
+	assert_int_equal(policy_add_file(&f->d.policy, "10-a.policy", text,
+					 sizeof(text) - 1, NULL), 0);
+	build(f, "0a0b0c0d-1-0");
+	handle_request(&f->d, f->v, &f->q);
+	assert_null(f->v->queue);
+	assert_int_equal(f->v->nready, 1);
+	assert_int_equal(f->v->ready[0].status, RESULT_REJECTED);
+	assert_int_equal(f->v->ready[0].exit_code, EXIT_REJECTED);
+	assert_int_equal(replay_lookup(&f->v->replay, f->cid), REPLAY_NEW);
+	policy_release(&f->d.policy);
+}
+
+/* A queued job whose user is gone from dom0 by the time a slot frees is
+ * refused then, and its id is not spent. */
+static void
+test_unknown_user_never_starts(void **state)
+{
+	struct fixture *f = *state;
+	struct job *j;
+
+	build(f, "0a0b0c0d-1-0");
+	handle_request(&f->d, f->v, &f->q);
+	j = dequeue(f);
+	assert_string_equal(j->run_as, "root");
+	snprintf(j->run_as, sizeof(j->run_as), "qvmr-no-such-user");
+	job_start(&f->d, j);
+	assert_int_equal(f->d.njobs, 0);
+	assert_int_equal(f->v->nready, 1);
+	assert_int_equal(f->v->ready[0].status, RESULT_REJECTED);
+	assert_int_equal(replay_lookup(&f->v->replay, f->cid), REPLAY_NEW);
+}
+
 int
 main(void)
 {
@@ -272,6 +313,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_claim_delivered_during_the_fetch_is_not_recovered,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_denied_by_policy_never_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_user_never_starts,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -364,6 +364,61 @@ test_descriptors(void **state)
 	buf_release(&b);
 }
 
+/* with_fd3: the child reads fd3 as its descriptor 3, and nothing above */
+static void
+test_fd3(void **state)
+{
+	char *argv[4];
+	struct proc_opts o = sh_opts(argv, "cat <&3; [ -e /proc/self/fd/4 ] "
+				     "&& echo four || echo none");
+	struct buf out = BUF_INIT(256);
+	struct proc_collect c = { .out = &out, .timeout_ms = 10000 };
+	struct proc_status st;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "three\n", 6), 6);
+	close(p[1]);
+	o.with_fd3 = 1;
+	o.fd3 = p[0];
+	assert_int_equal(proc_run(&o, &c, &st), 0);
+	assert_int_equal(st.exit_code, 0);
+	assert_string_equal(buf_str(&out), "three\nnone\n");
+	close(p[0]);
+	buf_release(&out);
+}
+
+/* As another user: its ids and groups, nothing of ours; a cwd it cannot
+ * enter gives "/".  Root only (nobody is 65534 on Debian). */
+static void
+test_user(void **state)
+{
+	static const gid_t groups[] = { 65534 };
+	const struct proc_user nobody = { 65534, 65534, groups, 1 };
+	char *argv[4], dir[] = "/tmp/qvmr-proc-user-XXXXXX";
+	struct proc_opts o = sh_opts(argv, "id -u; id -g; id -G; pwd");
+	struct buf out = BUF_INIT(256);
+	struct proc_collect c = { .out = &out, .timeout_ms = 10000 };
+	struct proc_status st;
+
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));      /* 0700, root's */
+	o.user = &nobody;
+	o.cwd = dir;
+	assert_int_equal(proc_run(&o, &c, &st), 0);
+	assert_int_equal(st.exit_code, 0);
+	assert_string_equal(buf_str(&out), "65534\n65534\n65534\n/\n");
+	buf_reset(&out);
+	/* without a user, a bad cwd is still a failure */
+	o.user = NULL;
+	o.cwd = "/nonexistent/qvmr";
+	assert_int_equal(proc_run(&o, &c, &st), QR_ERR_SYSTEM);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(rmdir(dir), 0);
+	buf_release(&out);
+}
+
 /* ------------------------------------------------- signals around fork */
 
 static int handler_log[2] = { -1, -1 };
@@ -557,6 +612,8 @@ int main(void)
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_descriptors),
+		cmocka_unit_test(test_fd3),
+		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_parent_handlers_never_run_in_child),
 		cmocka_unit_test_setup_teardown(test_find_skips, tree_setup,
 						tree_teardown),
