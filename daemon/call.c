@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "err.h"
+#include "waitset.h"
 #include "banned.h"
 
 #define FEED_CHUNK 65536
@@ -42,6 +43,7 @@ call_start(struct call *c, const struct transport *t, const char *vm,
 	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->serial = waitset_serial();
 	c->in = c->out = c->err = -1;
 	buf_init(&c->pending, (size_t)FEED_CHUNK * 4 + program->len + 64);
 	buf_init(&c->reply, reply_max);

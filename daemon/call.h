@@ -24,6 +24,7 @@ struct call {
 	struct call *next;         /* on a list of its owner's (exchange.h) */
 	pid_t pid;
 	int in, out, err;          /* -1 once closed */
+	uint64_t serial;           /* their owner, to the loop (waitset.h) */
 	struct buf pending;        /* program bytes not yet written */
 	struct deliver_src *src;   /* more program to come, or NULL */
 	struct buf reply;

@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "proc.h"
+#include "waitset.h"
 #include "banned.h"
 
 #define BASH "/bin/bash"
@@ -241,6 +242,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	int in_fd = -1, procs_fd = -1, script_fd = -1, found = 1, rc, e;
 
 	memset(r, 0, sizeof(*r));
+	r->serial = waitset_serial();
 	r->fd[0] = r->fd[1] = -1;
 	r->w.out_fd = r->w.err_fd = r->w.meta_fd = -1;
 	r->max_output = q->max_output;

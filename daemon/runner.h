@@ -80,6 +80,7 @@ struct run_request {
 struct run {
 	pid_t pid;
 	int fd[2];                  /* stdout, stderr pipes; -1 once closed */
+	uint64_t serial;            /* its pipes' owner, to the loop (waitset.h) */
 	uint64_t bytes[2];          /* produced */
 	uint64_t max_output;
 	unsigned timeout_s;

@@ -1,10 +1,10 @@
 /*
  * serve.c - the event loop: per VM, fetch -> verify -> run -> deliver.
  *
- * Everything waits in one poll(): the self-pipe that signal handlers write
- * to, an inotify watch on the qrexec socket directory (so a VM that starts
- * is noticed at once without a transport call), one on the keys
- * directory and one on the policy's (a changed key or policy takes effect
+ * Everything waits in one epoll set (waitset.h): the self-pipe that
+ * signal handlers write to, an inotify watch on the qrexec socket
+ * directory (so a VM that starts is noticed at once without a transport
+ * call), one on the keys directory and one on the policy's (a changed key or policy takes effect
  * at once, dirwatch.h), the pipes of transport calls and of running
  * commands.  Every wait has a monotonic deadline.
  * A VM's bad reply or failing transport ends that VM's exchange only.
@@ -32,6 +32,7 @@
 #include "fileio.h"
 #include "liveness.h"
 #include "logline.h"
+#include "waitset.h"
 #include "banned.h"
 
 #define TICK_MS 1000                /* stat VMs at least this often */
@@ -95,77 +96,22 @@ schedule(struct daemon *d, struct vm *v, int64_t t)
 		exchange_start(d, v, t);
 }
 
-/* The descriptors of one poll, and after it their events by descriptor
- * (rev[0..nrev)), so that finding a call's costs nothing: with 200 VMs a
- * search of the set for each call's descriptors was most of the loop. */
-struct pollset {
-	struct pollfd *fds;
-	size_t n, cap;
-	short *rev;
-	size_t nrev, caprev;
-};
-
-static int
-pollset_add(struct pollset *p, int fd, short events)
-{
-	struct pollfd *g;
-
-	if (fd < 0 || events == 0)
-		return 0;
-	if ((g = grow_array(p->fds, &p->cap, p->n, sizeof(*g), 32)) == NULL)
-		return QR_ERR_NOMEM;
-	p->fds = g;
-	p->fds[p->n++] = (struct pollfd){ .fd = fd, .events = events };
-	return 0;
-}
+/* The loop's own descriptors' owner (waitset.h): the signal pipe and
+ * the inotify descriptor live as long as the loop. */
+static uint64_t loop_serial;
 
 static void
-pollset_call(struct pollset *p, const struct call *c)
+wait_call(struct waitset *w, const struct call *c)
 {
 	if (c == NULL)
 		return;
-	(void)pollset_add(p, c->in, call_events(c, c->in));
-	(void)pollset_add(p, c->out, POLLIN);
-	(void)pollset_add(p, c->err, POLLIN);
-}
-
-/* After poll: rev filled in (left empty when it cannot grow, and
- * revents_of searches instead). */
-static void
-pollset_index(struct pollset *p)
-{
-	size_t want = 0;
-	short *g;
-
-	for (size_t i = 0; i < p->n; i++)
-		if ((size_t)p->fds[i].fd + 1 > want)
-			want = (size_t)p->fds[i].fd + 1;
-	p->nrev = 0;
-	while (p->caprev < want) {
-		if ((g = grow_array(p->rev, &p->caprev, p->caprev, sizeof(*g),
-				    64)) == NULL)
-			return;
-		p->rev = g;
-	}
-	memset(p->rev, 0, want * sizeof(*p->rev));
-	for (size_t i = 0; i < p->n; i++)
-		p->rev[p->fds[i].fd] |= p->fds[i].revents;
-	p->nrev = want;
-}
-
-static short
-revents_of(const struct pollset *p, int fd)
-{
-	if (p->nrev > 0)
-		return (size_t)fd < p->nrev ? p->rev[fd] : 0;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->fds[i].fd == fd)
-			return p->fds[i].revents;
-	return 0;
+	(void)waitset_add(w, c->in, call_events(c, c->in), c->serial);
+	(void)waitset_add(w, c->out, POLLIN, c->serial);
+	(void)waitset_add(w, c->err, POLLIN, c->serial);
 }
 
 static void
-call_dispatch(const struct pollset *p, struct call *c)
+call_dispatch(const struct waitset *w, struct call *c)
 {
 	int fds[3];
 	short ev;
@@ -176,7 +122,7 @@ call_dispatch(const struct pollset *p, struct call *c)
 	fds[1] = c->out;
 	fds[2] = c->err;
 	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0 && (ev = revents_of(p, fds[i])) != 0)
+		if (fds[i] >= 0 && (ev = waitset_revents(w, fds[i])) != 0)
 			call_io(c, fds[i], ev);
 }
 
@@ -352,7 +298,7 @@ stop_hard(struct daemon *d, int64_t t)
 }
 
 static void
-loop_once(struct daemon *d, struct pollset *ps)
+loop_once(struct daemon *d, struct waitset *ws)
 {
 	int64_t t = mono_ms(), wake;
 	int timeout, children = 0;
@@ -362,27 +308,27 @@ loop_once(struct daemon *d, struct pollset *ps)
 		stop_hard(d, t);
 	for (struct vm *v = d->vms; v != NULL; v = v->next)
 		schedule(d, v, t);
-	ps->n = 0;
-	(void)pollset_add(ps, signal_pipe[0], POLLIN);
-	(void)pollset_add(ps, d->inotify_fd, POLLIN);
+	waitset_begin(ws);
+	(void)waitset_add(ws, signal_pipe[0], POLLIN, loop_serial);
+	(void)waitset_add(ws, d->inotify_fd, POLLIN, loop_serial);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		pollset_call(ps, v->x.call);
-		pollset_call(ps, v->x.dcall);
+		wait_call(ws, v->x.call);
+		wait_call(ws, v->x.dcall);
 		for (struct call *c = v->x.winding; c != NULL; c = c->next)
-			pollset_call(ps, c);
+			wait_call(ws, c);
 	}
 	for (size_t i = 0; i < d->njobs; i++) {
-		(void)pollset_add(ps, d->jobs[i]->run->fd[0], POLLIN);
-		(void)pollset_add(ps, d->jobs[i]->run->fd[1], POLLIN);
+		const struct run *r = d->jobs[i]->run;
+		(void)waitset_add(ws, r->fd[0], POLLIN, r->serial);
+		(void)waitset_add(ws, r->fd[1], POLLIN, r->serial);
 	}
 	wake = next_wakeup(d, t);
 	timeout = wake <= t ? 0 : wake - t > 60000 ? 60000 : (int)(wake - t);
-	if (poll(ps->fds, ps->n, timeout) < 0 && errno != EINTR)
+	if (waitset_wait(ws, timeout) != 0 && errno != EINTR)
 		return;
-	pollset_index(ps);
-	if (revents_of(ps, signal_pipe[0]) != 0)
+	if (waitset_revents(ws, signal_pipe[0]) != 0)
 		read_signals(d, &children);
-	if (d->inotify_fd >= 0 && revents_of(ps, d->inotify_fd) != 0)
+	if (d->inotify_fd >= 0 && waitset_revents(ws, d->inotify_fd) != 0)
 		read_inotify(d);
 	/* keys and policy: reload on a change, before any request is read */
 	if (dirwatch_due(&d->keys_watch, d->inotify_fd, mono_ms()))
@@ -390,15 +336,15 @@ loop_once(struct daemon *d, struct pollset *ps)
 	if (dirwatch_due(&d->policy_watch, d->inotify_fd, mono_ms()))
 		(void)policy_load(d);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
-		call_dispatch(ps, v->x.call);
-		call_dispatch(ps, v->x.dcall);
+		call_dispatch(ws, v->x.call);
+		call_dispatch(ws, v->x.dcall);
 		for (struct call *c = v->x.winding; c != NULL; c = c->next)
-			call_dispatch(ps, c);
+			call_dispatch(ws, c);
 	}
 	for (size_t i = 0; i < d->njobs; i++)
 		for (int k = 0; k < 2; k++) {
 			int fd = d->jobs[i]->run->fd[k];
-			if (fd >= 0 && revents_of(ps, fd) != 0)
+			if (fd >= 0 && waitset_revents(ws, fd) != 0)
 				run_pump(d->jobs[i]->run, fd);
 		}
 	/* every SIGCHLD writes a byte, and reap() takes every child that
@@ -475,7 +421,7 @@ int
 serve(struct config *c, const struct serve_opts *o)
 {
 	struct daemon d;
-	struct pollset ps = { 0 };
+	struct waitset ws = { .epfd = -1 };
 	unsigned char tag[4];
 	char msg[512];
 	int rc = 1;
@@ -537,6 +483,12 @@ serve(struct config *c, const struct serve_opts *o)
 		 tag[1], tag[2], tag[3]);
 	if (setup_signals() != 0)
 		goto out;
+	if (waitset_init(&ws) != 0) {
+		fprintf(stderr, "qvm-remote-dom0: cannot create an epoll set: "
+			"%s\n", strerror(errno));
+		goto out;
+	}
+	loop_serial = waitset_serial();
 	d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d.inotify_fd >= 0) {
 		d.qrexec_wd = inotify_add_watch(d.inotify_fd, c->qrexec_dir,
@@ -575,12 +527,11 @@ serve(struct config *c, const struct serve_opts *o)
 			  "no authorized VMs; authorize one with "
 			  "qvm-remote-dom0 authorize --from-vm VM");
 	while (!finished(&d))
-		loop_once(&d, &ps);
+		loop_once(&d, &ws);
 	ev_simple(&d, "INFO", NULL, NULL, "action", "stopped");
 	rc = 0;
 out:
-	free(ps.fds);
-	free(ps.rev);
+	waitset_release(&ws);
 	teardown(&d);
 	return rc;
 }
