@@ -197,6 +197,18 @@ static int got_result(const struct vm_layout *p, const struct request *r,
 	return code;
 }
 
+/* The waits of one request: for dom0 to take it (claim_s), then for its
+ * result (run_s and a grace); a notice after notice_ms (0: none). */
+static void wait_for(struct wait_params *wp, const struct args *a,
+		     uint64_t notice_ms, uint64_t claim_s, uint64_t run_s)
+{
+	memset(wp, 0, sizeof(*wp));
+	wp->notice_ms = notice_ms;
+	wp->claim_ms = claim_s * 1000u;
+	wp->run_ms = (run_s + RUN_GRACE_S) * 1000u;
+	wp->indicator = !a->quiet && isatty(STDERR_FILENO);
+}
+
 int run_command(const struct vm_layout *p, const struct args *a)
 {
 	struct wait_params wp;
@@ -210,12 +222,8 @@ int run_command(const struct vm_layout *p, const struct args *a)
 	r.opts.timeout = a->timeout;
 	if (a->user != NULL)
 		snprintf(r.opts.user, sizeof(r.opts.user), "%s", a->user);
-	memset(&wp, 0, sizeof(wp));
-	wp.notice_ms = a->quiet ? 0 : NOTICE_AFTER_MS;
-	wp.claim_ms = (uint64_t)a->claim_wait * 1000u;
-	wp.run_ms = ((uint64_t)(a->timeout ? a->timeout : DEFAULT_TIMEOUT_S) +
-		     RUN_GRACE_S) * 1000u;
-	wp.indicator = !a->quiet && isatty(STDERR_FILENO);
+	wait_for(&wp, a, a->quiet ? 0 : NOTICE_AFTER_MS, a->claim_wait,
+		 a->timeout ? a->timeout : DEFAULT_TIMEOUT_S);
 	if (submit_and_wait(p, &r, &wp, &rep) != 0)
 		goto out;
 	code = rep.outcome == WAIT_RESULT ? got_result(p, &r, &rep, a, 0) :
@@ -236,10 +244,7 @@ int run_ping(const struct vm_layout *p, const struct args *a)
 	if (buf_append_str(&r.body, "true\n") != 0)
 		goto out;
 	r.opts.timeout = PING_WAIT_S;
-	memset(&wp, 0, sizeof(wp));
-	wp.claim_ms = PING_WAIT_S * 1000u;
-	wp.run_ms = (PING_WAIT_S + RUN_GRACE_S) * 1000u;
-	wp.indicator = !a->quiet && isatty(STDERR_FILENO);
+	wait_for(&wp, a, 0, PING_WAIT_S, PING_WAIT_S);
 	if (submit_and_wait(p, &r, &wp, &rep) != 0)
 		goto out;
 	if (rep.outcome == WAIT_NOT_TAKEN) {

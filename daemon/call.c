@@ -164,6 +164,13 @@ call_io(struct call *c, int fd, short revents)
 }
 
 void
+call_flush(struct call *c)
+{
+	if (c->in >= 0 && call_events(c, c->in) != 0)
+		feed(c);
+}
+
+void
 call_reaped(struct call *c, int wait_status)
 {
 	c->reaped = 1;

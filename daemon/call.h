@@ -48,6 +48,9 @@ int call_start(struct call *c, const struct transport *t, const char *vm,
 /* Poll events wanted for fd, one of c's descriptors; 0 for none. */
 short call_events(const struct call *c, int fd);
 void call_io(struct call *c, int fd, short revents);
+/* Writes what the input takes now, without waiting for the loop's next
+ * wait to say it may: what a turn queued goes out in that turn. */
+void call_flush(struct call *c);
 /* Queues text to send after what is pending; QR_ERR_SYSTEM once the
  * input is closed. */
 int call_send(struct call *c, const char *text);

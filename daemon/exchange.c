@@ -124,6 +124,14 @@
  * goes on) */
 #define SESSION_HOLD_MS 10000
 #define WINDING_MAX 2               /* the line starts no call past this */
+/* A VM unused for long costs less: each watch fetch that comes back empty
+ * doubles the next one's wait, up to 2^WAIT_DOUBLINGS times the
+ * configured wait (and WAIT_LONGEST_S); a request or a result brings it
+ * back.  A longer wait delays nothing (the VM answers as soon as a
+ * request is there) but noticing a wedged agent; with 200 idle sessions
+ * their turns were the daemon's whole idle cost. */
+#define WAIT_DOUBLINGS 3
+#define WAIT_LONGEST_S 3600
 
 /* What a fetch may claim: a quiet one (a session's turn that only opens a
  * deliver) has no wait and no byte budget, and the agent claims nothing
@@ -378,13 +386,17 @@ next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
 {
 	struct exchange *x = &v->x;
 
+	unsigned wait = d->cfg->watch_wait_s;
+
+	for (unsigned i = 0; i < x->empty_waits && i < WAIT_DOUBLINGS &&
+	     wait < WAIT_LONGEST_S; i++)
+		wait = wait * 2 < WAIT_LONGEST_S ? wait * 2 : WAIT_LONGEST_S;
 	*p = (struct fetch_params){
 		/* the first fetch of a VM answers at once: its held lines
 		 * drive crash recovery, which should not wait for traffic */
 		.wait_s = kind == FETCH_CLAIM && d->cfg->poll == POLL_WATCH &&
 				  !d->opts->once && !d->opts->dry_run &&
-				  x->fetched && v->nrelease == 0
-			  ? d->cfg->watch_wait_s : 0,
+				  x->fetched && v->nrelease == 0 ? wait : 0,
 		.claim_prefix = prefix,
 		.max_requests = FETCH_REQ_MAX,
 		.max_bytes = kind == FETCH_CLAIM ? FETCH_BUDGET : 0,
@@ -454,10 +466,10 @@ claims_ours(const struct vm *v, const struct fetch_reply *r)
 /* Acts on a valid fetch reply: the requests, the held claims, and when
  * to fetch next. */
 static void
-fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
+fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply,
+	    int64_t t)
 {
 	struct exchange *x = &v->x;
-	int64_t t = mono_ms();
 
 	vm_recovered(d, v);
 	x->agent = reply->agent;
@@ -484,6 +496,11 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
 		x->next_fetch_ms = t + 1000;
 	else
 		x->next_fetch_ms = t;
+	/* requests, or results sent into the wait: the VM is in use */
+	if (reply->n > 0 || x->state == X_CARRYING)
+		x->empty_waits = 0;
+	else if (x->wait_s > 0 && x->empty_waits < WAIT_DOUBLINGS)
+		x->empty_waits++;
 	/* past its budget of rejected work, a VM is not fetched from until
 	 * the budget's window ends (budget.h) */
 	if (budget_spent(&v->rejects, t) &&
@@ -495,7 +512,8 @@ fetch_apply(struct daemon *d, struct vm *v, const struct fetch_reply *reply)
  * output: parsed, checked to name this fetch's claims, applied.  0, or
  * why not (nothing was applied). */
 static int
-fetch_reply(struct daemon *d, struct vm *v, const struct call *c, size_t len)
+fetch_reply(struct daemon *d, struct vm *v, const struct call *c, size_t len,
+	    int64_t t)
 {
 	struct fetch_reply *reply = malloc(sizeof(*reply));
 	int r;
@@ -509,11 +527,13 @@ fetch_reply(struct daemon *d, struct vm *v, const struct call *c, size_t len)
 		r = QR_ERR_INVALID;
 	if (r == 0) {
 		v->x.fetched = 1;
-		fetch_apply(d, v, reply);
+		fetch_apply(d, v, reply, t);
 	}
 	free(reply);
 	return r;
 }
+
+static void collect(struct daemon *d, struct vm *v, int64_t t);
 
 /* A session whose fetch reply was acted on opens its deliver for the
  * results of what it brought (in X_CARRYING it is open already).  0, or
@@ -564,7 +584,7 @@ fetch_early(struct daemon *d, struct vm *v, int64_t t)
 	 * looked at once dom0 has closed that */
 	if (r == 0 && !c->keep_open && span != c->reply.len)
 		r = QR_ERR_TRAILING;
-	if (r == 0 && (r = fetch_reply(d, v, c, span)) == QR_ERR_NOMEM)
+	if (r == 0 && (r = fetch_reply(d, v, c, span, t)) == QR_ERR_NOMEM)
 		return 0;
 	if (r != 0) {
 		x->early_bad = 1;
@@ -575,8 +595,13 @@ fetch_early(struct daemon *d, struct vm *v, int64_t t)
 		return 0;
 	}
 	buf_consume(&c->reply, span);
-	if (c->keep_open && collect_open(d, v, t) == 0)
+	if (c->keep_open && collect_open(d, v, t) == 0) {
+		/* a turn that brought nothing to wait for closes now, not a
+		 * turn of the loop later: with 200 idle sessions each turn
+		 * of the loop counts */
+		collect(d, v, t);
 		return 1;
+	}
 	/* a session that cannot collect ends after an empty deliver */
 	if (c->keep_open && call_send(c, "end 0\n") == 0)
 		call_end_input(c);
@@ -588,7 +613,7 @@ fetch_early(struct daemon *d, struct vm *v, int64_t t)
 
 /* X_FETCHING, X_CARRYING: the call ended before its reply was acted on. */
 static void
-fetch_end(struct daemon *d, struct vm *v)
+fetch_end(struct daemon *d, struct vm *v, int64_t t)
 {
 	struct exchange *x = &v->x;
 	struct call *c = x->call;
@@ -606,12 +631,12 @@ fetch_end(struct daemon *d, struct vm *v)
 			  "too large)" : "fetch failed in the transport", c);
 		goto out;
 	}
-	if ((r = fetch_reply(d, v, c, c->reply.len)) != 0) {
+	if ((r = fetch_reply(d, v, c, c->reply.len, t)) != 0) {
 		struct buf *b = ev_begin(d, "ERROR", v->name, NULL);
 		(void)logline_kvs(b, "reason", "malformed fetch reply");
 		(void)logline_kvs(b, "error", qr_strerror(r));
 		ev_end(d);
-		x->next_fetch_ms = mono_ms() + BACKOFF_MAX_MS;
+		x->next_fetch_ms = t + BACKOFF_MAX_MS;
 	}
 out:
 	call_free(&c);
@@ -676,6 +701,7 @@ session_close(struct daemon *d, struct vm *v, int64_t t)
 	c->deadline_ms = t + (DELIVER_TIMEOUT_S +
 			      (int64_t)(x->sending_bytes >> 20)) * 1000;
 	x->state = X_CLOSING;
+	call_flush(c);
 	buf_release(&line);
 }
 
@@ -837,7 +863,7 @@ line_input(struct daemon *d, struct vm *v, int64_t t)
 	case X_CARRYING:
 		if (!call_done(c))
 			return fetch_early(d, v, t);
-		fetch_end(d, v);
+		fetch_end(d, v, t);
 		return 1;
 	case X_COLLECTING:
 		/* the reply comes once dom0 has closed the deliver: a

@@ -68,6 +68,8 @@ struct exchange {
 					 * for a slot may hold it open */
 	int64_t next_fetch_ms, next_deliver_ms;   /* not before */
 	unsigned failures;              /* calls failed in a row: backoff */
+	unsigned empty_waits;           /* watch fetches in a row that came
+					 * back empty: the next waits longer */
 	unsigned agent;                 /* its last fetch reply came from
 					 * qvm-remote-agent of this level (frame.h):
 					 * call it directly */

@@ -1,5 +1,5 @@
 /*
- * serve.h - the daemon: one process, one thread, one poll loop
+ * serve.h - the daemon: one process, one thread, one event loop
  * (design.md section 6).
  */
 #ifndef QVMR_SERVE_H

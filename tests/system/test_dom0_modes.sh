@@ -79,6 +79,30 @@ done
 sed -i '/QVM_REMOTE_MAX_PER_VM/d' "$DOM0_CONF"
 dom0_stop
 
+t "an unused VM's session turns ever less often; a command brings the short wait back"
+printf '%s\n' "QVM_REMOTE_WATCH_WAIT=1" >>"$DOM0_CONF"
+dom0_start
+assert_eq ready "$(in_vm work qvm-remote echo ready)"
+# each turn's fetch line says its wait (protocol.md: fetch PREFIX WAIT ...)
+strace -q -s 256 -e trace=write -o "$TEST_DIR/turns.trace" -p "$DOM0_PID" &
+spid=$!
+sleep 16
+# the waits, each once (both VMs' sessions write their turns)
+waits() { grep -a -o 'fetch [^ ]* [0-9]*' "$TEST_DIR/turns.trace" | awk '{ print $3 }' | sort -un | tr '\n' ' '; }
+w=$(waits)
+printf '# the waits of 16 s idle at QVM_REMOTE_WATCH_WAIT=1: %s\n' "$w"
+# each turn that came back empty doubled the next one's wait, to 8 times
+assert_contains " $w" " 2 4 8 " "the waits doubling"
+[[ " $w" != *" 16 "* ]] || fail "a wait past 8 times the setting: $w"
+: >"$TEST_DIR/turns.trace"
+in_vm work qvm-remote true || fail "the command failed"
+wait_for "[[ \" \$(waits)\" == *' 1 '* ]]" 10 ||
+	fail "no turn waits 1 s after the command: $(waits)"
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+sed -i '/QVM_REMOTE_WATCH_WAIT/d' "$DOM0_CONF"
+dom0_stop
+
 t "turns of the loop stat no VM's qrexec socket; a change in the qrexec directory does"
 dom0_start
 assert_eq ready "$(in_vm work qvm-remote echo ready)"
