@@ -28,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] "
-	      "[-v|-q] [--json] [--] COMMAND [ARG...]\n"
+	      "[--check] [-v|-q] [--json] [--] COMMAND [ARG...]\n"
 	      "       qvm-remote [options] -x PROGRAM [ARG...]\n"
 	      "       qvm-remote [options] < SCRIPT\n"
 	      "       qvm-remote key gen [--force] | key show | "
@@ -58,6 +58,9 @@ static void help(void)
 "                     execve in dom0: no shell, no joining, no expansion\n"
 "  -u, --user USER    run as the dom0 user USER instead of root, if dom0's\n"
 "                     policy allows it\n"
+"      --check        run nothing: print what dom0's policy would do with\n"
+"                     the command (decision=, rule=, user=, timeout=) and\n"
+"                     exit 0 (allow), 3 (deny) or 4 (ask)\n"
 "      --wait SEC     withdraw the command when dom0 has not taken it\n"
 "                     after SEC s (default %u)\n"
 "  -v, --verbose      say what happens: id, when dom0 took it, timings\n"

@@ -220,6 +220,7 @@ int run_command(const struct vm_layout *p, const struct args *a)
 	if (get_body(&r, a) != 0 || get_input(&r, a) != 0)
 		goto out;
 	r.opts.timeout = a->timeout;
+	r.opts.check = a->check;
 	if (a->user != NULL)
 		snprintf(r.opts.user, sizeof(r.opts.user), "%s", a->user);
 	wait_for(&wp, a, a->quiet ? 0 : NOTICE_AFTER_MS, a->claim_wait,
