@@ -241,6 +241,14 @@ assert_eq 0 "$?" "an allowed printf"
 assert_eq "decision=allow" "$(head -n 1 "$out")" "the answer, not the printf's output"
 [[ ! -e $M.denied && ! -e $M.asked ]] || fail "a checked command ran"
 
+t "ping under a policy that denies every script of the VM: dom0 answered (exit 0), nothing ran"
+in_vm work qvm-remote ping >"$out" 2>"$err"
+assert_eq 0 "$?" "exit code"
+assert_contains "$(cat "$out")" "dom0 answered in" "the answer"
+cid=$(last_id work)
+assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "action=deny" "its POLICY line"
+assert_eq 0 "$(exec_lines "$cid")" "EXEC lines"
+
 t "a rule's timeout= lowers the command's: sleeping past it is killed (124)"
 start=$(now_ms)
 in_vm work qvm-remote -x sleep 30 2>"$err"
