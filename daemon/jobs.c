@@ -97,13 +97,15 @@ park_status(struct daemon *d, struct vm *v, const char *cid,
 /*
  * The EXEC line: the full body's SHA-256, its size and a preview (a
  * vector's as shell-quoted words, with form=argv), and user= when it runs
- * as someone other than root (user NULL: not decided, as in a DRY line).
- * 0 when it was written.
+ * as someone other than root (user NULL: not decided, as in a DRY line);
+ * with dry, a DRY line's policy decision (action=, rule=).  0 when it was
+ * written.
  */
 static int
 log_exec(struct daemon *d, const char *vm, const char *cid,
 	 const uint8_t *body, size_t len, enum body_form form,
-	 const char *user, const char *category)
+	 const char *user, const char *category,
+	 const struct gate_verdict *dry)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char hex[2 * SHA256_DIGEST_LENGTH + 1];
@@ -126,9 +128,42 @@ log_exec(struct daemon *d, const char *vm, const char *cid,
 		(void)logline_kv(b, "cmd", words.data, words.len, PREVIEW_MAX);
 	else
 		(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
+	if (dry != NULL) {
+		(void)logline_kvs(b, "action",
+				  policy_action_name(dry->d.action));
+		(void)logline_kvs(b, "rule", dry->rule);
+	}
 	r = ev_end(d);
 	buf_release(&words);
 	return r;
+}
+
+/* --dry-run's DRY line, with what the policy would decide for a request
+ * that passed every check (nothing is claimed, decided for real or run). */
+static void
+log_dry(struct daemon *d, struct vm *v, const struct fetch_request *q,
+	const struct request_verdict *verdict)
+{
+	const struct frame_part *body = &q->part[PART_BODY];
+	struct argvbody av = { 0 };
+	struct gate_verdict g;
+	int decided = 0;
+
+	if (verdict->accept && !policy_empty(&d->policy) &&
+	    (verdict->form != BODY_ARGV ||
+	     argvbody_decode(body->p, body->len, &av) == 0)) {
+		struct gate_request gq = {
+			.vm = v->name, .form = verdict->form,
+			.argv = (const char *const *)av.argv, .argc = av.argc,
+			.user = verdict->user[0] != '\0' ? verdict->user : NULL,
+			.timeout_s = verdict->timeout_s,
+		};
+		gate_decide(&d->policy, d->cfg->policy_dir, &gq, &g);
+		decided = 1;
+	}
+	(void)log_exec(d, v->name, q->cid, body->p, body->len, verdict->form,
+		       NULL, "DRY", decided ? &g : NULL);
+	argvbody_release(&av);
 }
 
 void
@@ -338,7 +373,7 @@ job_start(struct daemon *d, struct job *j)
 	/* no run without its audit line, on disk: the id is spent, the
 	 * command never runs */
 	if (log_exec(d, v->name, j->cid, j->body, j->body_len, j->form,
-		     j->run_as, "EXEC") != 0 ||
+		     j->run_as, "EXEC", NULL) != 0 ||
 	    audit_sync(&d->audit) != 0) {
 		job_refuse(d, j, "ERROR", "cannot write the audit log",
 			   RESULT_REJECTED, "dom0 cannot write its audit log; "
@@ -473,9 +508,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 		ev_end(d);
 	}
 	if (d->opts->dry_run) {
-		(void)log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
-			       q->part[PART_BODY].len, verdict.form, NULL,
-			       "DRY");
+		log_dry(d, v, q, &verdict);
 		return;
 	}
 	if (!verdict.accept) {

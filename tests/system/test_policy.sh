@@ -298,6 +298,19 @@ assert_eq 1 "$?" "the daemon's exit status"
 assert_contains "$(cat "$DOM0/daemon.out")" "$P/15-bad.policy:3: unknown action 'alow'" "its message"
 rm -f "$P/15-bad.policy"
 
+t "--dry-run: the DRY line says what the policy would decide, and nothing runs"
+in_vm work qvm-remote -q --wait 120 -x touch "$M.dry" >/dev/null 2>&1 &
+client=$!
+track_pid "$client"
+wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10 ||
+	fail "the request never appeared"
+assert_exit 0 dom0 --dry-run
+assert_contains "$(grep '] DRY vm=work ' "$QVM_REMOTE_LOG" | tail -n 1)" \
+	"action=ask rule=$P/10-test.policy:$(rule_line 10-test.policy 'ask                     touch')" "the DRY line"
+[[ ! -e $M.dry ]] || fail "the command ran in a dry run"
+kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
+
 t "a request queued for a slot when the policy changes is decided again: refused at once"
 printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
 policy 20-more.policy <<EOF
