@@ -14,7 +14,6 @@
 #include "b64.h"
 #include "bodyrule.h"
 #include "err.h"
-#include "logline.h"
 #include "reader.h"
 
 #include "banned.h"
@@ -47,12 +46,44 @@ static int fault(struct fault *f, int code, const char *fmt, ...)
 	return QR_ERR_INVALID;
 }
 
-/* A client's name for an error message: printable ASCII as it is, at
- * most NAME_SHOWN bytes, the rest escaped by log_escape. */
+/*
+ * Appends text for the agent, at most max input bytes ("..." when cut):
+ * printable ASCII and well-formed UTF-8 as they are, line ends between
+ * lines as "; ", other bytes as \xHH.  So what dom0, the queue or the
+ * client sent reaches the reply as one line of valid UTF-8.
+ */
+static int clean(struct buf *out, const char *s, size_t n, size_t max)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, len;
+	int r = 0;
+
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	while (i < n && i < max && r == 0) {
+		len = p[i] >= 0x80 ? utf8_char_len(p + i, n - i) : 1;
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+			r = buf_append(out, p + i, 1);
+		else if (p[i] == '\n')
+			r = buf_append_str(out, "; ");
+		else if (p[i] == '\t')
+			r = buf_append(out, " ", 1);
+		else if (len > 1)
+			r = buf_append(out, p + i, len);
+		else
+			r = buf_printf(out, "\\x%02x", p[i]);
+		i += len > 1 ? len : 1;
+	}
+	if (r == 0 && i < n)
+		r = buf_append_str(out, "...");
+	return r;
+}
+
+/* A client's name for an error message, at most NAME_SHOWN bytes. */
 static const char *shown(struct buf *b, const char *s)
 {
 	buf_reset(b);
-	if (log_escape(b, s, strlen(s), NAME_SHOWN) != 0)
+	if (clean(b, s, strlen(s), NAME_SHOWN) != 0)
 		return "?";
 	return buf_str(b);
 }
@@ -354,7 +385,7 @@ static json_t *escaped(const char *s, size_t n)
 	struct buf b = BUF_INIT(4 * MCP_WHY_MAX + 8);
 	json_t *v = NULL;
 
-	if (log_escape(&b, s, n, MCP_WHY_MAX) == 0)
+	if (clean(&b, s, n, MCP_WHY_MAX) == 0)
 		v = json_stringn(buf_str(&b), b.len);
 	buf_release(&b);
 	return v;
@@ -749,8 +780,8 @@ int mcp_handle(struct mcp_server *s, const char *line, size_t n,
 	if (!root) {
 		/* jansson's text may quote the input: escaped, bounded */
 		(void)buf_printf(&why, "parse error at byte %d: ", je.position);
-		(void)log_escape(&why, je.text, strnlen(je.text,
-							sizeof(je.text)), 120);
+		(void)clean(&why, je.text, strnlen(je.text, sizeof(je.text)),
+			    120);
 		r = emit_error(out, NULL, MCP_PARSE_ERROR, buf_str(&why));
 		buf_release(&why);
 		return r;
