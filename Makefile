@@ -217,7 +217,9 @@ $(FUZZ_O)/fuzz_proctcp: $(FUZZ_O)/webui/proctcp.o
 $(FUZZ_O)/fuzz_mcp: $(FUZZ_O)/client/mcp.o $(FUZZ_O)/client/mcpline.o \
     $(FUZZ_O)/client/json.o
 $(FUZZ_O)/fuzz_mcp: FUZZ_LIBS = $(JANSSON_LIBS)
-$(FUZZ_O)/client/%.o: CPPFLAGS += -iquote client $(JANSSON_CFLAGS)
+$(FUZZ_O)/client/%.o $(FUZZ_O)/fuzz/fuzz_mcp.o: CPPFLAGS += -iquote client \
+    $(JANSSON_CFLAGS)
+FUZZ_RUNS_mcp ?= 200000
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
 
