@@ -184,8 +184,25 @@ static void test_parse_errors_have_id_null(void **state)
 		     MCP_PARSE_ERROR, 1);
 }
 
+/* The reply's error message holds want. */
+static void expect_message(const char *msg, const char *want)
+{
+	json_t *j = ask(msg);
+	const char *m = json_string_value(json_object_get(json_object_get(j,
+						"error"), "message"));
+
+	assert_non_null(m);
+	assert_non_null(strstr(m, want));
+	json_decref(j);
+}
+
 static void test_invalid_requests(void **state)
 {
+	/* named as what they are, so a client knows what to change */
+	expect_message("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]",
+		       "batches are not supported");
+	expect_message("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xed\xa0\x80\"}",
+		       "not UTF-8");
 	expect_error("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]",
 		     MCP_INVALID_REQUEST, 1);
 	expect_error("[]", MCP_INVALID_REQUEST, 1);
