@@ -6,6 +6,7 @@ PREFIX    ?= /usr
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
@@ -265,6 +266,13 @@ install-dom0: $(DAEMON)
 	    $(DESTDIR)$(BASHCOMPDIR)
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/qubes/remote.d \
 	    $(DESTDIR)$(LOCALSTATEDIR)/lib/qvm-remote
+	# the policy's directory, empty (no policy: every request runs as
+	# root, as before policies); the profiles beside the man page, to copy
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/qubes/remote-policy.d \
+	    $(DESTDIR)$(DATADIR)/qvm-remote/remote-policy
+	install -m 0644 etc/remote-policy/readonly.policy \
+	    etc/remote-policy/agent.policy \
+	    $(DESTDIR)$(DATADIR)/qvm-remote/remote-policy/
 	[ -d $(DESTDIR)$(LOGDIR) ] || install -d -m 0750 $(DESTDIR)$(LOGDIR)
 	install -d -m 0750 $(DESTDIR)$(LOGDIR)/qvm-remote
 	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
@@ -275,7 +283,8 @@ install-dom0: $(DAEMON)
 	# an admin's settings are never overwritten
 	[ -e $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf ] || \
 	    install -m 0600 etc/remote.conf $(DESTDIR)$(SYSCONFDIR)/qubes/remote.conf
-	install -m 0644 docs/qubes-remote.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/qubes-remote.conf.5 docs/qvm-remote-policy.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/qvm-remote-dom0.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completion/qvm-remote-dom0 $(DESTDIR)$(BASHCOMPDIR)/
 

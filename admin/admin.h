@@ -27,12 +27,13 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "gate.h"
 
 #define ADMIN_OK 0
 #define ADMIN_FAIL 1
 #define ADMIN_USAGE 2
-#define ADMIN_POLICY_DENY 3     /* policy check: the request is denied */
-#define ADMIN_POLICY_ASK 4      /* policy check: it needs approval */
+#define ADMIN_POLICY_DENY GATE_EXIT_DENY   /* policy check: denied */
+#define ADMIN_POLICY_ASK GATE_EXIT_ASK     /* policy check: needs approval */
 
 /* How much of the audit log's end status and log read. */
 #define ADMIN_LOG_TAIL_MAX (4u << 20)

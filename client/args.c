@@ -35,7 +35,7 @@ struct optdef {
 };
 
 enum opt_id { O_TIMEOUT, O_INPUT, O_VERBOSE, O_QUIET, O_JSON, O_WAIT,
-	      O_HELP, O_VERSION, O_USER, O_EXACT, O_COUNT };
+	      O_HELP, O_VERSION, O_USER, O_EXACT, O_CHECK, O_COUNT };
 
 static const struct optdef optdefs[O_COUNT] = {
 	[O_TIMEOUT] = { "timeout", 't', 1 },
@@ -48,6 +48,7 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_VERSION] = { "version", 'V', 0 },
 	[O_USER] = { "user", 'u', 1 },
 	[O_EXACT] = { "exact", 'x', 0 },
+	[O_CHECK] = { "check", 0, 0 },
 };
 
 static int apply(struct args *a, enum opt_id id, const char *val,
@@ -93,6 +94,9 @@ static int apply(struct args *a, enum opt_id id, const char *val,
 		break;
 	case O_EXACT:
 		a->exact = 1;
+		break;
+	case O_CHECK:
+		a->check = 1;
 		break;
 	case O_COUNT:
 		break;
@@ -228,9 +232,10 @@ static int parse_sub(struct args *a, int argc, char **argv, char *err,
 	const char *name = argv[0];
 
 	argc--, argv++;
-	if (a->timeout || a->input || a->json || a->claim_wait || a->user)
-		FAIL("-t, -i, -u, --json and --wait apply to commands, not to "
-		     "'%s'", name);
+	if (a->timeout || a->input || a->json || a->claim_wait || a->user ||
+	    a->check)
+		FAIL("-t, -i, -u, --check, --json and --wait apply to commands, "
+		     "not to '%s'", name);
 	switch (a->mode) {
 	case MODE_KEY:
 		return parse_key(a, argc, argv, err, errn);

@@ -1,8 +1,8 @@
 /*
  * args.h - the command line of qvm-remote.  Pure: argv in, struct out.
  *
- *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] [-x] [-v] [-q] [--json]
- *              [--] COMMAND [ARG...]
+ *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] [-x] [--check]
+ *              [-v] [-q] [--json] [--] COMMAND [ARG...]
  *   qvm-remote [-v] [-q] key gen [--force] | key show | key import [--force]
  *                        | key fingerprint
  *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
@@ -14,7 +14,8 @@
  * names a subcommand is one, unless "--" or -x came before it.  With -x
  * (--exact) the command words are the argument vector dom0 runs with
  * execve, as they are; -u (--user) names the dom0 user to run as, checked
- * against policy_user_valid.
+ * against policy_user_valid; --check asks dom0 what its policy would do
+ * with the command, which then does not run.
  */
 #ifndef QVMR_CLIENT_ARGS_H
 #define QVMR_CLIENT_ARGS_H
@@ -49,6 +50,7 @@ struct args {
 	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
 	const char *user;         /* -u USER; NULL if none */
 	int exact;                /* -x: argc/argv are the vector (argc >= 1) */
+	int check;                /* --check: decide in dom0, run nothing */
 	int verbose, quiet, json;
 	int argc;                 /* MODE_RUN: the command words (may be 0) */
 	char **argv;              /* points into the caller's argv */

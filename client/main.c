@@ -29,7 +29,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] "
-	      "[-v|-q] [--json] [--] COMMAND [ARG...]\n"
+	      "[--check] [-v|-q] [--json] [--] COMMAND [ARG...]\n"
 	      "       qvm-remote [options] -x PROGRAM [ARG...]\n"
 	      "       qvm-remote [options] < SCRIPT\n"
 	      "       qvm-remote key gen [--force] | key show | "
@@ -60,6 +60,9 @@ static void help(void)
 "                     execve in dom0: no shell, no joining, no expansion\n"
 "  -u, --user USER    run as the dom0 user USER instead of root, if dom0's\n"
 "                     policy allows it\n"
+"      --check        run nothing: print what dom0's policy would do with\n"
+"                     the command (decision=, rule=, user=, timeout=) and\n"
+"                     exit 0 (allow), 3 (deny) or 4 (ask)\n"
 "      --wait SEC     withdraw the command when dom0 has not taken it\n"
 "                     after SEC s (default %u)\n"
 "  -v, --verbose      say what happens: id, when dom0 took it, timings\n"
@@ -73,7 +76,8 @@ static void help(void)
 "  key show           print the key (the only place it is shown)\n"
 "  key import         read a key (64 hex characters) from stdin\n"
 "  key fingerprint    print the key's fingerprint, to compare with dom0\n"
-"  ping               run 'true' in dom0 and report the round trip\n"
+"  ping               ask dom0 a question that runs nothing (--check\n"
+"                     'true') and report the round trip\n"
 "  status             key, queue and when dom0 last answered\n"
 "  queue status       list pending, running and uncollected requests\n"
 "  queue clean        remove results older than a day and stale files;\n"

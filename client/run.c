@@ -169,10 +169,12 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 	return code;
 }
 
-/* Shows and archives a result that arrived; returns the exit code. */
+/* Shows and archives a result that arrived; returns the exit code.  With
+ * answered, a result of status ok is not shown and returns 0 (a ping's
+ * question was answered, whatever the answer). */
 static int got_result(const struct vm_layout *p, const struct request *r,
 		      const struct wait_report *rep, const struct args *a,
-		      int quiet_ok)
+		      int answered)
 {
 	struct result_info ri;
 	struct show_opts so;
@@ -188,10 +190,14 @@ static int got_result(const struct vm_layout *p, const struct request *r,
 	so.timeout = r->opts.timeout;
 	so.json = a->json;
 	so.round_trip_ms = rep->total_ms;
-	if (quiet_ok && ri.meta.status == RESULT_OK)
-		code = result_exit_code(&ri);
-	else
+	if (answered && ri.meta.status == RESULT_OK) {
+		code = 0;
+	} else {
 		code = result_show(p, &ri, &so);
+		if (answered && strcmp(ri.meta.reason, "unknown option") == 0)
+			msg("qvm-remote-dom0 in dom0 is older than this client "
+			    "(it does not know check=1); update it in dom0");
+	}
 	(void)archive_result(p, r->cid, r->body.data, r->body.len, &ri, 1,
 			     rep->total_ms);
 	return code;
@@ -220,6 +226,7 @@ int run_command(const struct vm_layout *p, const struct args *a)
 	if (get_body(&r, a) != 0 || get_input(&r, a) != 0)
 		goto out;
 	r.opts.timeout = a->timeout;
+	r.opts.check = a->check;
 	if (a->user != NULL)
 		snprintf(r.opts.user, sizeof(r.opts.user), "%s", a->user);
 	wait_for(&wp, a, a->quiet ? 0 : NOTICE_AFTER_MS, a->claim_wait,
@@ -243,6 +250,10 @@ int run_ping(const struct vm_layout *p, const struct args *a)
 	request_init(&r);
 	if (buf_append_str(&r.body, "true\n") != 0)
 		goto out;
+	/* a question, not a command: it goes the whole way (fetch, token,
+	 * policy, deliver) and runs nothing, so no policy needs a rule for
+	 * it and dom0 runs nothing for it */
+	r.opts.check = 1;
 	r.opts.timeout = PING_WAIT_S;
 	wait_for(&wp, a, 0, PING_WAIT_S, PING_WAIT_S);
 	if (submit_and_wait(p, &r, &wp, &rep) != 0)

@@ -54,6 +54,7 @@ struct job {
 	struct argvbody argv;       /* BODY_ARGV: owned until started */
 	char asked_user[POLICY_USER_MAX + 1];   /* "": none */
 	char run_as[POLICY_USER_MAX + 1];       /* "root": the service's */
+	int check;                  /* check=1: decided, answered, never run */
 	uint64_t policy_gen;        /* d->policy_generation that decided it */
 	struct run *run;            /* from job_start() on */
 };

@@ -377,6 +377,18 @@ deliver_end(struct daemon *d, struct vm *v, struct call **c)
 
 /* ---- fetch ------------------------------------------------------------ */
 
+/* A watch fetch's wait: the configured one, doubled for each fetch in a
+ * row that came back empty (WAIT_DOUBLINGS). */
+static unsigned
+watch_wait(const struct daemon *d, const struct exchange *x)
+{
+	unsigned wait = d->cfg->watch_wait_s;
+
+	for (unsigned i = 0; i < x->empty_waits && i < WAIT_DOUBLINGS; i++)
+		wait = wait >= WAIT_LONGEST_S / 2 ? WAIT_LONGEST_S : wait * 2;
+	return wait;
+}
+
 /* The next fetch into v: its claims' prefix, its wait, and v's stranded
  * claims to put back (the list is v's no longer: a failed fetch loses it,
  * and the next one's held lines rebuild it). */
@@ -386,17 +398,13 @@ next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
 {
 	struct exchange *x = &v->x;
 
-	unsigned wait = d->cfg->watch_wait_s;
-
-	for (unsigned i = 0; i < x->empty_waits && i < WAIT_DOUBLINGS &&
-	     wait < WAIT_LONGEST_S; i++)
-		wait = wait * 2 < WAIT_LONGEST_S ? wait * 2 : WAIT_LONGEST_S;
 	*p = (struct fetch_params){
 		/* the first fetch of a VM answers at once: its held lines
 		 * drive crash recovery, which should not wait for traffic */
 		.wait_s = kind == FETCH_CLAIM && d->cfg->poll == POLL_WATCH &&
 				  !d->opts->once && !d->opts->dry_run &&
-				  x->fetched && v->nrelease == 0 ? wait : 0,
+				  x->fetched && v->nrelease == 0
+			  ? watch_wait(d, x) : 0,
 		.claim_prefix = prefix,
 		.max_requests = FETCH_REQ_MAX,
 		.max_bytes = kind == FETCH_CLAIM ? FETCH_BUDGET : 0,

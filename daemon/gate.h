@@ -26,6 +26,11 @@
 #include "config.h"
 #include "policy.h"
 
+/* The exit status of a decision, for `policy check` in dom0 and a check
+ * request from a VM alike: 0 for allow (and no policy). */
+#define GATE_EXIT_DENY 3
+#define GATE_EXIT_ASK 4
+
 enum gate_outcome {
 	GATE_RUN,
 	GATE_REFUSE,

@@ -22,10 +22,11 @@
 
 #define PREVIEW_MAX 100             /* bytes of a command shown in the log */
 
-/* Stores a result that is not a command's own under base's outbox. */
+/* Stores a result that is not a command's own under base's outbox: out
+ * its stdout, or with out NULL the reason on stderr. */
 static int
 park_in(const char *base, struct vm *v, const char *cid, const char *claim,
-	const struct result_meta *m, struct deliver_item *e)
+	const struct result_meta *m, const char *out, struct deliver_item *e)
 {
 	struct outbox_writer w;
 	char text[REASON_MAX + 32];
@@ -34,9 +35,12 @@ park_in(const char *base, struct vm *v, const char *cid, const char *claim,
 	if ((r = outbox_begin(base, v->name, cid, claim, &w)) != 0)
 		return r;
 	/* old clients only print .err, so the reason goes there too */
-	n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
-		     result_status_name(m->status), m->reason);
-	if (n > 0 && (r = write_all(w.err_fd, text, (size_t)n)) != 0) {
+	if (out != NULL)
+		r = write_all(w.out_fd, out, strlen(out));
+	else if ((n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
+			       result_status_name(m->status), m->reason)) > 0)
+		r = write_all(w.err_fd, text, (size_t)n);
+	if (r != 0) {
 		outbox_abort(&w);
 		return r;
 	}
@@ -44,33 +48,26 @@ park_in(const char *base, struct vm *v, const char *cid, const char *claim,
 }
 
 /*
- * Parks a result that is not a command's own (rejected, error).  It goes
- * to the durable outbox; when the state directory cannot take it (full,
- * read-only, failing), to the volatile one on the runtime tmpfs, so the
- * client still gets its answer at once.  A crash loses a volatile entry;
- * recovery then answers for its claim again (design.md section 6).
+ * Parks a result that is not a command's own (rejected, error, a check's
+ * answer).  It goes to the durable outbox; when the state directory
+ * cannot take it (full, read-only, failing), to the volatile one on the
+ * runtime tmpfs, so the client still gets its answer at once.  A crash
+ * loses a volatile entry; recovery then answers for its claim again
+ * (design.md section 6).
  */
-void
-park_status(struct daemon *d, struct vm *v, const char *cid,
-	    const char *claim, enum result_status st, const char *reason)
+static void
+park(struct daemon *d, struct vm *v, const char *cid, const char *claim,
+     const struct result_meta *m, const char *out)
 {
 	char volatile_dir[PATH_MAX];
-	struct result_meta m;
 	struct deliver_item e;
-	int n;
 
-	memset(&m, 0, sizeof(m));
-	m.status = st;
-	m.exit_code = st == RESULT_REJECTED ? EXIT_REJECTED
-		      : st == RESULT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
-	n = snprintf(m.reason, sizeof(m.reason), "%s", reason);
-	(void)n;
-	if (park_in(d->cfg->state_dir, v, cid, claim, &m, &e) != 0) {
+	if (park_in(d->cfg->state_dir, v, cid, claim, m, out, &e) != 0) {
 		ev_simple(d, "ERROR", v->name, cid, "reason",
 			  "cannot store a result in the state directory; it "
 			  "waits in the runtime directory");
 		if (outbox_volatile_dir(volatile_dir, d->cfg->runtime_dir) != 0 ||
-		    park_in(volatile_dir, v, cid, claim, &m, &e) != 0)
+		    park_in(volatile_dir, v, cid, claim, m, out, &e) != 0)
 			goto fail;
 	}
 	if (ready_push(v, &e) != 0)
@@ -81,16 +78,34 @@ fail:
 		  "cannot store a result; the VM gets it at a later fetch");
 }
 
+void
+park_status(struct daemon *d, struct vm *v, const char *cid,
+	    const char *claim, enum result_status st, const char *reason)
+{
+	struct result_meta m;
+	int n;
+
+	memset(&m, 0, sizeof(m));
+	m.status = st;
+	m.exit_code = st == RESULT_REJECTED ? EXIT_REJECTED
+		      : st == RESULT_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
+	n = snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	(void)n;
+	park(d, v, cid, claim, &m, NULL);
+}
+
 /*
  * The EXEC line: the full body's SHA-256, its size and a preview (a
  * vector's as shell-quoted words, with form=argv), and user= when it runs
- * as someone other than root (user NULL: not decided, as in a DRY line).
- * 0 when it was written.
+ * as someone other than root (user NULL: not decided, as in a DRY line);
+ * with dry, a DRY line's policy decision (action=, rule=).  0 when it was
+ * written.
  */
 static int
 log_exec(struct daemon *d, const char *vm, const char *cid,
 	 const uint8_t *body, size_t len, enum body_form form,
-	 const char *user, const char *category)
+	 const char *user, const char *category,
+	 const struct gate_verdict *dry)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	char hex[2 * SHA256_DIGEST_LENGTH + 1];
@@ -113,9 +128,42 @@ log_exec(struct daemon *d, const char *vm, const char *cid,
 		(void)logline_kv(b, "cmd", words.data, words.len, PREVIEW_MAX);
 	else
 		(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
+	if (dry != NULL) {
+		(void)logline_kvs(b, "action",
+				  policy_action_name(dry->d.action));
+		(void)logline_kvs(b, "rule", dry->rule);
+	}
 	r = ev_end(d);
 	buf_release(&words);
 	return r;
+}
+
+/* --dry-run's DRY line, with what the policy would decide for a request
+ * that passed every check (nothing is claimed, decided for real or run). */
+static void
+log_dry(struct daemon *d, struct vm *v, const struct fetch_request *q,
+	const struct request_verdict *verdict)
+{
+	const struct frame_part *body = &q->part[PART_BODY];
+	struct argvbody av = { 0 };
+	struct gate_verdict g;
+	int decided = 0;
+
+	if (verdict->accept && !policy_empty(&d->policy) &&
+	    (verdict->form != BODY_ARGV ||
+	     argvbody_decode(body->p, body->len, &av) == 0)) {
+		struct gate_request gq = {
+			.vm = v->name, .form = verdict->form,
+			.argv = (const char *const *)av.argv, .argc = av.argc,
+			.user = verdict->user[0] != '\0' ? verdict->user : NULL,
+			.timeout_s = verdict->timeout_s,
+		};
+		gate_decide(&d->policy, d->cfg->policy_dir, &gq, &g);
+		decided = 1;
+	}
+	(void)log_exec(d, v->name, q->cid, body->p, body->len, verdict->form,
+		       NULL, "DRY", decided ? &g : NULL);
+	argvbody_release(&av);
 }
 
 void
@@ -128,23 +176,69 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* "POLICY vm= id= action= rule= form= user= timeout=": one decision. */
+/* The user a decision names: whom it runs as, else the rule's or the
+ * request's. */
+static const char *
+decided_user(const struct job *j, const struct gate_verdict *g)
+{
+	return g->outcome == GATE_RUN ? g->user
+	       : g->d.line != 0 ? g->d.user : j->asked_user;
+}
+
+/* "POLICY vm= id= action= rule= form= user= timeout= check=": one
+ * decision. */
 static void
 log_policy(struct daemon *d, const struct job *j,
 	   const struct gate_verdict *g)
 {
-	const char *user = g->outcome == GATE_RUN ? g->user
-			   : g->d.line != 0 ? g->d.user : j->asked_user;
+	const char *user = decided_user(j, g);
 	struct buf *b = ev_begin(d, "POLICY", j->vm->name, j->cid);
 
-	(void)logline_kvs(b, "action", policy_action_name(g->d.action));
-	(void)logline_kvs(b, "rule", g->rule);
+	(void)logline_kvs(b, "action", g->no_policy ? "allow"
+				       : policy_action_name(g->d.action));
+	(void)logline_kvs(b, "rule", g->no_policy ? "no policy" : g->rule);
 	(void)logline_kvs(b, "form", j->form == BODY_ARGV ? "argv" : "script");
 	if (user[0] != '\0')
 		(void)logline_kvs(b, "user", user);
 	if (g->outcome == GATE_RUN)
 		(void)logline_kvu(b, "timeout", g->timeout_s);
+	if (j->check)
+		(void)logline_kvs(b, "check", "1");
 	ev_end(d);
+}
+
+/*
+ * A check request's answer (opts.h check=1), as its stdout: key=value
+ * lines, decision= (allow, deny, ask), rule= (PATH:LINE, "none" or "no
+ * policy"), then for allow and ask user= and timeout=, for deny and ask
+ * reason=; its exit status 0, GATE_EXIT_DENY or GATE_EXIT_ASK.  Nothing
+ * runs, and nothing is recorded in the replay store: a check that comes
+ * again answers the same.
+ */
+static void
+answer_check(struct daemon *d, struct job *j, const struct gate_verdict *g)
+{
+	char text[GATE_RULE_MAX + REASON_MAX + POLICY_USER_MAX + 96];
+	int ask = !g->no_policy && g->d.action == POLICY_ASK;
+	const char *decision = g->outcome == GATE_RUN ? "allow"
+			       : ask ? "ask" : "deny";
+	struct result_meta m;
+	size_t n;
+
+	n = (size_t)snprintf(text, sizeof(text), "decision=%s\nrule=%s\n",
+			     decision, g->no_policy ? "no policy" : g->rule);
+	if (g->outcome == GATE_RUN || ask)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "user=%s\ntimeout=%u\n", g->user,
+				      g->timeout_s);
+	if (g->outcome == GATE_REFUSE)
+		(void)snprintf(text + n, sizeof(text) - n, "reason=%s\n",
+			       g->reason);
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_OK;
+	m.exit_code = g->outcome == GATE_RUN ? 0
+		      : ask ? GATE_EXIT_ASK : GATE_EXIT_DENY;
+	park(d, j->vm, j->cid, j->claim, &m, text);
 }
 
 int
@@ -160,9 +254,16 @@ job_decide(struct daemon *d, struct job *j)
 
 	gate_decide(&d->policy, d->cfg->policy_dir, &q, &g);
 	j->policy_gen = d->policy_generation;
-	/* refusals count against the VM's budget, as every refusal does */
-	if (!g.no_policy && (g.outcome == GATE_RUN || ev_rejected(d, j->vm)))
+	/* refusals count against the VM's budget, as every refusal does;
+	 * a check is one line whatever it answers */
+	if ((!g.no_policy || j->check) &&
+	    (g.outcome == GATE_RUN || ev_rejected(d, j->vm)))
 		log_policy(d, j, &g);
+	if (j->check) {
+		answer_check(d, j, &g);
+		job_free(j);
+		return -1;
+	}
 	if (g.outcome == GATE_REFUSE) {
 		park_status(d, j->vm, j->cid, j->claim, RESULT_REJECTED,
 			    g.reason);
@@ -272,7 +373,7 @@ job_start(struct daemon *d, struct job *j)
 	/* no run without its audit line, on disk: the id is spent, the
 	 * command never runs */
 	if (log_exec(d, v->name, j->cid, j->body, j->body_len, j->form,
-		     j->run_as, "EXEC") != 0 ||
+		     j->run_as, "EXEC", NULL) != 0 ||
 	    audit_sync(&d->audit) != 0) {
 		job_refuse(d, j, "ERROR", "cannot write the audit log",
 			   RESULT_REJECTED, "dom0 cannot write its audit log; "
@@ -407,9 +508,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 		ev_end(d);
 	}
 	if (d->opts->dry_run) {
-		(void)log_exec(d, v->name, q->cid, q->part[PART_BODY].p,
-			       q->part[PART_BODY].len, verdict.form, NULL,
-			       "DRY");
+		log_dry(d, v, q, &verdict);
 		return;
 	}
 	if (!verdict.accept) {
@@ -428,6 +527,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	j->asked_timeout_s = verdict.timeout_s;
 	j->form = verdict.form;
 	memcpy(j->asked_user, verdict.user, sizeof(j->asked_user));
+	j->check = verdict.check;
 	j->body_len = q->part[PART_BODY].len;
 	j->body = dup_bytes(q->part[PART_BODY].p, j->body_len);
 	j->has_in = q->part[PART_IN].present;

@@ -90,6 +90,7 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 	}
 	v->form = o.form;
 	memcpy(v->user, o.user, sizeof(v->user));
+	v->check = o.check;
 	v->timeout_s = o.timeout != 0 ? o.timeout : p->timeout_default_s;
 	if (v->timeout_s > p->timeout_cap_s)
 		v->timeout_s = p->timeout_cap_s;
@@ -165,10 +166,10 @@ request_check(const struct fetch_request *untrusted,
 	/* a v1 token does not cover the options: what runs and as whom
 	 * must not be one an attacker without the key can choose */
 	if (v->token == TOKEN_V1 &&
-	    (v->form != BODY_SCRIPT || v->user[0] != '\0')) {
-		reject(v, "REJECT", "form= and user= need a v2 token (a legacy "
-		       "v1 token does not cover the options); update the "
-		       "client in the VM");
+	    (v->form != BODY_SCRIPT || v->user[0] != '\0' || v->check)) {
+		reject(v, "REJECT", "form=, user= and check= need a v2 token "
+		       "(a legacy v1 token does not cover the options); update "
+		       "the client in the VM");
 		return;
 	}
 	if (!fresh(q, p, v->token)) {

@@ -63,6 +63,7 @@ struct request_verdict {
 	unsigned timeout_s;             /* the request's, capped by dom0's */
 	enum body_form form;            /* form= of an accepted request */
 	char user[POLICY_USER_MAX + 1]; /* its user=, "" when none */
+	int check;                      /* check=1: decide, run nothing */
 };
 
 void request_check(const struct fetch_request *untrusted,

@@ -4,9 +4,9 @@
  * Everything waits in one epoll set (waitset.h): the self-pipe that
  * signal handlers write to, an inotify watch on the qrexec socket
  * directory (so a VM that starts is noticed at once without a transport
- * call), one on the keys directory and one on the policy's (a changed key or policy takes effect
- * at once, dirwatch.h), the pipes of transport calls and of running
- * commands.  Every wait has a monotonic deadline.
+ * call), one on the keys directory and one on the policy's (a changed
+ * key or policy takes effect at once, dirwatch.h), the pipes of transport
+ * calls and of running commands.  Every wait has a monotonic deadline.
  * A VM's bad reply or failing transport ends that VM's exchange only.
  */
 #include "serve.h"
@@ -28,7 +28,6 @@
 #include "configfile.h"
 #include "daemon.h"
 #include "err.h"
-#include "grow.h"
 #include "fileio.h"
 #include "liveness.h"
 #include "logline.h"

@@ -11,16 +11,18 @@
 
 #include "banned.h"
 
-enum opt_key { OK_TIMEOUT, OK_FORM, OK_USER, OK_COUNT };
+enum opt_key { OK_TIMEOUT, OK_FORM, OK_USER, OK_CHECK, OK_COUNT };
 
 static const char *const key_names[OK_COUNT] = {
 	[OK_TIMEOUT] = "timeout", [OK_FORM] = "form", [OK_USER] = "user",
+	[OK_CHECK] = "check",
 };
 
 static const char *const repeated[OK_COUNT] = {
 	[OK_TIMEOUT] = "repeated option 'timeout'",
 	[OK_FORM] = "repeated option 'form'",
 	[OK_USER] = "repeated option 'user'",
+	[OK_CHECK] = "repeated option 'check'",
 };
 
 /* Applies the value v[0..n) of key k to o; NULL, or why it is refused. */
@@ -48,6 +50,12 @@ static const char *set(struct req_opts *o, enum opt_key k, const uint8_t *v,
 		if (policy_user_valid(o->user))
 			return NULL;
 		break;
+	case OK_CHECK:
+		if (n != 1 || v[0] != '1')
+			return "check must be 1 (a request that asks what dom0's "
+			       "policy would do)";
+		o->check = 1;
+		return NULL;
 	case OK_COUNT:
 		break;
 	}
@@ -132,6 +140,8 @@ int opts_format(struct buf *out, const struct req_opts *o)
 		r = buf_append_str(out, "form=argv\n");
 	if (r == 0 && o->user[0] != '\0')
 		r = buf_printf(out, "user=%s\n", o->user);
+	if (r == 0 && o->check)
+		r = buf_append_str(out, "check=1\n");
 	if (r != 0)
 		out->len = start;
 	return r;

@@ -46,6 +46,25 @@ kind_of(const char *category)
 	return 0;
 }
 
+static int
+field_is(const struct log_entry *e, const char *key, const char *value)
+{
+	const struct log_field *f = logparse_get(e, key);
+	size_t n = strlen(value);
+
+	return f != NULL && f->value_len == n && memcmp(f->value, value, n) == 0;
+}
+
+/* A POLICY line is a request refused when it denies or needs approval
+ * (nothing ran), unless it answered a check (check=1: a question). */
+static int
+policy_refused(const struct log_entry *e)
+{
+	return strcmp(e->category, "POLICY") == 0 &&
+	       (field_is(e, "action", "deny") || field_is(e, "action", "ask")) &&
+	       !field_is(e, "check", "1");
+}
+
 static const char *
 kind_name(uint8_t kind)
 {
@@ -80,7 +99,7 @@ summary_add(struct summary *s, const struct log_entry *e)
 {
 	const struct log_field *vm;
 	struct summary_event *ev;
-	int kind = kind_of(e->category);
+	int kind = policy_refused(e) ? SUM_REJECT : kind_of(e->category);
 
 	if (kind == 0)
 		return;

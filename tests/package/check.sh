@@ -101,7 +101,13 @@ drwxr-x--- root:root /var/log/qubes/qvm-remote
 -rw-r--r-- root:root /etc/logrotate.d/qvm-remote
 -rw-r--r-- root:root /usr/share/man/man5/qubes-remote.conf.5
 -rw-r--r-- root:root /usr/share/man/man8/qvm-remote-dom0.8
--rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote-dom0"
+-rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote-dom0
+drwxr-xr-x root:root /etc/qubes/remote-policy.d
+drwxr-xr-x root:root /usr/share/qvm-remote
+drwxr-xr-x root:root /usr/share/qvm-remote/remote-policy
+-rw-r--r-- root:root /usr/share/qvm-remote/remote-policy/readonly.policy
+-rw-r--r-- root:root /usr/share/qvm-remote/remote-policy/agent.policy
+-rw-r--r-- root:root /usr/share/man/man5/qvm-remote-policy.5"
 exp_vm="\
 -rwxr-xr-x root:root /usr/bin/qvm-remote
 -rwxr-xr-x root:root /usr/bin/qvm-remote-agent

@@ -99,6 +99,17 @@ b=$(argv_file user-changed touch "$M.user-changed")
 plant work "$cid" "$b" "$o2" "" "$(v2_token "$key" "$cid" "$b" "$o")"
 expect_rejected "$cid" AUTH-FAIL "token mismatch" "$M.user-changed"
 
+t "check=1 removed from a signed question (substitute: a check turned into a run): AUTH-FAIL, nothing runs"
+cid=$(make_cid)
+b=$(argv_file check-removed touch "$M.check-removed")
+o=$(opt_file check-removed-signed "form=argv
+check=1
+")
+o2=$(opt_file check-removed "form=argv
+")
+plant work "$cid" "$b" "$o2" "" "$(v2_token "$key" "$cid" "$b" "$o")"
+expect_rejected "$cid" AUTH-FAIL "token mismatch" "$M.check-removed"
+
 t "form=argv removed from the .opt: the vector is no script (REJECT), nothing runs"
 cid=$(make_cid)
 b=$(argv_file form-removed sh -c 'true')
@@ -121,7 +132,7 @@ b=$(argv_file form-added2 touch "$M.form-added2")
 plant work "$cid" "$b" "$o2" "" "$(v2_token "$key" "$cid" "$b")"
 expect_rejected "$cid" AUTH-FAIL "token mismatch" "$M.form-added2"
 
-t "legacy v1 token with user= or form=: REJECT, nothing runs"
+t "legacy v1 token with user=, form= or check=: REJECT, nothing runs"
 cid=$(make_cid)
 printf 'touch %s\n' "$M.v1-user" >"$TEST_DIR/body.v1-user"
 o=$(opt_file v1-user "user=$U
@@ -134,6 +145,12 @@ o=$(opt_file v1-form "form=argv
 ")
 plant work "$cid" "$b" "$o" "" "$(v1_token "$key" "$cid")"
 expect_rejected "$cid" REJECT "need a v2 token" "$M.v1-form"
+cid=$(make_cid)
+printf 'touch %s\n' "$M.v1-check" >"$TEST_DIR/body.v1-check"
+o=$(opt_file v1-check "check=1
+")
+plant work "$cid" "$TEST_DIR/body.v1-check" "$o" "" "$(v1_token "$key" "$cid")"
+expect_rejected "$cid" REJECT "need a v2 token" "$M.v1-check"
 
 t "a user name that is a path or an option, signed: REJECT before anything"
 for bad in ../root -root 'Root' 'a b'; do

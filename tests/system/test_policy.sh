@@ -57,6 +57,15 @@ assert_eq 0 "$(in_vm work qvm-remote -x id -u 2>&1)" "a vector"
 assert_contains "$(grep 'policy loaded' "$QVM_REMOTE_LOG")" 'policy=none' "the start line"
 assert_eq 0 "$(grep -c '] POLICY ' "$QVM_REMOTE_LOG")" "POLICY lines without a policy"
 
+t "no policy: --check says every request runs, exit 0, and runs nothing"
+in_vm work qvm-remote --check "touch '$M.nopolicy'" >"$out" 2>"$err"
+assert_eq 0 "$?" "exit code"
+assert_contains "$(cat "$out")" "decision=allow
+rule=no policy
+user=root" "the answer"
+[[ ! -e $M.nopolicy ]] || fail "the checked script ran"
+assert_eq 0 "$(exec_lines "$(last_id work)")" "EXEC lines"
+
 t "no policy: -u runs as that user, uid, groups, home and environment its passwd entry's"
 assert_eq "$UID_U" "$(in_vm work qvm-remote -u "$U" -x id -u 2>&1)" "id -u"
 assert_eq "$(id -G "$U")" "$(in_vm work qvm-remote -u "$U" -x id -G 2>&1)" "id -G"
@@ -203,6 +212,43 @@ assert_eq "$UID_U $UHOME" "$(in_vm other qvm-remote -u "$U" 'echo "$(id -u) $(pw
 in_vm other qvm-remote -x id 2>"$err"
 assert_eq 126 "$?" "a vector from other matches no script rule"
 
+t "--check from the VM: allow, deny and ask with the rule and exit 0, 3, 4; nothing runs, one POLICY line with check=1"
+in_vm work qvm-remote --check -x id -u >"$out" 2>"$err"
+assert_eq 0 "$?" "allow: exit code"
+assert_eq "decision=allow
+rule=$P/10-test.policy:$(rule_line 10-test.policy 'allow                   id')
+user=root
+timeout=300" "$(cat "$out")" "allow: the answer"
+cid=$(last_id work)
+assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "action=allow" "allow: the POLICY line"
+assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "check=1" "allow: check=1"
+assert_eq 0 "$(exec_lines "$cid")" "allow: EXEC lines"
+in_vm work qvm-remote --check -x touch "$M.denied" >"$out" 2>"$err"
+assert_eq 3 "$?" "deny: exit code"
+assert_contains "$(cat "$out")" "decision=deny" "deny: the decision"
+assert_contains "$(cat "$out")" "reason=denied by policy: $P/10-test.policy:" "deny: the reason"
+in_vm work qvm-remote --check -x touch "$M.asked" >"$out" 2>"$err"
+assert_eq 4 "$?" "ask: exit code"
+assert_contains "$(cat "$out")" "decision=ask" "ask: the decision"
+in_vm work qvm-remote --check -x cat /etc/shadow >"$out" 2>"$err"
+assert_eq 3 "$?" "no rule: exit code"
+assert_contains "$(cat "$out")" "rule=none" "no rule: the rule"
+in_vm work qvm-remote --check -u "$U" -x id >"$out" 2>"$err"
+assert_contains "$(cat "$out")" "user=$U" "-u: the rule's user"
+# allowed commands are not run either: touch is asked, printf is allowed
+in_vm work qvm-remote --check -x printf x >"$out" 2>"$err"
+assert_eq 0 "$?" "an allowed printf"
+assert_eq "decision=allow" "$(head -n 1 "$out")" "the answer, not the printf's output"
+[[ ! -e $M.denied && ! -e $M.asked ]] || fail "a checked command ran"
+
+t "ping under a policy that denies every script of the VM: dom0 answered (exit 0), nothing ran"
+in_vm work qvm-remote ping >"$out" 2>"$err"
+assert_eq 0 "$?" "exit code"
+assert_contains "$(cat "$out")" "dom0 answered in" "the answer"
+cid=$(last_id work)
+assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "action=deny" "its POLICY line"
+assert_eq 0 "$(exec_lines "$cid")" "EXEC lines"
+
 t "a rule's timeout= lowers the command's: sleeping past it is killed (124)"
 start=$(now_ms)
 in_vm work qvm-remote -x sleep 30 2>"$err"
@@ -251,6 +297,19 @@ t "the daemon refuses to start with a malformed file, naming file:line (exit 1)"
 assert_eq 1 "$?" "the daemon's exit status"
 assert_contains "$(cat "$DOM0/daemon.out")" "$P/15-bad.policy:3: unknown action 'alow'" "its message"
 rm -f "$P/15-bad.policy"
+
+t "--dry-run: the DRY line says what the policy would decide, and nothing runs"
+in_vm work qvm-remote -q --wait 120 -x touch "$M.dry" >/dev/null 2>&1 &
+client=$!
+track_pid "$client"
+wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10 ||
+	fail "the request never appeared"
+assert_exit 0 dom0 --dry-run
+assert_contains "$(grep '] DRY vm=work ' "$QVM_REMOTE_LOG" | tail -n 1)" \
+	"action=ask rule=$P/10-test.policy:$(rule_line 10-test.policy 'ask                     touch')" "the DRY line"
+[[ ! -e $M.dry ]] || fail "the command ran in a dry run"
+kill "$client" 2>/dev/null
+wait "$client" 2>/dev/null
 
 t "a request queued for a slot when the policy changes is decided again: refused at once"
 printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"

@@ -597,14 +597,15 @@ test_script_request_has_no_form(void **state)
 static void
 test_v1_refuses_form_and_user(void **state)
 {
-	static const char *const opts[] = { "form=argv\n", "user=root\n" };
+	static const char *const opts[] = { "form=argv\n", "user=root\n",
+					    "check=1\n" };
 	static const char argv[] = "id\0";
 	struct fixture *f = *state;
 	char v1[TOKEN_HEX_LEN + 1];
 	struct request_verdict v;
 
 	assert_int_equal(token_v1_text(&f->key, f->cid, strlen(f->cid), v1), 0);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		f->opt = opts[i];
 		f->body = i == 0 ? argv : "id\n";
 		f->body_n = i == 0 ? sizeof(argv) - 1 : 0;

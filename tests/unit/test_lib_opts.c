@@ -120,6 +120,32 @@ static void test_form_and_user_invalid(void **state)
 	expect_invalid("users=root\n", "unknown");
 }
 
+/* check=1: a request that only asks what the policy would do */
+static void test_check(void **state)
+{
+	struct buf b = BUF_INIT(64);
+	struct req_opts o, back;
+	const char *why = NULL;
+
+	assert_int_equal(parse("form=argv\ncheck=1\n", &o, &why), 0);
+	assert_int_equal(o.check, 1);
+	assert_int_equal(parse("timeout=5\n", &o, &why), 0);
+	assert_int_equal(o.check, 0);
+	expect_invalid("check=0\n", "check must be 1");
+	expect_invalid("check=yes\n", "check must be 1");
+	expect_invalid("check=\n", "check must be 1");
+	expect_invalid("check=1\ncheck=1\n", "repeated option 'check'");
+	memset(&o, 0, sizeof(o));
+	o.form = BODY_ARGV;
+	o.check = 1;
+	assert_int_equal(opts_format(&b, &o), 0);
+	assert_string_equal(buf_str(&b), "form=argv\ncheck=1\n");
+	assert_int_equal(opts_parse((const uint8_t *)b.data, b.len, &back,
+				    &why), 0);
+	assert_int_equal(back.check, 1);
+	buf_release(&b);
+}
+
 static void test_nul_and_size(void **state)
 {
 	static const uint8_t nul[] = "timeout=5\0\n";
@@ -176,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_form_and_user),
 		cmocka_unit_test(test_form_and_user_invalid),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_nul_and_size),
 		cmocka_unit_test(test_format),
 	};

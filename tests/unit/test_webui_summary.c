@@ -106,6 +106,40 @@ test_counts_by_category(void **state)
 	free(s);
 }
 
+/* The policy's refusals are rejects; what it allowed, and the answers
+ * to checks (check=1), are not. */
+static void
+test_policy_refusals_are_rejects(void **state)
+{
+	static struct log_entry e;
+	struct summary *s = new_summary();
+	struct buf line = BUF_INIT(4096);
+	static const char *const lines[][2] = {
+		{ "deny", NULL }, { "ask", NULL }, { "allow", NULL },
+		{ "deny", "1" }, { "ask", "1" },
+	};
+	char *j;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		buf_reset(&line);
+		assert_int_equal(logline_begin(&line, NOW - 10, "POLICY"), 0);
+		assert_int_equal(logline_kvs(&line, "vm", "work"), 0);
+		assert_int_equal(logline_kvs(&line, "action", lines[i][0]), 0);
+		assert_int_equal(logline_kvs(&line, "rule", "none"), 0);
+		if (lines[i][1] != NULL)
+			assert_int_equal(logline_kvs(&line, "check",
+						     lines[i][1]), 0);
+		assert_int_equal(logparse_line(line.data, line.len, &e), 0);
+		summary_add(s, &e);
+	}
+	j = render(s, NOW);
+	assert_non_null(strstr(j, "\"totals\":{\"commands\":0,\"failures\":0,"
+			       "\"rejects\":2,"));
+	free(j);
+	free(s);
+	buf_release(&line);
+}
+
 /* Only (now - 3600, now] counts; the future counts as now. */
 static void
 test_window(void **state)
@@ -227,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_policy_refusals_are_rejects),
 		cmocka_unit_test(test_counts_by_category),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_vm_name_escaped),
