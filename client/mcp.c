@@ -457,6 +457,9 @@ static int put_decision(json_t *sc, struct mcp_outcome *o)
 	}
 	r = json_object_set_new(sc, "decision", json_string(d.decision));
 	r |= json_object_set_new(sc, "rule", escaped(d.rule, strlen(d.rule)));
+	if (d.reason[0])
+		r |= json_object_set_new(sc, "reason", escaped(d.reason,
+							       strlen(d.reason)));
 	if (d.user[0])
 		r |= json_object_set_new(sc, "user", json_string(d.user));
 	if (d.have_timeout)
@@ -831,7 +834,7 @@ static int field(const uint8_t *p, size_t n, const char *key, char *out,
 	if (n >= outn)
 		return QR_ERR_INVALID;
 	for (i = 0; i < n; i++)
-		if (p[i] < 0x21 || p[i] > 0x7e)
+		if (p[i] < 0x20 || p[i] > 0x7e)
 			return QR_ERR_INVALID;
 	memcpy(out, p, n);
 	out[n] = '\0';
@@ -863,6 +866,8 @@ int mcp_decision_parse(const char *untrusted, size_t n,
 			       sizeof(d->decision))) < 0 ||
 		    (r == 0 && (r = field(line, len, "rule", d->rule,
 					  sizeof(d->rule))) < 0) ||
+		    (r == 0 && (r = field(line, len, "reason", d->reason,
+					  sizeof(d->reason))) < 0) ||
 		    (r == 0 && (r = field(line, len, "user", d->user,
 					  sizeof(d->user))) < 0))
 			return QR_ERR_INVALID;

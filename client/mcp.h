@@ -18,7 +18,9 @@
  * Tools:
  *   run {argv, user?, timeout_s?, wait_s?}   an exact-argv request (-x)
  *   result {id}                              an earlier request's state
- *   policy_check {argv, user?}               (when the backend has it)
+ *   policy_check {argv, user?}               a check=1 request (opts.h):
+ *                                            decision, rule, user,
+ *                                            timeout_s, reason
  * Each result has a text item (the structured content serialized, or a
  * sentence for an error) and structuredContent, an object:
  *   {id, state: done|pending|refused|failed|unknown|error, ...}
@@ -138,17 +140,21 @@ int mcp_handle(struct mcp_server *s, const char *line, size_t n,
 int mcp_reply_too_long(struct buf *out);
 
 /* What policy_check reports: the stdout of a check=1 result,
- * "key=value" lines decision=, rule=, user=, timeout=. */
+ * "key=value" lines decision=, rule=, user=, timeout=, reason=
+ * (docs/protocol.md section 5a). */
 struct mcp_decision {
 	char decision[8];      /* allow, deny, ask */
-	char rule[256];        /* FILE:LINE or none */
+	char rule[512];        /* DIR/FILE:LINE, none or "no policy" */
+	char reason[512];      /* deny and ask: what the VM would be told */
 	char user[POLICY_USER_MAX + 1];
 	unsigned timeout;
 	int have_timeout;
 };
 
-/* Parses that stdout.  Pure.  QR_ERR_INVALID when a line is not key=value,
- * decision is missing or not one of the three; unknown keys are skipped. */
+/* Parses that stdout.  Pure.  QR_ERR_INVALID when a line is not
+ * key=value of printable ASCII (spaces too), a value does not fit, decision
+ * is missing or not one of the three, user is not a user name or timeout
+ * not a number; unknown keys are skipped. */
 int mcp_decision_parse(const char *untrusted, size_t n,
 		       struct mcp_decision *d);
 

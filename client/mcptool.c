@@ -128,12 +128,8 @@ static int tool_submit(void *ctx, const struct mcp_call *c,
 	r.opts.form = BODY_ARGV;
 	r.opts.timeout = c->timeout;
 	snprintf(r.opts.user, sizeof(r.opts.user), "%s", c->user);
-	if (c->check) {
-		/* filled in when the check option exists (see the report) */
-		o->state = MCP_LOCAL;
-		(void)buf_append_str(&o->why, "policy_check is not built");
-		goto out;
-	}
+	/* policy_check: dom0 decides and runs nothing (protocol.md 5a) */
+	r.opts.check = c->check;
 	if ((e = buf_append(&r.body, c->body.data, c->body.len)) != 0) {
 		o->state = MCP_LOCAL;
 		(void)buf_append_str(&o->why, qr_strerror(e));
@@ -238,5 +234,5 @@ void mcptool_backend(struct mcp_backend *be, const struct vm_layout *p)
 	be->ctx = (void *)p;
 	be->submit = tool_submit;
 	be->lookup = tool_lookup;
-	be->has_check = 0;
+	be->has_check = 1;
 }

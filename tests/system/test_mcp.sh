@@ -37,15 +37,15 @@ call() {   # ID TOOL ARGS-JSON: a tools/call line
 }
 errcode() { reply "$1" '.error.code'; }
 
-t "initialize answers MCP 2025-06-18 with tools, serverInfo; tools/list offers run and result with closed schemas"
+t "initialize answers MCP 2025-06-18 with tools, serverInfo; tools/list offers run, result and policy_check with closed schemas"
 printf '%s\n' "$INIT" "$NOTE" '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' \
 	'{"jsonrpc":"2.0","id":2,"method":"ping"}' >"$min"
 assert_exit 0 session
 assert_eq '"2025-06-18"' "$(reply 0 .result.protocolVersion)" "protocolVersion"
 assert_eq '{"tools":{}}' "$(reply 0 .result.capabilities)" "capabilities"
 assert_eq '"qvm-remote"' "$(reply 0 .result.serverInfo.name)" "serverInfo.name"
-assert_eq '["run","result"]' "$(reply 1 '[.result.tools[].name]')" "tools"
-assert_eq '[false,false]' "$(reply 1 '[.result.tools[].inputSchema.additionalProperties]')" "additionalProperties"
+assert_eq '["run","result","policy_check"]' "$(reply 1 '[.result.tools[].name]')" "tools"
+assert_eq '[false,false,false]' "$(reply 1 '[.result.tools[].inputSchema.additionalProperties]')" "additionalProperties"
 assert_eq '["argv"]' "$(reply 1 '.result.tools[0].inputSchema.required')" "run requires argv"
 assert_eq '{}' "$(reply 2 .result)" "ping"
 assert_eq 3 "$(wc -l <"$mout")" "replies (the notification gets none)"
@@ -92,6 +92,27 @@ assert_eq '"refused"' "$(reply 1 .result.structuredContent.state)" "state"
 assert_eq true "$(reply 1 .result.isError)" "isError"
 assert_contains "$(reply 1 .result.structuredContent.reason)" "denied by policy: no rule" "reason"
 assert_contains "$(reply 1 '.result.content[0].text')" "dom0 refused request" "text"
+
+t "policy_check: allow with the rule and user, deny with no rule and the reason; nothing runs"
+call 1 policy_check '{"argv":["echo","hi"]}' >"$min"
+call 2 policy_check '{"argv":["id"]}' >>"$min"
+assert_exit 0 session
+assert_eq '"allow"' "$(reply 1 .result.structuredContent.decision)" "echo: decision"
+assert_eq "\"$P/10-mcp.policy:1\"" "$(reply 1 .result.structuredContent.rule)" "echo: rule"
+assert_eq '"root"' "$(reply 1 .result.structuredContent.user)" "echo: user"
+assert_eq false "$(reply 1 .result.isError)" "echo: isError"
+assert_eq '"deny"' "$(reply 2 .result.structuredContent.decision)" "id: decision"
+assert_eq '"none"' "$(reply 2 .result.structuredContent.rule)" "id: rule"
+assert_contains "$(reply 2 .result.structuredContent.reason)" "denied by policy: no rule" "id: reason"
+assert_eq false "$(reply 2 .result.isError)" "a deny is an answer, not a failure"
+for i in 1 2; do
+	cid=$(jq -r "select(.id == $i) | .result.structuredContent.id" <"$mout")
+	assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "check=1" "the POLICY line of $i"
+	assert_eq 0 "$(grep -c "] EXEC vm=work id=$cid " "$QVM_REMOTE_LOG")" "EXEC lines of $i"
+done
+call 3 policy_check '{"argv":["id"],"wait_s":1}' >"$min"
+assert_exit 0 session
+assert_eq -32602 "$(errcode 3)" "wait_s is not one of policy_check's arguments"
 
 t "wait_s 0 answers pending and leaves the request queued; result later finds it done"
 call 1 run '{"argv":["sleep","1"],"wait_s":0}' >"$min"

@@ -467,7 +467,15 @@ static void test_decision_parse(void **state)
 	assert_string_equal(d.user, "root");
 	assert_true(d.have_timeout);
 	assert_int_equal(d.timeout, 30);
+	assert_int_equal(mcp_decision_parse("decision=allow\nrule=no policy\n",
+					    30, &d), 0);
+	assert_string_equal(d.rule, "no policy");
+	assert_int_equal(mcp_decision_parse("decision=deny\nreason=denied by "
+					    "policy: no rule\n", 47, &d), 0);
+	assert_string_equal(d.reason, "denied by policy: no rule");
 	assert_int_equal(mcp_decision_parse("decision=ask", 12, &d), 0);
+	assert_int_equal(mcp_decision_parse("decision=allow\nuser=Root\n", 25,
+					    &d), QR_ERR_INVALID);
 	assert_int_equal(mcp_decision_parse("decision=maybe\n", 15, &d),
 			 QR_ERR_INVALID);
 	assert_int_equal(mcp_decision_parse("rule=none\n", 10, &d),
