@@ -379,7 +379,7 @@ static int put_stream(json_t *o, const char *name, struct mcp_stream *st)
 	return r ? QR_ERR_NOMEM : 0;
 }
 
-/* Text from dom0 or the queue, as printable ASCII. */
+/* Text from dom0 or the queue, through clean(). */
 static json_t *escaped(const char *s, size_t n)
 {
 	struct buf b = BUF_INIT(4 * MCP_WHY_MAX + 8);
