@@ -14,6 +14,10 @@ DESTDIR   ?=
 CC        ?= cc
 OPENSSL_CFLAGS := $(shell pkg-config --cflags libcrypto 2>/dev/null)
 OPENSSL_LIBS   := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+# libjansson parses the mcp server's JSON-RPC (client/mcp.c): the client
+# links it, nothing else does
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 WARN     := -Wall -Wextra -Werror -Wvla -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wshadow -Wno-unused-parameter
@@ -65,13 +69,15 @@ $(O)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(DAEMON_OBJ): CPPFLAGS += -iquote daemon -iquote admin
+$(CLIENT_OBJ): CPPFLAGS += $(JANSSON_CFLAGS)
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(CLIENT): $(CLIENT_OBJ) $(LIBA)
-	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS) \
+	    $(JANSSON_LIBS)
 
 $(DAEMON): $(DAEMON_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(OPENSSL_LIBS)
@@ -86,7 +92,8 @@ DAEMON_MODS := $(filter-out %/main.o,$(DAEMON_OBJ))
 CLIENT_MODS := $(filter-out %/main.o,$(CLIENT_OBJ))
 AGENT_MODS  := $(filter-out %/main.o,$(AGENT_OBJ))
 TEST_LINK    = $(CC) $(CPPFLAGS) -iquote daemon -iquote admin -iquote client -iquote agent $(ALL_CFLAGS) $(LDHARDEN) -o $@ $^ \
-               $(OPENSSL_LIBS) -lcmocka
+               $(OPENSSL_LIBS) $(TEST_LIBS) -lcmocka
+TEST_LIBS    :=
 
 $(O)/tests/test_lib_%: tests/unit/test_lib_%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -97,6 +104,9 @@ $(O)/tests/test_io_%: tests/unit/test_io_%.c $(LIBA)
 $(O)/tests/test_daemon_%: tests/unit/test_daemon_%.c $(DAEMON_MODS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
+# the client's objects include the mcp server's, which use libjansson
+$(O)/tests/test_client_%: CPPFLAGS += $(JANSSON_CFLAGS)
+$(O)/tests/test_client_%: TEST_LIBS = $(JANSSON_LIBS)
 $(O)/tests/test_client_%: tests/unit/test_client_%.c $(CLIENT_MODS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(TEST_LINK)
@@ -198,10 +208,19 @@ $(FUZZ_LIBA): $(PURE_SRC:%.c=$(FUZZ_O)/%.o)
 	$(AR) rcs $@ $^
 
 $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: $(FUZZ_O)/fuzz/fuzz_%.o $(FUZZ_LIBA)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBA) $(OPENSSL_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LIBA) $(OPENSSL_LIBS) \
+	    $(FUZZ_LIBS)
+FUZZ_LIBS :=
 
 # the viewer's /proc/net/tcp reader lives with the viewer
 $(FUZZ_O)/fuzz_proctcp: $(FUZZ_O)/webui/proctcp.o
+# the mcp server's pure half lives with the client, and parses with jansson
+$(FUZZ_O)/fuzz_mcp: $(FUZZ_O)/client/mcp.o $(FUZZ_O)/client/mcpline.o \
+    $(FUZZ_O)/client/json.o
+$(FUZZ_O)/fuzz_mcp: FUZZ_LIBS = $(JANSSON_LIBS)
+$(FUZZ_O)/client/%.o $(FUZZ_O)/fuzz/fuzz_mcp.o: CPPFLAGS += -iquote client \
+    $(JANSSON_CFLAGS)
+FUZZ_RUNS_mcp ?= 200000
 
 -include $(wildcard $(FUZZ_O)/*/*.d)
 

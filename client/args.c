@@ -265,6 +265,7 @@ static enum client_mode subcommand(const char *w)
 		{ "key", MODE_KEY }, { "ping", MODE_PING },
 		{ "status", MODE_STATUS }, { "queue", MODE_QUEUE },
 		{ "log", MODE_LOG }, { "history", MODE_HISTORY },
+		{ "mcp", MODE_MCP },
 	};
 	size_t i;
 

@@ -6,7 +6,7 @@
  *   qvm-remote [-v] [-q] key gen [--force] | key show | key import [--force]
  *                        | key fingerprint
  *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
- *                        | log [N] | history [N]
+ *                        | log [N] | history [N] | mcp
  *   qvm-remote --help | --version
  *
  * Options end at the first word that is not one, so the command's own
@@ -37,6 +37,7 @@ enum client_mode {
 	MODE_QUEUE,
 	MODE_LOG,
 	MODE_HISTORY,
+	MODE_MCP,
 };
 
 enum key_action { KEY_GEN, KEY_SHOW, KEY_IMPORT, KEY_FINGERPRINT };

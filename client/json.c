@@ -121,7 +121,7 @@ int json_escape(struct buf *out, const void *p, size_t n)
 	return buf_append(out, s + run, n - run);
 }
 
-int json_string(struct buf *out, const char *s)
+int json_quote(struct buf *out, const char *s)
 {
 	int r;
 

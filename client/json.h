@@ -36,7 +36,8 @@ int utf8_valid(const struct utf8_state *u);
  */
 int json_escape(struct buf *out, const void *p, size_t n);
 
-/* Appends "s" as a quoted, escaped JSON string. */
-int json_string(struct buf *out, const char *s);
+/* Appends "s" as a quoted, escaped JSON string (not jansson's
+ * json_string, which the mcp server uses beside it). */
+int json_quote(struct buf *out, const char *s);
 
 #endif

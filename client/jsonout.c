@@ -57,7 +57,7 @@ static void jw_raw(struct jw *w, const char *s)
 static void jw_key_str(struct jw *w, const char *key, const char *val)
 {
 	jw_check(w, buf_printf(&w->b, ",\"%s\":", key));
-	jw_check(w, json_string(&w->b, val));
+	jw_check(w, json_quote(&w->b, val));
 }
 
 static void jw_key_u64(struct jw *w, const char *key, uint64_t v)
@@ -160,7 +160,7 @@ static void jw_begin(struct jw *w, const char *cid, const char *status,
 	buf_init(&w->b, JW_FLUSH + 2 * FDIO_CHUNK * 6 + 4096);
 	w->err = 0;
 	jw_raw(w, "{\"id\":");
-	jw_check(w, json_string(&w->b, cid));
+	jw_check(w, json_quote(&w->b, cid));
 	jw_key_str(w, "status", status);
 	jw_key_u64(w, "exit", (uint64_t)exit_code);
 }

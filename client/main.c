@@ -9,6 +9,7 @@
 #include "exitcode.h"
 #include "info.h"
 #include "keycmd.h"
+#include "mcpserve.h"
 #include "msg.h"
 #include "paths.h"
 #include "queuecmd.h"
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 	      "key import [--force] | key fingerprint\n"
 	      "       qvm-remote ping | status | queue [status | clean "
 	      "[--pending]] | log [N] | history [N]\n"
+	      "       qvm-remote mcp\n"
 	      "       qvm-remote --help | --version\n", f);
 }
 
@@ -82,6 +84,10 @@ static void help(void)
 "                     --pending also withdraws pending requests\n"
 "  log [N]            the last N lines of ~/.qvm-remote/audit.log (20)\n"
 "  history [N]        the last N commands with exit and status (10)\n"
+"  mcp                a Model Context Protocol server on stdin and stdout\n"
+"                     for AI agents: tools run (an exact argv, as -x),\n"
+"                     result (of an earlier run), policy_check (what\n"
+"                     dom0's policy would do); see qvm-remote(1)\n"
 "  To run a command with one of these names in dom0: qvm-remote -- NAME\n"
 "\n"
 "exit status: the command's own, or\n"
@@ -141,6 +147,8 @@ int main(int argc, char **argv)
 		return log_run(&p, a.count);
 	case MODE_HISTORY:
 		return history_run(&p, a.count);
+	case MODE_MCP:
+		return mcp_serve(&p);
 	default:
 		return run_command(&p, &a);
 	}

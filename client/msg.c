@@ -9,11 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fileio.h"
 
 #include "banned.h"
 
 static int verbose;
+static struct buf *captured;
+
+void msg_capture(struct buf *b)
+{
+	captured = b;
+}
 
 void msg_set_verbose(int on)
 {
@@ -35,6 +42,8 @@ static void vmsg(const char *fmt, va_list ap)
 	if ((size_t)n > sizeof(line) - pre - 2)
 		n = (int)(sizeof(line) - pre - 2);
 	line[pre + (size_t)n] = '\n';
+	if (captured)
+		(void)buf_append(captured, line + pre, (size_t)n + 1);
 	(void)write_all(STDERR_FILENO, line, pre + (size_t)n + 1);
 }
 

@@ -16,4 +16,10 @@ void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_set_verbose(int on);
 
+struct buf;
+/* While b is not NULL, each message's text (without the prefix) is also
+ * appended to b, one line each, as far as b->max allows: the mcp server
+ * hands the agent what the client would have printed.  The caller owns b. */
+void msg_capture(struct buf *b);
+
 #endif

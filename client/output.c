@@ -42,38 +42,51 @@ static void damaged(const struct vm_layout *p, const char *cid,
 	    path_show(p, p->results, show, sizeof(show)));
 }
 
-int result_load(const struct vm_layout *p, const char *cid,
-		struct result_info *ri)
+int result_load_at(const char *meta_path, const char *exit_path,
+		   struct result_info *ri, const char **what)
 {
 	struct buf b = BUF_INIT(META_FILE_MAX);
-	char path[PATH_MAX];
 	int r;
 
 	memset(ri, 0, sizeof(*ri));
 	ri->meta.status = RESULT_OK;
-	if ((r = path_cid(path, sizeof(path), p->results, cid, ".meta")) != 0)
-		goto out;
-	r = read_file(path, &b);
+	*what = ".meta cannot be read";
+	r = read_file(meta_path, &b);
 	if (r == 0) {
 		if ((r = result_meta_parse(buf_str(&b), b.len,
 					   &ri->meta)) != 0) {
-			damaged(p, cid, ".meta is not readable");
+			*what = ".meta is not readable";
 			goto out;
 		}
 		ri->have_meta = 1;
 	} else if (r != QR_ERR_NOT_FOUND) {
-		damaged(p, cid, ".meta cannot be read");
 		goto out;
 	}
 	buf_reset(&b);
 	b.max = EXIT_FILE_MAX;
-	if ((r = path_cid(path, sizeof(path), p->results, cid, ".exit")) != 0)
-		goto out;
-	if ((r = read_file(path, &b)) != 0 ||
+	*what = ".exit is not an exit code";
+	if ((r = read_file(exit_path, &b)) != 0 ||
 	    (r = exit_file_parse(buf_str(&b), b.len, &ri->exit_code)) != 0)
-		damaged(p, cid, ".exit is not an exit code");
+		goto out;
+	*what = NULL;
 out:
 	buf_release(&b);
+	return r;
+}
+
+int result_load(const struct vm_layout *p, const char *cid,
+		struct result_info *ri)
+{
+	char meta[PATH_MAX], exitf[PATH_MAX];
+	const char *what = NULL;
+	int r;
+
+	if ((r = path_cid(meta, sizeof(meta), p->results, cid, ".meta")) != 0 ||
+	    (r = path_cid(exitf, sizeof(exitf), p->results, cid,
+			  ".exit")) != 0)
+		return r;
+	if ((r = result_load_at(meta, exitf, ri, &what)) != 0)
+		damaged(p, cid, what);
 	return r;
 }
 

@@ -28,6 +28,11 @@ struct result_info {
 int result_load(const struct vm_layout *p, const char *cid,
 		struct result_info *ri);
 
+/* The same from two paths (a result in results/ or in a history folder),
+ * silent: on failure *what names the damage. */
+int result_load_at(const char *meta_path, const char *exit_path,
+		   struct result_info *ri, const char **what);
+
 /* Parses the text of a .exit file: "N" or "N\n", 0..255.  Pure. */
 int exit_file_parse(const char *text, size_t n, int *code);
 

@@ -94,8 +94,7 @@ static int get_input(struct request *r, const struct args *a)
 	return e;
 }
 
-/* Publishes r and waits; rep says how the wait ended. */
-static int submit_and_wait(const struct vm_layout *p, struct request *r,
+int submit_and_wait(const struct vm_layout *p, struct request *r,
 			   const struct wait_params *wp,
 			   struct wait_report *rep)
 {
@@ -145,6 +144,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		msg("in dom0: systemctl start qvm-remote-dom0, then try again");
 		break;
 	case WAIT_NO_RESULT:
+	case WAIT_PENDING:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
 		msg("no result from dom0 after %llu s (id %s); it may still "
 		    "arrive: qvm-remote history",

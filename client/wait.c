@@ -154,6 +154,10 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 				goto fail;
 			break;
 		}
+		if (wp->until_ms && t >= wp->until_ms) {
+			rep->outcome = WAIT_PENDING;
+			break;
+		}
 		if (!rep->claimed && wp->notice_ms && !noticed &&
 		    t >= wp->notice_ms) {
 			noticed = 1;
@@ -186,6 +190,8 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 			next = min_u64(next, wp->notice_ms);
 		if (wp->indicator)
 			next = min_u64(next, tick);
+		if (wp->until_ms)
+			next = min_u64(next, wp->until_ms);
 		pfd[0].fd = w->ifd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = signals_fd();

@@ -29,6 +29,7 @@ enum wait_outcome {
 	WAIT_NO_RESULT,   /* taken, but no result within the run deadline */
 	WAIT_WITHDRAWN,   /* a signal came before dom0 took it; withdrawn */
 	WAIT_DETACHED,    /* a signal came after dom0 took it */
+	WAIT_PENDING,     /* until_ms passed first; nothing withdrawn */
 };
 
 struct wait_params {
@@ -36,6 +37,9 @@ struct wait_params {
 	uint64_t claim_ms;    /* withdraw when dom0 has not taken it by then */
 	uint64_t run_ms;      /* give up this long after the claim */
 	int indicator;        /* draw the waiting indicator (terminal, no -q) */
+	uint64_t until_ms;    /* not 0: stop waiting then (WAIT_PENDING) and
+			       * leave the request as it is, taken or not
+			       * (mcp: the agent asks again later) */
 };
 
 struct wait_report {

@@ -5,8 +5,8 @@
 # command to run and stops, so nothing is installed behind a user's back.
 set -eu
 
-build="gcc make pkg-config libssl-dev libmicrohttpd-dev"
-test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl faketime strace
+build="gcc make pkg-config libssl-dev libjansson-dev libmicrohttpd-dev"
+test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl faketime strace jq
 	chromium nodejs npm curl libpam0g-dev lsb-release"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks

@@ -104,7 +104,7 @@ static void test_string(void **state)
 {
 	struct buf b = BUF_INIT(64);
 
-	assert_int_equal(json_string(&b, "id \"x\"\n"), 0);
+	assert_int_equal(json_quote(&b, "id \"x\"\n"), 0);
 	assert_string_equal(buf_str(&b), "\"id \\\"x\\\"\\n\"");
 	buf_release(&b);
 }

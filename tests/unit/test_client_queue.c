@@ -208,7 +208,7 @@ static void put_result(struct fx *f, const char *out, const char *meta,
 static void test_wait_outcomes(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 100, 100, 0 };
+	struct wait_params wp = { 0, 100, 100, 0, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -236,6 +236,28 @@ static void test_wait_outcomes(void **state)
 	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp, (uint64_t)mono_ms(),
 				     &rep), 0);
 	assert_int_equal(rep.outcome, WAIT_RESULT);
+	waiter_close(&w);
+}
+
+/* mcp's wait: at until_ms the request is left as it is, never withdrawn,
+ * whatever the claim deadline says. */
+static void test_wait_until_leaves_the_request(void **state)
+{
+	struct fx *f = *state;
+	struct wait_params wp = { 0, 10000, 1000, 0, 100 };
+	struct wait_report rep;
+	struct waiter w;
+
+	assert_int_equal(signals_install(), 0);
+	assert_int_equal(waiter_open(&w, &f->p), 0);
+	publish(f, "true\n", 0);
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_PENDING);
+	assert_false(rep.claimed);
+	assert_true(exists(f->p.pending, f->r.cid, ".auth"));
+	assert_true(exists(f->p.pending, f->r.cid, ""));
+	assert_true(rep.total_ms >= 100 && rep.total_ms < 5000);
 	waiter_close(&w);
 }
 
@@ -299,6 +321,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdraw_after_claim_loses,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_until_leaves_the_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_outcomes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_and_collect,
