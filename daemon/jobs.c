@@ -218,27 +218,31 @@ log_policy(struct daemon *d, const struct job *j,
 static void
 answer_check(struct daemon *d, struct job *j, const struct gate_verdict *g)
 {
-	char text[GATE_RULE_MAX + REASON_MAX + POLICY_USER_MAX + 96];
+	struct buf text = BUF_INIT(GATE_RULE_MAX + REASON_MAX +
+				   POLICY_USER_MAX + 128);
 	int ask = !g->no_policy && g->d.action == POLICY_ASK;
 	const char *decision = g->outcome == GATE_RUN ? "allow"
 			       : ask ? "ask" : "deny";
 	struct result_meta m;
-	size_t n;
+	int r;
 
-	n = (size_t)snprintf(text, sizeof(text), "decision=%s\nrule=%s\n",
-			     decision, g->no_policy ? "no policy" : g->rule);
-	if (g->outcome == GATE_RUN || ask)
-		n += (size_t)snprintf(text + n, sizeof(text) - n,
-				      "user=%s\ntimeout=%u\n", g->user,
-				      g->timeout_s);
-	if (g->outcome == GATE_REFUSE)
-		(void)snprintf(text + n, sizeof(text) - n, "reason=%s\n",
-			       g->reason);
+	r = buf_printf(&text, "decision=%s\nrule=%s\n", decision,
+		       g->no_policy ? "no policy" : g->rule);
+	if (r == 0 && (g->outcome == GATE_RUN || ask))
+		r = buf_printf(&text, "user=%s\ntimeout=%u\n", g->user,
+			       g->timeout_s);
+	if (r == 0 && g->outcome == GATE_REFUSE)
+		r = buf_printf(&text, "reason=%s\n", g->reason);
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_OK;
 	m.exit_code = g->outcome == GATE_RUN ? 0
 		      : ask ? GATE_EXIT_ASK : GATE_EXIT_DENY;
-	park(d, j->vm, j->cid, j->claim, &m, text);
+	if (r == 0)
+		park(d, j->vm, j->cid, j->claim, &m, buf_str(&text));
+	else
+		park_status(d, j->vm, j->cid, j->claim, RESULT_ERROR,
+			    "dom0 could not write the policy's answer");
+	buf_release(&text);
 }
 
 int
