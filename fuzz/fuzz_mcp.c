@@ -69,7 +69,10 @@ static void check_reply(const struct buf *out)
 	if (out->len == 0)
 		return;
 	FUZZ_CHECK(memchr(out->data, '\n', out->len) == NULL);
-	j = json_loadb(out->data, out->len, JSON_REJECT_DUPLICATES, &je);
+	/* \u0000 is JSON (a command's stdout may hold NUL bytes), which
+	 * jansson reads only when asked to */
+	j = json_loadb(out->data, out->len,
+		       JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	FUZZ_CHECK(j != NULL && json_is_object(j));
 	FUZZ_CHECK(json_is_string(json_object_get(j, "jsonrpc")) &&
 		   strcmp(json_string_value(json_object_get(j, "jsonrpc")),
