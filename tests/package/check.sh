@@ -367,7 +367,7 @@ while IFS='|' read -r file want words; do
 	check "completion: ${words//\'\'/\"\"} -> ${want:-nothing}" \
 		"$([[ $got == "$want" ]]; echo $?)" "expected: '$want'" "     got: '$got'"
 done <<'EOF'
-qvm-remote|history key log ping queue status |qvm-remote ''
+qvm-remote|history key log mcp ping queue status |qvm-remote ''
 qvm-remote|key |qvm-remote -t 5 ke
 qvm-remote|fingerprint gen import show |qvm-remote key ''
 qvm-remote|--force |qvm-remote key gen --
@@ -421,11 +421,11 @@ root=$work/root
 if make --no-print-directory install DESTDIR="$root" >"$work/logs/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 	got=$(cd "$root" && find . -mindepth 1 \( -type f -o -type l \) -printf '%M root:root /%P\n' | sort -k3)
-	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v ' /var/lib/qvm-remote$\| /etc/qubes/remote.d$\| /var/log/qubes/qvm-remote$\| /var/log/qubes/qvm-remote/qvm-remote.log$')
+	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v '^d\| /var/log/qubes/qvm-remote/qvm-remote.log$')
 	compare_list "make install: the files and their modes" "$exp" "$got"
-	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes var/log/qubes/qvm-remote 2>&1)
-	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes\ndrwxr-x--- var/log/qubes/qvm-remote'
-	check "make install: key directory 0700, state 0700, log directories 0750" \
+	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes var/log/qubes/qvm-remote etc/qubes/remote-policy.d 2>&1)
+	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes\ndrwxr-x--- var/log/qubes/qvm-remote\ndrwxr-xr-x etc/qubes/remote-policy.d'
+	check "make install: key directory 0700, state 0700, log directories 0750, policy directory 0755" \
 		"$([[ $dirs == "$want_dirs" ]]; echo $?)" "$dirs"
 	if ls "$root/usr/share/man"/man*/* >/dev/null 2>&1; then
 		w=$(for p in "$root"/usr/share/man/man*/*; do LC_ALL=C.UTF-8 man --warnings -l "$p" 2>&1 >/dev/null; done)
