@@ -258,10 +258,12 @@ job_decide(struct daemon *d, struct job *j)
 
 	gate_decide(&d->policy, d->cfg->policy_dir, &q, &g);
 	j->policy_gen = d->policy_generation;
-	/* refusals count against the VM's budget, as every refusal does;
-	 * a check is one line whatever it answers */
+	/* refusals count against the VM's budget, as every refusal does; a
+	 * check is a signed question, not a refusal: one line whatever it
+	 * answers, as a command that runs is, so an agent asking often is
+	 * not paused */
 	if ((!g.no_policy || j->check) &&
-	    (g.outcome == GATE_RUN || ev_rejected(d, j->vm)))
+	    (g.outcome == GATE_RUN || j->check || ev_rejected(d, j->vm)))
 		log_policy(d, j, &g);
 	if (j->check) {
 		answer_check(d, j, &g);

@@ -241,6 +241,18 @@ assert_eq 0 "$?" "an allowed printf"
 assert_eq "decision=allow" "$(head -n 1 "$out")" "the answer, not the printf's output"
 [[ ! -e $M.denied && ! -e $M.asked ]] || fail "a checked command ran"
 
+t "flood of checks that deny: each is answered and logged, none counts as a refusal, the VM is never paused"
+start=$(now_ms)
+for i in $(seq 1 40); do
+	in_vm work qvm-remote --wait 20 --check -x cat /etc/shadow >/dev/null 2>&1
+	rc=$?
+	[[ $rc == 3 ]] || { fail "check $i: exit $rc, not 3"; break; }
+done
+assert_eq 0 "$(in_vm work qvm-remote --wait 20 -x id -u 2>&1)" "a command right after"
+took=$(($(now_ms) - start))
+((took < 30000)) || fail "40 checks and a command took $took ms (the VM was paused)"
+assert_eq 0 "$(grep -c 'REJECT vm=work count=' "$QVM_REMOTE_LOG")" "aggregate refusal lines"
+
 t "ping under a policy that denies every script of the VM: dom0 answered (exit 0), nothing ran"
 in_vm work qvm-remote ping >"$out" 2>"$err"
 assert_eq 0 "$?" "exit code"
