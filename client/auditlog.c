@@ -47,6 +47,8 @@ const char *audit_result_category(enum result_status s)
 	case RESULT_INTERRUPTED:
 		return "INTERRUPTED";
 	case RESULT_ERROR:
+	case RESULT_ASKING:     /* a note where a result should be */
+	case RESULT_APPROVED:
 		break;
 	}
 	return "ERROR";

@@ -94,6 +94,8 @@ static int load_result(const char *dir, const char *cid,
 		o->state = MCP_REFUSED;
 		break;
 	case RESULT_ERROR:
+	case RESULT_ASKING:
+	case RESULT_APPROVED:
 		o->state = MCP_FAILED;
 		break;
 	default:

@@ -102,6 +102,8 @@ int result_exit_code(const struct result_info *ri)
 	case RESULT_INTERRUPTED:
 		return QX_INTERRUPTED;
 	case RESULT_ERROR:
+	case RESULT_ASKING:     /* a note where a result should be */
+	case RESULT_APPROVED:
 		break;
 	}
 	return QX_LOCAL;
@@ -252,6 +254,8 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 		    "have run and will not run again (id %s)", so->cid);
 		break;
 	case RESULT_ERROR:
+	case RESULT_ASKING:
+	case RESULT_APPROVED:
 		msg("dom0 could not run the command: %s", buf_str(&reason));
 		break;
 	}

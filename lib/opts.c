@@ -7,15 +7,16 @@
 
 #include "err.h"
 #include "bounds.h"
+#include "cid.h"
 #include "reader.h"
 
 #include "banned.h"
 
-enum opt_key { OK_TIMEOUT, OK_FORM, OK_USER, OK_CHECK, OK_COUNT };
+enum opt_key { OK_TIMEOUT, OK_FORM, OK_USER, OK_CHECK, OK_CANCEL, OK_COUNT };
 
 static const char *const key_names[OK_COUNT] = {
 	[OK_TIMEOUT] = "timeout", [OK_FORM] = "form", [OK_USER] = "user",
-	[OK_CHECK] = "check",
+	[OK_CHECK] = "check", [OK_CANCEL] = "cancel",
 };
 
 static const char *const repeated[OK_COUNT] = {
@@ -23,6 +24,7 @@ static const char *const repeated[OK_COUNT] = {
 	[OK_FORM] = "repeated option 'form'",
 	[OK_USER] = "repeated option 'user'",
 	[OK_CHECK] = "repeated option 'check'",
+	[OK_CANCEL] = "repeated option 'cancel'",
 };
 
 /* Applies the value v[0..n) of key k to o; NULL, or why it is refused. */
@@ -55,6 +57,14 @@ static const char *set(struct req_opts *o, enum opt_key k, const uint8_t *v,
 			return "check must be 1 (a request that asks what dom0's "
 			       "policy would do)";
 		o->check = 1;
+		return NULL;
+	case OK_CANCEL:
+		/* a ping id is the original client's, which never cancels */
+		if (n > CID_MAX || !cid_valid((const char *)v, n) ||
+		    cid_is_ping((const char *)v, n))
+			return "cancel must name a request id of this VM";
+		memcpy(o->cancel, v, n);
+		o->cancel[n] = '\0';
 		return NULL;
 	case OK_COUNT:
 		break;
@@ -132,7 +142,10 @@ int opts_format(struct buf *out, const struct req_opts *o)
 
 	if (o->timeout > TIMEOUT_MAX ||
 	    (o->form != BODY_SCRIPT && o->form != BODY_ARGV) ||
-	    (o->user[0] != '\0' && !policy_user_valid(o->user)))
+	    (o->user[0] != '\0' && !policy_user_valid(o->user)) ||
+	    (o->cancel[0] != '\0' &&
+	     (!cid_valid(o->cancel, strnlen(o->cancel, sizeof(o->cancel))) ||
+	      cid_is_ping(o->cancel, strlen(o->cancel)))))
 		return QR_ERR_INVALID;
 	if (o->timeout != 0)
 		r = buf_printf(out, "timeout=%u\n", o->timeout);
@@ -142,6 +155,8 @@ int opts_format(struct buf *out, const struct req_opts *o)
 		r = buf_printf(out, "user=%s\n", o->user);
 	if (r == 0 && o->check)
 		r = buf_append_str(out, "check=1\n");
+	if (r == 0 && o->cancel[0] != '\0')
+		r = buf_printf(out, "cancel=%s\n", o->cancel);
 	if (r != 0)
 		out->len = start;
 	return r;

@@ -9,6 +9,9 @@
  *               it the request asks for no user
  *   check=1     run nothing: dom0 answers what its policy would do with
  *               the request (docs/protocol.md section 5a)
+ *   cancel=CID  run nothing: withdraw this VM's request CID, which dom0
+ *               holds but has not started (it waits for approval or
+ *               for a slot); the body is empty (docs/protocol.md 5b)
  * An unknown key, a repeated key, a bad value, a missing '=' or a byte
  * outside printable ASCII is QR_ERR_INVALID; *why then names the rule.
  * The last line may lack its '\n'; empty lines are not allowed.  More than
@@ -27,6 +30,7 @@
 
 #include "bodyrule.h"
 #include "buf.h"
+#include "cid.h"
 #include "policy.h"
 
 struct req_opts {
@@ -34,13 +38,14 @@ struct req_opts {
 	enum body_form form;             /* BODY_SCRIPT: not given */
 	char user[POLICY_USER_MAX + 1];  /* "": not given */
 	int check;                       /* check=1: decide, run nothing */
+	char cancel[CID_MAX + 1];        /* "": not given */
 };
 
 /* Pure.  *why is a static string, set on failure. */
 int opts_parse(const uint8_t *untrusted, size_t n, struct req_opts *out,
 	       const char **why);
 /* Appends the canonical text of o ("" when nothing is set): timeout=,
- * form=, user=, check=, in that order.  QR_ERR_INVALID for a value out of range. */
+ * form=, user=, check=, cancel=, in that order.  QR_ERR_INVALID for a value out of range. */
 int opts_format(struct buf *out, const struct req_opts *o);
 
 #endif

@@ -16,6 +16,8 @@ static const char *const status_names[] = {
 	[RESULT_REJECTED] = "rejected",
 	[RESULT_INTERRUPTED] = "interrupted",
 	[RESULT_ERROR] = "error",
+	[RESULT_ASKING] = "asking",
+	[RESULT_APPROVED] = "approved",
 };
 
 #define STATUS_COUNT (sizeof(status_names) / sizeof(status_names[0]))
@@ -25,6 +27,11 @@ const char *result_status_name(enum result_status s)
 	if ((unsigned)s >= STATUS_COUNT)
 		return "unknown";
 	return status_names[s];
+}
+
+int result_status_final(enum result_status s)
+{
+	return s != RESULT_ASKING && s != RESULT_APPROVED;
 }
 
 /* A reason reaches the client's terminal: printable ASCII only. */

@@ -3,10 +3,14 @@
  *
  * "key=value\n" lines written by dom0, read by the client:
  *   status=ok|timeout|rejected|interrupted|error
+ *          or, in a note (running/<cid>.note, not a result: the request
+ *          is still dom0's), asking|approved
  *   exit=N                 the command's exit code (also in <cid>.exit)
  *   reason=TEXT            why, for rejected / interrupted / error
  *   duration_ms=N
- *   timeout_s=N            the limit dom0 applied (absent: not recorded)
+ *   timeout_s=N            the limit dom0 applied (absent: not recorded);
+ *                          in an asking note, the seconds dom0 still waits
+ *                          for a person's answer
  *   out_bytes=N err_bytes=N        produced by the command
  *   out_truncated=0|1 err_truncated=0|1   cut at QVM_REMOTE_MAX_OUTPUT
  * The parser ignores unknown keys, so dom0 may add some.
@@ -26,6 +30,10 @@ enum result_status {
 	RESULT_REJECTED,
 	RESULT_INTERRUPTED,
 	RESULT_ERROR,
+	/* notes: a request dom0 holds, not yet a result (docs/protocol.md
+	 * section 5b) */
+	RESULT_ASKING,          /* waits for a person in dom0 */
+	RESULT_APPROVED,        /* a person approved it; it runs soon */
 };
 
 /* The .exit value written for a result that is not a command's own. */
@@ -45,6 +53,9 @@ struct result_meta {
 };
 
 const char *result_status_name(enum result_status s);
+/* Whether s ends a request (a result), rather than telling how it goes
+ * (a note). */
+int result_status_final(enum result_status s);
 int result_meta_format(struct buf *out, const struct result_meta *m);
 int result_meta_parse(const char *text, size_t n, struct result_meta *m);
 

@@ -195,6 +195,42 @@ static void test_format(void **state)
 	buf_release(&b);
 }
 
+/* cancel=CID names a request id; the original client's ping ids and
+ * anything else are refused, and the format writes it back the same. */
+static void test_cancel(void **state)
+{
+	static const char cid[] = "20261203-171500-4242-0123456789abcdef0123456789abcdef";
+	struct req_opts o, back;
+	struct buf b = BUF_INIT(256);
+	const char *why = NULL;
+	char line[128];
+
+	(void)state;
+	snprintf(line, sizeof(line), "cancel=%s\n", cid);
+	assert_int_equal(opts_parse((const uint8_t *)line, strlen(line), &o,
+				    &why), 0);
+	assert_string_equal(o.cancel, cid);
+	assert_int_equal(opts_format(&b, &o), 0);
+	assert_string_equal(buf_str(&b), line);
+	assert_int_equal(opts_parse((const uint8_t *)"cancel=ping-1-2", 15, &o,
+				    &why), QR_ERR_INVALID);
+	assert_non_null(strstr(why, "request id"));
+	assert_int_equal(opts_parse((const uint8_t *)"cancel=../x", 11, &o,
+				    &why), QR_ERR_INVALID);
+	assert_int_equal(opts_parse((const uint8_t *)"cancel=", 7, &o, &why),
+			 QR_ERR_INVALID);
+	snprintf(line, sizeof(line), "cancel=%s\ncancel=%s\n", cid, cid);
+	assert_int_equal(opts_parse((const uint8_t *)line, strlen(line), &o,
+				    &why), QR_ERR_INVALID);
+	assert_string_equal(why, "repeated option 'cancel'");
+	memset(&back, 0, sizeof(back));
+	snprintf(back.cancel, sizeof(back.cancel), "not-a-cid");
+	buf_reset(&b);
+	assert_int_equal(opts_format(&b, &back), QR_ERR_INVALID);
+	assert_int_equal(b.len, 0);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_nul_and_size),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
