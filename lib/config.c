@@ -24,7 +24,8 @@ enum cfg_key {
 	K_VMS, K_TRANSPORT, K_POLL, K_INTERVAL, K_WATCH_WAIT, K_TIMEOUT,
 	K_MAX_JOBS, K_MAX_PER_VM, K_MAX_OUTPUT, K_MAX_AGE, K_LEGACY,
 	K_KEYS_DIR, K_LOG, K_RUNTIME_DIR, K_STATE_DIR, K_QREXEC_DIR,
-	K_MAX_PIDS, K_MAX_MEMORY, K_STOP_GRACE, K_POLICY_DIR, K_COUNT
+	K_MAX_PIDS, K_MAX_MEMORY, K_STOP_GRACE, K_POLICY_DIR, K_ASK_TIMEOUT,
+	K_ASK_PROMPT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -48,6 +49,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_MAX_MEMORY] = "QVM_REMOTE_MAX_MEMORY",
 	[K_STOP_GRACE] = "QVM_REMOTE_STOP_GRACE",
 	[K_POLICY_DIR] = "QVM_REMOTE_POLICY_DIR",
+	[K_ASK_TIMEOUT] = "QVM_REMOTE_ASK_TIMEOUT",
+	[K_ASK_PROMPT] = "QVM_REMOTE_ASK_PROMPT",
 };
 
 /* Numeric keys and their ranges. */
@@ -66,6 +69,7 @@ static const struct range ranges[K_COUNT] = {
 	[K_MAX_PIDS] = { 16, 1u << 22 },
 	[K_MAX_MEMORY] = { 16u << 20, (uint64_t)1 << 40 },
 	[K_STOP_GRACE] = { 1, 3600 },
+	[K_ASK_TIMEOUT] = { 10, TIMEOUT_MAX },
 };
 
 #define DEF_KEYS_DIR "/etc/qubes/remote.d"
@@ -188,6 +192,71 @@ static int set_path(char dst[CONFIG_PATH_MAX], const char *key,
 	return 0;
 }
 
+/* [a-z_][a-z0-9_-]*, as policy_user_valid() */
+static int user_ok(const char *v, size_t n)
+{
+	if (n == 0 || n > CONFIG_USER_MAX ||
+	    !((v[0] >= 'a' && v[0] <= 'z') || v[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+		      v[i] == '_' || v[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* ":N" or ":N.M", N and M of 1 to 4 digits */
+static int display_ok(const char *v, size_t n)
+{
+	size_t i = 1, digits;
+
+	if (n < 2 || n >= CONFIG_DISPLAY_MAX || v[0] != ':')
+		return 0;
+	for (int part = 0; part < 2 && i <= n; part++) {
+		for (digits = 0; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+			digits++;
+		if (digits == 0 || digits > 4)
+			return 0;
+		if (i == n)
+			return 1;
+		if (part == 0 && v[i] == '.')
+			i++;
+		else
+			return 0;
+	}
+	return 0;
+}
+
+/* QVM_REMOTE_ASK_PROMPT: auto, none or USER@DISPLAY. */
+static int set_prompt(struct config *c, const char *key, const char *v,
+		      size_t n, char *msg)
+{
+	const char *at = memchr(v, '@', n);
+	char q[QUOTE_MAX + 4];
+
+	if (n == 4 && memcmp(v, "auto", 4) == 0) {
+		c->ask_prompt = ASK_PROMPT_AUTO;
+		return 0;
+	}
+	if (n == 4 && memcmp(v, "none", 4) == 0) {
+		c->ask_prompt = ASK_PROMPT_NONE;
+		return 0;
+	}
+	if (at != NULL && user_ok(v, (size_t)(at - v)) &&
+	    display_ok(at + 1, n - (size_t)(at - v) - 1)) {
+		c->ask_prompt = ASK_PROMPT_FIXED;
+		memcpy(c->ask_prompt_user, v, (size_t)(at - v));
+		c->ask_prompt_user[at - v] = '\0';
+		memcpy(c->ask_prompt_display, at + 1, n - (size_t)(at - v) - 1);
+		c->ask_prompt_display[n - (size_t)(at - v) - 1] = '\0';
+		return 0;
+	}
+	quoted(v, n, q);
+	seterr(msg, "%s: expected auto, none or USER@:DISPLAY, not '%s'", key,
+	       q);
+	return QR_ERR_INVALID;
+}
+
 /* Applies one already unquoted value; msg names the key, not the line. */
 static int set_value(struct config *c, enum cfg_key k, const char *v,
 		     size_t n, char *msg)
@@ -241,6 +310,7 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 	case K_MAX_PIDS:
 	case K_MAX_MEMORY:
 	case K_STOP_GRACE:
+	case K_ASK_TIMEOUT:
 		if (parse_u64((const uint8_t *)v, n, ranges[k].hi, &x) != 0 ||
 		    x < ranges[k].lo) {
 			quoted(v, n, q);
@@ -251,6 +321,8 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 			return QR_ERR_INVALID;
 		}
 		break;
+	case K_ASK_PROMPT:
+		return set_prompt(c, key, v, n, msg);
 	case K_KEYS_DIR:
 		return set_path(c->keys_dir, key, v, n, msg);
 	case K_POLICY_DIR:
@@ -296,6 +368,9 @@ static int set_value(struct config *c, enum cfg_key k, const char *v,
 		break;
 	case K_STOP_GRACE:
 		c->stop_grace_s = (unsigned)x;
+		break;
+	case K_ASK_TIMEOUT:
+		c->ask_timeout_s = (unsigned)x;
 		break;
 	default:
 		break;
@@ -347,6 +422,8 @@ void config_defaults(struct config *c)
 	c->max_pids = 1024;
 	c->max_memory = (uint64_t)4 << 30;
 	c->stop_grace_s = 10;
+	c->ask_timeout_s = 300;
+	c->ask_prompt = ASK_PROMPT_AUTO;
 	memcpy(c->keys_dir, DEF_KEYS_DIR, sizeof(DEF_KEYS_DIR));
 	memcpy(c->policy_dir, DEF_POLICY_DIR, sizeof(DEF_POLICY_DIR));
 	memcpy(c->log_path, DEF_LOG, sizeof(DEF_LOG));

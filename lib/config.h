@@ -33,6 +33,11 @@
  *   QVM_REMOTE_MAX_PIDS      pids.max of a command's cgroup, 16.. (1024)
  *   QVM_REMOTE_MAX_MEMORY    memory.max of a command's cgroup, bytes (4 GiB)
  *   QVM_REMOTE_STOP_GRACE    seconds running commands get on SIGTERM (10)
+ *   QVM_REMOTE_ASK_TIMEOUT   seconds a request the policy asks about
+ *                            waits for a person, 10..86400 (300)
+ *   QVM_REMOTE_ASK_PROMPT    the desktop prompt: auto (the active
+ *                            graphical session) | none | USER@:N[.M]
+ *                            (auto)
  */
 #ifndef QVMR_CONFIG_H
 #define QVMR_CONFIG_H
@@ -51,6 +56,10 @@
 
 enum transport_kind { TRANSPORT_QREXEC_CLIENT, TRANSPORT_QVM_RUN };
 enum poll_mode { POLL_WATCH, POLL_INTERVAL };
+enum ask_prompt { ASK_PROMPT_AUTO, ASK_PROMPT_NONE, ASK_PROMPT_FIXED };
+
+#define CONFIG_USER_MAX 32u        /* a unix user name */
+#define CONFIG_DISPLAY_MAX 16u     /* ":N" or ":N.M", its NUL included */
 
 struct name_list {
 	size_t n;
@@ -72,6 +81,10 @@ struct config {
 	uint64_t max_pids;
 	uint64_t max_memory;
 	unsigned stop_grace_s;
+	unsigned ask_timeout_s;
+	enum ask_prompt ask_prompt;
+	char ask_prompt_user[CONFIG_USER_MAX + 1];      /* ASK_PROMPT_FIXED */
+	char ask_prompt_display[CONFIG_DISPLAY_MAX];    /* ASK_PROMPT_FIXED */
 	struct name_list legacy;
 	char keys_dir[CONFIG_PATH_MAX];
 	char policy_dir[CONFIG_PATH_MAX];

@@ -29,7 +29,8 @@ static const char *const env_names[] = {
 	"QVM_REMOTE_MAX_AGE", "QVM_REMOTE_LEGACY_AUTH", "QVM_REMOTE_KEYS_DIR",
 	"QVM_REMOTE_LOG", "QVM_REMOTE_RUNTIME_DIR", "QVM_REMOTE_STATE_DIR",
 	"QVM_REMOTE_QREXEC_DIR", "QVM_REMOTE_MAX_PIDS", "QVM_REMOTE_MAX_MEMORY",
-	"QVM_REMOTE_STOP_GRACE", "QVM_REMOTE_POLICY_DIR", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
+	"QVM_REMOTE_STOP_GRACE", "QVM_REMOTE_POLICY_DIR", "QVM_REMOTE_ASK_TIMEOUT",
+	"QVM_REMOTE_ASK_PROMPT", "RUNTIME_DIRECTORY", "STATE_DIRECTORY",
 	"QVM_REMOTE_VM", "QVM_REMOTE_ID",
 };
 
@@ -167,6 +168,39 @@ static void test_full_file(void **state)
 	assert_true(c->max_pids == 64);
 	assert_true(c->max_memory == 67108864);
 	assert_int_equal(c->stop_grace_s, 3);
+}
+
+/* The ask keys: the time a person has, and where the prompt appears. */
+static void test_ask(void **state)
+{
+	(void)state;
+	assert_int_equal(c->ask_timeout_s, 300);
+	assert_int_equal(c->ask_prompt, ASK_PROMPT_AUTO);
+	assert_int_equal(parse("QVM_REMOTE_ASK_TIMEOUT=10\n"
+			       "QVM_REMOTE_ASK_PROMPT=alice@:0.1\n"), 0);
+	assert_int_equal(c->ask_timeout_s, 10);
+	assert_int_equal(c->ask_prompt, ASK_PROMPT_FIXED);
+	assert_string_equal(c->ask_prompt_user, "alice");
+	assert_string_equal(c->ask_prompt_display, ":0.1");
+	assert_int_equal(parse("QVM_REMOTE_ASK_PROMPT=none\n"), 0);
+	assert_int_equal(c->ask_prompt, ASK_PROMPT_NONE);
+	expect_error("QVM_REMOTE_ASK_TIMEOUT=9\n", "line 1: "
+		     "QVM_REMOTE_ASK_TIMEOUT: expected a number from 10 to "
+		     "86400, not '9'");
+	static const char *const bad[] = {
+		"alice", "alice@", "@:0", "Alice@:0", "alice@0", "alice@:",
+		"alice@:0.", "alice@:0.1.2", "alice@:12345", "alice@host:0",
+		"al ice@:0", "auto2",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char line[64], msg[160];
+		snprintf(line, sizeof(line), "QVM_REMOTE_ASK_PROMPT='%s'\n",
+			 bad[i]);
+		snprintf(msg, sizeof(msg), "line 1: QVM_REMOTE_ASK_PROMPT: "
+			 "expected auto, none or USER@:DISPLAY, not '%s'",
+			 bad[i]);
+		expect_error(line, msg);
+	}
 }
 
 static void test_empty_values(void **state)
@@ -460,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_values, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
