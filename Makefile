@@ -178,6 +178,7 @@ FUZZ_RUNS_log_escape ?= 200000
 FUZZ_RUNS_token      ?= 50000
 FUZZ_RUNS_policy     ?= 150000
 FUZZ_RUNS_argvbody   ?= 200000
+FUZZ_RUNS_askfile    ?= 200000
 
 .PHONY: fuzz fuzz-build clean-fuzz
 fuzz:
