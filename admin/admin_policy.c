@@ -99,8 +99,8 @@ check(const struct config *c, int argc, char **argv)
 	} else if (v.d.action == POLICY_ASK) {
 		printf("ask: %s (as %s, timeout %u s)\n", v.rule, v.user,
 		       v.timeout_s);
-		complain("the service refuses what needs approval until "
-			 "approvals are built");
+		complain("it waits for a person: qvm-remote-dom0 pending, "
+			 "approve ID, deny ID");
 		r = ADMIN_POLICY_ASK;
 	} else {
 		printf("deny: %s\n", v.d.line != 0 ? v.rule : "no rule");

@@ -12,8 +12,11 @@
 #ifndef QVMR_DAEMON_H
 #define QVMR_DAEMON_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "audit.h"
 #include "budget.h"
@@ -24,7 +27,9 @@
 #include "dirwatch.h"
 #include "exchange.h"
 #include "frame.h"
+#include "gate.h"
 #include "argvbody.h"
+#include "askfile.h"
 #include "bodyrule.h"
 #include "key.h"
 #include "pace.h"
@@ -56,8 +61,17 @@ struct job {
 	char run_as[POLICY_USER_MAX + 1];       /* "root": the service's */
 	int check;                  /* check=1: decided, answered, never run */
 	uint64_t policy_gen;        /* d->policy_generation that decided it */
+	/* asks.c: waiting for a person; ask_id "" until it first waits */
+	char ask_id[ASK_ID_LEN + 1];
+	char ask_rule[ASK_RULE_MAX];     /* the rule, for the log and asks/ */
+	char ask_told[GATE_RULE_MAX];    /* the same, for reasons (gate.h) */
+	int64_t ask_until_ms;       /* mono_ms: no answer by then is a deny */
+	time_t ask_expires;         /* the same, UTC, for the files */
+	int prompted;               /* a desktop prompt was started for it */
 	struct run *run;            /* from job_start() on */
 };
+
+#define ASK_MAX_PER_VM 8u       /* requests of a VM that wait for a person */
 
 #define READY_MAX (4 * FETCH_REQ_MAX)   /* undelivered results per VM */
 
@@ -73,6 +87,8 @@ struct vm {
 	int up;
 	struct exchange x;              /* its calls (exchange.h) */
 	struct job *queue, *queue_tail; /* accepted, waiting for a slot */
+	struct job *asking;             /* waiting for a person (asks.c) */
+	unsigned nasking;
 	struct held_claim release[FETCH_HELD_MAX];  /* for the next fetch */
 	size_t nrelease;
 	unsigned running;
@@ -108,6 +124,15 @@ struct daemon {
 	struct policy policy;
 	struct dirwatch policy_watch;
 	uint64_t policy_generation;
+	/* issue 15: what waits for a person (asks.c): the runtime
+	 * directory's asks/ and answers/, the notes' outbox base, the watch
+	 * on answers/, and the one desktop prompt */
+	char asks_dir[PATH_MAX], answers_dir[PATH_MAX], notes_base[PATH_MAX];
+	struct dirwatch answers_watch;
+	char self_path[PATH_MAX];
+	pid_t prompt_pid;               /* 0: none runs */
+	const struct job *prompt_job;   /* its request, NULL once it ended */
+	int prompt_unseen;              /* "no desktop" was logged */
 	int lock_fd;
 	int stopping;
 	int64_t stop_deadline_ms;
@@ -154,10 +179,45 @@ void job_start(struct daemon *d, struct job *j);
 void job_finish(struct daemon *d, size_t idx);
 void handle_request(struct daemon *d, struct vm *v,
 		    const struct fetch_request *q);
-/* Decides j (not started) under the policy in force, with a POLICY line
- * when there is a policy: 0 when it runs (run_as, timeout_s set), else it
- * was refused, its VM told, and j freed (-1). */
+/* A result that is not a command's own: a note (asking, approved) for
+ * j's client, best effort, with left_s the seconds it still waits
+ * (result.h timeout_s; 0: none). */
+void park_note(struct daemon *d, const struct job *j, enum result_status st,
+	       const char *reason, unsigned left_s);
+
+/* job_decide's and ask_begin's outcomes */
+enum { JOB_RUNS, JOB_ASKS, JOB_GONE };
+/*
+ * Decides j (not started, in no list) under the policy in force, with a
+ * POLICY line when there is a policy: JOB_RUNS (run_as, timeout_s set;
+ * the caller queues it), JOB_ASKS (it waits for a person, asks.c holds
+ * it), or JOB_GONE (refused, its VM told, j freed).
+ */
 int job_decide(struct daemon *d, struct job *j);
+
+/* asks.c: requests that wait for a person (docs/protocol.md 5b) */
+/* Creates and empties the runtime directory's asks/ and answers/. */
+int asks_open(struct daemon *d);
+/* j (in no list) waits, or waits on under g's rule: JOB_ASKS, or
+ * JOB_GONE when the VM has too many waiting (refused, freed). */
+int ask_begin(struct daemon *d, struct job *j, const struct gate_verdict *g);
+/* Takes the answers in answers/ (its watch said so). */
+void asks_answers(struct daemon *d);
+/* Denies what waited too long; starts the next prompt. */
+void asks_time(struct daemon *d, int64_t t);
+int64_t asks_wake(const struct daemon *d, int64_t w);
+/* 1 when pid was the prompt's (reaped). */
+int asks_reaped(struct daemon *d, pid_t pid, int status);
+/* After a policy reload: decides again what waits. */
+void asks_recheck(struct daemon *d);
+/* After a key change: refuses what v's current key did not verify. */
+void asks_refuse_stale(struct daemon *d, struct vm *v);
+/* Stopping: what waits is dropped; its claim is put back next start. */
+void asks_leave(struct daemon *d, struct vm *v);
+int asks_holds(const struct vm *v, const char *cid, const char *claim);
+int asks_held(const struct vm *v, const char *cid);
+/* A cancel from v: 1 when cid waited and was refused as withdrawn. */
+int asks_withdraw(struct daemon *d, struct vm *v, const char *cid);
 
 /* policyset.c */
 /*

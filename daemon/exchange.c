@@ -268,6 +268,13 @@ pick_ready(struct vm *v)
 	for (size_t i = 0; i < v->nready; i++) {
 		if (picked(x->sending, x->nsending, v->ready[i].cid))
 			continue;
+		/* an agent before notes would take one for a result */
+		if (v->ready[i].note && x->agent > 0 && x->agent < AGENT_NOTES) {
+			struct deliver_item e = v->ready[i--];
+			(void)outbox_remove(&e);
+			ready_drop(v, &e);
+			continue;
+		}
 		if (x->nsending == FETCH_REQ_MAX ||
 		    (x->nsending > 0 && x->sending_bytes >= DELIVER_BUDGET))
 			return 1;
@@ -317,7 +324,8 @@ exchange_delivered(struct vm *v, const struct deliver_item *e)
 {
 	struct exchange *x = &v->x;
 
-	if (x->state == X_FETCHING || x->state == X_CARRYING) {
+	/* a note leaves the claim held: no result was delivered */
+	if (!e->note && (x->state == X_FETCHING || x->state == X_CARRYING)) {
 		struct held_claim *g = &x->gone[x->ngone++ % FETCH_HELD_MAX];
 		memcpy(g->cid, e->cid, sizeof(g->cid));
 		memcpy(g->claim, e->claim, sizeof(g->claim));
@@ -1017,6 +1025,15 @@ exchange_release(struct vm *v)
 	x->state = X_IDLE;
 	x->dstate = XD_IDLE;
 	deliver_cleanup(v);
+}
+
+int
+exchange_sending(const struct vm *v, const struct deliver_item *e)
+{
+	for (size_t i = 0; i < v->x.nsending; i++)
+		if (strcmp(v->x.sending[i].dir, e->dir) == 0)
+			return 1;
+	return 0;
 }
 
 int

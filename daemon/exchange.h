@@ -114,6 +114,8 @@ int exchange_idle(const struct vm *v);
 /* Ends every call of v's and frees what the exchange holds. */
 void exchange_release(struct vm *v);
 
+/* Whether e (an outbox entry of v's) is in the deliver in flight. */
+int exchange_sending(const struct vm *v, const struct deliver_item *e);
 /* Crash recovery (jobs.c): whether the exchange still works on h, in the
  * deliver in flight or delivered while the fetch in flight was out; and,
  * once a fetch reply's held lines were resolved, the end of that memory. */

@@ -8,10 +8,6 @@
 
 #include "banned.h"
 
-/* What the reason keeps of a rule: a path too long for it (a policy
- * directory of hundreds of bytes) is named by the file alone. */
-#define REASON_RULE_MAX (REASON_MAX - 64)
-
 /* "DIR/FILE:LINE" (dir NULL: "FILE:LINE") with the bytes a terminal or
  * the result's reason= (printable ASCII) cannot take shown as '?'. */
 static void
@@ -43,11 +39,12 @@ gate_decide(const struct policy *p, const char *policy_dir,
 		.kind = q->form == BODY_ARGV ? POLICY_ARGV : POLICY_SCRIPT,
 		.argv = q->argv, .argc = q->argc, .user = q->user,
 	};
-	char told[GATE_RULE_MAX] = "no rule";
+	char *told = v->told;
 	int n = 0;
 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->rule, sizeof(v->rule), "none");
+	snprintf(v->told, sizeof(v->told), "no rule");
 	v->timeout_s = q->timeout_s;
 	if (policy_empty(p)) {
 		v->no_policy = 1;
@@ -60,7 +57,7 @@ gate_decide(const struct policy *p, const char *policy_dir,
 	(void)policy_match(p, &pr, &v->d);
 	if (v->d.line != 0) {
 		rule_name(v->rule, policy_dir, &v->d);
-		if (strlen(v->rule) <= REASON_RULE_MAX)
+		if (strlen(v->rule) <= GATE_TOLD_MAX)
 			memcpy(told, v->rule, strlen(v->rule) + 1);
 		else
 			rule_name(told, NULL, &v->d);
@@ -74,16 +71,14 @@ gate_decide(const struct policy *p, const char *policy_dir,
 		v->outcome = GATE_RUN;
 		return;
 	case POLICY_ASK:
-		/* approvals (a later step) make this a wait for a person */
-		v->outcome = GATE_REFUSE;
-		n = snprintf(v->reason, sizeof(v->reason), "needs approval in "
-			     "dom0 (%.*s); approvals are not built yet",
-			     (int)REASON_RULE_MAX, told);
+		v->outcome = GATE_ASK;
+		n = snprintf(v->reason, sizeof(v->reason), "waiting for approval "
+			     "in dom0 (ask: %.*s)", (int)GATE_TOLD_MAX, told);
 		break;
 	case POLICY_DENY:
 		v->outcome = GATE_REFUSE;
 		n = snprintf(v->reason, sizeof(v->reason), "denied by policy: "
-			     "%.*s", (int)REASON_RULE_MAX, told);
+			     "%.*s", (int)GATE_TOLD_MAX, told);
 		break;
 	}
 	(void)n;    /* told fits the reason: nothing is cut */

@@ -11,10 +11,12 @@
  *                             least of the request's and the rule's;
  *   deny, no rule             refuse: "denied by policy: PATH:LINE" or
  *                             "denied by policy: no rule";
- *   ask                       refuse for now: "needs approval in dom0
- *                             (PATH:LINE); approvals are not built yet".
- * Approvals, when they come, make ask a third outcome (wait) here and
- * nowhere else.  Pure: no I/O; the policy is the caller's.
+ *   ask                       wait for a person (docs/protocol.md 5b):
+ *                             as whom and how long as allow would, and
+ *                             what the VM is told meanwhile ("waiting
+ *                             for approval in dom0 (ask: PATH:LINE)").
+ * Nothing else turns a decision into an outcome.  Pure: no I/O; the
+ * policy is the caller's.
  */
 #ifndef QVMR_GATE_H
 #define QVMR_GATE_H
@@ -34,6 +36,7 @@
 enum gate_outcome {
 	GATE_RUN,
 	GATE_REFUSE,
+	GATE_ASK,
 };
 
 /* A verified request as the gate sees it; nothing is kept. */
@@ -50,15 +53,22 @@ struct gate_request {
  * the line, or "none". */
 #define GATE_RULE_MAX (CONFIG_PATH_MAX + POLICY_NAME_MAX + 16)
 
+/* What a reason keeps of a rule: a path too long for it (a policy
+ * directory of hundreds of bytes) is named by the file alone. */
+#define GATE_TOLD_MAX (REASON_MAX - 64)
+
 struct gate_verdict {
 	enum gate_outcome outcome;
 	int no_policy;                  /* the policy is empty */
 	struct policy_decision d;       /* policy_match's (no_policy: none) */
 	char rule[GATE_RULE_MAX];       /* "DIR/FILE:LINE" or "none" */
-	char user[POLICY_USER_MAX + 1]; /* GATE_RUN and ask: run as ("root":
+	char told[GATE_RULE_MAX];       /* the rule as reasons name it, at
+					 * most GATE_TOLD_MAX: "no rule" */
+	char user[POLICY_USER_MAX + 1]; /* GATE_RUN, GATE_ASK: run as ("root":
 					 * the service's own credentials) */
-	unsigned timeout_s;             /* GATE_RUN and ask: its timeout */
-	char reason[REASON_MAX + 1];    /* GATE_REFUSE: for the VM and log */
+	unsigned timeout_s;             /* GATE_RUN, GATE_ASK: its timeout */
+	char reason[REASON_MAX + 1];    /* GATE_REFUSE: for the VM and log;
+					 * GATE_ASK: the VM's note */
 };
 
 /*

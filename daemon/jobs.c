@@ -94,6 +94,36 @@ park_status(struct daemon *d, struct vm *v, const char *cid,
 	park(d, v, cid, claim, &m, NULL);
 }
 
+void
+park_note(struct daemon *d, const struct job *j, enum result_status st,
+	      const char *reason, unsigned left_s)
+{
+	struct vm *v = j->vm;
+	struct result_meta m;
+	struct deliver_item e;
+
+	/* a note still unsent says what is no longer so: the new one
+	 * replaces it; one on its way stays, and this one is skipped */
+	for (size_t i = 0; i < v->nready; i++)
+		if (v->ready[i].note && strcmp(v->ready[i].cid, j->cid) == 0) {
+			if (exchange_sending(v, &v->ready[i]))
+				return;
+			e = v->ready[i];
+			(void)outbox_remove(&e);
+			ready_drop(v, &e);
+			break;
+		}
+	memset(&m, 0, sizeof(m));
+	m.status = st;
+	m.timeout_s = left_s;
+	snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	if (park_in(d->notes_base, v, j->cid, j->claim, &m, "", &e) != 0)
+		return;
+	e.note = 1;
+	if (ready_push(v, &e) != 0)
+		(void)outbox_remove(&e);
+}
+
 /*
  * The EXEC line: the full body's SHA-256, its size and a preview (a
  * vector's as shell-quoted words, with form=argv), and user= when it runs
@@ -220,7 +250,7 @@ answer_check(struct daemon *d, struct job *j, const struct gate_verdict *g)
 {
 	struct buf text = BUF_INIT(GATE_RULE_MAX + REASON_MAX +
 				   POLICY_USER_MAX + 128);
-	int ask = !g->no_policy && g->d.action == POLICY_ASK;
+	int ask = g->outcome == GATE_ASK;
 	const char *decision = g->outcome == GATE_RUN ? "allow"
 			       : ask ? "ask" : "deny";
 	struct result_meta m;
@@ -231,7 +261,7 @@ answer_check(struct daemon *d, struct job *j, const struct gate_verdict *g)
 	if (r == 0 && (g->outcome == GATE_RUN || ask))
 		r = buf_printf(&text, "user=%s\ntimeout=%u\n", g->user,
 			       g->timeout_s);
-	if (r == 0 && g->outcome == GATE_REFUSE)
+	if (r == 0 && g->outcome != GATE_RUN)
 		r = buf_printf(&text, "reason=%s\n", g->reason);
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_OK;
@@ -258,27 +288,31 @@ job_decide(struct daemon *d, struct job *j)
 
 	gate_decide(&d->policy, d->cfg->policy_dir, &q, &g);
 	j->policy_gen = d->policy_generation;
-	/* refusals count against the VM's budget, as every refusal does; a
-	 * check is a signed question, not a refusal: one line whatever it
-	 * answers, as a command that runs is, so an agent asking often is
-	 * not paused */
-	if ((!g.no_policy || j->check) &&
-	    (g.outcome == GATE_RUN || j->check || ev_rejected(d, j->vm)))
-		log_policy(d, j, &g);
 	if (j->check) {
+		/* a check is a signed question, not a refusal: one line
+		 * whatever it answers, as a command that runs is, so an
+		 * agent asking often is not paused */
+		log_policy(d, j, &g);
 		answer_check(d, j, &g);
 		job_free(j);
-		return -1;
+		return JOB_GONE;
 	}
 	if (g.outcome == GATE_REFUSE) {
+		/* refusals count against the VM's budget, as every one does */
+		if (ev_rejected(d, j->vm))
+			log_policy(d, j, &g);
 		park_status(d, j->vm, j->cid, j->claim, RESULT_REJECTED,
 			    g.reason);
 		job_free(j);
-		return -1;
+		return JOB_GONE;
 	}
 	memcpy(j->run_as, g.user, sizeof(j->run_as));
 	j->timeout_s = g.timeout_s;
-	return 0;
+	if (g.outcome == GATE_ASK)
+		return ask_begin(d, j, &g);     /* its own POLICY line */
+	if (!g.no_policy)
+		log_policy(d, j, &g);
+	return JOB_RUNS;
 }
 
 /* A job that does not run: the log says why (as `category`), the VM gets
@@ -477,7 +511,57 @@ cid_queued(const struct vm *v, const char *cid)
 	for (const struct job *j = v->queue; j != NULL; j = j->next)
 		if (strcmp(j->cid, cid) == 0)
 			return 1;
-	return 0;
+	return asks_held(v, cid);
+}
+
+/* Takes v's queued job of cid out of the queue; NULL: none. */
+static struct job *
+queue_take(struct vm *v, const char *cid)
+{
+	struct job *prev = NULL;
+
+	for (struct job *j = v->queue; j != NULL; prev = j, j = j->next) {
+		if (strcmp(j->cid, cid) != 0)
+			continue;
+		if (prev != NULL)
+			prev->next = j->next;
+		else
+			v->queue = j->next;
+		if (v->queue_tail == j)
+			v->queue_tail = prev;
+		j->next = NULL;
+		return j;
+	}
+	return NULL;
+}
+
+/*
+ * A cancel (cancel=CID, docs/protocol.md 5b): the VM withdraws a request
+ * dom0 holds but has not started, waiting for a person or for a slot.
+ * It runs nothing and is answered at once: "withdrawn" (exit 0) or
+ * "not-held" (exit 1).
+ */
+static void
+answer_cancel(struct daemon *d, struct vm *v, const struct fetch_request *q,
+	      const char *target)
+{
+	static const char why[] = "withdrawn by the VM while it waited for "
+				  "a slot; nothing ran";
+	int withdrawn = asks_withdraw(d, v, target);
+	struct job *j = withdrawn ? NULL : queue_take(v, target);
+	struct result_meta m;
+
+	if (j != NULL) {
+		ev_simple(d, "INFO", v->name, j->cid, "action", why);
+		park_status(d, v, j->cid, j->claim, RESULT_REJECTED, why);
+		job_free(j);
+		withdrawn = 1;
+	}
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_OK;
+	m.exit_code = withdrawn ? 0 : 1;
+	park(d, v, q->cid, q->claim, &m, withdrawn ? "withdrawn\n"
+						  : "not-held\n");
 }
 
 void
@@ -522,6 +606,10 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 			    verdict.reason);
 		return;
 	}
+	if (verdict.cancel[0] != '\0') {
+		answer_cancel(d, v, q, verdict.cancel);
+		return;
+	}
 	/* recorded in the replay store when it starts (job_start) */
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
@@ -547,7 +635,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 		goto nomem;
 	}
 	/* the policy decides after every check and before the EXEC line */
-	if (job_decide(d, j) != 0)
+	if (job_decide(d, j) != JOB_RUNS)
 		return;
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
@@ -581,10 +669,15 @@ claim_in_flight(const struct daemon *d, const struct vm *v,
 		    same_claim(h->cid, h->claim, d->jobs[i]->cid,
 			       d->jobs[i]->claim))
 			return 1;
+	/* a note is no result: its claim is worked on only while it waits
+	 * or runs */
 	for (size_t i = 0; i < v->nready; i++)
-		if (same_claim(h->cid, h->claim, v->ready[i].cid,
+		if (!v->ready[i].note &&
+		    same_claim(h->cid, h->claim, v->ready[i].cid,
 			       v->ready[i].claim))
 			return 1;
+	if (asks_holds(v, h->cid, h->claim))
+		return 1;
 	/* being delivered, or delivered while this fetch was out: done,
 	 * not stranded */
 	return exchange_holds(v, h);

@@ -21,7 +21,7 @@
 /*
  * Queued jobs decided under an older policy are decided again: a rule
  * removed refuses them now (the VM hears at once), a rule changed gives
- * them its user and timeout.
+ * them its user and timeout, or makes them wait for a person.
  */
 static void
 recheck_queued(struct daemon *d)
@@ -34,7 +34,7 @@ recheck_queued(struct daemon *d)
 			*pp = j->next;
 			j->next = NULL;
 			if (j->policy_gen == d->policy_generation ||
-			    job_decide(d, j) == 0) {
+			    job_decide(d, j) == JOB_RUNS) {
 				j->next = *pp;
 				*pp = j;
 				v->queue_tail = j;
@@ -90,7 +90,9 @@ policy_load(struct daemon *d)
 	}
 	d->policy_generation++;
 	log_loaded(d, starting ? "policy loaded" : "policy reloaded");
-	if (!starting)
+	if (!starting) {
 		recheck_queued(d);
+		asks_recheck(d);
+	}
 	return 0;
 }

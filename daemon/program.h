@@ -64,6 +64,7 @@ struct deliver_item {
 	int exit_code;
 	enum result_status status;
 	char dir[PATH_MAX];       /* holds the files out, err, meta */
+	int note;                 /* a note (asking, approved), no result */
 };
 
 /*

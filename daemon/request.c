@@ -82,8 +82,21 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 		reject(v, "REJECT", why != NULL ? why : "malformed options");
 		return -1;
 	}
-	if (!body->present ||
-	    body_check(body->p, body->len, o.form, &bv) != 0) {
+	/* a cancel is an empty body and its one option (protocol.md 5b) */
+	if (o.cancel[0] != '\0') {
+		if (!body->present || body->len != 0 ||
+		    q->part[PART_IN].present || o.timeout != 0 ||
+		    o.form != BODY_SCRIPT || o.user[0] != '\0' || o.check) {
+			reject(v, "REJECT", "a cancel has an empty command and "
+			       "no option but cancel=");
+			return -1;
+		}
+		if (strcmp(o.cancel, q->cid) == 0) {
+			reject(v, "REJECT", "a cancel cannot name itself");
+			return -1;
+		}
+	} else if (!body->present ||
+		   body_check(body->p, body->len, o.form, &bv) != 0) {
 		reject(v, "REJECT", body_problem_reason(body->present ? bv.problem
 							: BODY_EMPTY));
 		return -1;
@@ -91,6 +104,7 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 	v->form = o.form;
 	memcpy(v->user, o.user, sizeof(v->user));
 	v->check = o.check;
+	memcpy(v->cancel, o.cancel, sizeof(v->cancel));
 	v->timeout_s = o.timeout != 0 ? o.timeout : p->timeout_default_s;
 	if (v->timeout_s > p->timeout_cap_s)
 		v->timeout_s = p->timeout_cap_s;
@@ -166,8 +180,10 @@ request_check(const struct fetch_request *untrusted,
 	/* a v1 token does not cover the options: what runs and as whom
 	 * must not be one an attacker without the key can choose */
 	if (v->token == TOKEN_V1 &&
-	    (v->form != BODY_SCRIPT || v->user[0] != '\0' || v->check)) {
-		reject(v, "REJECT", "form=, user= and check= need a v2 token "
+	    (v->form != BODY_SCRIPT || v->user[0] != '\0' || v->check ||
+	     v->cancel[0] != '\0')) {
+		reject(v, "REJECT", "form=, user=, check= and cancel= need a v2 "
+		       "token "
 		       "(a legacy v1 token does not cover the options); update "
 		       "the client in the VM");
 		return;

@@ -64,6 +64,7 @@ struct request_verdict {
 	enum body_form form;            /* form= of an accepted request */
 	char user[POLICY_USER_MAX + 1]; /* its user=, "" when none */
 	int check;                      /* check=1: decide, run nothing */
+	char cancel[CID_MAX + 1];       /* cancel=: withdraw it, run nothing */
 };
 
 void request_check(const struct fetch_request *untrusted,

@@ -79,8 +79,10 @@ leave_queue(struct daemon *d, struct vm *v)
 static void
 schedule(struct daemon *d, struct vm *v, int64_t t)
 {
-	if (d->stopping)
+	if (d->stopping) {
 		leave_queue(d, v);
+		asks_leave(d, v);
+	}
 	ev_rejects_flush(d, v, t);
 	while (v->queue != NULL && v->running < d->cfg->max_per_vm &&
 	       jobs_running(d) < d->cfg->max_jobs) {
@@ -132,6 +134,8 @@ reap(struct daemon *d)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (asks_reaped(d, pid, status))
+			continue;
 		for (size_t i = 0; i < d->njobs; i++)
 			if (d->jobs[i]->run->pid == pid)
 				run_reaped(d->jobs[i]->run, status, mono_ms());
@@ -169,6 +173,8 @@ read_inotify(struct daemon *d)
 			dirwatch_event(&d->keys_watch, d->inotify_fd, e->wd,
 				       e->mask);
 			dirwatch_event(&d->policy_watch, d->inotify_fd, e->wd,
+				       e->mask);
+			dirwatch_event(&d->answers_watch, d->inotify_fd, e->wd,
 				       e->mask);
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
@@ -259,7 +265,8 @@ next_wakeup(struct daemon *d, int64_t t)
 {
 	/* keys: the tick also stamps the keys directory when unwatched */
 	int64_t w = t + (d->qrexec_wd >= 0 && d->keys_watch.wd >= 0 &&
-			 d->policy_watch.wd >= 0 ? 60000 : TICK_MS);
+			 d->policy_watch.wd >= 0 && d->answers_watch.wd >= 0
+			 ? 60000 : TICK_MS);
 
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!v->up)
@@ -268,6 +275,7 @@ next_wakeup(struct daemon *d, int64_t t)
 		if (budget_due(&v->rejects) < w)
 			w = budget_due(&v->rejects);
 	}
+	w = asks_wake(d, w);
 	for (size_t i = 0; i < d->njobs; i++) {
 		int64_t r = run_next_deadline(d->jobs[i]->run);
 		if (r < w)
@@ -334,6 +342,8 @@ loop_once(struct daemon *d, struct waitset *ws)
 		(void)vms_load(d);
 	if (dirwatch_due(&d->policy_watch, d->inotify_fd, mono_ms()))
 		(void)policy_load(d);
+	if (dirwatch_due(&d->answers_watch, d->inotify_fd, mono_ms()))
+		asks_answers(d);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		call_dispatch(ws, v->x.call);
 		call_dispatch(ws, v->x.dcall);
@@ -352,6 +362,7 @@ loop_once(struct daemon *d, struct waitset *ws)
 	if (children)
 		reap(d);
 	t = mono_ms();
+	asks_time(d, t);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		exchange_time(d, v, t);
 		exchange_input(d, v, t);
@@ -392,6 +403,7 @@ teardown(struct daemon *d)
 		struct vm *v = d->vms;
 		d->vms = v->next;
 		exchange_release(v);
+		asks_leave(d, v);
 		while (v->queue != NULL) {
 			struct job *j = v->queue;
 			v->queue = j->next;
@@ -432,6 +444,7 @@ serve(struct config *c, const struct serve_opts *o)
 	d.qrexec_wd = d.lock_fd = -1;
 	dirwatch_init(&d.keys_watch, c->keys_dir);
 	dirwatch_init(&d.policy_watch, c->policy_dir);
+	dirwatch_init(&d.answers_watch, d.answers_dir);
 	d.audit.fd = -1;
 	buf_init(&d.line, 8192);
 	if (transport_init(&d.transport, c, msg, sizeof(msg)) != 0) {
@@ -519,6 +532,13 @@ serve(struct config *c, const struct serve_opts *o)
 	 * service without it */
 	if (policy_load(&d) != 0 || vms_load(&d) != 0)
 		goto out;
+	if (asks_open(&d) != 0) {
+		fprintf(stderr, "qvm-remote-dom0: cannot create the asks and "
+			"answers directories in '%s': %s\n", c->runtime_dir,
+			strerror(errno));
+		goto out;
+	}
+	(void)dirwatch_add(&d.answers_watch, d.inotify_fd);
 	d.up_dirty = 1;
 	refresh_up(&d, mono_ms());  /* --once must know which VMs it will reach */
 	if (d.vms == NULL)

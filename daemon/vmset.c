@@ -47,9 +47,9 @@ ready_push(struct vm *v, const struct deliver_item *e)
 void
 ready_drop(struct vm *v, const struct deliver_item *e)
 {
+	/* by its entry: a note and the result of one claim may both wait */
 	for (size_t i = 0; i < v->nready; i++)
-		if (strcmp(v->ready[i].cid, e->cid) == 0 &&
-		    strcmp(v->ready[i].claim, e->claim) == 0) {
+		if (strcmp(v->ready[i].dir, e->dir) == 0) {
 			memmove(&v->ready[i], &v->ready[i + 1],
 				(v->nready - i - 1) * sizeof(*v->ready));
 			v->nready--;
@@ -167,6 +167,7 @@ refuse_stale(struct daemon *d, struct vm *v)
 		job_start(d, j);
 		n++;
 	}
+	asks_refuse_stale(d, v);
 	return n;
 }
 
@@ -326,5 +327,6 @@ refresh_up(struct daemon *d, int64_t t)
 int
 vm_idle(const struct vm *v)
 {
-	return exchange_idle(v) && v->queue == NULL && v->running == 0;
+	return exchange_idle(v) && v->queue == NULL && v->running == 0 &&
+	       v->asking == NULL;
 }

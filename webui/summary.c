@@ -55,13 +55,17 @@ field_is(const struct log_entry *e, const char *key, const char *value)
 	return f != NULL && f->value_len == n && memcmp(f->value, value, n) == 0;
 }
 
-/* A POLICY line is a request refused when it denies or needs approval
- * (nothing ran), unless it answered a check (check=1: a question). */
+/* A POLICY line is a request refused when the policy denies it, a person
+ * denies it or nobody answers in time (nothing ran), unless it answered a
+ * check (check=1: a question).  An ask only waits, and an approval, a
+ * withdrawal are no refusal of dom0's. */
 static int
 policy_refused(const struct log_entry *e)
 {
 	return strcmp(e->category, "POLICY") == 0 &&
-	       (field_is(e, "action", "deny") || field_is(e, "action", "ask")) &&
+	       (field_is(e, "action", "deny") ||
+		field_is(e, "action", "denied") ||
+		field_is(e, "action", "expired")) &&
 	       !field_is(e, "check", "1");
 }
 

@@ -132,15 +132,15 @@ test_deny(void **state)
 }
 
 static void
-test_ask_is_refused_for_now(void **state)
+test_ask_waits(void **state)
 {
 	struct gate_verdict v;
 
 	decide(&P, "work", NULL, &v, 4, "qvm-prefs", "work", "memory", "400");
-	assert_int_equal(v.outcome, GATE_REFUSE);
+	assert_int_equal(v.outcome, GATE_ASK);
 	assert_int_equal(v.d.action, POLICY_ASK);
-	assert_string_equal(v.reason, "needs approval in dom0 (" DIR
-			    "/30-test.policy:5); approvals are not built yet");
+	assert_string_equal(v.reason, "waiting for approval in dom0 (ask: " DIR
+			    "/30-test.policy:5)");
 	/* what a person would approve: the rule's user and timeout */
 	assert_string_equal(v.user, "root");
 	assert_int_equal(v.timeout_s, 300);
@@ -178,7 +178,7 @@ main(void)
 		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_deny),
-		cmocka_unit_test(test_ask_is_refused_for_now),
+		cmocka_unit_test(test_ask_waits),
 		cmocka_unit_test(test_reason_fits),
 	};
 

@@ -625,6 +625,59 @@ test_v1_refuses_form_and_user(void **state)
 	assert_true(v.accept);
 }
 
+/* cancel=CID (protocol.md 5b): an empty body and that one option, signed
+ * by the VM's own key with a v2 token; anything else is refused */
+static void
+test_cancel_shape(void **state)
+{
+	static const char target[] =
+		"20261203-171500-4242-0123456789abcdef0123456789abcdef";
+	struct fixture *f = *state;
+	char opt[128], self[160], v1[TOKEN_HEX_LEN + 1];
+	struct request_verdict v;
+
+	snprintf(opt, sizeof(opt), "cancel=%s\n", target);
+	f->body = "";
+	f->opt = opt;
+	f->in = NULL;
+	resign(f);
+	check(f, 0, &v);
+	assert_true(v.accept);
+	assert_string_equal(v.cancel, target);
+	/* a body, stdin or another option beside it */
+	f->body = "id\n";
+	resign(f);
+	expect_reject(f, "REJECT", "a cancel has an empty command");
+	f->body = "";
+	f->in = "x";
+	resign(f);
+	expect_reject(f, "REJECT", "a cancel has an empty command");
+	f->in = NULL;
+	snprintf(opt, sizeof(opt), "timeout=5\ncancel=%s\n", target);
+	resign(f);
+	expect_reject(f, "REJECT", "a cancel has an empty command");
+	snprintf(opt, sizeof(opt), "check=1\ncancel=%s\n", target);
+	resign(f);
+	expect_reject(f, "REJECT", "a cancel has an empty command");
+	/* itself */
+	snprintf(self, sizeof(self), "cancel=%s\n", f->cid);
+	f->opt = self;
+	resign(f);
+	expect_reject(f, "REJECT", "cannot name itself");
+	/* forged: another key, or a v1 token that covers no options */
+	snprintf(opt, sizeof(opt), "cancel=%s\n", target);
+	f->opt = opt;
+	build(f);
+	sign(f, &f->other);
+	expect_reject(f, "AUTH-FAIL", "token mismatch");
+	build(f);
+	assert_int_equal(token_v1_text(&f->key, f->cid, strlen(f->cid), v1), 0);
+	set_part(&f->q, PART_AUTH, v1);
+	check(f, 1, &v);
+	assert_false(v.accept);
+	assert_non_null(strstr(v.reason, "need a v2 token"));
+}
+
 /* the token covers the options: adding user=root or form=argv to a signed
  * request breaks it */
 static void
@@ -692,6 +745,7 @@ main(void)
 		T(test_argv_needs_its_form),
 		T(test_script_request_has_no_form),
 		T(test_v1_refuses_form_and_user),
+		T(test_cancel_shape),
 		T(test_opt_form_and_user_are_signed),
 #undef T
 	};

@@ -106,8 +106,9 @@ test_counts_by_category(void **state)
 	free(s);
 }
 
-/* The policy's refusals are rejects; what it allowed, and the answers
- * to checks (check=1), are not. */
+/* The policy's refusals are rejects, and so are a person's deny and no
+ * answer in time; what it allowed, an ask still waiting, an approval, a
+ * withdrawal and the answers to checks (check=1) are not. */
 static void
 test_policy_refusals_are_rejects(void **state)
 {
@@ -116,7 +117,8 @@ test_policy_refusals_are_rejects(void **state)
 	struct buf line = BUF_INIT(4096);
 	static const char *const lines[][2] = {
 		{ "deny", NULL }, { "ask", NULL }, { "allow", NULL },
-		{ "deny", "1" }, { "ask", "1" },
+		{ "deny", "1" }, { "ask", "1" }, { "denied", NULL },
+		{ "expired", NULL }, { "approved", NULL }, { "withdrawn", NULL },
 	};
 	char *j;
 
@@ -134,7 +136,7 @@ test_policy_refusals_are_rejects(void **state)
 	}
 	j = render(s, NOW);
 	assert_non_null(strstr(j, "\"totals\":{\"commands\":0,\"failures\":0,"
-			       "\"rejects\":2,"));
+			       "\"rejects\":3,"));
 	free(j);
 	free(s);
 	buf_release(&line);
