@@ -116,6 +116,44 @@ audit(const struct vm_layout *q, const struct agentwire_item *it, const char *no
 	close(fd);
 }
 
+/* A note (docs/protocol.md section 5b): what dom0 says of a request it
+ * still holds, not its result. */
+static bool
+is_note(const struct agentwire_item *it)
+{
+	return strcmp(it->status, "asking") == 0 ||
+	       strcmp(it->status, "approved") == 0;
+}
+
+/*
+ * Writes a received note to running/<cid>.note, only while the claim is
+ * held: its .meta temporary is renamed there (the same file system, the
+ * queue's); the marker, results/ and audit.log are left alone.  A note
+ * with output is not one dom0 makes: refused.
+ */
+static enum deliver_status
+publish_note(const struct vm_layout *q, const struct agentwire_item *it,
+	     const char *nonce, bool bad)
+{
+	char marker[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	struct stat st;
+	enum deliver_status s = DELIVER_OK;
+
+	if (it->len[0] != 0 || it->len[1] != 0 ||
+	    queue_marker(marker, q, it->cid, it->claim) != 0)
+		bad = true;
+	if (bad)
+		s = DELIVER_FAIL;
+	else if (lstat(marker, &st) != 0)
+		s = DELIVER_GONE;
+	else if (temp_path(from, q, it, nonce, "meta") != 0 ||
+		 queue_path(to, q->running, it->cid, VM_NOTE) != 0 ||
+		 rename(from, to) != 0)
+		s = DELIVER_FAIL;
+	remove_temps(q, it, nonce);
+	return s;
+}
+
 /* Publishes one received result; what to answer. */
 static enum deliver_status
 publish(const struct vm_layout *q, const struct agentwire_item *it, const char *nonce,
@@ -156,6 +194,8 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		if (queue_path(from, q->running, it->cid,
 			       vm_request_suffix[i]) == 0)
 			(void)unlink(from);
+	if (queue_path(from, q->running, it->cid, VM_NOTE) == 0)
+		(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);
 	return DELIVER_OK;
@@ -206,8 +246,11 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 			}
 		}
 		if (agent_emit(out, frame_put_status(agent_line(),
-						     publish(q, &it, nonce, bad,
-							     now),
+						     is_note(&it)
+						     ? publish_note(q, &it, nonce,
+								    bad)
+						     : publish(q, &it, nonce, bad,
+							       now),
 						     it.cid)) != 0)
 			return QR_ERR_SYSTEM;
 		count++;

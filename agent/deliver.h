@@ -14,6 +14,12 @@
  * are removed and a RESULT line is added to ~/.qvm-remote/audit.log.  A
  * result whose marker is gone is answered "gone" and left alone, so a
  * repeated deliver never rewrites a result the client may have read.
+ * An item of status asking or approved is a note (docs/protocol.md
+ * section 5b): while the marker exists its .meta becomes
+ * running/<cid>.note (through a temporary and a rename), answered "ok";
+ * the marker, results/ and audit.log stay as they are; "gone" without the
+ * marker, "fail" for a note with output or an I/O error.  Publishing a
+ * result removes the note.
  * Each result is handled once it has arrived whole; input that ends early
  * or breaks the format ends the run with no "done" line.
  */

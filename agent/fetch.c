@@ -97,6 +97,9 @@ release(const struct vm_layout *q, const char *cid, const char *claim)
 	    rename(marker, aside) != 0)
 		return;
 	queue_move_request(q->running, q->pending, cid);
+	/* a note said what dom0 did with the claim it gave up */
+	if (queue_path(to, q->running, cid, VM_NOTE) == 0)
+		(void)unlink(to);
 	if (queue_path(to, q->pending, cid, VM_TOKEN) == 0)
 		(void)rename(aside, to);
 }
@@ -263,7 +266,7 @@ fetch_run(const struct vm_layout *q, const struct fetch_args *a, FILE *out)
 	/* the header goes out after the wait: if dom0 gave up on this call
 	 * meanwhile, the write fails and nothing is claimed */
 	if (frame_put_fetch_header(agent_line()) != 0 ||
-	    agent_emit(out, frame_put_agent(agent_line(), AGENT_ANCHOR)) != 0 ||
+	    agent_emit(out, frame_put_agent(agent_line(), AGENT_LEVEL)) != 0 ||
 	    fflush(out) != 0)
 		return QR_ERR_SYSTEM;
 	/* woken, dom0 has results to send or is gone: it fetches again

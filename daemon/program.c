@@ -38,13 +38,14 @@
  * that changes under us makes a malformed reply, never a misread one.
  */
 /* The VM's queue (lib/vmlayout.h) in sh variables, for both programs:
- * QD ~/.qvm-remote, q its queue, QP QR QS pending, running, results, and
- * the suffixes QT QI QO of a request's token, input and options. */
+ * QD ~/.qvm-remote, q its queue, QP QR QS pending, running, results, the
+ * suffixes QT QI QO of a request's token, input and options, and QN of
+ * a note in running/. */
 #define SH_LAYOUT \
 	"QD=\"$HOME/" VM_DIR "\"; q=\"$QD/" VM_QUEUE "\"\n" \
 	"QP=\"$q/" VM_PENDING "\"; QR=\"$q/" VM_RUNNING "\"; " \
 	"QS=\"$q/" VM_RESULTS "\"\n" \
-	"QT=" VM_TOKEN "; QI=" VM_INPUT "; QO=" VM_OPTIONS "\n"
+	"QT=" VM_TOKEN "; QI=" VM_INPUT "; QO=" VM_OPTIONS "; QN=" VM_NOTE "\n"
 
 static const char fetch_setup[] =
 	"umask 077\n"
@@ -86,6 +87,7 @@ static const char fetch_setup[] =
 	"\tfor _s in '' \"$QI\" \"$QO\"; do\n"
 	"\t\t[ ! -e \"$_r/$1$_s\" ] || mv -f \"$_r/$1$_s\" \"$QP/$1$_s\"\n"
 	"\tdone\n"
+	"\trm -f \"$_r/$1$QN\"\n"
 	"\tmv -f \"$_r/.rel.$1.$2\" \"$QP/$1$QT\"\n"
 	"}\n"
 	"set -- $R\n"
@@ -264,6 +266,18 @@ static const char deliver_prologue[] =
 	 * late, overlapping deliver never writes into ours */
 	"fin() {\n"
 	"\tm=\"$QR/$1$QT.$2\"; o=\"$r/.$1.$2.$D\"\n"
+	/* a note (protocol.md 5b): its .meta becomes running/<cid>.note
+	 * while the claim is held; the marker, results/ and audit.log stay.
+	 * A note with output is none dom0 makes. */
+	"\tcase $4 in asking|approved)\n"
+	"\t\t{ [ ! -s \"$o.out\" ] && [ ! -s \"$o.err\" ]; } || bad=1\n"
+	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
+	"\t\telif [ ! -e \"$m\" ]; then printf 'gone %s\\n' \"$1\"\n"
+	"\t\telif mv -f \"$o.meta\" \"$QR/$1$QN\"; then printf 'ok %s\\n' \"$1\"\n"
+	"\t\telse printf 'fail %s\\n' \"$1\"; fi\n"
+	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
+	"\t\tbad=0; n=$((n + 1)); return;;\n"
+	"\tesac\n"
 	"\tif [ \"$bad\" != 0 ] || [ ! -e \"$m\" ]; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
@@ -271,7 +285,7 @@ static const char deliver_prologue[] =
 	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
-	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\"\n"
+	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\" \"$QR/$1$QN\"\n"
 	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
 	"\t\t    >>\"$QD/" VM_AUDIT "\"\n"
 	"\t\trm -f \"$m\"\n"

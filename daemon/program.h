@@ -57,7 +57,15 @@ int program_agent_session(struct buf *out, const struct fetch_params *p);
 /* Appends a session's next turn: "fetch ARGS qvmr-end\n". */
 int program_agent_turn(struct buf *out, const struct fetch_params *p);
 
-/* One result to deliver; files are read while the program is streamed. */
+/*
+ * One result to deliver; files are read while the program is streamed.
+ * An item of status RESULT_ASKING or RESULT_APPROVED is a note
+ * (protocol.md 5b): empty out and err, its meta the note's text, which
+ * the VM writes to running/<cid>.note while the claim is held.  The sh
+ * program takes notes always; send them to an agent only from level
+ * AGENT_NOTES (lib/frame.h), as an older one would publish a note as a
+ * result.
+ */
 struct deliver_item {
 	char cid[CID_MAX + 1];
 	char claim[CLAIM_MAX + 1];

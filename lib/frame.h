@@ -44,7 +44,10 @@
 #include "bounds.h"
 
 /* Agent levels: 1 answers fetch and deliver calls; 2 also runs sessions;
- * 3 also takes the anchor of dom0's log on each delivered item. */
+ * 3 also takes the anchor of dom0's log on each delivered item; 4 also
+ * takes notes (items of status asking or approved, written to
+ * running/<cid>.note: docs/protocol.md section 5b).  dom0 sends a feature
+ * only to an agent whose level is at least the feature's. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
  * FETCH_HELD_MAX releases of maximal ids included. */
@@ -53,6 +56,9 @@
 #define AGENT_LEVEL_MAX 99u
 #define AGENT_SESSION   2u
 #define AGENT_ANCHOR    3u
+#define AGENT_NOTES     4u
+/* The level this tree's agent says. */
+#define AGENT_LEVEL     AGENT_NOTES
 
 enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
 

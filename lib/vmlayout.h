@@ -8,7 +8,8 @@
  *
  * A request is <cid> (the body), <cid>.in (stdin), <cid>.opt (options)
  * and, written last, <cid>.auth (the token); running/<cid>.auth.<claim>
- * marks a claim.  Pure.
+ * marks a claim, and running/<cid>.note holds dom0's last note on it.
+ * Pure.
  */
 #ifndef QVMR_VMLAYOUT_H
 #define QVMR_VMLAYOUT_H
@@ -26,6 +27,9 @@
 #define VM_TOKEN ".auth"
 #define VM_INPUT ".in"
 #define VM_OPTIONS ".opt"
+/* running/<cid>.note: what dom0 says of a request it holds (a note,
+ * docs/protocol.md section 5b); the client reads it while it waits */
+#define VM_NOTE ".note"
 
 /* The files of a request besides its token: "<cid>" plus these. */
 #define VM_REQUEST_FILES 3

@@ -403,7 +403,7 @@ test_session_turns(void **state)
 	/* turn 1: the fetch reply with A, then its deliver reply */
 	at = (size_t)(strstr(f->reply, "qvmr-deliver 1\n") - f->reply);
 	assert_int_equal(frame_parse_fetch((const uint8_t *)f->reply, at, fr), 0);
-	assert_int_equal(fr->agent, AGENT_ANCHOR);
+	assert_int_equal(fr->agent, AGENT_LEVEL);
 	assert_int_equal(fr->n, 1);
 	assert_string_equal(fr->req[0].claim, CLAIM_A);
 	span = frame_deliver_span((const uint8_t *)f->reply + at, f->len - at);
@@ -414,12 +414,12 @@ test_session_turns(void **state)
 	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
 	/* turn 2: nothing to fetch, an empty deliver */
 	at += span;
-	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 3\ndone 0\n"
+	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 4\ndone 0\n"
 			    "qvmr-deliver 1\ndone 0\n");
 	/* input that ends right after a fetch is a clean end too */
 	buf_reset(&f->stream);
 	assert_int_equal(session(f, "0a1b2c3d-9"), 0);
-	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 3\ndone 0\n");
+	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 4\ndone 0\n");
 	free(fr);
 }
 
@@ -447,6 +447,102 @@ test_session_refusals(void **state)
 	assert_int_equal(session(f, "0a1b2c3d-7"), 1);
 }
 
+#define NOTE_ASKING "status=asking\nexit=0\nreason=waiting for approval " \
+	"in dom0 (ask: /etc/qubes/remote-policy.d/30-agent.policy:7)\n" \
+	"timeout_s=290\n"
+
+/* Makes item i a note of status st with text meta and out bytes of
+ * output (a note has none: refused). */
+static void
+make_note(struct fx *f, int i, enum result_status st, const char *meta,
+	  size_t out)
+{
+	struct deliver_item *it = &f->items[i];
+
+	it->status = st;
+	it->exit_code = 0;
+	put(it->dir, "out", "xyz", out);
+	put(it->dir, "err", "", 0);
+	put(it->dir, "meta", meta, strlen(meta));
+}
+
+static void
+reply_fresh(struct fx *f)
+{
+	free(f->reply);
+	f->reply = NULL;
+	buf_reset(&f->stream);
+}
+
+/* Level 4: a note is written to running/<cid>.note while the claim is
+ * held, the marker, results/ and audit.log left alone; without the
+ * marker it is gone; the result that follows removes it. */
+static void
+test_note_written_then_removed(void **state)
+{
+	struct fx *f = *state;
+	struct buf b = BUF_INIT(4096);
+	char path[2 * PATH_MAX];
+
+	claim(f, CID_A, CLAIM_A);           /* B's claim is gone */
+	make_note(f, 0, RESULT_ASKING, NOTE_ASKING, 0);
+	make_note(f, 1, RESULT_ASKING, NOTE_ASKING, 0);
+	make_stream_for(f, 2, AGENT_NOTES, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_non_null(strstr(f->reply, "gone " CID_B "\n"));
+	snprintf(path, sizeof(path), "%s/%s.note", f->q.running, CID_A);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_string_equal(buf_str(&b), NOTE_ASKING);
+	assert_true(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+	assert_true(tmptree_exists(f->q.running, CID_A));
+	assert_false(tmptree_exists(f->q.running, CID_B ".note"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".meta"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_false(tmptree_exists(f->home, ".qvm-remote/audit.log"));
+	/* the next note replaces it */
+	reply_fresh(f);
+	make_note(f, 0, RESULT_APPROVED, "status=approved\nexit=0\n"
+		  "reason=approved in dom0\n", 0);
+	make_stream_for(f, 1, AGENT_NOTES, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	buf_reset(&b);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_non_null(strstr(buf_str(&b), "status=approved\n"));
+	/* the result: published, the note removed with the request */
+	reply_fresh(f);
+	f->items[0].status = RESULT_OK;
+	put(f->items[0].dir, "meta", "status=ok\nexit=0\n", 17);
+	make_stream_for(f, 1, AGENT_NOTES, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".note"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+	buf_release(&b);
+}
+
+/* A note with output is no note dom0 makes: "fail", nothing written,
+ * and the stream stays in step for the next item. */
+static void
+test_note_with_output_refused(void **state)
+{
+	struct fx *f = *state;
+
+	claim(f, CID_A, CLAIM_A);
+	claim(f, CID_B, CLAIM_B);
+	make_note(f, 0, RESULT_ASKING, NOTE_ASKING, 3);
+	make_note(f, 1, RESULT_ASKING, NOTE_ASKING, 0);
+	make_stream_for(f, 2, AGENT_NOTES, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "fail " CID_A "\n"));
+	assert_non_null(strstr(f->reply, "ok " CID_B "\n"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".note"));
+	assert_true(tmptree_exists(f->q.running, CID_B ".note"));
+	assert_true(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+}
+
 int
 main(void)
 {
@@ -460,6 +556,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_stream_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_turns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_written_then_removed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_with_output_refused,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
