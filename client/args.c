@@ -78,6 +78,7 @@ static int apply(struct args *a, enum opt_id id, const char *val,
 		if (parse_uint(val, 1, CLAIM_WAIT_MAX, &a->claim_wait) != 0)
 			FAIL("%s needs whole seconds from 1 to %u, not '%s'",
 			     shown, CLAIM_WAIT_MAX, val);
+		a->claim_wait_given = 1;
 		break;
 	case O_HELP:
 		a->mode = MODE_HELP;

@@ -47,6 +47,7 @@ struct args {
 	enum client_mode mode;
 	unsigned timeout;         /* -t SEC; 0 when not given */
 	unsigned claim_wait;      /* --wait SEC */
+	int claim_wait_given;     /* --wait was given (not the default) */
 	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
 	const char *user;         /* -u USER; NULL if none */
 	int exact;                /* -x: argc/argv are the vector (argc >= 1) */

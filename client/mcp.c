@@ -527,6 +527,11 @@ static json_t *tool_result(struct mcp_outcome *o, int check)
 	} else if (o->state == MCP_DONE) {
 		if (put_done(sc, o) != 0)
 			goto out;
+	} else if (o->state == MCP_PENDING && o->note[0]) {
+		/* held in dom0 for a person: say so, and that result will
+		 * tell how it ends */
+		r |= json_object_set_new(sc, "stage", json_string("approval"));
+		r |= json_object_set_new(sc, "reason", json_string(o->note));
 	} else if (o->state == MCP_PENDING) {
 		r |= json_object_set_new(sc, "stage", json_string(
 						 o->running ? "running"

@@ -24,6 +24,8 @@
  * Each result has a text item (the structured content serialized, or a
  * sentence for an error) and structuredContent, an object:
  *   {id, state: done|pending|refused|failed|unknown|error, ...}
+ * pending: stage queued, running, or approval (dom0 waits for a person;
+ * reason then says so: "waiting for approval in dom0 (ask: RULE)").
  * done: status (ok|timeout|interrupted), exit_code, stdout, stderr (the
  * first MCP_STREAM_MAX bytes of each; *_encoding utf-8 or base64,
  * *_truncated, *_bytes produced), duration_ms, round_trip_ms (run only).
@@ -83,6 +85,10 @@ struct mcp_outcome {
 	enum mcp_state state;
 	char id[CID_MAX + 1];      /* "" when nothing was published */
 	int running;               /* MCP_PENDING: dom0 has taken it */
+	char note[REASON_MAX + 1]; /* MCP_PENDING: dom0 holds it for a
+				    * person's approval and says this
+				    * (an asking note, protocol.md 5b);
+				    * "" otherwise */
 	struct result_meta meta;   /* MCP_DONE, MCP_REFUSED, MCP_FAILED */
 	int exit_code;             /* from .exit */
 	struct mcp_stream out, err;

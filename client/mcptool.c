@@ -6,6 +6,7 @@
 #include "msg.h"
 #include "output.h"
 #include "run.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -170,6 +171,9 @@ static int tool_submit(void *ctx, const struct mcp_call *c,
 		/* still queued or running: the result lands in history/ */
 		o->state = MCP_PENDING;
 		o->running = rep.claimed;
+		if (rep.claimed && rep.have_note &&
+		    rep.note.status == RESULT_ASKING)
+			snprintf(o->note, sizeof(o->note), "%s", rep.note.text);
 		(void)archive_leave(p, r.cid, r.body.data, r.body.len);
 		break;
 	}
@@ -216,8 +220,13 @@ static int tool_lookup(void *ctx, const char *cid, struct mcp_outcome *o)
 		     exists(path)) ||
 		    (path_join(path, sizeof(path), hist, "command") == 0 &&
 		     exists(path))) {
+			struct note nt;
 			o->state = MCP_PENDING;
 			o->running = 1;
+			if (note_load(p, cid, &nt) == 0 &&
+			    nt.status == RESULT_ASKING)
+				snprintf(o->note, sizeof(o->note), "%s",
+					 nt.text);
 			break;
 		}
 	}

@@ -13,6 +13,7 @@
 #include "signals.h"
 #include "submit.h"
 #include "wait.h"
+#include "withdraw.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +122,8 @@ int submit_and_wait(const struct vm_layout *p, struct request *r,
 	if (wp->indicator)
 		progress_enable(STDERR_FILENO);
 	e = waiter_wait(&w, p, r->cid, wp, t0, rep);
+	if (e == 0 && rep->outcome == WAIT_HELD)
+		e = held_withdraw(&w, p, &k, r->cid, wp, t0, rep);
 out:
 	key_wipe(&k);
 	waiter_close(&w);
@@ -162,6 +165,28 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		    "completion there; see qvm-remote history", r->cid);
 		status = "detached";
 		code = QX_SIGINT;
+		break;
+	case WAIT_CANCELLED: {
+		struct result_info ri;
+		/* dom0's own answer (rejected, "withdrawn by the VM ...") is
+		 * archived as any result, not shown: this line says it */
+		if (!rep->result_in || result_load(p, r->cid, &ri) != 0 ||
+		    archive_result(p, r->cid, r->body.data, r->body.len, &ri, 1,
+				   rep->total_ms) != 0)
+			(void)archive_leave(p, r->cid, r->body.data,
+					    r->body.len);
+		msg("withdrawn in dom0 before it ran (id %s)", r->cid);
+		status = "withdrawn";
+		code = rep->signal ? QX_SIGINT : QX_NO_ANSWER;
+		break;
+	}
+	case WAIT_HELD:
+	case WAIT_CANCEL_LOST:
+		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		msg("dom0 did not confirm the withdraw (id %s); it may still "
+		    "run after an approval; see qvm-remote history", r->cid);
+		status = "no_result";
+		code = rep->signal ? QX_SIGINT : QX_NO_ANSWER;
 		break;
 	}
 	if (json)
@@ -213,6 +238,10 @@ static void wait_for(struct wait_params *wp, const struct args *a,
 	wp->claim_ms = claim_s * 1000u;
 	wp->run_ms = (run_s + RUN_GRACE_S) * 1000u;
 	wp->indicator = !a->quiet && isatty(STDERR_FILENO);
+	/* a request held for a person's approval is withdrawn in dom0 at its
+	 * claim deadline or on Ctrl-C, as one not yet taken is here */
+	wp->withdraw_held = 1;
+	wp->claim_given = a->claim_wait_given;
 }
 
 int run_command(const struct vm_layout *p, const struct args *a)

@@ -54,6 +54,12 @@ int signals_fd(void)
 	return pipe_fd[0];
 }
 
+void signals_reset(void)
+{
+	(void)signals_caught();
+	first_signal = 0;
+}
+
 int signals_caught(void)
 {
 	char drain[64];

@@ -15,5 +15,8 @@ int signals_install(void);
 int signals_fd(void);
 /* The first signal caught so far, 0 if none.  Drains the pipe. */
 int signals_caught(void);
+/* Forgets the signals caught so far: the next one is "the first" again
+ * (a second Ctrl-C while a request is withdrawn in dom0). */
+void signals_reset(void);
 
 #endif

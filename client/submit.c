@@ -93,6 +93,8 @@ static int submit_fields(struct buf *line, const struct request *r,
 	     (e = logline_kvs(line, "form", "argv")) != 0) ||
 	    (r->opts.user[0] &&
 	     (e = logline_kvs(line, "user", r->opts.user)) != 0) ||
+	    (r->opts.cancel[0] &&
+	     (e = logline_kvs(line, "cancel", r->opts.cancel)) != 0) ||
 	    (e = logline_kvs(line, "sha256", r->sha256)) != 0 ||
 	    (e = logline_kv(line, "cmd", cmd, n, SUBMIT_PREVIEW_MAX)) != 0)
 		return e;
@@ -122,6 +124,18 @@ static int submit_line(struct buf *line, const struct request *r)
 	return e;
 }
 
+int request_shape_check(const struct request *r)
+{
+	const struct req_opts *o = &r->opts;
+
+	if (o->cancel[0] == '\0')
+		return r->body.len > 0 ? 0 : QR_ERR_INVALID;
+	/* a withdraw: nothing to run, and nothing else asked */
+	return r->body.len == 0 && !r->has_in && o->timeout == 0 &&
+	       o->form == BODY_SCRIPT && o->user[0] == '\0' && !o->check
+	       ? 0 : QR_ERR_INVALID;
+}
+
 int request_publish(struct request *r, const struct vm_layout *p,
 		    const struct key *k)
 {
@@ -130,6 +144,13 @@ int request_publish(struct request *r, const struct vm_layout *p,
 	struct token_input ti;
 	int e;
 
+	r->cid[0] = '\0';
+	if ((e = request_shape_check(r)) != 0) {
+		msg("cannot submit the request: %s",
+		    r->opts.cancel[0] ? "a withdraw has an empty body and "
+		    "no other option" : "the command is empty");
+		return e;
+	}
 	r->submitted = time(NULL);
 	if ((e = cid_generate(r->cid, r->submitted, getpid())) != 0) {
 		msg("cannot make a request id: %s", strerror(errno));

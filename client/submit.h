@@ -30,8 +30,16 @@ void request_init(struct request *r);
 void request_release(struct request *r);
 
 /*
+ * Whether r may be published: a body, or, for a withdraw (opts.cancel,
+ * docs/protocol.md 5b), an empty body, no stdin and no other option.
+ * Pure.  0 or QR_ERR_INVALID.
+ */
+int request_shape_check(const struct request *r);
+
+/*
  * Chooses a new cid and writes the request's files, .auth last, and a SUBMIT
- * line to audit.log.  The queue directories must exist (paths_make_queue).
+ * line to audit.log; refuses (QR_ERR_INVALID) what request_shape_check
+ * refuses.  The queue directories must exist (paths_make_queue).
  * Prints a message and removes what it wrote on failure.
  */
 int request_publish(struct request *r, const struct vm_layout *p,

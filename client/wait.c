@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "fileio.h"
 #include "logline.h"
 
 #include "banned.h"
@@ -38,7 +39,10 @@ int waiter_open(struct waiter *w, const struct vm_layout *p)
 			      IN_MOVED_TO | IN_CLOSE_WRITE) < 0 ||
 	    (dir = p->pending,
 	     inotify_add_watch(w->ifd, p->pending,
-			       IN_MOVED_FROM | IN_DELETE) < 0)) {
+			       IN_MOVED_FROM | IN_DELETE) < 0) ||
+	    /* notes are renamed in: running/<cid>.note */
+	    (dir = p->running,
+	     inotify_add_watch(w->ifd, p->running, IN_MOVED_TO) < 0)) {
 		msg("cannot watch %s: %s", path_show(p, dir, show,
 						      sizeof(show)),
 		    strerror(errno));
@@ -92,6 +96,51 @@ int request_withdraw(const struct vm_layout *p, const char *cid)
 	return 0;
 }
 
+int note_load(const struct vm_layout *p, const char *cid, struct note *nt)
+{
+	struct buf b = BUF_INIT(NOTE_FILE_MAX);
+	char path[PATH_MAX];
+	int r;
+
+	if (path_cid(path, sizeof(path), p->running, cid, VM_NOTE) != 0)
+		return QR_ERR_TOO_LARGE;
+	if ((r = read_file(path, &b)) == 0)
+		r = note_parse(b.data, b.len, nt);
+	else if (r != QR_ERR_NOT_FOUND)
+		r = QR_ERR_INVALID;
+	buf_release(&b);
+	return r;
+}
+
+/* What a held request's note says now; tells each change of status once
+ * and keeps the claim deadline (*ask_ms) and the start of the run
+ * deadline (*run_from) in step. */
+static void follow_note(const struct vm_layout *p, const char *cid,
+			const struct wait_params *wp, uint64_t t,
+			struct wait_report *rep, uint64_t *ask_ms,
+			uint64_t *run_from)
+{
+	struct note nt;
+	int changed;
+
+	if (note_load(p, cid, &nt) != 0)
+		return;
+	changed = !rep->have_note || nt.status != rep->note.status;
+	if (!changed && nt.timeout_s == rep->note.timeout_s &&
+	    strcmp(nt.text, rep->note.text) == 0)
+		return;
+	/* asked again (a policy reload, a new rule): a new deadline */
+	if (nt.status == RESULT_ASKING)
+		*ask_ms = note_deadline_ms(&nt, wp->claim_given ? wp->claim_ms
+						: 0, t);
+	else if (changed)
+		*run_from = t;
+	rep->note = nt;
+	rep->have_note = 1;
+	if (changed)
+		msg("%s", nt.text);
+}
+
 static void drain(int fd)
 {
 	/* Aligned as inotify_event requires. */
@@ -119,9 +168,9 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		struct wait_report *rep)
 {
 	char auth[PATH_MAX], exitf[PATH_MAX];
-	uint64_t t, next, tick = INDICATOR_AFTER_MS;
+	uint64_t t, next, tick = INDICATOR_AFTER_MS, ask_ms = 0, run_from = 0;
 	struct pollfd pfd[2];
-	int noticed = 0, r, sig;
+	int noticed = 0, r, sig, held;
 
 	memset(rep, 0, sizeof(*rep));
 	if (path_cid(auth, sizeof(auth), p->pending, cid, VM_TOKEN) != 0 ||
@@ -139,12 +188,20 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		}
 		if (!rep->claimed && !exists(auth)) {
 			rep->claimed = 1;
-			rep->claim_ms = t;
+			rep->claim_ms = run_from = t;
 			msg_verbose("dom0 took the command after %llu ms",
 				    (unsigned long long)t);
 		}
+		if (rep->claimed)
+			follow_note(p, cid, wp, t, rep, &ask_ms, &run_from);
+		held = wp->withdraw_held && rep->have_note &&
+		       rep->note.status == RESULT_ASKING;
 		if ((sig = signals_caught()) != 0) {
 			rep->signal = sig;
+			if (held) {
+				rep->outcome = WAIT_HELD;
+				break;
+			}
 			r = request_withdraw(p, cid);
 			if (r == 0)
 				rep->outcome = WAIT_WITHDRAWN;
@@ -173,19 +230,24 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 				goto fail;
 			/* dom0 took it at the last moment: wait for it. */
 			rep->claimed = 1;
-			rep->claim_ms = t;
+			rep->claim_ms = run_from = t;
 			continue;
 		}
-		if (rep->claimed && t - rep->claim_ms >= wp->run_ms) {
+		if (held && t >= ask_ms) {
+			rep->outcome = WAIT_HELD;
+			break;
+		}
+		if (rep->claimed && !held && t - run_from >= wp->run_ms) {
 			rep->outcome = WAIT_NO_RESULT;
 			break;
 		}
 		if (wp->indicator && t >= tick) {
-			progress_show(rep->claimed, t);
+			progress_show(rep->claimed && !held, t);
 			tick = (t / 1000 + 1) * 1000;
 		}
 		/* Sleep until the next thing to do, or an event. */
-		next = rep->claimed ? rep->claim_ms + wp->run_ms : wp->claim_ms;
+		next = held ? ask_ms : rep->claimed ? run_from + wp->run_ms
+		       : wp->claim_ms;
 		if (!rep->claimed && wp->notice_ms && !noticed)
 			next = min_u64(next, wp->notice_ms);
 		if (wp->indicator)

@@ -12,12 +12,24 @@
  * Withdrawing renames pending/<cid>.auth to pending/.<cid>.withdrawn: dom0
  * claims by renaming the same file, so exactly one of the two renames
  * succeeds and a request is either withdrawn or taken, never both.
+ *
+ * A request dom0 has taken may still be held there, waiting for a
+ * person's approval (docs/protocol.md section 5b): dom0 says so in a note,
+ * running/<cid>.note (note.h), watched with IN_MOVED_TO on running/.  Each
+ * change of the note's status is printed once ("qvm-remote: REASON"),
+ * also with -q: a wait for a person is not progress noise.  While the
+ * note says asking, the request counts as not yet taken: with
+ * withdraw_held the wait ends as WAIT_HELD at the claim deadline (the
+ * user's --wait, else what the note says dom0 still waits, plus
+ * NOTE_GRACE_S) or on a signal, and the caller withdraws it in dom0
+ * (withdraw.h); the run deadline starts when the note says approved.
  */
 #ifndef QVMR_CLIENT_WAIT_H
 #define QVMR_CLIENT_WAIT_H
 
 #include <stdint.h>
 
+#include "note.h"
 #include "paths.h"
 
 #define INDICATOR_AFTER_MS 2000u
@@ -30,6 +42,12 @@ enum wait_outcome {
 	WAIT_WITHDRAWN,   /* a signal came before dom0 took it; withdrawn */
 	WAIT_DETACHED,    /* a signal came after dom0 took it */
 	WAIT_PENDING,     /* until_ms passed first; nothing withdrawn */
+	WAIT_HELD,        /* dom0 holds it asking a person, and the claim
+			   * deadline passed or a signal came (signal):
+			   * to be withdrawn in dom0 (withdraw.h) */
+	/* after WAIT_HELD, from held_withdraw(): */
+	WAIT_CANCELLED,   /* withdrawn in dom0 before it ran */
+	WAIT_CANCEL_LOST, /* dom0 did not answer the withdraw; may still run */
 };
 
 struct wait_params {
@@ -40,6 +58,10 @@ struct wait_params {
 	uint64_t until_ms;    /* not 0: stop waiting then (WAIT_PENDING) and
 			       * leave the request as it is, taken or not
 			       * (mcp: the agent asks again later) */
+	int withdraw_held;    /* a request held asking ends as WAIT_HELD;
+			       * else it counts as taken */
+	int claim_given;      /* claim_ms is the user's --wait: also the
+			       * deadline of a request held asking */
 };
 
 struct wait_report {
@@ -48,6 +70,10 @@ struct wait_report {
 	int claimed;
 	uint64_t claim_ms;    /* when dom0 took it, ms after the publish */
 	uint64_t total_ms;    /* when the wait ended, ms after the publish */
+	int have_note;        /* note holds the last note read */
+	struct note note;
+	int result_in;        /* WAIT_CANCELLED: dom0's answer (rejected,
+			       * withdrawn) is in results/ */
 };
 
 struct waiter {
@@ -67,6 +93,10 @@ void waiter_close(struct waiter *w);
 int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		const char *cid, const struct wait_params *wp, uint64_t t0,
 		struct wait_report *rep);
+
+/* Reads running/<cid>.note (bounded, parsed): 0, QR_ERR_NOT_FOUND when
+ * there is none, QR_ERR_INVALID when it is not a note. */
+int note_load(const struct vm_layout *p, const char *cid, struct note *nt);
 
 /*
  * Takes a request back: 0 when it was withdrawn (its files are removed and

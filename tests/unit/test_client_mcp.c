@@ -28,6 +28,7 @@ static struct {
 	const char *out;
 	size_t out_len;
 	int out_truncated;
+	const char *note;
 	int calls;
 	struct mcp_call last;
 	char last_id[CID_MAX + 1];
@@ -55,6 +56,10 @@ static int stub_submit(void *ctx, const struct mcp_call *c,
 	o->out.truncated = stub.out_truncated;
 	o->out.bytes = stub.out_len;
 	o->exit_code = stub.status == RESULT_OK ? 3 : 126;
+	if (stub.note) {
+		o->running = 1;
+		snprintf(o->note, sizeof(o->note), "%s", stub.note);
+	}
 	return 0;
 }
 
@@ -371,6 +376,38 @@ static void test_refused_and_pending(void **state)
 						  "isError")));
 	assert_string_equal(json_string_value(json_object_get(sc_of(j),
 				"state")), "pending");
+	assert_string_equal(json_string_value(json_object_get(sc_of(j),
+				"stage")), "queued");
+	assert_null(json_object_get(sc_of(j), "reason"));
+	json_decref(j);
+}
+
+/* A request dom0 holds for a person: pending, stage approval, and the
+ * note's words in the text the agent reads. */
+static void test_pending_for_approval(void **state)
+{
+	static const char why[] = "waiting for approval in dom0 (ask: "
+				  "/etc/qubes/remote-policy.d/30-agent.policy:7)";
+	char msg[256];
+	const char *text;
+	json_t *j, *res;
+
+	call("run", "{\"argv\":[\"id\"]}", msg, sizeof(msg));
+	stub.state = MCP_PENDING;
+	stub.note = why;
+	j = ask(msg);
+	res = json_object_get(j, "result");
+	assert_true(json_is_false(json_object_get(res, "isError")));
+	assert_string_equal(json_string_value(json_object_get(sc_of(j),
+				"state")), "pending");
+	assert_string_equal(json_string_value(json_object_get(sc_of(j),
+				"stage")), "approval");
+	assert_string_equal(json_string_value(json_object_get(sc_of(j),
+				"reason")), why);
+	text = json_string_value(json_object_get(json_array_get(
+			json_object_get(res, "content"), 0), "text"));
+	assert_non_null(text);
+	assert_non_null(strstr(text, "waiting for approval in dom0 (ask: "));
 	json_decref(j);
 }
 
@@ -498,6 +535,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_passes_the_vector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streams_are_utf8_or_base64, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_and_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_for_approval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_checks_the_id_first, setup, teardown),
 		cmocka_unit_test(test_too_long_reply),
 		cmocka_unit_test(test_lines_skip_an_overlong_one),

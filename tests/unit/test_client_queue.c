@@ -208,7 +208,7 @@ static void put_result(struct fx *f, const char *out, const char *meta,
 static void test_wait_outcomes(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 100, 100, 0, 0 };
+	struct wait_params wp = { 0, 100, 100, 0, 0, 0, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -239,12 +239,69 @@ static void test_wait_outcomes(void **state)
 	waiter_close(&w);
 }
 
+static void put_note(struct fx *f, const char *text)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s.note", f->r.cid);
+	assert_int_equal(write_file_atomic(f->p.running, name, text,
+					   strlen(text), 0600, 0), 0);
+}
+
+/* A taken request dom0 holds asking a person counts as not taken: with
+ * withdraw_held its wait ends WAIT_HELD at the claim deadline (--wait
+ * given), not at the run deadline, and the note is in the report; once
+ * approved, the run deadline counts again. */
+static void test_wait_held_by_a_note(void **state)
+{
+	struct fx *f = *state;
+	struct wait_params wp = { 0, 300, 100, 0, 0, 1, 1 };
+	struct wait_report rep;
+	struct waiter w;
+
+	assert_int_equal(signals_install(), 0);
+	assert_int_equal(waiter_open(&w, &f->p), 0);
+	publish(f, "true\n", 0);
+	claim(f);
+	put_note(f, "status=asking\nexit=0\nreason=waiting for approval in "
+		 "dom0 (ask: none)\ntimeout_s=290\n");
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_HELD);
+	assert_int_equal(rep.signal, 0);
+	assert_true(rep.have_note);
+	assert_int_equal(rep.note.status, RESULT_ASKING);
+	assert_string_equal(rep.note.text, "waiting for approval in dom0 "
+			    "(ask: none)");
+	assert_true(rep.total_ms >= 300);
+	/* without withdraw_held (mcp) the same note is a taken request */
+	wp.withdraw_held = 0;
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_NO_RESULT);
+	assert_true(rep.have_note);
+	/* approved: the run deadline, from the approval */
+	wp.withdraw_held = 1;
+	put_note(f, "status=approved\nexit=0\nreason=approved in dom0\n");
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_NO_RESULT);
+	assert_int_equal(rep.note.status, RESULT_APPROVED);
+	/* a note that is not one is ignored */
+	put_note(f, "status=ok\nexit=0\n");
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_NO_RESULT);
+	assert_false(rep.have_note);
+	waiter_close(&w);
+}
+
 /* mcp's wait: at until_ms the request is left as it is, never withdrawn,
  * whatever the claim deadline says. */
 static void test_wait_until_leaves_the_request(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 10000, 1000, 0, 100 };
+	struct wait_params wp = { 0, 10000, 1000, 0, 100, 0, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -322,6 +379,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdraw_after_claim_loses,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_until_leaves_the_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_held_by_a_note, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_wait_outcomes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_archive_and_collect,
