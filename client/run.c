@@ -161,8 +161,13 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		break;
 	case WAIT_DETACHED:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
-		msg("dom0 already took the command (id %s); it runs to "
-		    "completion there; see qvm-remote history", r->cid);
+		if (rep->have_note && rep->note.status == RESULT_ASKING)
+			msg("left while dom0 holds the command for approval "
+			    "(id %s); it runs if a person approves it there; "
+			    "see qvm-remote history", r->cid);
+		else
+			msg("dom0 already took the command (id %s); it runs to "
+			    "completion there; see qvm-remote history", r->cid);
 		status = "detached";
 		code = QX_SIGINT;
 		break;
