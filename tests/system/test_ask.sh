@@ -28,13 +28,13 @@ policy() {   # NAME: $P/NAME from stdin, through a rename
 	cat >"$P/.$1.tmp" && chmod 0644 "$P/.$1.tmp" && mv -f "$P/.$1.tmp" "$P/$1"
 }
 policy 10-ask.policy <<EOF
-work      touch     $M.*            ask
-work      cat       *               ask
-work      @script                   ask
-work      echo      *               allow
-work      sleep     *               ask
-third      touch     $M.*            ask
-other     touch     $M.*            ask
+work      ask       touch $M.*
+work      ask       cat *
+work      ask       @script
+work      allow     echo ...
+work      ask       sleep *
+third     ask       touch $M.*
+other     ask       touch $M.*
 EOF
 ask_of() {   # CID: the ID of what waits for it, from asks/
 	grep -l -F " cid=$1 " "$RUN"/asks/* 2>/dev/null | head -n 1 | xargs -r basename
@@ -209,8 +209,8 @@ c2=$(make_cid)
 plant_argv work "$c2" cat /etc/hostname
 wait_ask "$cid" && wait_ask "$c2" || fail "they do not wait"
 policy 05-edit.policy <<EOF
-work      touch     $M.now-allowed  allow
-work      cat       /etc/hostname   deny
+work      allow     touch $M.now-allowed
+work      deny      cat /etc/hostname
 EOF
 wait_result work "$cid" || fail "the allowed one got no result"
 [[ -e $M.now-allowed ]] || fail "what the policy now allows did not run"
