@@ -234,6 +234,10 @@ static const struct {
 	{ "enable", admin_enable },
 	{ "disable", admin_disable },
 	{ "policy", admin_policy },
+	{ "pending", admin_pending },
+	{ "approve", admin_approve },
+	{ "deny", admin_deny },
+	{ "prompt", admin_prompt },
 };
 
 admin_verb_fn

@@ -13,10 +13,12 @@
  *
  * A verb may write argv strings (authorize wipes a key given as an
  * argument), reads stdin only where documented, and starts no process but
- * systemctl (status, enable, disable) and, for authorize --from-vm, one
- * transport call.  Whether the daemon runs, authorize, revoke and status
- * learn from its lock (liveness.h); authorize and revoke then wait, up to
- * 10 s, for the running daemon to show the change (keystate.h).
+ * systemctl (status, enable, disable), for authorize --from-vm, one
+ * transport call, and for prompt, loginctl and zenity.  Whether the
+ * daemon runs, authorize, revoke, status, pending, approve and deny learn
+ * from its lock (liveness.h); authorize and revoke then wait, up to 10 s,
+ * for the running daemon to show the change (keystate.h), approve and
+ * deny for it to take the answer.
  * Verbs that change something (authorize, revoke, enable, disable) write an
  * INFO line with action=VERB to the audit log, and open the log before
  * changing anything, so nothing changes unaudited.
@@ -86,6 +88,32 @@ int admin_disable(const struct config *c, int argc, char **argv);
  * policy list: the files read and the number of rules, or that error.
  */
 int admin_policy(const struct config *c, int argc, char **argv);
+
+/*
+ * pending [ID]: the requests waiting for a person's answer (runtime_dir/
+ * asks/), one line each (ID, VM, USER, LEFT, RULE, COMMAND), or one in
+ * full.  ADMIN_FAIL when the service does not run.
+ * approve ID, deny ID: writes the answer (answers/ID, by the person at
+ * the terminal: SUDO_USER, else the login uid's name, else the real
+ * user's; via=terminal) and waits up to 10 s for the service to take it
+ * (asks/ID gone); ADMIN_FAIL, the answer removed, when it did not.
+ */
+int admin_pending(const struct config *c, int argc, char **argv);
+int admin_approve(const struct config *c, int argc, char **argv);
+int admin_deny(const struct config *c, int argc, char **argv);
+
+/*
+ * prompt ID: run by the service, not by people.  Asks the person at the
+ * desktop (QVM_REMOTE_ASK_PROMPT) about request ID with a zenity question
+ * run as the session's user, and writes the answer (via=desktop).
+ * PROMPT_ANSWERED when it wrote one, PROMPT_NO_ANSWER when nobody answered
+ * (prompts off, no graphical session, the dialog timed out or was ended,
+ * SIGTERM), ADMIN_FAIL for an error (no such request, no zenity, the
+ * answer could not be written).
+ */
+#define PROMPT_ANSWERED ADMIN_OK
+#define PROMPT_NO_ANSWER 2
+int admin_prompt(const struct config *c, int argc, char **argv);
 
 /* The verb called name, or NULL when there is none. */
 admin_verb_fn admin_lookup(const char *name);

@@ -9,6 +9,9 @@
  *   admin_audit.c    audit verify
  *   admin_service.c  enable, disable, and the one way they run systemctl
  *   admin_policy.c   policy check, policy list, the note authorize prints
+ *   admin_ask.c      pending, approve, deny, and the asks/ and answers/
+ *                    files they share with the prompt
+ *   admin_prompt.c   prompt, the desktop question
  */
 #ifndef QVMR_ADMIN_UTIL_H
 #define QVMR_ADMIN_UTIL_H
@@ -17,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "askfile.h"
 #include "audit.h"
 #include "bounds.h"
 #include "config.h"
@@ -116,5 +120,48 @@ int admin_find_systemctl(char path[PATH_MAX]);
  * systemctl call of the verbs.
  */
 void admin_systemctl_word(const char *verb, char *out, size_t outlen);
+
+/* ------------------------------------------- asks: admin_ask.c */
+
+#define ASK_DIR "asks"          /* runtime_dir/asks/ID: what waits */
+#define ANSWER_DIR "answers"    /* runtime_dir/answers/ID: the answers */
+
+/* runtime_dir/SUB, or runtime_dir/SUB/ID when id is not NULL, into out;
+ * QR_ERR_TOO_LARGE when it does not fit. */
+int admin_ask_path(const struct config *c, const char *sub, const char *id,
+		   char out[PATH_MAX]);
+
+/*
+ * Reads runtime_dir/asks/ID into *a: 0; QR_ERR_NOT_FOUND when no request
+ * of that ID waits; QR_ERR_INVALID when id is not an ID or the file does
+ * not parse (askfile_parse) or names another ID; read_file's errors.
+ * Says nothing.
+ */
+int admin_ask_load(const struct config *c, const char *id,
+		   struct ask_record *a);
+
+/*
+ * The one writer of answers: runtime_dir/answers/ID for request a (its ID
+ * and cid), approve or deny, by the user name `by`, via terminal or
+ * desktop, written through a temporary dot-name and a rename, mode 0600;
+ * answers/ is made 0700 when absent.  0, or the error after a message.
+ */
+int admin_ask_answer(const struct config *c, const struct ask_record *a,
+		     int approve, const char *by, enum ask_via via);
+
+/* Removes runtime_dir/answers/ID, an answer the service did not take. */
+void admin_ask_unanswer(const struct config *c, const char *id);
+
+/* Appends p[0..n) escaped (log_escape, nothing cut): no control byte, no
+ * byte above 0x7e, so a VM's text cannot move a terminal or a dialog. */
+int admin_ask_escape(struct buf *out, const char *p, size_t n);
+
+/* Appends each line of a->cmd, escaped, after indent and ended by a
+ * newline, and a note when the request was cut. */
+int admin_ask_cmd_lines(struct buf *out, const struct ask_record *a,
+			const char *indent);
+
+/* The seconds left before a expires, 0 once it has. */
+long admin_ask_left(const struct ask_record *a);
 
 #endif
