@@ -85,7 +85,7 @@ assert_contains "$a" "rule=$P/10-ask.policy:1" "its rule"
 assert_contains "$a" "cmd=\"touch $M.approved\"" "its command, as words"
 assert_eq 600 "$(stat -c %a "$RUN/asks/$id")" "the file's mode"
 assert_eq 700 "$(stat -c %a "$RUN/asks")" "the directory's mode"
-assert_contains "$(policy_line "$cid" ask)" "ask=$id expires=" "the POLICY line"
+assert_contains "$(policy_line "$cid" ask)" "ask=$id form=argv user=root timeout=300 expires=" "the POLICY line"
 wait_for "[[ -n \$(note_of work '$cid') ]]" 10 || fail "no note in running/"
 assert_contains "$(note_of work "$cid")" "status=asking" "the note's status"
 assert_contains "$(note_of work "$cid")" \
@@ -120,6 +120,75 @@ assert_eq 126 "$(cat "$(vm_queue work)/results/$cid.exit")" "the exit code"
 assert_contains "$(meta_field work "$cid" reason)" "denied in dom0 by root (ask: $P/10-ask.policy:1)" "the reason"
 assert_contains "$(policy_line "$cid" denied)" "by=root via=terminal" "the deny's line"
 [[ ! -e $M.denied ]] || fail "a denied command ran"
+
+t "the client says it waits for approval, then that it was approved; it exits with the command's status"
+in_vm work qvm-remote -x cat /etc/hostname >"$out" 2>"$err" &
+pid=$!
+wait_for "[[ \$(last_id work) != '' && -n \$(ask_of \$(last_id work)) ]]" 20 || fail "it does not wait"
+cid=$(last_id work)
+wait_for "grep -q 'waiting for approval' '$err'" 10 || fail "the client does not say it waits"
+dom0 approve "$(ask_of "$cid")" >/dev/null 2>&1
+wait "$pid"
+assert_eq 0 "$?" "the client's exit status"
+assert_eq "$(cat /etc/hostname)" "$(cat "$out")" "stdout"
+assert_eq "qvm-remote: waiting for approval in dom0 (ask: $P/10-ask.policy:2)
+qvm-remote: approved in dom0" "$(cat "$err")" "stderr"
+
+t "Ctrl-C while it waits withdraws it in dom0: exit 130, the client says so, nothing ran"
+in_vm work qvm-remote -x touch "$M.ctrl-c" >"$out" 2>"$err" &
+pid=$!
+wait_for "grep -q 'waiting for approval' '$err'" 20 || fail "the client does not say it waits"
+cid=$(last_id work)
+pkill -INT -u "$(cat "$SIM/vms/work/user")" -x qvm-remote || fail "no client to interrupt"
+wait "$pid"
+assert_eq 130 "$?" "the client's exit status"
+assert_contains "$(cat "$err")" "qvm-remote: withdrawn in dom0 before it ran (id $cid)" "stderr"
+assert_ne "" "$(policy_line "$cid" withdrawn)" "the withdrawal's POLICY line"
+assert_eq "" "$(ask_of "$cid")" "its asks/ file"
+[[ ! -e $M.ctrl-c ]] || fail "a withdrawn command ran"
+
+t "--wait covers the wait for approval: past it the client withdraws, exit 123"
+in_vm work qvm-remote --wait 2 -x touch "$M.wait" >"$out" 2>"$err"
+assert_eq 123 "$?" "the client's exit status"
+cid=$(sed -n 's/.* withdrawn in dom0 before it ran (id \(.*\))$/\1/p' "$err")
+assert_ne "" "$(policy_line "$cid" ask)" "the withdrawn one is the request that waited"
+assert_contains "$(cat "$err")" "withdrawn in dom0 before it ran (id $cid)" "stderr"
+assert_eq "" "$(ask_of "$cid")" "its asks/ file"
+[[ ! -e $M.wait ]] || fail "a withdrawn command ran"
+
+t "a script that needs approval: the file shows its size, SHA-256 and first lines"
+printf 'echo one\necho two\necho three\necho four\necho five\necho six\n' >"$TEST_DIR/script"
+in_vm work qvm-remote -i /dev/null "$(cat "$TEST_DIR/script")" >"$out" 2>"$err" &
+pid=$!
+wait_for "grep -q 'waiting for approval' '$err'" 20 || fail "the client does not say it waits"
+cid=$(last_id work)
+a=$(cat "$RUN/asks/$(ask_of "$cid")")
+assert_contains "$a" "form=script" "its form"
+assert_contains "$a" "bytes=$(wc -c <"$TEST_DIR/script") sha256=$(sha256sum <"$TEST_DIR/script" | cut -d' ' -f1)" "size and digest"
+assert_contains "$a" 'cmd="echo one\necho two\necho three\necho four\necho five\n" cut=1' "the first 5 lines"
+dom0 pending "$(ask_of "$cid")" >"$TEST_DIR/pending" 2>&1
+assert_contains "$(cat "$TEST_DIR/pending")" "echo five" "pending ID shows it"
+dom0 deny "$(ask_of "$cid")" >/dev/null 2>&1
+wait "$pid"
+assert_eq 126 "$?" "denied"
+
+t "mcp: a run that needs approval answers pending, stage approval, with the reason; result says the same until it is answered"
+printf '%s\n' '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}' \
+	'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"run","arguments":{"argv":["cat","/etc/hostname"],"wait_s":3}}}' \
+	>"$TEST_DIR/mcp.in"
+in_vm work qvm-remote mcp <"$TEST_DIR/mcp.in" >"$TEST_DIR/mcp.out" 2>/dev/null
+sc=$(jq -c 'select(.id == 1) | .result.structuredContent' <"$TEST_DIR/mcp.out")
+assert_eq '"pending"' "$(jq -c .state <<<"$sc")" "state"
+assert_eq '"approval"' "$(jq -c .stage <<<"$sc")" "stage"
+assert_contains "$(jq -r .reason <<<"$sc")" "waiting for approval in dom0 (ask: $P/10-ask.policy:2)" "reason"
+rid=$(jq -r .id <<<"$sc")
+dom0 approve "$(ask_of "$rid")" >/dev/null 2>&1
+wait_result work "$rid" || fail "no result after the approval"
+printf '%s\n' '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}' \
+	"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"result\",\"arguments\":{\"id\":\"$rid\"}}}" \
+	>"$TEST_DIR/mcp.in"
+in_vm work qvm-remote mcp <"$TEST_DIR/mcp.in" >"$TEST_DIR/mcp.out" 2>/dev/null
+assert_eq '"done"' "$(jq -c 'select(.id == 2) | .result.structuredContent.state' <"$TEST_DIR/mcp.out")" "result after the approval"
 
 t "withdraw: a signed cancel refuses what waits, answers 'withdrawn', nothing runs"
 cid=$(make_cid)
@@ -269,4 +338,4 @@ dom0 approve "$(ask_of "$cid")" >/dev/null 2>&1
 wait_result third "$cid" || fail "no result"
 [[ -e $M.sh ]] || fail "the approved command did not run"
 [[ ! -e $(vm_queue third)/running/$cid.note ]] || fail "the note outlived the result"
-true
+dom0_stop
