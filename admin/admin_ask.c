@@ -74,25 +74,6 @@ out:
 	return r;
 }
 
-/* answers/ exists as a directory, made 0700 when it did not. */
-static int
-answer_dir(const char *path)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return QR_ERR_SYSTEM;
-	if (lstat(path, &st) != 0)
-		return QR_ERR_SYSTEM;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return QR_ERR_SYSTEM;
-	}
-	return 0;
-}
-
 int
 admin_ask_answer(const struct config *c, const struct ask_record *a,
 		 int approve, const char *by, enum ask_via via)
@@ -110,7 +91,7 @@ admin_ask_answer(const struct config *c, const struct ask_record *a,
 	ans.via = via;
 	if ((r = admin_ask_path(c, ANSWER_DIR, NULL, dir)) != 0 ||
 	    (r = askfile_answer_format(&line, time(NULL), &ans)) != 0 ||
-	    (r = answer_dir(dir)) != 0 ||
+	    (r = mkdir_p(dir, 0700)) != 0 ||
 	    (r = write_file_atomic(dir, ans.id, line.data, line.len, 0600,
 				   0)) != 0) {
 		e = errno;

@@ -24,12 +24,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "askfile.h"
 #include "buf.h"
 #include "err.h"
+#include "fileio.h"
 #include "proc.h"
 #include "banned.h"
 
@@ -43,6 +45,9 @@
 #define STOP_GRACE_MS 2000       /* SIGTERM to SIGKILL of the dialog */
 #define TEXT_MAX (64u << 10)
 #define DIALOG_STOPPED 256       /* not an exit code: it did not exit */
+#define DIALOG_NO_DISPLAY 257    /* it could not open the display */
+#define DIALOG_ERR_MAX 4096u     /* of its stderr, passed on to ours */
+#define X_SOCKET_DIR "/tmp/.X11-unix"
 
 /* The person's desktop: whom to show the question to, and where. */
 struct desktop {
@@ -69,30 +74,53 @@ display_valid(const char *s)
 	return 1;
 }
 
+/* Whether d's X server has its socket, so that zenity's exit 1 means a
+ * person's Deny and not a display that is not there. */
+static int
+display_up(const char *display)
+{
+	char path[sizeof(X_SOCKET_DIR) + CONFIG_DISPLAY_MAX + 2];
+	size_t n = strcspn(display + 1, ".");
+	struct stat st;
+
+	snprintf(path, sizeof(path), X_SOCKET_DIR "/X%.*s", (int)n,
+		 display + 1);
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/*
+ * Passes the dialog's stderr (in memfd fd) on to ours, and tells whether
+ * it said it could not open the display: zenity then exits 1, as for
+ * Deny.
+ */
+static int
+dialog_err(int fd)
+{
+	char text[DIALOG_ERR_MAX + 1];
+	size_t got = 0;
+
+	if (pread_full(fd, text, DIALOG_ERR_MAX, 0, &got) != 0)
+		return 0;
+	text[got] = '\0';
+	if (got > 0)
+		(void)write_all(STDERR_FILENO, text, got);
+	return strstr(text, "cannot open display") != NULL;
+}
+
 /* ------------------------------------------------------------ loginctl */
 
 /* Runs loginctl ARGS into out; 0 when it ran and exited 0. */
 static int
 loginctl(char *const argv[], struct buf *out)
 {
-	static char *const env[] = { "PATH=" TOOL_DIRS, "LC_ALL=C", NULL };
 	char path[PATH_MAX];
-	struct proc_opts o = {
-		.path = path, .argv = argv, .envp = env,
-		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
-		.group = PROC_SESSION_NEW,
-	};
-	struct proc_collect c = {
-		.out = out, .timeout_ms = LOGINCTL_TIMEOUT_MS,
-	};
-	struct proc_status st;
-	int r;
+	int r, status;
 
-	if ((r = proc_find("loginctl", TOOL_DIRS, path)) != 0)
+	if ((r = proc_find("loginctl", TOOL_DIRS, path)) != 0 ||
+	    (r = admin_run_tool(path, argv, out, NULL, LOGINCTL_TIMEOUT_MS,
+				&status)) != 0)
 		return r;
-	if ((r = proc_run(&o, &c, &st)) != 0)
-		return r;
-	return st.exit_code == 0 ? 0 : QR_ERR_INVALID;
+	return status == 0 ? 0 : QR_ERR_INVALID;
 }
 
 /* The value of "KEY=value" in show-session's text, or NULL; at most max
@@ -333,8 +361,9 @@ await_dialog(pid_t pid, const sigset_t *set, long limit_s)
 
 /*
  * Shows the question to d's user on d's display.  The dialog's exit code
- * (0 Approve, 1 Deny, 5 timed out, ...), DIALOG_STOPPED, or a negative
- * qr_err after a message when it could not be shown.
+ * (0 Approve, 1 Deny, 5 timed out, ...), DIALOG_STOPPED,
+ * DIALOG_NO_DISPLAY after a message, or a negative qr_err after a
+ * message when it could not be shown.
  */
 static int
 ask_person(const struct desktop *d, const struct ask_record *a, long left)
@@ -352,7 +381,7 @@ ask_person(const struct desktop *d, const struct ask_record *a, long left)
 	char *env[8];
 	size_t ne = 0;
 	pid_t pid;
-	int ng, r, code = QR_ERR_INVALID;
+	int ng, r, code = QR_ERR_INVALID, errfd = -1;
 
 	if ((r = proc_find("zenity", TOOL_DIRS, zenity)) != 0) {
 		complain("no zenity in " TOOL_DIRS ", so no desktop question; "
@@ -364,6 +393,11 @@ ask_person(const struct desktop *d, const struct ask_record *a, long left)
 			 r == QR_ERR_NOT_FOUND ? "does not exist"
 					       : "has too many groups");
 		return r;
+	}
+	if (!display_up(d->display)) {
+		complain("the display %s of '%s' is not there (no "
+			 X_SOCKET_DIR "/X socket)", d->display, d->user);
+		return DIALOG_NO_DISPLAY;
 	}
 	if (u.uid != geteuid() && geteuid() != 0) {
 		complain("only root can show the question as '%s'", d->user);
@@ -403,7 +437,7 @@ ask_person(const struct desktop *d, const struct ask_record *a, long left)
 		struct proc_opts o = {
 			.path = zenity, .argv = argv, .envp = env,
 			.in = PROC_NULL, .out = PROC_NULL, .err = PROC_FD,
-			.err_fd = STDERR_FILENO, .cwd = home,
+			.cwd = home,
 			.group = PROC_GROUP_NEW,
 			.user = u.uid == geteuid() ? NULL : &u,
 		};
@@ -415,6 +449,13 @@ ask_person(const struct desktop *d, const struct ask_record *a, long left)
 		sigaddset(&set, SIGTERM);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGHUP);
+		if ((errfd = memfd_create("zenity-stderr", MFD_CLOEXEC)) < 0) {
+			complain("cannot make a file for zenity's stderr: %s",
+				 strerror(errno));
+			code = QR_ERR_SYSTEM;
+			goto out;
+		}
+		o.err_fd = errfd;
 		sigprocmask(SIG_BLOCK, &set, &old);
 		if ((r = proc_spawn(&o, &pid, NULL, NULL, NULL)) != 0) {
 			int e = errno;
@@ -427,8 +468,15 @@ ask_person(const struct desktop *d, const struct ask_record *a, long left)
 		}
 		code = await_dialog(pid, &set, left + DIALOG_GRACE_S);
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (dialog_err(errfd) && code != 0) {
+			complain("zenity could not open the display %s as '%s'",
+				 d->display, d->user);
+			code = DIALOG_NO_DISPLAY;
+		}
 	}
 out:
+	if (errfd >= 0)
+		close(errfd);
 	buf_release(&text);
 	buf_release(&t);
 	return code;

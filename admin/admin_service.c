@@ -27,15 +27,9 @@ admin_find_systemctl(char path[PATH_MAX])
 	return proc_find("systemctl", "/usr/bin:/bin", path);
 }
 
-/*
- * Runs systemctl ARGS with a fixed environment and a deadline, collecting
- * stdout and stderr (either may be NULL to drop it; past a buffer's limit
- * the rest is dropped: systemctl's chatter only).  *status is the exit
- * code, or -1 when it was killed.
- */
-static int
-run_systemctl(char *const argv[], struct buf *out, struct buf *err,
-	      int *status)
+int
+admin_run_tool(const char *path, char *const argv[], struct buf *out,
+	       struct buf *err, unsigned timeout_ms, int *status)
 {
 	static char *const env[] = {
 		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
@@ -43,24 +37,37 @@ run_systemctl(char *const argv[], struct buf *out, struct buf *err,
 		"SYSTEMD_PAGER=",
 		NULL,
 	};
-	char path[PATH_MAX];
 	struct proc_opts o = {
 		.path = path, .argv = argv, .envp = env,
 		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
 		.group = PROC_SESSION_NEW,
 	};
 	struct proc_collect c = {
-		.out = out, .err = err, .timeout_ms = SYSTEMCTL_TIMEOUT_MS,
+		.out = out, .err = err, .timeout_ms = timeout_ms,
 	};
 	struct proc_status st;
 	int r;
 
 	*status = -1;
-	if ((r = admin_find_systemctl(path)) != 0 ||
-	    (r = proc_run(&o, &c, &st)) != 0)
+	if ((r = proc_run(&o, &c, &st)) != 0)
 		return r;
 	*status = st.exit_code;
 	return 0;
+}
+
+/* systemctl ARGS through admin_run_tool, with its deadline. */
+static int
+run_systemctl(char *const argv[], struct buf *out, struct buf *err,
+	      int *status)
+{
+	char path[PATH_MAX];
+	int r;
+
+	*status = -1;
+	if ((r = admin_find_systemctl(path)) != 0)
+		return r;
+	return admin_run_tool(path, argv, out, err, SYSTEMCTL_TIMEOUT_MS,
+			      status);
 }
 
 void

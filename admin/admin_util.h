@@ -114,6 +114,17 @@ void admin_policy_note(const struct config *c, const char *vm);
 int admin_find_systemctl(char path[PATH_MAX]);
 
 /*
+ * Runs the dom0 tool at path (systemctl, loginctl) with argv, a fixed
+ * environment (PATH, LANG=C.UTF-8, no pager), stdin /dev/null, in a
+ * session of its own, under a deadline of timeout_ms, collecting stdout
+ * and stderr (either may be NULL to drop it; past a buffer's limit the
+ * rest is dropped).  *status is its exit code, or -1 when it was killed.
+ * 0, or proc_run's error.
+ */
+int admin_run_tool(const char *path, char *const argv[], struct buf *out,
+		   struct buf *err, unsigned timeout_ms, int *status);
+
+/*
  * The first word `systemctl VERB qvm-remote-dom0` printed (its leading
  * lowercase letters and '-', at most outlen - 1 of them) into out, or ""
  * when systemctl could not run.  Runs it with a deadline, as every

@@ -7,6 +7,7 @@ set -eu
 
 build="gcc make pkg-config libssl-dev libjansson-dev libmicrohttpd-dev"
 test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl faketime strace jq
+	xvfb zenity xdotool
 	chromium nodejs npm curl libpam0g-dev lsb-release"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks

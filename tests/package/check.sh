@@ -375,7 +375,8 @@ qvm-remote|clean status |qvm-remote queue ''
 qvm-remote|--json |qvm-remote --js
 qvm-remote||qvm-remote qvm-ls --
 qvm-remote||qvm-remote -- key ''
-qvm-remote-dom0|audit authorize |qvm-remote-dom0 -c /dev/null a
+qvm-remote-dom0|approve audit authorize |qvm-remote-dom0 -c /dev/null a
+qvm-remote-dom0|deny |qvm-remote-dom0 de
 qvm-remote-dom0|--from-vm |qvm-remote-dom0 authorize --
 qvm-remote-dom0|alpha beta |qvm-remote-dom0 revoke ''
 qvm-remote-dom0|alpha |qvm-remote-dom0 --vm al
