@@ -286,20 +286,13 @@ ask_approved(struct daemon *d, struct job *j)
 	v->queue_tail = j;
 }
 
-/* Applies the answer a to what waits. */
+/* Applies the answer a to j, which waits. */
 static void
-ask_answer(struct daemon *d, const struct ask_answer *a)
+ask_answer(struct daemon *d, struct job *j, const struct ask_answer *a)
 {
-	struct job *j = ask_find(d, a->id);
 	char why[REASON_MAX + 1];
 	struct buf *b;
 
-	/* an ID a restart gave to another request answers nothing */
-	if (j == NULL || strcmp(j->cid, a->cid) != 0) {
-		ev_simple(d, "INFO", NULL, a->cid, "reason", "an answer for a "
-			  "request that waits no more was ignored");
-		return;
-	}
 	ask_drop(d, j);
 	b = ask_line(d, j, a->approve ? "approved" : "denied");
 	(void)logline_kvs(b, "by", a->by);
@@ -321,6 +314,7 @@ asks_answers(struct daemon *d)
 	struct buf text = BUF_INIT(1024);
 	struct ask_answer a;
 	char path[PATH_MAX];
+	struct job *j;
 	struct dirent *e;
 	DIR *dp;
 
@@ -332,15 +326,23 @@ asks_answers(struct daemon *d)
 		    ask_path(path, d->answers_dir, e->d_name) != 0)
 			continue;
 		buf_reset(&text);
-		int r = read_file(path, &text);
-		(void)unlink(path);
-		if (r != 0 || askfile_answer_parse(text.data, text.len, &a) != 0 ||
+		if (read_file(path, &text) != 0 ||
+		    askfile_answer_parse(text.data, text.len, &a) != 0 ||
 		    strcmp(a.id, e->d_name) != 0) {
+			(void)unlink(path);
 			ev_simple(d, "ERROR", NULL, NULL, "reason", "an answer file "
 				  "that does not parse was removed");
 			continue;
 		}
-		ask_answer(d, &a);
+		/* an ID a restart gave to another request, or one that waits
+		 * no more, answers nothing: its writer sees it stay, says
+		 * so and removes it (a start empties answers/) */
+		j = ask_find(d, a.id);
+		if (j == NULL || strcmp(j->cid, a.cid) != 0)
+			continue;
+		/* before asks/ID goes: the verb reads both to know */
+		(void)unlink(path);
+		ask_answer(d, j, &a);
 	}
 	closedir(dp);
 	buf_release(&text);

@@ -45,7 +45,10 @@ static const char usage_text[] =
 	"  disable                  stop now and do not start at boot\n"
 	"  policy check VM [-u USER] (-x PROGRAM [ARG...] | --script)\n"
 	"                           what the policy does with that request\n"
-	"  policy list              the policy files and rules, or their error\n"
+	"  policy list              the policy files and rules, or their error\n"	"  pending [ID]             requests waiting for approval, or one in full\n"
+	"  approve ID               approve a waiting request\n"
+	"  deny ID                  deny a waiting request\n"
+
 	"\n"
 	"The service is installed but not enabled: start it for this boot with\n"
 	"  systemctl start qvm-remote-dom0\n";

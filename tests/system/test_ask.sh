@@ -338,4 +338,36 @@ dom0 approve "$(ask_of "$cid")" >/dev/null 2>&1
 wait_result third "$cid" || fail "no result"
 [[ -e $M.sh ]] || fail "the approved command did not run"
 [[ ! -e $(vm_queue third)/running/$cid.note ]] || fail "the note outlived the result"
+t "the desktop prompt: the service shows the request in zenity as the desktop's user; Approve there runs it, an answer from a terminal closes it"
+DU=qvmrdsk$$
+useradd -M -d / -s /bin/sh -U "$DU" || die "useradd $DU failed"
+at_exit "userdel '$DU' 2>/dev/null; groupdel '$DU' 2>/dev/null"
+exec 3>"$TEST_DIR/display"
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -ac >"$TEST_DIR/xvfb.log" 2>&1 &
+track_pid $!
+exec 3>&-
+wait_for '[[ -s $TEST_DIR/display ]]' 10 || die "Xvfb did not start: $(cat "$TEST_DIR/xvfb.log")"
+export DISPLAY=:$(tr -dc 0-9 <"$TEST_DIR/display")
+printf '%s\n' QVM_REMOTE_POLICY_DIR="$P" QVM_REMOTE_ASK_TIMEOUT=60 \
+	QVM_REMOTE_ASK_PROMPT="$DU@$DISPLAY" >"$DOM0_CONF"
+dom0_stop
+dom0_start
+cid=$(make_cid)
+plant_argv work "$cid" touch "$M.desktop"
+win=$(timeout 20 xdotool search --sync --name 'qvm-remote: work asks' 2>/dev/null | head -n 1)
+[[ -n $win ]] || fail "no prompt on the desktop"
+assert_eq "$DU" "$(ps -o user= -p "$(pgrep -x zenity | head -n 1)" 2>/dev/null | tr -d ' ')" "zenity's user"
+xdotool windowfocus --sync "$win" && xdotool key --clearmodifiers Tab Return
+wait_result work "$cid" || fail "no result after Approve on the desktop"
+[[ -e $M.desktop ]] || fail "what was approved on the desktop did not run"
+assert_contains "$(policy_line "$cid" approved)" "by=$DU via=desktop" "the approval's line"
+cid=$(make_cid)
+plant_argv work "$cid" touch "$M.desktop-denied"
+win=$(timeout 20 xdotool search --sync --name 'qvm-remote: work asks' 2>/dev/null | head -n 1)
+[[ -n $win ]] || fail "no prompt for the second request"
+dom0 deny "$(ask_of "$cid")" >/dev/null 2>&1
+wait_result work "$cid" || fail "no result after the deny"
+wait_for '! pgrep -x zenity >/dev/null' 10 || fail "the prompt outlived its request"
+[[ ! -e $M.desktop-denied ]] || fail "a denied request ran"
+
 dom0_stop
