@@ -187,14 +187,15 @@ assert_eq "" "$(cat "$out")" "stdout"
 assert_contains "$(grep "] POLICY vm=work id=$(last_id work) " "$QVM_REMOTE_LOG")" \
 	"action=deny rule=none" "the POLICY line"
 
-t "ask, a vector: refused for now with the rule, nothing runs"
-in_vm work qvm-remote -x touch "$M.asked" 2>"$err"
-assert_eq 126 "$?" "exit code"
+t "ask, a vector: it waits in dom0 with the rule; past --wait the client withdraws it, nothing runs"
+in_vm work qvm-remote --wait 1 -x touch "$M.asked" 2>"$err"
+assert_eq 123 "$?" "exit code"
 assert_contains "$(cat "$err")" \
-	"needs approval in dom0 ($P/10-test.policy:$(rule_line 10-test.policy 'ask                     touch')); approvals are not built yet" \
-	"the reason"
+	"waiting for approval in dom0 (ask: $P/10-test.policy:$(rule_line 10-test.policy 'ask                     touch'))" \
+	"the note"
+assert_contains "$(cat "$err")" "withdrawn in dom0 before it ran" "the withdrawal"
 [[ ! -e $M.asked ]] || fail "the command that needs approval ran"
-assert_contains "$(grep "] POLICY vm=work id=$(last_id work) " "$QVM_REMOTE_LOG")" "action=ask" \
+assert_contains "$(grep "] POLICY vm=work " "$QVM_REMOTE_LOG" | grep -F "action=ask")" "ask=" \
 	"the POLICY line"
 
 t "scripts: deny (work), ask (work, as $U), allow (other, as root and as $U)"
@@ -202,9 +203,9 @@ in_vm work qvm-remote "touch '$M.script-denied'" 2>"$err"
 assert_eq 126 "$?" "work's script"
 assert_contains "$(cat "$err")" "denied by policy: $P/10-test.policy:$(rule_line 10-test.policy '@script')" \
 	"the reason"
-in_vm work qvm-remote -u "$U" "touch '$M.script-asked'" 2>"$err"
-assert_eq 126 "$?" "work's script as $U"
-assert_contains "$(cat "$err")" "needs approval in dom0" "the reason"
+in_vm work qvm-remote --wait 1 -u "$U" "touch '$M.script-asked'" 2>"$err"
+assert_eq 123 "$?" "work's script as $U, withdrawn after --wait"
+assert_contains "$(cat "$err")" "waiting for approval in dom0" "the note"
 [[ ! -e $M.script-denied && ! -e $M.script-asked ]] || fail "a refused script ran"
 assert_eq 0 "$(in_vm other qvm-remote 'id -u' 2>&1)" "other's script"
 assert_eq "$UID_U $UHOME" "$(in_vm other qvm-remote -u "$U" 'echo "$(id -u) $(pwd)"' 2>&1)" \
