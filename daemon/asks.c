@@ -272,13 +272,14 @@ ask_begin(struct daemon *d, struct job *j, const struct gate_verdict *g)
 	return JOB_ASKS;
 }
 
-/* An approved j waits for a slot, as every allowed request does. */
+/* j, approved (how: the note's text), waits for a slot, as every allowed
+ * request does. */
 static void
-ask_approved(struct daemon *d, struct job *j)
+ask_approved(struct daemon *d, struct job *j, const char *how)
 {
 	struct vm *v = j->vm;
 
-	park_note(d, j, RESULT_APPROVED, "approved in dom0", 0);
+	park_note(d, j, RESULT_APPROVED, how, 0);
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
 	else
@@ -300,7 +301,7 @@ ask_answer(struct daemon *d, struct job *j, const struct ask_answer *a)
 							      : "terminal");
 	ev_end(d);
 	if (a->approve) {
-		ask_approved(d, j);
+		ask_approved(d, j, "approved in dom0");
 		return;
 	}
 	snprintf(why, sizeof(why), "denied in dom0 by %s (ask: %.*s)", a->by,
@@ -450,9 +451,18 @@ asks_recheck(struct daemon *d)
 				continue;
 			ask_drop(d, j);
 			/* allowed now: it runs unasked; denied: refused; still
-			 * ask: it waits on, its ID and deadline kept */
-			if (job_decide(d, j) == JOB_RUNS)
-				ask_approved(d, j);
+			 * ask: it waits on, its ID and deadline kept, and a
+			 * prompt shows its new rule */
+			switch (job_decide(d, j)) {
+			case JOB_RUNS:
+				ask_approved(d, j, "allowed by dom0's policy now");
+				break;
+			case JOB_ASKS:
+				j->prompted = 0;
+				break;
+			default:
+				break;
+			}
 		}
 }
 
