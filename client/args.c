@@ -35,7 +35,8 @@ struct optdef {
 };
 
 enum opt_id { O_TIMEOUT, O_INPUT, O_VERBOSE, O_QUIET, O_JSON, O_WAIT,
-	      O_HELP, O_VERSION, O_USER, O_EXACT, O_CHECK, O_COUNT };
+	      O_HELP, O_VERSION, O_USER, O_EXACT, O_CHECK, O_NO_STDIN,
+	      O_COUNT };
 
 static const struct optdef optdefs[O_COUNT] = {
 	[O_TIMEOUT] = { "timeout", 't', 1 },
@@ -49,6 +50,7 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_USER] = { "user", 'u', 1 },
 	[O_EXACT] = { "exact", 'x', 0 },
 	[O_CHECK] = { "check", 0, 0 },
+	[O_NO_STDIN] = { "no-stdin", 'n', 0 },
 };
 
 static int apply(struct args *a, enum opt_id id, const char *val,
@@ -98,6 +100,9 @@ static int apply(struct args *a, enum opt_id id, const char *val,
 		break;
 	case O_CHECK:
 		a->check = 1;
+		break;
+	case O_NO_STDIN:
+		a->no_stdin = 1;
 		break;
 	case O_COUNT:
 		break;
@@ -234,9 +239,9 @@ static int parse_sub(struct args *a, int argc, char **argv, char *err,
 
 	argc--, argv++;
 	if (a->timeout || a->input || a->json || a->claim_wait || a->user ||
-	    a->check)
-		FAIL("-t, -i, -u, --check, --json and --wait apply to commands, "
-		     "not to '%s'", name);
+	    a->check || a->no_stdin)
+		FAIL("-t, -i, -n, -u, --check, --json and --wait apply to "
+		     "commands, not to '%s'", name);
 	switch (a->mode) {
 	case MODE_KEY:
 		return parse_key(a, argc, argv, err, errn);
@@ -308,9 +313,29 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 	if (a->exact && i == argc)
 		FAIL("-x needs the program and its arguments: qvm-remote -x "
 		     "PROGRAM [ARG...]");
+	if (a->no_stdin && a->input)
+		FAIL("-n (send no stdin) and -i (send FILE as stdin) "
+		     "contradict each other; give one");
+	if (a->no_stdin && i == argc)
+		FAIL("-n leaves stdin unread, so it cannot hold the script; "
+		     "give the command as arguments");
 	if (!a->claim_wait)
 		a->claim_wait = CLAIM_WAIT_DEFAULT;
 	a->argc = argc - i;
 	a->argv = argv + i;
 	return 0;
+}
+
+enum stdin_use args_stdin_use(const struct args *a, int stdin_tty)
+{
+	if (a->mode != MODE_RUN)
+		return STDIN_UNUSED;
+	if (a->argc == 0)
+		return STDIN_SCRIPT;
+	if (a->input)
+		return strcmp(a->input, "-") == 0 ? STDIN_INPUT : STDIN_UNUSED;
+	/* a question runs nothing, so nothing would read the data */
+	if (a->no_stdin || a->check || stdin_tty)
+		return STDIN_UNUSED;
+	return STDIN_INPUT;
 }

@@ -1,8 +1,8 @@
 /*
  * args.h - the command line of qvm-remote.  Pure: argv in, struct out.
  *
- *   qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] [-x] [--check]
- *              [-v] [-q] [--json] [--] COMMAND [ARG...]
+ *   qvm-remote [-t SEC] [-i FILE | -n] [--wait SEC] [-u USER] [-x]
+ *              [--check] [-v] [-q] [--json] [--] COMMAND [ARG...]
  *   qvm-remote [-v] [-q] key gen [--force] | key show | key import [--force]
  *                        | key fingerprint
  *   qvm-remote [-v] [-q] ping | status | queue [status | clean [--pending]]
@@ -15,7 +15,8 @@
  * (--exact) the command words are the argument vector dom0 runs with
  * execve, as they are; -u (--user) names the dom0 user to run as, checked
  * against policy_user_valid; --check asks dom0 what its policy would do
- * with the command, which then does not run.
+ * with the command, which then does not run.  -n (--no-stdin, ssh's -n)
+ * sends no stdin: the command's is /dev/null in dom0.
  */
 #ifndef QVMR_CLIENT_ARGS_H
 #define QVMR_CLIENT_ARGS_H
@@ -50,6 +51,7 @@ struct args {
 	int claim_wait_given;     /* --wait was given (not the default) */
 	const char *input;        /* -i FILE ("-" is stdin); NULL if none */
 	const char *user;         /* -u USER; NULL if none */
+	int no_stdin;             /* -n: stdin is never read */
 	int exact;                /* -x: argc/argv are the vector (argc >= 1) */
 	int check;                /* --check: decide in dom0, run nothing */
 	int verbose, quiet, json;
@@ -62,10 +64,26 @@ struct args {
 	unsigned count;           /* log N (20), history N (10) */
 };
 
+/* What the client does with its own stdin. */
+enum stdin_use {
+	STDIN_UNUSED,   /* never read */
+	STDIN_SCRIPT,   /* no command words: stdin is the script */
+	STDIN_INPUT,    /* sent as the command's stdin (<cid>.in) */
+};
+
 /*
  * Parses argv[1..argc).  On failure returns QR_ERR_INVALID with a message in
  * err (no prefix), for the caller to print with a pointer to --help.
  */
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn);
+
+/*
+ * What a parsed command line does with stdin, as ssh does: a command
+ * given as words gets the client's stdin when that is not a terminal
+ * (stdin_tty 0), unless -n, -i FILE or --check; -i - reads it even from a
+ * terminal; with no words stdin is the script.  Subcommands: unused here
+ * (mcp and key import read stdin themselves).  Pure.
+ */
+enum stdin_use args_stdin_use(const struct args *a, int stdin_tty);
 
 #endif

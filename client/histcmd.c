@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "argvbody.h"
 #include "cid.h"
@@ -64,6 +65,32 @@ static void short_id(const char *cid, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)len, cid);
 }
 
+/* A cut result says so here too, under its row, as when it was shown. */
+static void cut_rows(const char *dir, const char *id,
+		     const struct result_meta *m)
+{
+	static const struct { const char *file, *name; } s[2] = {
+		{ "out", "stdout" }, { "err", "stderr" },
+	};
+	char path[PATH_MAX], text[256];
+	struct stat st;
+	uint64_t kept;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!(i == 0 ? m->out_truncated : m->err_truncated))
+			continue;
+		kept = 0;
+		if (path_join(path, sizeof(path), dir, s[i].file) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			kept = (uint64_t)st.st_size;
+		cut_notice(text, sizeof(text), s[i].name, kept,
+			   i == 0 ? m->out_bytes : m->err_bytes);
+		(void)fflush(stdout);    /* the row first, on a terminal */
+		msg("%s: %s", id, text);
+	}
+}
+
 static void show_entry(const char *dir, const char *cid)
 {
 	struct buf b = BUF_INIT(META_FILE_MAX), preview = BUF_INIT(1024);
@@ -72,7 +99,7 @@ static void show_entry(const char *dir, const char *cid)
 	const char *status = "waiting";
 	struct result_meta m;
 	ssize_t n = 0;
-	int fd, ex;
+	int fd, ex, have_meta = 0;
 
 	snprintf(code, sizeof(code), "-");
 	snprintf(dur, sizeof(dur), "-");
@@ -88,6 +115,7 @@ static void show_entry(const char *dir, const char *cid)
 	    result_meta_parse(buf_str(&b), b.len, &m) == 0) {
 		status = result_status_name(m.status);
 		fmt_duration(dur, sizeof(dur), m.duration_ms);
+		have_meta = 1;
 	}
 	if (path_join(path, sizeof(path), dir, "command") == 0 &&
 	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
@@ -107,6 +135,8 @@ static void show_entry(const char *dir, const char *cid)
 	short_id(cid, id, sizeof(id));
 	printf("%-*s %4s  %-11s %-10s %s\n", ID_SHOWN, id, code, status, dur,
 	       buf_str(&preview));
+	if (have_meta)
+		cut_rows(dir, id, &m);
 	buf_release(&b);
 	buf_release(&preview);
 	buf_release(&words);

@@ -174,7 +174,7 @@ int json_show_result(const struct vm_layout *p,
 	struct jw w;
 
 	jw_begin(&w, so->cid, result_status_name(m->status),
-		 result_exit_code(ri));
+		 result_client_code(ri));
 	jw_key_str(&w, "reason", reason);
 	jw_stream(&w, p, so->cid, ".out", "stdout", show, m->out_truncated);
 	jw_stream(&w, p, so->cid, ".err", "stderr", show, m->err_truncated);

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,6 +110,25 @@ int result_exit_code(const struct result_info *ri)
 	return QX_LOCAL;
 }
 
+int result_client_code(const struct result_info *ri)
+{
+	int code = result_exit_code(ri);
+
+	if (code == 0 && ri->meta.status == RESULT_OK &&
+	    (ri->meta.out_truncated || ri->meta.err_truncated))
+		return QX_TRUNCATED;
+	return code;
+}
+
+void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
+		uint64_t produced)
+{
+	snprintf(out, n, "dom0 kept only the first %llu bytes of %s "
+		 "(QVM_REMOTE_MAX_OUTPUT); %llu were written",
+		 (unsigned long long)kept, stream,
+		 (unsigned long long)produced);
+}
+
 int reason_is_auth(const char *reason)
 {
 	static const char *const words[] = { "auth", "token", "key", "hmac" };
@@ -173,15 +193,13 @@ struct copy_state {
 	int failed;          /* a write failed, not EPIPE */
 };
 
-/* Copies results/<cid><sfx> to fd; notes truncation.  Absent = empty. */
+/* Copies results/<cid><sfx> to fd.  Absent = empty. */
 static void copy_stream(const struct vm_layout *p, const char *cid,
-			const char *sfx, int fd, int truncated,
-			uint64_t produced, const char *what,
+			const char *sfx, int fd, const char *what,
 			struct copy_state *cs)
 {
 	char path[PATH_MAX], show[PATH_MAX];
 	uint64_t copied = 0;
-	struct stat st;
 	int in, wf, r;
 
 	if (cs->interrupted ||
@@ -206,12 +224,34 @@ static void copy_stream(const struct vm_layout *p, const char *cid,
 		    strerror(errno));
 		cs->failed = 1;
 	}
-	if (truncated && fstat(in, &st) == 0)
-		msg("%s was cut at %llu bytes in dom0 (%llu produced)",
-		    fd == STDOUT_FILENO ? "output" : "error output",
-		    (unsigned long long)st.st_size,
-		    (unsigned long long)produced);
 	close(in);
+}
+
+/* After the output, whatever -q says: the data is short, which is not
+ * progress noise.  What was kept is what came (the file's size). */
+static void cut_notices(const struct vm_layout *p, const char *cid,
+			const struct result_meta *m)
+{
+	static const struct { const char *sfx, *name; } s[2] = {
+		{ ".out", "stdout" }, { ".err", "stderr" },
+	};
+	char path[PATH_MAX], text[256];
+	struct stat st;
+	uint64_t kept;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!(i == 0 ? m->out_truncated : m->err_truncated))
+			continue;
+		kept = 0;
+		if (path_cid(path, sizeof(path), p->results, cid,
+			     s[i].sfx) == 0 &&
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			kept = (uint64_t)st.st_size;
+		cut_notice(text, sizeof(text), s[i].name, kept,
+			   i == 0 ? m->out_bytes : m->err_bytes);
+		msg("%s", text);
+	}
 }
 
 int result_show(const struct vm_layout *p, const struct result_info *ri,
@@ -220,7 +260,7 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 	struct copy_state cs = { 0, 0 };
 	struct buf reason = BUF_INIT(4 * REASON_MAX + 16);
 	const struct result_meta *m = &ri->meta;
-	int code = result_exit_code(ri), show_output;
+	int code = result_client_code(ri), show_output;
 
 	show_output = m->status != RESULT_REJECTED &&
 		      m->status != RESULT_ERROR;
@@ -230,12 +270,12 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 		if (json_show_result(p, ri, so, buf_str(&reason)) != 0)
 			code = QX_LOCAL;
 	} else if (show_output) {
-		copy_stream(p, so->cid, ".out", STDOUT_FILENO,
-			    m->out_truncated, m->out_bytes, "output", &cs);
-		copy_stream(p, so->cid, ".err", STDERR_FILENO,
-			    m->err_truncated, m->err_bytes, "error output",
+		copy_stream(p, so->cid, ".out", STDOUT_FILENO, "output", &cs);
+		copy_stream(p, so->cid, ".err", STDERR_FILENO, "error output",
 			    &cs);
 	}
+	if (show_output && !cs.interrupted)
+		cut_notices(p, so->cid, m);
 	switch (m->status) {
 	case RESULT_OK:
 		break;

@@ -9,6 +9,7 @@
 #ifndef QVMR_CLIENT_OUTPUT_H
 #define QVMR_CLIENT_OUTPUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "paths.h"
@@ -38,6 +39,23 @@ int exit_file_parse(const char *text, size_t n, int *code);
 
 /* The exit code of qvm-remote for a result.  Pure. */
 int result_exit_code(const struct result_info *ri);
+
+/*
+ * The exit code of qvm-remote once the result is shown: result_exit_code,
+ * except QX_TRUNCATED for a command that exited 0 (status ok) when dom0 cut
+ * a stream; a failure's own code already says it failed and passes
+ * through.  Pure.
+ */
+int result_client_code(const struct result_info *ri);
+
+/*
+ * The notice for a stream dom0 cut, without the "qvm-remote: " prefix:
+ * "dom0 kept only the first KEPT bytes of STREAM (QVM_REMOTE_MAX_OUTPUT);
+ * PRODUCED were written".  stream is "stdout" or "stderr"; kept is the
+ * size of the file that came, produced the .meta's count.  Pure.
+ */
+void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
+		uint64_t produced);
 
 /* Whether a rejection reason is about authentication (so the fingerprint
  * hint helps).  Pure. */

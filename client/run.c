@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,33 +67,65 @@ static int get_body(struct request *r, const struct args *a)
 	return QR_ERR_INVALID;
 }
 
+/*
+ * Reads the client's stdin whole for the command (not streamed: dom0 takes
+ * a request whole), at most IN_MAX bytes.  A pipe that stays silent gets a
+ * hint after a while: the request waits for its end.
+ */
+static int read_stdin(struct request *r, const struct args *a)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	int e;
+
+	if (!a->quiet && poll(&pfd, 1, (int)NOTICE_AFTER_MS) == 0)
+		msg("reading stdin to send it to the command; end it (Ctrl-D) "
+		    "or give -n to send none");
+	e = fd_read_all(STDIN_FILENO, &r->in);
+	if (e == QR_ERR_TOO_LARGE) {
+		msg("stdin holds more than %u MiB, the most dom0 takes as a "
+		    "command's stdin; nothing was sent", IN_MAX >> 20);
+		msg("send less, or give -n to run the command without stdin");
+	} else if (e != 0) {
+		msg("cannot read stdin for the command: %s", strerror(errno));
+	}
+	return e;
+}
+
+/* Fills r->in from -i FILE, or from stdin as ssh would (args_stdin_use). */
 static int get_input(struct request *r, const struct args *a)
 {
 	int fd, e;
 
-	if (!a->input)
-		return 0;
-	if (strcmp(a->input, "-") == 0) {
-		if (a->argc == 0) {
-			msg("-i - reads stdin, which already holds the "
-			    "command; give the command as arguments");
-			return QR_ERR_INVALID;
-		}
-		fd = STDIN_FILENO;
-	} else if ((fd = open(a->input, O_RDONLY | O_CLOEXEC)) < 0) {
-		msg("cannot open '%s' for -i: %s", a->input, strerror(errno));
-		return QR_ERR_SYSTEM;
+	if (a->input && strcmp(a->input, "-") == 0 && a->argc == 0) {
+		msg("-i - reads stdin, which already holds the command; give "
+		    "the command as arguments");
+		return QR_ERR_INVALID;
 	}
-	e = fd_read_all(fd, &r->in);
-	if (e == QR_ERR_TOO_LARGE)
-		msg("'%s' is larger than %u bytes, the limit for -i",
-		    a->input, IN_MAX);
-	else if (e != 0)
-		msg("cannot read '%s' for -i: %s", a->input, strerror(errno));
-	if (fd != STDIN_FILENO)
+	if (a->input && strcmp(a->input, "-") != 0) {
+		if ((fd = open(a->input, O_RDONLY | O_CLOEXEC)) < 0) {
+			msg("cannot open '%s' for -i: %s", a->input,
+			    strerror(errno));
+			return QR_ERR_SYSTEM;
+		}
+		e = fd_read_all(fd, &r->in);
+		if (e == QR_ERR_TOO_LARGE)
+			msg("'%s' is larger than %u bytes, the limit for -i",
+			    a->input, IN_MAX);
+		else if (e != 0)
+			msg("cannot read '%s' for -i: %s", a->input,
+			    strerror(errno));
 		close(fd);
+		r->has_in = 1;
+		return e;
+	}
+	/* a closed stdin (EBADF) is none, as -n */
+	if (args_stdin_use(a, isatty(STDIN_FILENO)) != STDIN_INPUT ||
+	    fcntl(STDIN_FILENO, F_GETFD) < 0)
+		return 0;
+	/* an empty stdin is sent too: an empty file, the command reads end
+	 * of file at once */
 	r->has_in = 1;
-	return e;
+	return read_stdin(r, a);
 }
 
 int submit_and_wait(const struct vm_layout *p, struct request *r,

@@ -229,6 +229,80 @@ static void test_help_version_wait(void **state)
 	bad(ARGC(w), w, "unknown option");
 }
 
+/* -n as ssh's: stdin never read; it leaves no way to give the script */
+static void test_no_stdin(void **state)
+{
+	char *n[] = { "qvm-remote", "-n", "-x", "cat" };
+	char *ln[] = { "qvm-remote", "--no-stdin", "cat" };
+	char *cl[] = { "qvm-remote", "-nqt5", "cat" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(ARGC(n), n, &a, err), 0);
+	assert_true(a.no_stdin);
+	assert_true(a.exact);
+	assert_int_equal(a.argc, 1);
+	assert_int_equal(parse(ARGC(ln), ln, &a, err), 0);
+	assert_true(a.no_stdin);
+	assert_int_equal(parse(ARGC(cl), cl, &a, err), 0);
+	assert_true(a.no_stdin);
+	assert_true(a.quiet);
+	assert_int_equal(a.timeout, 5);
+}
+
+static void test_no_stdin_refused(void **state)
+{
+	char *ni[] = { "qvm-remote", "-n", "-i", "f.bin", "cat" };
+	char *in[] = { "qvm-remote", "-i", "-", "-n", "cat" };
+	char *nothing[] = { "qvm-remote", "-n" };
+	char *sub[] = { "qvm-remote", "-n", "status" };
+	char *mcp[] = { "qvm-remote", "-n", "mcp" };
+
+	bad(ARGC(ni), ni, "-n (send no stdin) and -i");
+	bad(ARGC(in), in, "contradict");
+	bad(ARGC(nothing), nothing, "give the command as arguments");
+	bad(ARGC(sub), sub, "-n");
+	bad(ARGC(mcp), mcp, "not to 'mcp'");
+}
+
+static enum stdin_use use_of(int argc, char **argv, int tty)
+{
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	assert_int_equal(parse(argc, argv, &a, err), 0);
+	return args_stdin_use(&a, tty);
+}
+
+/* What is read from stdin, and when: as ssh, never a terminal */
+static void test_stdin_use(void **state)
+{
+	char *cmd[] = { "qvm-remote", "cat" };
+	char *x[] = { "qvm-remote", "-x", "sha256sum" };
+	char *script[] = { "qvm-remote", "-q" };
+	char *n[] = { "qvm-remote", "-n", "cat" };
+	char *file[] = { "qvm-remote", "-i", "f.bin", "cat" };
+	char *dash[] = { "qvm-remote", "-i", "-", "cat" };
+	char *check[] = { "qvm-remote", "--check", "cat" };
+	char *mcp[] = { "qvm-remote", "mcp" };
+	char *imp[] = { "qvm-remote", "key", "import" };
+	char *ping[] = { "qvm-remote", "ping" };
+
+	assert_int_equal(use_of(ARGC(cmd), cmd, 0), STDIN_INPUT);
+	assert_int_equal(use_of(ARGC(cmd), cmd, 1), STDIN_UNUSED);
+	assert_int_equal(use_of(ARGC(x), x, 0), STDIN_INPUT);
+	assert_int_equal(use_of(ARGC(script), script, 0), STDIN_SCRIPT);
+	assert_int_equal(use_of(ARGC(n), n, 0), STDIN_UNUSED);
+	assert_int_equal(use_of(ARGC(file), file, 0), STDIN_UNUSED);
+	assert_int_equal(use_of(ARGC(dash), dash, 0), STDIN_INPUT);
+	assert_int_equal(use_of(ARGC(dash), dash, 1), STDIN_INPUT);
+	assert_int_equal(use_of(ARGC(check), check, 0), STDIN_UNUSED);
+	/* mcp's stdin is its JSON-RPC; key import reads its own */
+	assert_int_equal(use_of(ARGC(mcp), mcp, 0), STDIN_UNUSED);
+	assert_int_equal(use_of(ARGC(imp), imp, 0), STDIN_UNUSED);
+	assert_int_equal(use_of(ARGC(ping), ping, 0), STDIN_UNUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +316,9 @@ int main(void)
 		cmocka_unit_test(test_bad_subcommands),
 		cmocka_unit_test(test_dashdash_runs_subcommand_names),
 		cmocka_unit_test(test_help_version_wait),
+		cmocka_unit_test(test_no_stdin),
+		cmocka_unit_test(test_no_stdin_refused),
+		cmocka_unit_test(test_stdin_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

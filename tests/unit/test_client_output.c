@@ -86,6 +86,49 @@ static void test_timeout_shown(void **state)
 	assert_int_equal(timeout_shown(&m, 9), 9);
 }
 
+/* A cut output of a command that succeeded is not a success (issue 16);
+ * a failure keeps its own code */
+static void test_cut_exit_codes(void **state)
+{
+	struct result_info ri;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.meta.status = RESULT_OK;
+	assert_int_equal(result_client_code(&ri), 0);
+	ri.meta.out_truncated = 1;
+	assert_int_equal(result_client_code(&ri), QX_TRUNCATED);
+	ri.meta.out_truncated = 0;
+	ri.meta.err_truncated = 1;
+	assert_int_equal(result_client_code(&ri), QX_TRUNCATED);
+	ri.exit_code = 1;
+	assert_int_equal(result_client_code(&ri), 1);
+	ri.exit_code = 0;
+	ri.meta.status = RESULT_TIMEOUT;
+	assert_int_equal(result_client_code(&ri), QX_TIMEOUT);
+	ri.meta.status = RESULT_INTERRUPTED;
+	assert_int_equal(result_client_code(&ri), QX_INTERRUPTED);
+	/* the audit line keeps the command's own */
+	ri.meta.status = RESULT_OK;
+	assert_int_equal(result_exit_code(&ri), 0);
+	/* a code of its own, none of the others */
+	assert_true(QX_TRUNCATED != QX_NO_ANSWER && QX_TRUNCATED != QX_LOCAL &&
+		    QX_TRUNCATED < QX_NO_ANSWER);
+}
+
+static void test_cut_notice(void **state)
+{
+	char text[256];
+
+	cut_notice(text, sizeof(text), "stdout", 1024, 5000);
+	assert_string_equal(text, "dom0 kept only the first 1024 bytes of "
+			    "stdout (QVM_REMOTE_MAX_OUTPUT); 5000 were "
+			    "written");
+	cut_notice(text, sizeof(text), "stderr", 0, UINT64_MAX);
+	assert_non_null(strstr(text, "18446744073709551615 were written"));
+	cut_notice(text, 20, "stdout", 1, 2);
+	assert_int_equal(strlen(text), 19);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +136,8 @@ int main(void)
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_reason_is_auth),
 		cmocka_unit_test(test_timeout_shown),
+		cmocka_unit_test(test_cut_exit_codes),
+		cmocka_unit_test(test_cut_notice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
