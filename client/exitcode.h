@@ -6,8 +6,9 @@
  * command's own (lib/result.h); the client adds 123 and 130, which only it
  * can know, and 122 for a command that exited 0 but whose output dom0 cut
  * at QVM_REMOTE_MAX_OUTPUT (.meta out_truncated / err_truncated), a value
- * no shell gives a meaning, beside the client's other codes.  A remote command may itself exit with any of these values;
- * --json tells the two apart through "status".
+ * no shell gives a meaning, beside the client's other codes.  A remote
+ * command may itself exit with any of these values; --json tells the two
+ * apart through "status" (and, for 122, "*_truncated").
  */
 #ifndef QVMR_CLIENT_EXITCODE_H
 #define QVMR_CLIENT_EXITCODE_H

@@ -122,10 +122,15 @@ static int get_input(struct request *r, const struct args *a)
 	if (args_stdin_use(a, isatty(STDIN_FILENO)) != STDIN_INPUT ||
 	    fcntl(STDIN_FILENO, F_GETFD) < 0)
 		return 0;
-	/* an empty stdin is sent too: an empty file, the command reads end
-	 * of file at once */
-	r->has_in = 1;
-	return read_stdin(r, a);
+	if ((e = read_stdin(r, a)) != 0)
+		return e;
+	/* An empty stdin (a script's /dev/null, a closed pipe) sends none:
+	 * the command reads end of file from /dev/null just as from an empty
+	 * .in, the token is the same (docs/protocol.md 2), and a request from
+	 * a script costs no file more than before.  -i sends even an empty
+	 * one, as asked. */
+	r->has_in = r->in.len > 0 || a->input != NULL;
+	return 0;
 }
 
 int submit_and_wait(const struct vm_layout *p, struct request *r,

@@ -81,7 +81,8 @@ start=$(now_ms)
 in_vm work qvm-remote 'head -c 1G /dev/zero; echo tail >&2' >"$out" 2>"$err"
 rc=$?
 printf '# 1 GiB took %d ms\n' "$(($(now_ms) - start))"
-assert_eq 0 "$rc" "exit code"
+assert_eq 122 "$rc" "exit code: the command succeeded, its output was cut"
+assert_contains "$(cat "$err")" "dom0 kept only the first 4194304 bytes of stdout" "the client's notice"
 assert_eq 4194304 "$(stat -c %s "$out")" "bytes of stdout that arrived"
 assert_eq 0 "$(tr -d '\0' <"$out" | wc -c)" "non-zero bytes in stdout"
 assert_contains "$(cat "$err")" "tail" "stderr still arrives"
