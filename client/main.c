@@ -28,8 +28,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: qvm-remote [-t SEC] [-i FILE] [--wait SEC] [-u USER] "
-	      "[--check] [-v|-q] [--json] [--] COMMAND [ARG...]\n"
+	fputs("usage: qvm-remote [-t SEC] [-i FILE | -n] [--wait SEC] "
+	      "[-u USER] [--check] [-v|-q] [--json] [--] COMMAND [ARG...]\n"
 	      "       qvm-remote [options] -x PROGRAM [ARG...]\n"
 	      "       qvm-remote [options] < SCRIPT\n"
 	      "       qvm-remote key gen [--force] | key show | "
@@ -48,14 +48,19 @@ static void help(void)
 "streams, exiting with its exit code.  Words are joined with single spaces\n"
 "and run by bash in dom0, as ssh does; with -x they are the program and its\n"
 "arguments, run as they are, without a shell.  With no COMMAND and stdin not\n"
-"a terminal, stdin is the script.  dom0 must run qvm-remote-dom0 and have\n"
-"authorized this VM's key; its policy may limit what runs, and as whom.\n"
+"a terminal, stdin is the script; with a COMMAND, a stdin that is not a\n"
+"terminal is the command's (read whole, up to %u MiB, before the request\n"
+"is sent), as ssh does: echo hello | qvm-remote cat.  dom0 must run\n"
+"qvm-remote-dom0 and have authorized this VM's key; its policy may limit\n"
+"what runs, and as whom.\n"
 "\n"
 "options:\n"
 "  -t, --timeout SEC  stop the command in dom0 after SEC s (1..%u;\n"
 "                     dom0's default and cap apply)\n"
 "  -i, --input FILE   send FILE (up to %u bytes, any bytes; - is stdin)\n"
 "                     as the command's stdin\n"
+"  -n, --no-stdin     send no stdin (the command's is /dev/null) and read\n"
+"                     none, as ssh -n; for loops that read a file\n"
 "  -x, --exact        the words are PROGRAM and its arguments, run with\n"
 "                     execve in dom0: no shell, no joining, no expansion\n"
 "  -u, --user USER    run as the dom0 user USER instead of root, if dom0's\n"
@@ -91,6 +96,8 @@ static void help(void)
 "  To run a command with one of these names in dom0: qvm-remote -- NAME\n"
 "\n"
 "exit status: the command's own, or\n"
+"  122  the command exited 0 but dom0 cut its output at\n"
+"       QVM_REMOTE_MAX_OUTPUT (a notice says how much it kept)\n"
 "  123  no answer from dom0: nothing ran, or the result has not arrived\n"
 "  124  the command timed out in dom0 and was stopped\n"
 "  125  a local problem: usage, key, queue\n"
@@ -102,7 +109,8 @@ static void help(void)
 "       not run again\n"
 "\n"
 "files: ~/.qvm-remote/{auth.key,queue/,audit.log,history/}; "
-"see qvm-remote(1)\n", TIMEOUT_MAX, IN_MAX, CLAIM_WAIT_DEFAULT);
+"see qvm-remote(1)\n", IN_MAX >> 20, TIMEOUT_MAX, IN_MAX,
+	       CLAIM_WAIT_DEFAULT);
 }
 
 int main(int argc, char **argv)
