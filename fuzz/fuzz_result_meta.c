@@ -29,7 +29,8 @@ static bool same_meta(const struct result_meta *a, const struct result_meta *b)
 	       a->timeout_s == b->timeout_s &&
 	       a->out_bytes == b->out_bytes && a->err_bytes == b->err_bytes &&
 	       a->out_truncated == b->out_truncated &&
-	       a->err_truncated == b->err_truncated;
+	       a->err_truncated == b->err_truncated &&
+	       a->cancelled == b->cancelled;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(m.timeout_s <= TIMEOUT_MAX);
 	FUZZ_CHECK(m.out_truncated == 0 || m.out_truncated == 1);
 	FUZZ_CHECK(m.err_truncated == 0 || m.err_truncated == 1);
+	FUZZ_CHECK(m.cancelled == 0 || m.cancelled == 1);
 	n = strnlen(m.reason, sizeof(m.reason));
 	FUZZ_CHECK(n <= REASON_MAX);
 	for (i = 0; i < n; i++)

@@ -56,7 +56,8 @@ int result_meta_format(struct buf *out, const struct result_meta *m)
 	if ((unsigned)m->status >= STATUS_COUNT || m->exit_code < 0 ||
 	    m->exit_code > 255 || !reason_ok(m->reason, rlen) ||
 	    (m->out_truncated != 0 && m->out_truncated != 1) ||
-	    (m->err_truncated != 0 && m->err_truncated != 1))
+	    (m->err_truncated != 0 && m->err_truncated != 1) ||
+	    (m->cancelled != 0 && m->cancelled != 1))
 		return QR_ERR_INVALID;
 	if ((r = buf_printf(out, "status=%s\nexit=%d\n",
 			    status_names[m->status], m->exit_code)) != 0)
@@ -73,6 +74,9 @@ int result_meta_format(struct buf *out, const struct result_meta *m)
 		       (unsigned long long)m->out_bytes,
 		       (unsigned long long)m->err_bytes,
 		       m->out_truncated, m->err_truncated);
+	/* only when set: a result without it reads as before everywhere */
+	if (r == 0 && m->cancelled)
+		r = buf_printf(out, "cancelled=1\n");
 out:
 	if (r != 0) {
 		buf_truncate(out, orig);
@@ -82,12 +86,13 @@ out:
 
 enum meta_key {
 	MK_STATUS, MK_EXIT, MK_REASON, MK_DURATION, MK_OUT_BYTES,
-	MK_ERR_BYTES, MK_OUT_TRUNC, MK_ERR_TRUNC, MK_TIMEOUT, MK_COUNT
+	MK_ERR_BYTES, MK_OUT_TRUNC, MK_ERR_TRUNC, MK_TIMEOUT, MK_CANCELLED,
+	MK_COUNT
 };
 
 static const char *const meta_keys[MK_COUNT] = {
 	"status", "exit", "reason", "duration_ms", "out_bytes", "err_bytes",
-	"out_truncated", "err_truncated", "timeout_s",
+	"out_truncated", "err_truncated", "timeout_s", "cancelled",
 };
 
 static int key_index(const char *k, size_t n)
@@ -143,12 +148,15 @@ static int set_field(struct result_meta *m, int key, const char *v, size_t n)
 		return 0;
 	case MK_OUT_TRUNC:
 	case MK_ERR_TRUNC:
+	case MK_CANCELLED:
 		if (parse_u64(u, n, 1, &x) != 0)
 			return QR_ERR_INVALID;
 		if (key == MK_OUT_TRUNC)
 			m->out_truncated = (int)x;
-		else
+		else if (key == MK_ERR_TRUNC)
 			m->err_truncated = (int)x;
+		else
+			m->cancelled = (int)x;
 		return 0;
 	}
 	return QR_ERR_INVALID;

@@ -13,6 +13,10 @@
  *                          for a person's answer
  *   out_bytes=N err_bytes=N        produced by the command
  *   out_truncated=0|1 err_truncated=0|1   cut at QVM_REMOTE_MAX_OUTPUT
+ *   cancelled=1            the VM asked dom0 to stop the command while it
+ *                          ran (docs/protocol.md 5b); absent: it did not.
+ *                          The status stays the command's own (ok with its
+ *                          exit code, also when the signals killed it)
  * The parser ignores unknown keys, so dom0 may add some.
  */
 #ifndef QVMR_RESULT_H
@@ -50,6 +54,7 @@ struct result_meta {
 	unsigned timeout_s;     /* 0: not recorded */
 	uint64_t out_bytes, err_bytes;
 	int out_truncated, err_truncated;
+	int cancelled;          /* 0 or 1: a cancel=CID stopped it */
 };
 
 const char *result_status_name(enum result_status s);

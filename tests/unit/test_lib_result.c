@@ -90,6 +90,38 @@ static void test_timeout_round_trip(void **state)
 	buf_release(&b);
 }
 
+/* A command the VM stopped (cancel=CID while it ran) keeps its own
+ * status and exit code; cancelled=1 says why it ended, and a result
+ * without the line reads as one that was not stopped. */
+static void test_cancelled_round_trip(void **state)
+{
+	struct buf b = BUF_INIT(4096);
+	struct result_meta m, back;
+
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_OK;
+	m.exit_code = 130;
+	m.cancelled = 1;
+	assert_int_equal(result_meta_format(&b, &m), 0);
+	assert_non_null(strstr(b.data, "\ncancelled=1\n"));
+	assert_int_equal(result_meta_parse(b.data, b.len, &back), 0);
+	assert_int_equal(back.cancelled, 1);
+	assert_int_equal(back.status, RESULT_OK);
+	assert_int_equal(back.exit_code, 130);
+	buf_reset(&b);
+	m.cancelled = 0;
+	assert_int_equal(result_meta_format(&b, &m), 0);
+	assert_null(strstr(b.data, "cancelled="));
+	assert_int_equal(result_meta_parse(b.data, b.len, &back), 0);
+	assert_int_equal(back.cancelled, 0);
+	m.cancelled = 2;
+	assert_int_equal(result_meta_format(&b, &m), QR_ERR_INVALID);
+	assert_int_equal(result_meta_parse("status=ok\nexit=0\ncancelled=0\n",
+					   29, &back), 0);
+	assert_int_equal(back.cancelled, 0);
+	buf_release(&b);
+}
+
 static void test_format_rejects(void **state)
 {
 	struct buf b = BUF_INIT(4096);
@@ -167,6 +199,9 @@ static void test_parse_invalid(void **state)
 		"status=ok\nexit=0\n=x\n",
 		"status=ok\nexit=0\nBad=1\n",
 		"status=ok\nexit=0\nout_truncated=2\n",
+		"status=ok\nexit=0\ncancelled=2\n",
+		"status=ok\nexit=0\ncancelled=1\ncancelled=1\n",
+		"status=ok\nexit=0\ncancelled=\n",
 		"status=ok\nexit=0\nduration_ms=x\n",
 		"status=ok\nexit=0\nout_bytes=18446744073709551616\n",
 		"status=ok\nexit=0\nreason=\x1b[31mred\n",
@@ -199,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_timeout_round_trip),
+		cmocka_unit_test(test_cancelled_round_trip),
 		cmocka_unit_test(test_format_rejects),
 		cmocka_unit_test(test_parse_lenient),
 		cmocka_unit_test(test_parse_invalid),
