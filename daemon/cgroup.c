@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -197,6 +199,31 @@ int
 cgroup_kill(const char *path)
 {
 	return write_text(path, "cgroup.kill", "1");
+}
+
+int
+cgroup_signal(const char *path, int sig)
+{
+	char file[PATH_MAX + 16], line[32], *end;
+	FILE *f;
+	long pid;
+	int n = snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+
+	if (n < 0 || (size_t)n >= sizeof(file))
+		return QR_ERR_TOO_LARGE;
+	if ((f = fopen(file, "re")) == NULL)
+		return QR_ERR_SYSTEM;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		errno = 0;
+		pid = strtol(line, &end, 10);
+		/* the kernel's own list: one decimal pid a line, never 0 or
+		 * less, which kill(2) would take for a group */
+		if (errno == 0 && end != line && *end == '\n' && pid > 0 &&
+		    pid <= INT32_MAX)
+			(void)kill((pid_t)pid, sig);
+	}
+	fclose(f);
+	return 0;
 }
 
 int

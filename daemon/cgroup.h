@@ -39,6 +39,14 @@ int cgroup_create(const struct cgroup_base *b, const char *name,
 		  int *procs_fd);
 /* Kills every process in the cgroup at once (cgroup.kill). */
 int cgroup_kill(const char *path);
+/*
+ * Sends sig to every process listed in the cgroup's cgroup.procs (there
+ * is no cgroup.kill for other signals): also those that left the
+ * command's process group.  A process that exits meanwhile is skipped;
+ * its pid cannot be reused before its parent, inside the cgroup or dom0's
+ * service, reaps it.  0, or QR_ERR_SYSTEM when the list cannot be read.
+ */
+int cgroup_signal(const char *path, int sig);
 /* Removes the cgroup; QR_ERR_SYSTEM (EBUSY) while processes remain. */
 int cgroup_remove(const char *path);
 

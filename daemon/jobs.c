@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,12 +474,21 @@ job_finish(struct daemon *d, size_t idx)
 		return;
 	}
 	cat = e.status == RESULT_TIMEOUT ? "TIMEOUT"
+	      : e.status == RESULT_INTERRUPTED ? "INTERRUPTED"
 	      : e.exit_code == 0 ? "DONE" : "DONE-FAIL";
 	b = ev_begin(d, cat, v->name, j->cid);
 	(void)logline_kvu(b, "exit", (uint64_t)e.exit_code);
 	(void)logline_kvu(b, "ms", (uint64_t)(t - j->run->started_ms));
 	(void)logline_kvu(b, "out", j->run->bytes[0]);
 	(void)logline_kvu(b, "err", j->run->bytes[1]);
+	/* the VM stopped it: the last signal it took (INT, TERM, KILL) */
+	if (j->run->cancelled)
+		(void)logline_kvs(b, "cancelled",
+				  j->run->cancelled == SIGINT ? "INT"
+				  : j->run->cancelled == SIGTERM ? "TERM"
+								 : "KILL");
+	if (e.status == RESULT_INTERRUPTED)
+		(void)logline_kvs(b, "reason", RUN_STOPPED_REASON);
 	ev_end(d);
 	for (int i = 0; i < 2; i++)
 		if (j->run->bytes[i] > d->cfg->max_output) {
@@ -535,11 +545,25 @@ queue_take(struct vm *v, const char *cid)
 	return NULL;
 }
 
+/* v's command of cid that dom0 runs now (started, not finished); NULL:
+ * none.  Another VM's command of the same cid is never v's. */
+static struct job *
+job_running(const struct daemon *d, const struct vm *v, const char *cid)
+{
+	for (size_t i = 0; i < d->njobs; i++)
+		if (d->jobs[i]->vm == v && strcmp(d->jobs[i]->cid, cid) == 0)
+			return d->jobs[i];
+	return NULL;
+}
+
 /*
- * A cancel (cancel=CID, docs/protocol.md 5b): the VM withdraws a request
- * dom0 holds but has not started, waiting for a person or for a slot.
- * It runs nothing and is answered at once: "withdrawn" (exit 0) or
- * "not-held" (exit 1).
+ * A cancel (cancel=CID, docs/protocol.md 5b).  A request dom0 holds but
+ * has not started, waiting for a person or for a slot, is withdrawn:
+ * "withdrawn" (exit 0).  A command of the VM that runs now is stopped
+ * (runner.h run_cancel: SIGINT, then TERM, then KILL) with a CANCEL
+ * line: "stopping" (exit 0), also when it is being stopped already.
+ * Anything else, a command already finished among them, is "not-held"
+ * (exit 1).  The cancel runs nothing and is answered at once.
  */
 static void
 answer_cancel(struct daemon *d, struct vm *v, const struct fetch_request *q,
@@ -547,21 +571,32 @@ answer_cancel(struct daemon *d, struct vm *v, const struct fetch_request *q,
 {
 	static const char why[] = "withdrawn by the VM while it waited for "
 				  "a slot; nothing ran";
-	int withdrawn = asks_withdraw(d, v, target);
+	int withdrawn = asks_withdraw(d, v, target), stopping = 0;
 	struct job *j = withdrawn ? NULL : queue_take(v, target);
 	struct result_meta m;
+	struct buf *b;
+	int r;
 
 	if (j != NULL) {
 		ev_simple(d, "INFO", v->name, j->cid, "action", why);
 		park_status(d, v, j->cid, j->claim, RESULT_REJECTED, why);
 		job_free(j);
 		withdrawn = 1;
+	} else if (!withdrawn && (j = job_running(d, v, target)) != NULL) {
+		r = run_cancel(j->run, mono_ms());
+		if (r == 0) {
+			b = ev_begin(d, "CANCEL", v->name, j->cid);
+			(void)logline_kvs(b, "signal", "INT");
+			ev_end(d);
+		}
+		stopping = r == 0 || r == QR_ERR_EXISTS;
 	}
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_OK;
-	m.exit_code = withdrawn ? 0 : 1;
+	m.exit_code = withdrawn || stopping ? 0 : 1;
 	park(d, v, q->cid, q->claim, &m, withdrawn ? "withdrawn\n"
-						  : "not-held\n");
+					  : stopping ? "stopping\n"
+						     : "not-held\n");
 }
 
 void

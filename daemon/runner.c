@@ -150,15 +150,20 @@ join_cgroup(struct run *r, const struct run_request *q, int *procs_fd)
 	return 0;
 }
 
-/* Kills what is left of the command: its group, and its cgroup.  A run
- * that never had a process (its program not found) has no group. */
+/* Signals what is left of the command: its group, and every process of
+ * its cgroup, which also holds those that left the group (setsid).  A
+ * run that never had a process (its program not found) has no group. */
 static void
 kill_all(struct run *r, int sig)
 {
 	if (r->pid > 0)
 		(void)kill(-r->pid, sig);
-	if (sig == SIGKILL && r->in_cgroup)
+	if (!r->in_cgroup)
+		return;
+	if (sig == SIGKILL)
 		(void)cgroup_kill(r->cgroup);
+	else
+		(void)cgroup_signal(r->cgroup, sig);
 }
 
 static void
@@ -308,6 +313,7 @@ started:
 	r->deadline_ms = r->exited ? INT64_MAX
 				   : now_ms + (int64_t)q->timeout_s * 1000;
 	r->kill_ms = r->drain_ms = r->cgroup_retry_ms = INT64_MAX;
+	r->term_ms = INT64_MAX;
 	return 0;
 fail:
 	e = errno;
@@ -357,7 +363,7 @@ run_reaped(struct run *r, int status, int64_t now_ms)
 	r->status = status;
 	/* the command is over: nothing it started may stay behind */
 	kill_all(r, SIGKILL);
-	r->kill_ms = INT64_MAX;
+	r->kill_ms = r->term_ms = INT64_MAX;
 	r->deadline_ms = INT64_MAX;
 	r->drain_ms = now_ms + RUN_DRAIN_MS;
 	drop_cgroup(r);
@@ -373,8 +379,17 @@ run_tick(struct run *r, int64_t now_ms)
 		r->deadline_ms = INT64_MAX;
 		r->kill_ms = now_ms + RUN_KILL_GRACE_MS;
 	}
+	if (!r->exited && now_ms >= r->term_ms) {
+		/* a cancel's SIGINT did not end it */
+		kill_all(r, SIGTERM);
+		r->cancelled = SIGTERM;
+		r->term_ms = INT64_MAX;
+		r->kill_ms = now_ms + RUN_CANCEL_KILL_MS;
+	}
 	if (!r->exited && now_ms >= r->kill_ms) {
 		kill_all(r, SIGKILL);
+		if (r->cancelled)
+			r->cancelled = SIGKILL;
 		r->kill_ms = INT64_MAX;
 	}
 	if (r->exited && r->in_cgroup && now_ms >= r->cgroup_retry_ms) {
@@ -400,6 +415,8 @@ run_next_deadline(const struct run *r)
 
 	if (r->kill_ms < t)
 		t = r->kill_ms;
+	if (r->term_ms < t)
+		t = r->term_ms;
 	if (r->drain_ms < t)
 		t = r->drain_ms;
 	if (r->in_cgroup && r->cgroup_retry_ms < t)
@@ -421,7 +438,11 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	if (r->timed_out) {
+	if (r->stopped) {
+		m.status = RESULT_INTERRUPTED;
+		m.exit_code = EXIT_INTERRUPTED;
+		snprintf(m.reason, sizeof(m.reason), "%s", RUN_STOPPED_REASON);
+	} else if (r->timed_out) {
 		m.status = RESULT_TIMEOUT;
 		m.exit_code = EXIT_TIMEOUT;
 	} else if (WIFEXITED(r->status)) {
@@ -432,6 +453,7 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 		m.status = RESULT_OK;
 		m.exit_code = 128 + WTERMSIG(r->status);
 	}
+	m.cancelled = r->cancelled != 0;
 	m.duration_ms = (uint64_t)(now_ms - r->started_ms);
 	m.timeout_s = r->timeout_s;
 	m.out_bytes = r->bytes[0];
@@ -441,6 +463,33 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 	rc = outbox_commit(&r->w, cid, claim, &m, e);
 	remove_files(r);
 	return rc;
+}
+
+int
+run_cancel(struct run *r, int64_t now_ms)
+{
+	if (r->exited)
+		return QR_ERR_NOT_FOUND;
+	if (r->cancelled || r->timed_out || r->stopped)
+		return QR_ERR_EXISTS;
+	kill_all(r, SIGINT);
+	r->cancelled = SIGINT;
+	/* the escalation ends it well before any timeout would */
+	r->deadline_ms = INT64_MAX;
+	r->term_ms = now_ms + RUN_CANCEL_TERM_MS;
+	return 0;
+}
+
+void
+run_interrupt(struct run *r, int64_t now_ms)
+{
+	if (r->exited || r->stopped)
+		return;
+	/* a timeout that came first stays the reason it ended */
+	r->stopped = !r->timed_out;
+	kill_all(r, SIGTERM);
+	r->deadline_ms = r->term_ms = INT64_MAX;
+	r->kill_ms = now_ms;
 }
 
 void

@@ -15,10 +15,19 @@
  * straight into an outbox entry, at most max_output bytes each; the rest is
  * counted and dropped, never held in memory.  The command runs in a cgroup
  * of its own when the daemon has one (cgroup.h), else in its own process
- * group.  At the deadline the group gets SIGTERM, and after
- * RUN_KILL_GRACE_MS SIGKILL and cgroup.kill; when the command's own process
- * exits, whatever it left behind is killed the same way, so no background
- * child outlives its command.
+ * group.  A signal goes to the process group and, with a cgroup, to
+ * every process in it (SIGKILL through cgroup.kill).  At the deadline the
+ * command gets SIGTERM, and after RUN_KILL_GRACE_MS SIGKILL; when the
+ * command's own process exits, whatever it left behind is killed the same
+ * way, so no background child outlives its command.
+ *
+ * Two more ways a command is stopped (issue 16).  run_cancel(), the VM's
+ * cancel=CID: SIGINT, as Ctrl-C in a terminal, then SIGTERM after
+ * RUN_CANCEL_TERM_MS and SIGKILL RUN_CANCEL_KILL_MS later, unless it ends
+ * first; its result keeps the command's own status and exit code and says
+ * cancelled=1.  run_interrupt(), the service stopping past its grace:
+ * SIGTERM then SIGKILL at once; the result is status=interrupted (exit
+ * 255), not a timeout.
  *
  * The event loop owns the scheduling: it polls the descriptors that
  * run_fds() names, calls run_pump() when they are readable, run_reaped()
@@ -39,6 +48,10 @@
 #include "result.h"
 
 #define RUN_KILL_GRACE_MS 3000
+#define RUN_CANCEL_TERM_MS 2000 /* a cancel's SIGINT, then SIGTERM */
+#define RUN_CANCEL_KILL_MS 5000 /* that SIGTERM, then SIGKILL */
+#define RUN_STOPPED_REASON "the service stopped while the command ran; " \
+			   "it was killed"
 #define RUN_DRAIN_MS 2000   /* output still open this long after exit: cut */
 #define RUN_NOT_FOUND 127   /* exit of a vector whose program is not found */
 #define RUN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -86,8 +99,11 @@ struct run {
 	unsigned timeout_s;
 	struct outbox_writer w;
 	int64_t started_ms, deadline_ms, kill_ms, drain_ms;
+	int64_t term_ms;            /* a cancel's SIGTERM is due */
 	int64_t cgroup_retry_ms;    /* next try to remove the cgroup */
 	int timed_out, exited, status;
+	int cancelled;              /* 0, or the last signal a cancel sent */
+	int stopped;                /* killed because the service stops */
 	int in_cgroup;              /* cgroup below still to be removed */
 	char script[PATH_MAX], input[PATH_MAX], cgroup[PATH_MAX];
 };
@@ -119,6 +135,17 @@ int run_done(const struct run *r);
 /* Commits the result to the outbox and removes the files; fills e. */
 int run_finish(struct run *r, const char *cid, const char *claim,
 	       int64_t now_ms, struct deliver_item *e);
+/*
+ * The VM asked to stop the command (cancel=CID): SIGINT now, SIGTERM and
+ * SIGKILL later as above.  0 when the SIGINT was sent; QR_ERR_EXISTS when
+ * it is being stopped already (an earlier cancel, its timeout, the
+ * service stopping): nothing more is sent; QR_ERR_NOT_FOUND when it has
+ * exited (its output may still drain): nothing to stop.
+ */
+int run_cancel(struct run *r, int64_t now_ms);
+/* The service stops past its grace: SIGTERM, SIGKILL at the next tick;
+ * the result is status=interrupted, unless its timeout came first. */
+void run_interrupt(struct run *r, int64_t now_ms);
 /* Kills and discards a run (daemon shutting down hard). */
 void run_abort(struct run *r);
 

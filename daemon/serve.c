@@ -293,15 +293,12 @@ next_wakeup(struct daemon *d, int64_t t)
 static void
 stop_hard(struct daemon *d, int64_t t)
 {
-	/* past the grace period: running commands end as timed out (and
-	 * exchange_time abandons the fetches: their claims are recovered at
-	 * the next start) */
+	/* past the grace period: running commands are killed and end as
+	 * interrupted, not as timed out (issue 16; and exchange_time
+	 * abandons the fetches: their claims are recovered at the next
+	 * start) */
 	for (size_t i = 0; i < d->njobs; i++)
-		if (!d->jobs[i]->run->exited) {
-			d->jobs[i]->run->deadline_ms = t;
-			run_tick(d->jobs[i]->run, t);
-			d->jobs[i]->run->kill_ms = t;
-		}
+		run_interrupt(d->jobs[i]->run, t);
 }
 
 static void
