@@ -162,6 +162,8 @@ int submit_and_wait(const struct vm_layout *p, struct request *r,
 	e = waiter_wait(&w, p, r->cid, wp, t0, rep);
 	if (e == 0 && rep->outcome == WAIT_HELD)
 		e = held_withdraw(&w, p, &k, r->cid, wp, t0, rep);
+	else if (e == 0 && rep->outcome == WAIT_STOP)
+		e = running_stop(&w, p, &k, r->cid, wp, t0, rep);
 out:
 	key_wipe(&k);
 	waiter_close(&w);
@@ -175,6 +177,16 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 	const char *status = "no_answer";
 	int code = QX_NO_ANSWER;
 
+	/* running_stop() said on its line how the stop went */
+	if (rep->stop_asked) {
+		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		if (json)
+			(void)json_show_outcome(r->cid, rep->outcome ==
+						WAIT_NO_RESULT ? "no_result"
+						: "detached", QX_SIGINT,
+						rep->total_ms);
+		return QX_SIGINT;
+	}
 	switch (rep->outcome) {
 	case WAIT_RESULT:
 		return 0;
@@ -224,6 +236,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		break;
 	}
 	case WAIT_HELD:
+	case WAIT_STOP:         /* running_stop() turns it into another */
 	case WAIT_CANCEL_LOST:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
 		msg("dom0 did not confirm the withdraw (id %s); it may still "
@@ -303,10 +316,16 @@ int run_command(const struct vm_layout *p, const struct args *a)
 		snprintf(r.opts.user, sizeof(r.opts.user), "%s", a->user);
 	wait_for(&wp, a, a->quiet ? 0 : NOTICE_AFTER_MS, a->claim_wait,
 		 a->timeout ? a->timeout : DEFAULT_TIMEOUT_S);
+	/* Ctrl-C after dom0 took it asks dom0 to stop it (issue 16) */
+	wp.stop_running = 1;
 	if (submit_and_wait(p, &r, &wp, &rep) != 0)
 		goto out;
 	code = rep.outcome == WAIT_RESULT ? got_result(p, &r, &rep, a, 0) :
 	       no_result(p, &r, &rep, a->json);
+	/* stopped at the user's request: its output was shown, the exit
+	 * says why it ended */
+	if (rep.stop_asked && rep.outcome == WAIT_RESULT && code != QX_LOCAL)
+		code = QX_SIGINT;
 out:
 	request_release(&r);
 	return code;

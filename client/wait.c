@@ -202,11 +202,13 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 				rep->outcome = WAIT_HELD;
 				break;
 			}
+			/* taken (the rename fails): dom0 is asked to stop it */
 			r = request_withdraw(p, cid);
 			if (r == 0)
 				rep->outcome = WAIT_WITHDRAWN;
 			else if (r == QR_ERR_NOT_FOUND)
-				rep->outcome = WAIT_DETACHED;
+				rep->outcome = wp->stop_running ? WAIT_STOP
+								: WAIT_DETACHED;
 			else
 				goto fail;
 			break;

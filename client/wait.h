@@ -23,6 +23,11 @@
  * user's --wait, else what the note says dom0 still waits, plus
  * NOTE_GRACE_S) or on a signal, and the caller withdraws it in dom0
  * (withdraw.h); the run deadline starts when the note says approved.
+ *
+ * A signal after dom0 took the request (and no note says asking) ends
+ * the wait as WAIT_STOP with stop_running, and the caller asks dom0 to
+ * stop the command (withdraw.h running_stop, issue 16); without it, as
+ * WAIT_DETACHED: the command runs on.
  */
 #ifndef QVMR_CLIENT_WAIT_H
 #define QVMR_CLIENT_WAIT_H
@@ -48,6 +53,8 @@ enum wait_outcome {
 	/* after WAIT_HELD, from held_withdraw(): */
 	WAIT_CANCELLED,   /* withdrawn in dom0 before it ran */
 	WAIT_CANCEL_LOST, /* dom0 did not answer the withdraw; may still run */
+	WAIT_STOP,        /* a signal came after dom0 took it (stop_running):
+			   * to be stopped in dom0 (withdraw.h) */
 };
 
 struct wait_params {
@@ -62,6 +69,8 @@ struct wait_params {
 			       * else it counts as taken */
 	int claim_given;      /* claim_ms is the user's --wait: also the
 			       * deadline of a request held asking */
+	int stop_running;     /* a signal after the claim ends as WAIT_STOP;
+			       * else WAIT_DETACHED */
 };
 
 struct wait_report {
@@ -74,6 +83,8 @@ struct wait_report {
 	struct note note;
 	int result_in;        /* WAIT_CANCELLED: dom0's answer (rejected,
 			       * withdrawn) is in results/ */
+	int stop_asked;       /* running_stop() sent a cancel and said how it
+			       * went: the exit is 130 whatever the outcome */
 };
 
 struct waiter {

@@ -94,6 +94,14 @@ static void test_cancel_answer(void **state)
 	assert_int_equal(cancel_answer_of("withdrawnx\n", 11, 1, 0),
 			 CANCEL_UNKNOWN);
 	assert_int_equal(cancel_answer_of("", 0, 1, 0), CANCEL_UNKNOWN);
+	/* issue 16: a running command being stopped */
+	assert_int_equal(cancel_answer_of("stopping\n", 9, 1, 0),
+			 CANCEL_STOPPING);
+	assert_int_equal(cancel_answer_of("stopping\n", 9, 1, 1),
+			 CANCEL_UNKNOWN);
+	assert_int_equal(cancel_answer_of("stopping\n", 9, 0, 0),
+			 CANCEL_UNKNOWN);
+	assert_int_equal(cancel_answer_of("stoppin", 7, 1, 0), CANCEL_UNKNOWN);
 }
 
 /* An empty body is a withdraw's only: with cancel=, and nothing else. */

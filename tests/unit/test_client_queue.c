@@ -9,6 +9,7 @@
 #include "submit.h"
 #include "wait.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -208,7 +209,7 @@ static void put_result(struct fx *f, const char *out, const char *meta,
 static void test_wait_outcomes(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 100, 100, 0, 0, 0, 0 };
+	struct wait_params wp = { 0, 100, 100, 0, 0, 0, 0, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -239,6 +240,42 @@ static void test_wait_outcomes(void **state)
 	waiter_close(&w);
 }
 
+/* Issue 16: a signal after dom0 took the request ends the wait as
+ * WAIT_STOP with stop_running (the caller asks dom0 to stop it), as
+ * WAIT_DETACHED without; before the claim it is withdrawn either way. */
+static void test_wait_signal_after_the_claim(void **state)
+{
+	struct fx *f = *state;
+	struct wait_params wp = { 0, 10000, 10000, 0, 0, 1, 0, 1 };
+	struct wait_report rep;
+	struct waiter w;
+
+	assert_int_equal(signals_install(), 0);
+	assert_int_equal(waiter_open(&w, &f->p), 0);
+	publish(f, "true\n", 0);
+	claim(f);
+	signals_reset();
+	assert_int_equal(raise(SIGINT), 0);
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_STOP);
+	assert_int_equal(rep.signal, SIGINT);
+	wp.stop_running = 0;
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_DETACHED);
+	waiter_close(&w);
+	/* not taken yet: withdrawn by the rename, stop_running or not */
+	wp.stop_running = 1;
+	assert_int_equal(waiter_open(&w, &f->p), 0);
+	publish(f, "true\n", 0);
+	assert_int_equal(waiter_wait(&w, &f->p, f->r.cid, &wp,
+				     (uint64_t)mono_ms(), &rep), 0);
+	assert_int_equal(rep.outcome, WAIT_WITHDRAWN);
+	waiter_close(&w);
+	signals_reset();
+}
+
 static void put_note(struct fx *f, const char *text)
 {
 	char name[128];
@@ -255,7 +292,7 @@ static void put_note(struct fx *f, const char *text)
 static void test_wait_held_by_a_note(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 300, 100, 0, 0, 1, 1 };
+	struct wait_params wp = { 0, 300, 100, 0, 0, 1, 1, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -301,7 +338,7 @@ static void test_wait_held_by_a_note(void **state)
 static void test_wait_until_leaves_the_request(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 10000, 1000, 0, 100, 0, 0 };
+	struct wait_params wp = { 0, 10000, 1000, 0, 100, 0, 0, 0 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -379,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdraw_after_claim_loses,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_until_leaves_the_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_signal_after_the_claim,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_held_by_a_note, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wait_outcomes, setup,
