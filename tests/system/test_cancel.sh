@@ -17,7 +17,7 @@ out=$TEST_DIR/out
 printf '%s\n' QVM_REMOTE_STOP_GRACE=1 >"$DOM0_CONF"
 
 last_id() {   # VM: the id of the VM's last request, from its audit.log
-	sed -n 's/.* SUBMIT id=\([^ ]*\) .*/\1/p' "$SIM/vms/$1/home/.qvm-remote/audit.log" | tail -n 1
+	sed -n 's/.* SUBMIT id=\([^ ]*\) .*/\1/p' "$SIM/vms/$1/home/.qvm-remote/audit.log" 2>/dev/null | tail -n 1
 }
 ran() {   # CID: its EXEC line is in dom0's log
 	grep -q -F "] EXEC vm=work id=$1 " "$QVM_REMOTE_LOG"
