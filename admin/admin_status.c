@@ -143,7 +143,8 @@ scan_log(const struct config *c, const struct vm_table *t,
 		if (strcmp(e->category, "EXEC") == 0)
 			st[i].run++;
 		else if (strcmp(e->category, "DONE-FAIL") == 0 ||
-			 strcmp(e->category, "TIMEOUT") == 0)
+			 strcmp(e->category, "TIMEOUT") == 0 ||
+			 strcmp(e->category, "INTERRUPTED") == 0)
 			st[i].failed++;
 		else if (strcmp(e->category, "AUTH-FAIL") == 0 ||
 			 strcmp(e->category, "AUTH-DENY") == 0 ||

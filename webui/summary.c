@@ -32,6 +32,7 @@ kind_of(const char *category)
 		{ "EXEC", SUM_COMMAND },
 		{ "DONE", SUM_DONE },
 		{ "DONE-FAIL", SUM_FAILURE },
+		{ "INTERRUPTED", SUM_FAILURE },     /* killed by a stop */
 		{ "TIMEOUT", SUM_TIMEOUT },
 		{ "REJECT", SUM_REJECT },
 		{ "AUTH-FAIL", SUM_REJECT },

@@ -2,14 +2,15 @@
  * summary.h - the strip above the log: what happened in the last hour.
  *
  * Fed one parsed line at a time; keeps only the events the strip counts
- * (EXEC, DONE, DONE-FAIL, TIMEOUT, REJECT, AUTH-FAIL, AUTH-DENY, ERROR,
- * and POLICY lines that refused), at
+ * (EXEC, DONE, DONE-FAIL, INTERRUPTED, TIMEOUT, REJECT, AUTH-FAIL,
+ * AUTH-DENY, ERROR, and POLICY lines that refused), at
  * most SUMMARY_EVENTS_MAX of them, dropping the oldest.  Counts are by the
  * lines' own timestamps, so a restarted viewer shows the same numbers.
  * Pure: no I/O and no clock; the caller passes "now".
  *
  *   commands   EXEC lines (a command started), per VM
- *   failures   DONE-FAIL (a command exited non-zero)
+ *   failures   DONE-FAIL (a command exited non-zero), INTERRUPTED (the
+ *              service stopped and killed it)
  *   rejects    REJECT, AUTH-FAIL, AUTH-DENY, POLICY with action=deny or
  *              ask but not check=1 (a request refused)
  *   timeouts   TIMEOUT

@@ -7,7 +7,7 @@
   const MAX_ROWS = 5000;          // lines kept in the page
   const CATEGORIES = ['INFO', 'EXEC', 'CMD', 'AUTH-OK', 'AUTH-FAIL',
     'AUTH-DENY', 'REJECT', 'OUT', 'ERR', 'DONE', 'DONE-FAIL', 'ERROR',
-    'TIMEOUT', 'TRUNC', 'DRY', 'POLICY'];
+    'TIMEOUT', 'TRUNC', 'DRY', 'POLICY', 'CANCEL', 'INTERRUPTED'];
   const CAT_RE = /^[A-Z][A-Z0-9-]{0,14}$/;
 
   const $ = (id) => document.getElementById(id);
