@@ -197,7 +197,9 @@ int running_stop(struct waiter *w, const struct vm_layout *p,
 		 * the next signal leaves */
 		struct wait_params tw = *wp;
 		tw.withdraw_held = tw.stop_running = 0;
-		stop_line_end("; it had already ended there");
+		stop_line_end("; dom0 does not run it now (it had ended, or "
+			      "this dom0 cannot stop a running command); "
+			      "waiting for its result, Ctrl-C again leaves");
 		rep->stop_asked = 0;
 		e = waiter_wait(w, p, cid, &tw, t0, rep);
 		if (e == 0 && rep->signal == 0)
