@@ -290,8 +290,14 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 			    "'qvm-remote-dom0 keys' in dom0");
 		break;
 	case RESULT_INTERRUPTED:
-		msg("interrupted: dom0 stopped while the command ran; it may "
-		    "have run and will not run again (id %s)", so->cid);
+		/* dom0 says how: a stop that killed it, or a crash after
+		 * which it may have run */
+		if (reason.len > 0)
+			msg("interrupted: %s (id %s)", buf_str(&reason), so->cid);
+		else
+			msg("interrupted: dom0 stopped while the command ran; it "
+			    "may have run and will not run again (id %s)",
+			    so->cid);
 		break;
 	case RESULT_ERROR:
 	case RESULT_ASKING:

@@ -125,7 +125,7 @@ run_bg 'sleep 60'
 dom0_stop
 wait "$pid"
 assert_eq 255 "$?" "the client's exit status"
-assert_contains "$(cat "$err")" "interrupted: dom0 stopped while the command ran" "stderr"
+assert_contains "$(cat "$err")" "interrupted: the service stopped while the command ran; it was killed" "stderr"
 assert_eq interrupted "$(hist_meta work "$cid" status)" "its status"
 assert_eq "the service stopped while the command ran; it was killed" \
 	"$(hist_meta work "$cid" reason)" "its reason"
