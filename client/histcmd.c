@@ -69,26 +69,16 @@ static void short_id(const char *cid, char *out, size_t n)
 static void cut_rows(const char *dir, const char *id,
 		     const struct result_meta *m)
 {
-	static const struct { const char *file, *name; } s[2] = {
-		{ "out", "stdout" }, { "err", "stderr" },
-	};
-	char path[PATH_MAX], text[256];
-	struct stat st;
-	uint64_t kept;
-	int i;
+	char out[PATH_MAX], err[PATH_MAX], prefix[CID_MAX + 4];
+	const char *path[2] = { out, err };
 
-	for (i = 0; i < 2; i++) {
-		if (!(i == 0 ? m->out_truncated : m->err_truncated))
-			continue;
-		kept = 0;
-		if (path_join(path, sizeof(path), dir, s[i].file) == 0 &&
-		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-			kept = (uint64_t)st.st_size;
-		cut_notice(text, sizeof(text), s[i].name, kept,
-			   i == 0 ? m->out_bytes : m->err_bytes);
-		(void)fflush(stdout);    /* the row first, on a terminal */
-		msg("%s: %s", id, text);
-	}
+	if (path_join(out, sizeof(out), dir, "out") != 0)
+		path[0] = NULL;
+	if (path_join(err, sizeof(err), dir, "err") != 0)
+		path[1] = NULL;
+	snprintf(prefix, sizeof(prefix), "%s: ", id);
+	(void)fflush(stdout);    /* the row first, on a terminal */
+	cut_notices(path, m, prefix);
 }
 
 static void show_entry(const char *dir, const char *cid)

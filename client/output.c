@@ -227,31 +227,40 @@ static void copy_stream(const struct vm_layout *p, const char *cid,
 	close(in);
 }
 
-/* After the output, whatever -q says: the data is short, which is not
- * progress noise.  What was kept is what came (the file's size). */
-static void cut_notices(const struct vm_layout *p, const char *cid,
-			const struct result_meta *m)
+void cut_notices(const char *const path[2], const struct result_meta *m,
+		 const char *prefix)
 {
-	static const struct { const char *sfx, *name; } s[2] = {
-		{ ".out", "stdout" }, { ".err", "stderr" },
-	};
-	char path[PATH_MAX], text[256];
+	static const char *const name[2] = { "stdout", "stderr" };
+	char text[256];
 	struct stat st;
 	uint64_t kept;
-	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++) {
 		if (!(i == 0 ? m->out_truncated : m->err_truncated))
 			continue;
 		kept = 0;
-		if (path_cid(path, sizeof(path), p->results, cid,
-			     s[i].sfx) == 0 &&
-		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		if (path[i] != NULL && lstat(path[i], &st) == 0 &&
+		    S_ISREG(st.st_mode))
 			kept = (uint64_t)st.st_size;
-		cut_notice(text, sizeof(text), s[i].name, kept,
+		cut_notice(text, sizeof(text), name[i], kept,
 			   i == 0 ? m->out_bytes : m->err_bytes);
-		msg("%s", text);
+		msg("%s%s", prefix, text);
 	}
+}
+
+/* After the output, whatever -q says: the data is short, which is not
+ * progress noise. */
+static void result_cut_notices(const struct vm_layout *p, const char *cid,
+			       const struct result_meta *m)
+{
+	char out[PATH_MAX], err[PATH_MAX];
+	const char *path[2] = { out, err };
+
+	if (path_cid(out, sizeof(out), p->results, cid, ".out") != 0)
+		path[0] = NULL;
+	if (path_cid(err, sizeof(err), p->results, cid, ".err") != 0)
+		path[1] = NULL;
+	cut_notices(path, m, "");
 }
 
 int result_show(const struct vm_layout *p, const struct result_info *ri,
@@ -275,7 +284,7 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 			    &cs);
 	}
 	if (show_output && !cs.interrupted)
-		cut_notices(p, so->cid, m);
+		result_cut_notices(p, so->cid, m);
 	switch (m->status) {
 	case RESULT_OK:
 		break;

@@ -56,6 +56,11 @@ int result_client_code(const struct result_info *ri);
  */
 void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
 		uint64_t produced);
+/* Says cut_notice's line on stderr, after prefix, for each stream m says
+ * dom0 cut; path[0], path[1]: the files of stdout and stderr that came
+ * (NULL: unknown, nothing kept). */
+void cut_notices(const char *const path[2], const struct result_meta *m,
+		 const char *prefix);
 
 /* Whether a rejection reason is about authentication (so the fingerprint
  * hint helps).  Pure. */

@@ -104,6 +104,12 @@ dom0_stop() {
 #   v1_token KEY CID           the legacy token, HMAC(KEY, CID) in hex
 #   plant VM CID BODY OPT IN AUTH      a process in VM writes the request
 #                              (OPT, IN: files or ""), AUTH text last
+#   plant_cancel VM CID TARGET [KEYHEX]  a cancel of TARGET (protocol.md 5b),
+#                              signed with the VM's key or the one given
+#   forged_cancels VM TARGET OTHER   the three forgeries a cancel of VM's
+#                              TARGET must survive: signed with OTHER's
+#                              key, without a valid token (both rejected),
+#                              and OTHER's own cancel (not-held)
 #   wait_result VM CID [SEC]   until results/CID.exit exists (20 s)
 #   meta_field VM CID KEY      KEY's value in results/CID.meta
 vm_queue() { printf '%s/vms/%s/home/.qvm-remote/queue\n' "$SIM" "$1"; }
@@ -148,6 +154,33 @@ plant() {
 			f=$s/${x#.}; [ -n "$x" ] || f=$s/body
 			[ ! -e "$f" ] || { cp "$f" "$q/.plant" && mv "$q/.plant" "$q/$c$x"; } || exit 1
 		done' sh "$s" "$2"
+}
+
+plant_cancel() {
+	local key=${4:-$(vm_keyhex "$1")}
+	: >"$TEST_DIR/body.$2"
+	printf 'cancel=%s\n' "$3" >"$TEST_DIR/opt.$2"
+	plant "$1" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2" "" \
+		"$(v2_token "$key" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2")"
+}
+
+forged_cancels() {
+	local c
+	c=$(make_cid)
+	plant_cancel "$1" "$c" "$2" "$(vm_keyhex "$3")"
+	wait_result "$1" "$c" || fail "no answer to the cancel signed with $3's key"
+	assert_eq rejected "$(meta_field "$1" "$c" status)" "a cancel signed with $3's key"
+	c=$(make_cid)
+	: >"$TEST_DIR/body.$c"
+	printf 'cancel=%s\n' "$2" >"$TEST_DIR/opt.$c"
+	plant "$1" "$c" "$TEST_DIR/body.$c" "$TEST_DIR/opt.$c" "" "v2 $(printf '0%.0s' {1..64})"
+	wait_result "$1" "$c" || fail "no answer to the unsigned cancel"
+	assert_eq rejected "$(meta_field "$1" "$c" status)" "a cancel without a valid token"
+	c=$(make_cid)
+	plant_cancel "$3" "$c" "$2"
+	wait_result "$3" "$c" || fail "no answer to $3's cancel"
+	assert_eq not-held "$(cat "$(vm_queue "$3")/results/$c.out")" "$3's cancel of $1's request"
+	assert_eq 1 "$(cat "$(vm_queue "$3")/results/$c.exit")" "its exit"
 }
 
 wait_result() { wait_for "[[ -e \$(vm_queue '$1')/results/'$2'.exit ]]" "${3:-20}"; }

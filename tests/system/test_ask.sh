@@ -58,15 +58,6 @@ plant_argv() {
 	plant "$vm" "$cid" "$TEST_DIR/body.$cid" "$TEST_DIR/opt.$cid" "" \
 		"$(v2_token "$key" "$cid" "$TEST_DIR/body.$cid" "$TEST_DIR/opt.$cid")"
 }
-# plant_cancel VM CID TARGET [KEYHEX]: a cancel, signed with the VM's key
-# or the one given
-plant_cancel() {
-	local key=${4:-$(vm_keyhex "$1")}
-	: >"$TEST_DIR/body.$2"
-	printf 'cancel=%s\n' "$3" >"$TEST_DIR/opt.$2"
-	plant "$1" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2" "" \
-		"$(v2_token "$key" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2")"
-}
 note_of() {   # VM CID: the note dom0 wrote into running/
 	cat "$(vm_queue "$1")/running/$2.note" 2>/dev/null
 }
@@ -215,20 +206,7 @@ cid=$(make_cid)
 plant_argv work "$cid" touch "$M.forged-cancel"
 wait_ask "$cid" || fail "no asks/ file"
 id=$(ask_of "$cid")
-c2=$(make_cid)
-plant_cancel work "$c2" "$cid" "$(vm_keyhex other)"
-wait_result work "$c2" || fail "no answer to the forged cancel"
-assert_eq rejected "$(meta_field work "$c2" status)" "another VM's key"
-c3=$(make_cid)
-: >"$TEST_DIR/body.$c3"
-printf 'cancel=%s\n' "$cid" >"$TEST_DIR/opt.$c3"
-plant work "$c3" "$TEST_DIR/body.$c3" "$TEST_DIR/opt.$c3" "" "v2 $(printf '0%.0s' {1..64})"
-wait_result work "$c3" || fail "no answer to the unsigned cancel"
-assert_eq rejected "$(meta_field work "$c3" status)" "no valid token"
-c4=$(make_cid)
-plant_cancel other "$c4" "$cid"
-wait_result other "$c4" || fail "no answer to other's cancel"
-assert_eq not-held "$(cat "$(vm_queue other)/results/$c4.out")" "other cannot withdraw work's request"
+forged_cancels work "$cid" other
 assert_eq "$id" "$(ask_of "$cid")" "the request still waits"
 dom0 deny "$id" >/dev/null 2>&1
 wait_result work "$cid" || fail "no result after the deny"

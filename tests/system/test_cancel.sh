@@ -38,15 +38,6 @@ run_bg() {
 	wait_for "[[ -n \$(last_id work) ]] && ran \$(last_id work)" 20 || fail "dom0 does not run it"
 	cid=$(last_id work)
 }
-# plant_cancel VM CID TARGET [KEYHEX]: a cancel, signed with the VM's key
-# or the one given
-plant_cancel() {
-	local key=${4:-$(vm_keyhex "$1")}
-	: >"$TEST_DIR/body.$2"
-	printf 'cancel=%s\n' "$3" >"$TEST_DIR/opt.$2"
-	plant "$1" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2" "" \
-		"$(v2_token "$key" "$2" "$TEST_DIR/body.$2" "$TEST_DIR/opt.$2")"
-}
 
 dom0_start
 wait_for "grep -q 'action=start' '$QVM_REMOTE_LOG'" 20 || die "the daemon did not start"
@@ -85,21 +76,7 @@ cid=$(make_cid)
 printf 'sleep 30\n' >"$TEST_DIR/body.$cid"
 plant work "$cid" "$TEST_DIR/body.$cid" "" "" "$(v2_token "$(vm_keyhex work)" "$cid" "$TEST_DIR/body.$cid")"
 wait_for "ran '$cid'" 20 || fail "dom0 does not run it"
-c2=$(make_cid)
-plant_cancel work "$c2" "$cid" "$(vm_keyhex other)"
-wait_result work "$c2" || fail "no answer to the forged cancel"
-assert_eq rejected "$(meta_field work "$c2" status)" "another VM's key"
-c3=$(make_cid)
-: >"$TEST_DIR/body.$c3"
-printf 'cancel=%s\n' "$cid" >"$TEST_DIR/opt.$c3"
-plant work "$c3" "$TEST_DIR/body.$c3" "$TEST_DIR/opt.$c3" "" "v2 $(printf '0%.0s' {1..64})"
-wait_result work "$c3" || fail "no answer to the unsigned cancel"
-assert_eq rejected "$(meta_field work "$c3" status)" "no valid token"
-c4=$(make_cid)
-plant_cancel other "$c4" "$cid"
-wait_result other "$c4" || fail "no answer to other's cancel"
-assert_eq not-held "$(cat "$(vm_queue other)/results/$c4.out")" "other cannot stop work's command"
-assert_eq 1 "$(cat "$(vm_queue other)/results/$c4.exit")" "its exit"
+forged_cancels work "$cid" other
 assert_eq "" "$(log_of CANCEL "$cid")" "no CANCEL line"
 [[ -e $(vm_queue work)/results/$cid.exit ]] && fail "the command ended"
 
