@@ -7,6 +7,7 @@
 #include "admin_util.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,12 +15,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "buf.h"
 #include "err.h"
+#include "fileio.h"
+#include "liveness.h"
 #include "key.h"
 #include "keystore.h"
 #include "logline.h"
+#include "policy.h"
+#include "reader.h"
 #include "banned.h"
 
 void
@@ -46,6 +52,80 @@ const char *
 admin_why(int r, int saved_errno)
 {
 	return r == QR_ERR_SYSTEM ? strerror(saved_errno) : qr_strerror(r);
+}
+
+/* ------------------------------------------- who, whether, how wide */
+
+/*
+ * The person at this terminal: the user sudo was run by (we are root),
+ * else the audit login user, else the real user; as "uidN" when none of
+ * those has a valid name.
+ */
+void
+admin_person(char out[POLICY_USER_MAX + 1])
+{
+	struct buf text = BUF_INIT(32);
+	const char *s = getenv("SUDO_USER");
+	const struct passwd *pw;
+	uint64_t uid;
+
+	if (getuid() == 0 && s != NULL && policy_user_valid(s) &&
+	    getpwnam(s) != NULL) {
+		snprintf(out, POLICY_USER_MAX + 1, "%s", s);
+		return;
+	}
+	if (read_file("/proc/self/loginuid", &text) == 0) {
+		size_t n = text.len;
+
+		while (n > 0 && text.data[n - 1] == '\n')
+			n--;
+		if (parse_u64((const uint8_t *)text.data, n, UINT32_MAX,
+			      &uid) == 0 && uid != UINT32_MAX &&
+		    (pw = getpwuid((uid_t)uid)) != NULL &&
+		    policy_user_valid(pw->pw_name)) {
+			snprintf(out, POLICY_USER_MAX + 1, "%s", pw->pw_name);
+			buf_release(&text);
+			return;
+		}
+	}
+	buf_release(&text);
+	if ((pw = getpwuid(getuid())) != NULL && policy_user_valid(pw->pw_name))
+		snprintf(out, POLICY_USER_MAX + 1, "%s", pw->pw_name);
+	else
+		snprintf(out, POLICY_USER_MAX + 1, "uid%u", (unsigned)getuid());
+}
+
+int
+admin_service_running(const struct config *c)
+{
+	long pid;
+	int r = liveness_probe(c->runtime_dir, &pid), e = errno;
+
+	if (r == 1)
+		return 1;
+	if (r == 0)
+		complain("the service is not running; start it with: "
+			 "systemctl start " UNIT);
+	else
+		complain("cannot tell whether the service runs (%s/"
+			 LIVENESS_FILE "): %s", c->runtime_dir,
+			 admin_why(r, e));
+	return 0;
+}
+
+int
+admin_line_width(void)
+{
+	struct winsize ws;
+	const char *s = getenv("COLUMNS");
+	long w;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
+		return ws.ws_col;
+	if (s != NULL && (w = strtol(s, NULL, 10)) >= 40 && w <= 1000)
+		return (int)w;
+	return ADMIN_LINE_WIDTH_DEFAULT;
 }
 
 /* ------------------------------------------------------------------ audit */
@@ -235,6 +315,8 @@ static const struct {
 	{ "disable", admin_disable },
 	{ "policy", admin_policy },
 	{ "pending", admin_pending },
+	{ "ps", admin_ps },
+	{ "stop", admin_stop },
 	{ "approve", admin_approve },
 	{ "deny", admin_deny },
 	{ "prompt", admin_prompt },

@@ -103,6 +103,19 @@ int admin_approve(const struct config *c, int argc, char **argv);
 int admin_deny(const struct config *c, int argc, char **argv);
 
 /*
+ * ps: what the service runs or holds (runtime_dir/jobs, jobsfile.h), one
+ * line each (VM, ID, STATE, USER, TIME, COMMAND).  stop ID: stops a
+ * running command (SIGINT, TERM, KILL, as the VM's own cancel) or refuses
+ * one that waits, by writing runtime_dir/stops/CID, and waits up to 10 s
+ * for the service to show it.  ID: the cid, or at least 6 of the first
+ * hex digits of its random part, as ps shows them.  Both ADMIN_FAIL when
+ * the service does not run; stop ADMIN_FAIL for an ID that names nothing
+ * held or more than one request, or a stop the service did not take.
+ */
+int admin_ps(const struct config *c, int argc, char **argv);
+int admin_stop(const struct config *c, int argc, char **argv);
+
+/*
  * prompt ID: run by the service, not by people.  Asks the person at the
  * desktop (QVM_REMOTE_ASK_PROMPT) about request ID with a zenity question
  * run as the session's user, and writes the answer (via=desktop).

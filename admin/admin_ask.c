@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/inotify.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "askfile.h"
@@ -37,7 +35,6 @@
 #define TAKE_WAIT_S 10          /* for the service to take an answer */
 #define TAKE_SLICE_MS 250       /* a look at asks/ID at least this often */
 #define PENDING_MAX 4096u       /* requests `pending` lists */
-#define LINE_WIDTH_DEFAULT 80
 #define SHA_SHORT 8             /* hex digits `pending` shows */
 
 /* ----------------------------------------------------------- the files */
@@ -151,66 +148,7 @@ admin_ask_left(const struct ask_record *a)
 	return a->expires > now ? (long)(a->expires - now) : 0;
 }
 
-/* ----------------------------------------------------- who answers */
-
-/*
- * The person at this terminal: the user sudo was run by (we are root),
- * else the audit login user, else the real user; as "uidN" when none of
- * those has a valid name.
- */
-static void
-person(char out[POLICY_USER_MAX + 1])
-{
-	struct buf text = BUF_INIT(32);
-	const char *s = getenv("SUDO_USER");
-	const struct passwd *pw;
-	uint64_t uid;
-
-	if (getuid() == 0 && s != NULL && policy_user_valid(s) &&
-	    getpwnam(s) != NULL) {
-		snprintf(out, POLICY_USER_MAX + 1, "%s", s);
-		return;
-	}
-	if (read_file("/proc/self/loginuid", &text) == 0) {
-		size_t n = text.len;
-
-		while (n > 0 && text.data[n - 1] == '\n')
-			n--;
-		if (parse_u64((const uint8_t *)text.data, n, UINT32_MAX,
-			      &uid) == 0 && uid != UINT32_MAX &&
-		    (pw = getpwuid((uid_t)uid)) != NULL &&
-		    policy_user_valid(pw->pw_name)) {
-			snprintf(out, POLICY_USER_MAX + 1, "%s", pw->pw_name);
-			buf_release(&text);
-			return;
-		}
-	}
-	buf_release(&text);
-	if ((pw = getpwuid(getuid())) != NULL && policy_user_valid(pw->pw_name))
-		snprintf(out, POLICY_USER_MAX + 1, "%s", pw->pw_name);
-	else
-		snprintf(out, POLICY_USER_MAX + 1, "uid%u", (unsigned)getuid());
-}
-
 /* --------------------------------------------------------- pending */
-
-static int
-service_running(const struct config *c)
-{
-	long pid;
-	int r = liveness_probe(c->runtime_dir, &pid), e = errno;
-
-	if (r == 1)
-		return 1;
-	if (r == 0)
-		complain("the service is not running; start it with: "
-			 "systemctl start " UNIT);
-	else
-		complain("cannot tell whether the service runs (%s/"
-			 LIVENESS_FILE "): %s", c->runtime_dir,
-			 admin_why(r, e));
-	return 0;
-}
 
 static int
 cmp_expires(const void *x, const void *y)
@@ -284,21 +222,6 @@ load_all(const struct config *c, struct ask_record **out, size_t *count)
 	return ADMIN_OK;
 }
 
-static int
-line_width(void)
-{
-	struct winsize ws;
-	const char *s = getenv("COLUMNS");
-	long w;
-
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 0)
-		return ws.ws_col;
-	if (s != NULL && (w = strtol(s, NULL, 10)) >= 40 && w <= 1000)
-		return (int)w;
-	return LINE_WIDTH_DEFAULT;
-}
-
 /* The rule's file and line, without its directory. */
 static const char *
 rule_short(const struct ask_record *a)
@@ -364,7 +287,7 @@ list_all(const struct config *c)
 	       (int)wuser, "USER", "LEFT", (int)wrule, "RULE", "COMMAND");
 	used = 6 + 2 + wvm + 2 + wuser + 2 + 5 + 2 + wrule + 2;
 	for (i = 0; i < n; i++) {
-		size_t w = (size_t)line_width();
+		size_t w = (size_t)admin_line_width();
 
 		buf_reset(&row);
 		if (command_cell(&row, &v[i], w > used + 20 ? w - used : 20)
@@ -453,7 +376,7 @@ admin_pending(const struct config *c, int argc, char **argv)
 
 	if (argc > 2)
 		return admin_usage("pending [ID]");
-	if (!service_running(c))
+	if (!admin_service_running(c))
 		return ADMIN_FAIL;
 	if (argc == 1)
 		return list_all(c);
@@ -523,13 +446,13 @@ answer_verb(const struct config *c, int argc, char **argv, int approve)
 
 	if (argc != 2)
 		return admin_usage(approve ? "approve ID" : "deny ID");
-	if (!service_running(c) || load_named(c, argv[1], &a) != ADMIN_OK)
+	if (!admin_service_running(c) || load_named(c, argv[1], &a) != ADMIN_OK)
 		return ADMIN_FAIL;
 	if (admin_ask_path(c, ASK_DIR, NULL, dir) != 0 ||
 	    admin_ask_path(c, ASK_DIR, a.id, ask) != 0 ||
 	    admin_ask_path(c, ANSWER_DIR, a.id, ans) != 0)
 		return ADMIN_FAIL;     /* load_named read it: cannot be */
-	person(by);
+	admin_person(by);
 	if (admin_ask_answer(c, &a, approve, by, ASK_VIA_TERMINAL) != 0)
 		return ADMIN_FAIL;
 	if (!await_gone(dir, ask)) {

@@ -12,6 +12,7 @@
  *   admin_ask.c      pending, approve, deny, and the asks/ and answers/
  *                    files they share with the prompt
  *   admin_prompt.c   prompt, the desktop question
+ *   admin_jobs.c     ps, stop
  */
 #ifndef QVMR_ADMIN_UTIL_H
 #define QVMR_ADMIN_UTIL_H
@@ -25,6 +26,7 @@
 #include "bounds.h"
 #include "config.h"
 #include "key.h"
+#include "policy.h"
 
 #define PROG "qvm-remote-dom0"     /* the program, as messages name it */
 #define UNIT "qvm-remote-dom0"     /* its systemd unit */
@@ -38,6 +40,21 @@ void admin_msg(FILE *f, const char *fmt, ...)
 
 /* Writes "usage: qvm-remote-dom0 SYNOPSIS" to stderr; returns ADMIN_USAGE. */
 int admin_usage(const char *synopsis);
+
+/* The person at this terminal, as answers and stops name them (by=): the
+ * user sudo was run by, else the audit login uid's, else the real user's
+ * name, else "uidN". */
+void admin_person(char out[POLICY_USER_MAX + 1]);
+
+/* Whether the service runs (its lock, liveness.h): 1, or 0 after saying
+ * it does not ("the service is not running; start it with: ...") or that
+ * it cannot tell. */
+int admin_service_running(const struct config *c);
+
+/* The terminal's width when stdout is one, else COLUMNS (40 to 1000),
+ * else ADMIN_LINE_WIDTH_DEFAULT. */
+#define ADMIN_LINE_WIDTH_DEFAULT 80
+int admin_line_width(void);
 
 /* A description of r, with saved_errno's when r is QR_ERR_SYSTEM. */
 const char *admin_why(int r, int saved_errno);

@@ -201,6 +201,7 @@ ask_drop(struct daemon *d, struct job *j)
 		}
 	j->next = NULL;
 	v->nasking--;
+	d->jobs_dirty = 1;
 	if (ask_path(path, d->asks_dir, j->ask_id) == 0)
 		(void)unlink(path);
 	prompt_stop(d, j);
@@ -247,7 +248,9 @@ ask_begin(struct daemon *d, struct job *j, const struct gate_verdict *g)
 		}
 		j->ask_until_ms = mono_ms() + (int64_t)d->cfg->ask_timeout_s * 1000;
 		j->ask_expires = time(NULL) + (time_t)d->cfg->ask_timeout_s;
+		j->since = time(NULL);
 	}
+	d->jobs_dirty = 1;
 	snprintf(j->ask_rule, sizeof(j->ask_rule), "%s", g->rule);
 	memcpy(j->ask_told, g->told, sizeof(j->ask_told));
 	j->next = v->asking;
@@ -280,6 +283,8 @@ ask_approved(struct daemon *d, struct job *j, const char *how)
 	struct vm *v = j->vm;
 
 	park_note(d, j, RESULT_APPROVED, how, 0);
+	j->since = time(NULL);
+	d->jobs_dirty = 1;
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
 	else
@@ -500,15 +505,26 @@ asks_holds(const struct vm *v, const char *cid, const char *claim)
 }
 
 int
-asks_withdraw(struct daemon *d, struct vm *v, const char *cid)
+asks_withdraw(struct daemon *d, struct vm *v, const char *cid, const char *by)
 {
+	char why[REASON_MAX + 1];
+	struct buf *b;
+
 	for (struct job *j = v->asking; j != NULL; j = j->next)
 		if (strcmp(j->cid, cid) == 0) {
 			ask_drop(d, j);
-			(void)ask_line(d, j, "withdrawn");
+			b = ask_line(d, j, by != NULL ? "stopped" : "withdrawn");
+			if (by != NULL) {
+				(void)logline_kvs(b, "by", by);
+				(void)logline_kvs(b, "via", "terminal");
+			}
 			ev_end(d);
-			ask_refuse(d, j, "withdrawn by the VM while it waited for "
-				   "approval; nothing ran");
+			if (by != NULL)
+				snprintf(why, sizeof(why), "stopped in dom0 by %s "
+					 "while it waited for approval; nothing "
+					 "ran", by);
+			ask_refuse(d, j, by != NULL ? why : "withdrawn by the VM "
+				   "while it waited for approval; nothing ran");
 			return 1;
 		}
 	return 0;

@@ -28,6 +28,7 @@
 #include "exchange.h"
 #include "frame.h"
 #include "gate.h"
+#include "jobsfile.h"
 #include "argvbody.h"
 #include "askfile.h"
 #include "bodyrule.h"
@@ -69,6 +70,13 @@ struct job {
 	time_t ask_expires;         /* the same, UTC, for the files */
 	int prompted;               /* a desktop prompt was started for it */
 	struct run *run;            /* from job_start() on */
+	/* ps (jobstate.c): what the jobs file shows of it, kept from the
+	 * body, which goes when it starts, and since when it is in its
+	 * state (queued, asking, running), UTC */
+	char shown[JOBS_CMD_MAX + 1];
+	size_t shown_len;
+	int shown_cut;
+	time_t since;
 };
 
 #define ASK_MAX_PER_VM 8u       /* requests of a VM that wait for a person */
@@ -133,6 +141,11 @@ struct daemon {
 	pid_t prompt_pid;               /* 0: none runs */
 	const struct job *prompt_job;   /* its request, NULL once it ended */
 	int prompt_unseen;              /* "no desktop" was logged */
+	/* ps and stop (jobstate.c): the jobs file is due to be written (what
+	 * runs or waits changed this turn), and stops/ with its watch */
+	int jobs_dirty;
+	char stops_dir[PATH_MAX];
+	struct dirwatch stops_watch;
 	int lock_fd;
 	int stopping;
 	int64_t stop_deadline_ms;
@@ -185,6 +198,31 @@ void handle_request(struct daemon *d, struct vm *v,
 void park_note(struct daemon *d, const struct job *j, enum result_status st,
 	       const char *reason, unsigned left_s);
 
+/* job_stop's outcomes */
+enum { JOB_NOT_HELD, JOB_WITHDRAWN, JOB_STOPPING };
+/*
+ * Stops what v holds of cid, for the VM's own cancel (by NULL) or a stop
+ * in dom0 by the person `by` (stops/, jobstate.c).  Held, not started
+ * (queued, or waiting for a person): refused, JOB_WITHDRAWN.  Running:
+ * run_cancel (SIGINT, TERM, KILL) with a CANCEL line, JOB_STOPPING, also
+ * when it is being stopped already.  Else JOB_NOT_HELD.
+ */
+int job_stop(struct daemon *d, struct vm *v, const char *cid, const char *by);
+/* Whether v holds cid: queued, waiting for a person, or running. */
+int job_held(const struct daemon *d, const struct vm *v, const char *cid);
+
+/* jobstate.c: the jobs file and stops/ (docs/protocol.md 9a) */
+/* Fills j->shown from its body: a vector's words, a script's first line. */
+void jobs_preview(struct job *j);
+/* Writes runtime_dir/jobs when jobs_dirty; best effort. */
+void jobs_publish(struct daemon *d);
+/* Removes runtime_dir/jobs: the daemon ends (it holds the lock). */
+void jobs_unpublish(struct daemon *d);
+/* Creates and empties runtime_dir/stops (0700); its watch is added later. */
+int stops_open(struct daemon *d);
+/* Takes the stops in stops/ (its watch said so). */
+void stops_take(struct daemon *d);
+
 /* job_decide's and ask_begin's outcomes */
 enum { JOB_RUNS, JOB_ASKS, JOB_GONE };
 /*
@@ -216,8 +254,10 @@ void asks_refuse_stale(struct daemon *d, struct vm *v);
 void asks_leave(struct daemon *d, struct vm *v);
 int asks_holds(const struct vm *v, const char *cid, const char *claim);
 int asks_held(const struct vm *v, const char *cid);
-/* A cancel from v: 1 when cid waited and was refused as withdrawn. */
-int asks_withdraw(struct daemon *d, struct vm *v, const char *cid);
+/* A cancel from v (by NULL), or a stop in dom0 by `by`: 1 when cid
+ * waited and was refused, as withdrawn or stopped. */
+int asks_withdraw(struct daemon *d, struct vm *v, const char *cid,
+		  const char *by);
 
 /* policyset.c */
 /*

@@ -372,6 +372,7 @@ job_start(struct daemon *d, struct job *j)
 	struct job **g;
 	int r;
 
+	d->jobs_dirty = 1;      /* it leaves the queue, to run or not */
 	/* keys: the key that verified it was revoked or replaced since (a
 	 * replaced key may have leaked: what it signed must not run later) */
 	if (v->removed || j->key_gen != v->key_gen) {
@@ -446,6 +447,7 @@ job_start(struct daemon *d, struct job *j)
 		goto out;
 	}
 	j->started = 1;
+	j->since = time(NULL);
 	v->running++;
 	d->jobs[d->njobs++] = j;
 out:
@@ -465,6 +467,7 @@ job_finish(struct daemon *d, size_t idx)
 
 	d->jobs[idx] = d->jobs[--d->njobs];
 	v->running--;
+	d->jobs_dirty = 1;
 	if (run_finish(j->run, j->cid, j->claim, t, &e) != 0) {
 		ev_simple(d, "ERROR", v->name, j->cid, "reason",
 			  "cannot store the result; the VM gets an error");
@@ -556,47 +559,82 @@ job_running(const struct daemon *d, const struct vm *v, const char *cid)
 	return NULL;
 }
 
+int
+job_held(const struct daemon *d, const struct vm *v, const char *cid)
+{
+	return cid_queued(v, cid) || job_running(d, v, cid) != NULL;
+}
+
+int
+job_stop(struct daemon *d, struct vm *v, const char *cid, const char *by)
+{
+	static const char why_vm[] = "withdrawn by the VM while it waited "
+				     "for a slot; nothing ran";
+	char why[REASON_MAX + 1];
+	struct job *j;
+	struct buf *b;
+	int r;
+
+	if (asks_withdraw(d, v, cid, by))
+		return JOB_WITHDRAWN;
+	if ((j = queue_take(v, cid)) != NULL) {
+		d->jobs_dirty = 1;
+		if (by != NULL) {
+			snprintf(why, sizeof(why), "stopped in dom0 by %s; "
+				 "nothing ran", by);
+			b = ev_begin(d, "INFO", v->name, j->cid);
+			(void)logline_kvs(b, "action", "stopped");
+			(void)logline_kvs(b, "by", by);
+			(void)logline_kvs(b, "via", "terminal");
+			(void)logline_kvs(b, "reason", why);
+			ev_end(d);
+		} else {
+			ev_simple(d, "INFO", v->name, j->cid, "action", why_vm);
+		}
+		park_status(d, v, j->cid, j->claim, RESULT_REJECTED,
+			    by != NULL ? why : why_vm);
+		job_free(j);
+		return JOB_WITHDRAWN;
+	}
+	if ((j = job_running(d, v, cid)) == NULL)
+		return JOB_NOT_HELD;
+	/* the VM's cancel and a stop in dom0 stop it the same way */
+	r = run_cancel(j->run, mono_ms());
+	if (r == 0) {
+		d->jobs_dirty = 1;
+		b = ev_begin(d, "CANCEL", v->name, j->cid);
+		if (by != NULL) {
+			(void)logline_kvs(b, "by", by);
+			(void)logline_kvs(b, "via", "terminal");
+		}
+		(void)logline_kvs(b, "signal", "INT");
+		ev_end(d);
+	}
+	return r == 0 || r == QR_ERR_EXISTS ? JOB_STOPPING : JOB_NOT_HELD;
+}
+
 /*
  * A cancel (cancel=CID, docs/protocol.md 5b).  A request dom0 holds but
  * has not started, waiting for a person or for a slot, is withdrawn:
  * "withdrawn" (exit 0).  A command of the VM that runs now is stopped
- * (runner.h run_cancel: SIGINT, then TERM, then KILL) with a CANCEL
- * line: "stopping" (exit 0), also when it is being stopped already.
- * Anything else, a command already finished among them, is "not-held"
- * (exit 1).  The cancel runs nothing and is answered at once.
+ * (job_stop) with a CANCEL line: "stopping" (exit 0), also when it is
+ * being stopped already.  Anything else, a command already finished
+ * among them, is "not-held" (exit 1).  The cancel runs nothing and is
+ * answered at once.
  */
 static void
 answer_cancel(struct daemon *d, struct vm *v, const struct fetch_request *q,
 	      const char *target)
 {
-	static const char why[] = "withdrawn by the VM while it waited for "
-				  "a slot; nothing ran";
-	int withdrawn = asks_withdraw(d, v, target), stopping = 0;
-	struct job *j = withdrawn ? NULL : queue_take(v, target);
+	int r = job_stop(d, v, target, NULL);
 	struct result_meta m;
-	struct buf *b;
-	int r;
 
-	if (j != NULL) {
-		ev_simple(d, "INFO", v->name, j->cid, "action", why);
-		park_status(d, v, j->cid, j->claim, RESULT_REJECTED, why);
-		job_free(j);
-		withdrawn = 1;
-	} else if (!withdrawn && (j = job_running(d, v, target)) != NULL) {
-		r = run_cancel(j->run, mono_ms());
-		if (r == 0) {
-			b = ev_begin(d, "CANCEL", v->name, j->cid);
-			(void)logline_kvs(b, "signal", "INT");
-			ev_end(d);
-		}
-		stopping = r == 0 || r == QR_ERR_EXISTS;
-	}
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_OK;
-	m.exit_code = withdrawn || stopping ? 0 : 1;
-	park(d, v, q->cid, q->claim, &m, withdrawn ? "withdrawn\n"
-					  : stopping ? "stopping\n"
-						     : "not-held\n");
+	m.exit_code = r != JOB_NOT_HELD ? 0 : 1;
+	park(d, v, q->cid, q->claim, &m, r == JOB_WITHDRAWN ? "withdrawn\n"
+					  : r == JOB_STOPPING ? "stopping\n"
+							      : "not-held\n");
 }
 
 void
@@ -669,9 +707,12 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 		job_free(j);
 		goto nomem;
 	}
+	jobs_preview(j);
 	/* the policy decides after every check and before the EXEC line */
 	if (job_decide(d, j) != JOB_RUNS)
 		return;
+	j->since = time(NULL);
+	d->jobs_dirty = 1;
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
 	else

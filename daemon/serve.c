@@ -72,6 +72,7 @@ leave_queue(struct daemon *d, struct vm *v)
 		ev_simple(d, "INFO", v->name, j->cid, "action",
 			  "stopping before it started; the next start runs it");
 		job_free(j);
+		d->jobs_dirty = 1;
 	}
 	v->queue_tail = NULL;
 }
@@ -176,6 +177,8 @@ read_inotify(struct daemon *d)
 				       e->mask);
 			dirwatch_event(&d->answers_watch, d->inotify_fd, e->wd,
 				       e->mask);
+			dirwatch_event(&d->stops_watch, d->inotify_fd, e->wd,
+				       e->mask);
 			off += (ssize_t)sizeof(*e) + e->len;
 		}
 	}
@@ -265,8 +268,8 @@ next_wakeup(struct daemon *d, int64_t t)
 {
 	/* keys: the tick also stamps the keys directory when unwatched */
 	int64_t w = t + (d->qrexec_wd >= 0 && d->keys_watch.wd >= 0 &&
-			 d->policy_watch.wd >= 0 && d->answers_watch.wd >= 0
-			 ? 60000 : TICK_MS);
+			 d->policy_watch.wd >= 0 && d->answers_watch.wd >= 0 &&
+			 d->stops_watch.wd >= 0 ? 60000 : TICK_MS);
 
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		if (!v->up)
@@ -341,6 +344,8 @@ loop_once(struct daemon *d, struct waitset *ws)
 		(void)policy_load(d);
 	if (dirwatch_due(&d->answers_watch, d->inotify_fd, mono_ms()))
 		asks_answers(d);
+	if (dirwatch_due(&d->stops_watch, d->inotify_fd, mono_ms()))
+		stops_take(d);
 	for (struct vm *v = d->vms; v != NULL; v = v->next) {
 		call_dispatch(ws, v->x.call);
 		call_dispatch(ws, v->x.dcall);
@@ -372,6 +377,8 @@ loop_once(struct daemon *d, struct waitset *ws)
 		else
 			i++;
 	}
+	/* ps: one write for all this turn changed */
+	jobs_publish(d);
 }
 
 static int
@@ -420,8 +427,10 @@ teardown(struct daemon *d)
 	if (d->inotify_fd >= 0)
 		close(d->inotify_fd);
 	audit_close(&d->audit);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);  /* keys: the last thing the daemon lets go */
+	if (d->lock_fd >= 0) {
+		jobs_unpublish(d);  /* only ours: we hold the lock */
+		close(d->lock_fd);
+	}  /* keys: the last thing the daemon lets go */
 	buf_release(&d->line);
 }
 
@@ -442,6 +451,7 @@ serve(struct config *c, const struct serve_opts *o)
 	dirwatch_init(&d.keys_watch, c->keys_dir);
 	dirwatch_init(&d.policy_watch, c->policy_dir);
 	dirwatch_init(&d.answers_watch, d.answers_dir);
+	dirwatch_init(&d.stops_watch, d.stops_dir);
 	d.audit.fd = -1;
 	buf_init(&d.line, 8192);
 	if (transport_init(&d.transport, c, msg, sizeof(msg)) != 0) {
@@ -536,6 +546,14 @@ serve(struct config *c, const struct serve_opts *o)
 		goto out;
 	}
 	(void)dirwatch_add(&d.answers_watch, d.inotify_fd);
+	if (stops_open(&d) != 0) {
+		fprintf(stderr, "qvm-remote-dom0: cannot create the stops "
+			"directory in '%s': %s\n", c->runtime_dir,
+			strerror(errno));
+		goto out;
+	}
+	(void)dirwatch_add(&d.stops_watch, d.inotify_fd);
+	jobs_publish(&d);
 	d.up_dirty = 1;
 	refresh_up(&d, mono_ms());  /* --once must know which VMs it will reach */
 	if (d.vms == NULL)
