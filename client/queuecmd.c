@@ -1,5 +1,7 @@
 /*
- * queuecmd.c - queue status and queue clean.
+ * queuecmd.c - queue status and queue clean.  status shows each request
+ * as pending (not taken), running (taken by dom0: waiting for a slot or
+ * running) or asking (taken, and dom0's note says it waits for a person).
  */
 #include "queuecmd.h"
 #include "exitcode.h"
@@ -18,6 +20,7 @@
 
 #include "cid.h"
 #include "err.h"
+#include "note.h"
 
 #include "banned.h"
 
@@ -97,6 +100,7 @@ void queue_count(const struct vm_layout *p, struct queue_counts *c)
 }
 
 struct lister {
+	const struct vm_layout *p;
 	size_t shown;
 	time_t now;
 };
@@ -107,6 +111,8 @@ static void list_one(void *ctx, const char *dir, const char *name,
 	static const char *const state[] = { "pending", "running", "result" };
 	struct lister *l = ctx;
 	char path[PATH_MAX], age[32];
+	const char *what = state[k], *why = "";
+	struct note nt;
 	struct stat st;
 
 	if (k == E_OTHER)
@@ -119,12 +125,19 @@ static void list_one(void *ctx, const char *dir, const char *name,
 	fmt_elapsed(age, sizeof(age),
 		    l->now > st.st_mtime ?
 		    (uint64_t)(l->now - st.st_mtime) * 1000u : 0);
-	printf("%-8s %-9s %s\n", state[k], age, cid);
+	/* taken: dom0's note, when there is one, says it waits for a
+	 * person (docs/protocol.md 5b) */
+	if (k == E_RUNNING && note_load(l->p, cid, &nt) == 0 &&
+	    nt.status == RESULT_ASKING) {
+		what = "asking";
+		why = "  (waiting for approval in dom0)";
+	}
+	printf("%-8s %-9s %s%s\n", what, age, cid, why);
 }
 
 static int queue_status(const struct vm_layout *p)
 {
-	struct lister l = { 0, time(NULL) };
+	struct lister l = { p, 0, time(NULL) };
 
 	walk(p->pending, "pending", list_one, &l);
 	walk(p->running, "running", list_one, &l);

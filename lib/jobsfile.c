@@ -43,7 +43,8 @@ jobs_entry_cmd(struct jobs_entry *e, const void *p, size_t n, bool more)
 	const char *nl = e->form == BODY_SCRIPT ? memchr(s, '\n', n) : NULL;
 	size_t len = nl != NULL ? (size_t)(nl - s) : n;
 
-	e->cut = more || len < n;
+	/* a script's one line and its newline is all of it */
+	e->cut = more || (nl != NULL && len + 1 < n);
 	if (len > JOBS_CMD_MAX) {
 		len = JOBS_CMD_MAX;
 		e->cut = true;

@@ -112,6 +112,13 @@ test_cmd_escaped(void **state)
 	assert_int_equal(e.cmd_len, JOBS_CMD_MAX);
 	assert_true(e.cut);
 	assert_int_equal(e.cmd[3], ' ');
+	/* a script of one line and its newline is not cut */
+	e.form = BODY_SCRIPT;
+	jobs_entry_cmd(&e, "sleep 60\n", 9, false);
+	assert_string_equal(e.cmd, "sleep 60");
+	assert_false(e.cut);
+	jobs_entry_cmd(&e, "sleep 60\nx", 10, false);
+	assert_true(e.cut);
 	/* more: the caller's preview left something out */
 	jobs_entry_cmd(&e, "ls", 2, true);
 	assert_true(e.cut);
