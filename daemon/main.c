@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"  policy list              the policy files and rules, or their error\n"	"  pending [ID]             requests waiting for approval, or one in full\n"
 	"  approve ID               approve a waiting request\n"
 	"  deny ID                  deny a waiting request\n"
+	"  ps                       what runs, waits for a slot or for approval\n"
+	"  stop ID                  stop a running command, or refuse a waiting one\n"
 
 	"\n"
 	"The service is installed but not enabled: start it for this boot with\n"
