@@ -180,11 +180,15 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		goto fail;
 	}
 	close(fd);
-	/* .exit last: the client takes a result once its .exit is there */
+	/* .exit last: the client takes a result once its .exit is there,
+	 * and no note says otherwise by then */
 	for (size_t i = 0; i <= NFILES; i++) {
 		const char *f = i < NFILES ? files[i] : "exit";
 		char ext[8];
 		snprintf(ext, sizeof(ext), ".%s", f);
+		if (i == NFILES &&
+		    queue_path(to, q->running, it->cid, VM_NOTE) == 0)
+			(void)unlink(to);
 		if (temp_path(from, q, it, nonce, f) != 0 ||
 		    queue_path(to, q->results, it->cid, ext) != 0 ||
 		    rename(from, to) != 0)
@@ -194,8 +198,6 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		if (queue_path(from, q->running, it->cid,
 			       vm_request_suffix[i]) == 0)
 			(void)unlink(from);
-	if (queue_path(from, q->running, it->cid, VM_NOTE) == 0)
-		(void)unlink(from);
 	audit(q, it, now);
 	(void)unlink(marker);
 	return DELIVER_OK;

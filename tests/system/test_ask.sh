@@ -113,6 +113,7 @@ assert_contains "$(policy_line "$cid" denied)" "by=root via=terminal" "the deny'
 [[ ! -e $M.denied ]] || fail "a denied command ran"
 
 t "the client says it waits for approval, then that it was approved; it exits with the command's status"
+: >"$err"   # not the last case's words
 in_vm work qvm-remote -x cat /etc/hostname >"$out" 2>"$err" &
 pid=$!
 wait_for "[[ \$(last_id work) != '' && -n \$(ask_of \$(last_id work)) ]]" 20 || fail "it does not wait"
@@ -126,6 +127,7 @@ assert_eq "qvm-remote: waiting for approval in dom0 (ask: $P/10-ask.policy:2)
 qvm-remote: approved in dom0" "$(cat "$err")" "stderr"
 
 t "Ctrl-C while it waits withdraws it in dom0: exit 130, the client says so, nothing ran"
+: >"$err"   # not the last case's words
 in_vm work qvm-remote -x touch "$M.ctrl-c" >"$out" 2>"$err" &
 pid=$!
 wait_for "grep -q 'waiting for approval' '$err'" 20 || fail "the client does not say it waits"
@@ -149,6 +151,7 @@ assert_eq "" "$(ask_of "$cid")" "its asks/ file"
 
 t "a script that needs approval: the file shows its size, SHA-256 and first lines"
 printf 'echo one\necho two\necho three\necho four\necho five\necho six\n' >"$TEST_DIR/script"
+: >"$err"   # not the last case's words
 in_vm work qvm-remote -i /dev/null "$(cat "$TEST_DIR/script")" >"$out" 2>"$err" &
 pid=$!
 wait_for "grep -q 'waiting for approval' '$err'" 20 || fail "the client does not say it waits"
