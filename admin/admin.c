@@ -15,9 +15,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "liveness.h"
@@ -46,6 +49,32 @@ admin_usage(const char *synopsis)
 {
 	fprintf(stderr, "usage: " PROG " %s\n", synopsis);
 	return ADMIN_USAGE;
+}
+
+int
+admin_await(const char *dir, uint32_t mask, int wait_s,
+	    int (*done)(void *arg), void *arg)
+{
+	int64_t deadline = mono_ms() + (int64_t)wait_s * 1000, left;
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), r;
+	struct pollfd p;
+	char ev[4096];
+
+	if (fd >= 0 && inotify_add_watch(fd, dir, mask) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	while (!(r = done(arg)) && (left = deadline - mono_ms()) > 0) {
+		if (left > ADMIN_LOOK_MS)
+			left = ADMIN_LOOK_MS;
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(fd >= 0 ? &p : NULL, fd >= 0 ? 1 : 0, (int)left) > 0)
+			while (read(fd, ev, sizeof(ev)) > 0)
+				;
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 const char *

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@
 
 #include "askfile.h"
 #include "buf.h"
-#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "liveness.h"
@@ -33,7 +31,6 @@
 #include "banned.h"
 
 #define TAKE_WAIT_S 10          /* for the service to take an answer */
-#define TAKE_SLICE_MS 250       /* a look at asks/ID at least this often */
 #define PENDING_MAX 4096u       /* requests `pending` lists */
 #define SHA_SHORT 8             /* hex digits `pending` shows */
 
@@ -395,46 +392,11 @@ exists(const char *path)
 	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-/*
- * Waits until asks/ID is gone, up to TAKE_WAIT_S: inotify on asks/, and
- * a look every TAKE_SLICE_MS whatever it says (the directory may be
- * replaced, inotify may be out of watches).  1 when it went, 0 when not.
- */
+/* admin_await's test: the request's file is gone. */
 static int
-await_gone(const char *dir, const char *path)
+file_gone(void *path)
 {
-	int64_t deadline = mono_ms() + TAKE_WAIT_S * 1000;
-	int fd, gone = 0;
-
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd >= 0 && inotify_add_watch(fd, dir, IN_DELETE | IN_MOVED_FROM |
-					 IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	for (;;) {
-		int64_t left;
-		struct pollfd p;
-
-		if (!exists(path)) {
-			gone = 1;
-			break;
-		}
-		if ((left = deadline - mono_ms()) <= 0)
-			break;
-		if (left > TAKE_SLICE_MS)
-			left = TAKE_SLICE_MS;
-		p = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(fd >= 0 ? &p : NULL, fd >= 0 ? 1 : 0, (int)left) > 0) {
-			char ev[4096];
-
-			while (read(fd, ev, sizeof(ev)) > 0)
-				;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return gone;
+	return !exists(path);
 }
 
 static int
@@ -455,7 +417,8 @@ answer_verb(const struct config *c, int argc, char **argv, int approve)
 	admin_person(by);
 	if (admin_ask_answer(c, &a, approve, by, ASK_VIA_TERMINAL) != 0)
 		return ADMIN_FAIL;
-	if (!await_gone(dir, ask)) {
+	if (!admin_await(dir, IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |
+			 IN_MOVE_SELF, TAKE_WAIT_S, file_gone, ask)) {
 		admin_ask_unanswer(c, a.id);
 		complain("the service did not take the answer within %d s; "
 			 "nothing was answered; check its log with: " PROG

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "clock.h"
 #include "err.h"
 #include "fileio.h"
 #include "jobsfile.h"
@@ -29,7 +27,6 @@
 #include "banned.h"
 
 #define STOP_WAIT_S 10          /* for the service to show the stop */
-#define STOP_SLICE_MS 250       /* a look at jobs at least this often */
 
 /*
  * Reads runtime_dir/jobs into *l, written by the daemon that holds the
@@ -193,44 +190,31 @@ state_now(const struct config *c, const char *vm, const char *cid)
 	return st;
 }
 
-/*
- * Waits up to STOP_WAIT_S for vm's cid to leave jobs: inotify on the
- * runtime directory (jobs is renamed into it), and a look every
- * STOP_SLICE_MS whatever it says.  Its last state (-1: it left).
- */
+/* What await_leave watches, and the state it saw last (-1: it left). */
+struct leave {
+	const struct config *c;
+	const char *vm, *cid;
+	int state;
+};
+
+static int
+left_jobs(void *arg)
+{
+	struct leave *l = arg;
+
+	return (l->state = state_now(l->c, l->vm, l->cid)) == -1;
+}
+
+/* Waits up to STOP_WAIT_S for vm's cid to leave jobs (renamed into the
+ * runtime directory).  Its last state (-1: it left). */
 static int
 await_leave(const struct config *c, const char *vm, const char *cid)
 {
-	int64_t deadline = mono_ms() + STOP_WAIT_S * 1000;
-	int fd, st;
+	struct leave l = { .c = c, .vm = vm, .cid = cid, .state = -1 };
 
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd >= 0 && inotify_add_watch(fd, c->runtime_dir, IN_MOVED_TO |
-					 IN_CLOSE_WRITE) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	for (;;) {
-		int64_t left;
-		struct pollfd p;
-
-		if ((st = state_now(c, vm, cid)) == -1)
-			break;
-		if ((left = deadline - mono_ms()) <= 0)
-			break;
-		if (left > STOP_SLICE_MS)
-			left = STOP_SLICE_MS;
-		p = (struct pollfd){ .fd = fd, .events = POLLIN };
-		if (poll(fd >= 0 ? &p : NULL, fd >= 0 ? 1 : 0, (int)left) > 0) {
-			char ev[4096];
-
-			while (read(fd, ev, sizeof(ev)) > 0)
-				;
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return st;
+	(void)admin_await(c->runtime_dir, IN_MOVED_TO | IN_CLOSE_WRITE,
+			  STOP_WAIT_S, left_jobs, &l);
+	return l.state;
 }
 
 /* The entry ID names, with the messages for what is wrong. */

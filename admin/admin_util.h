@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "askfile.h"
@@ -55,6 +56,16 @@ int admin_service_running(const struct config *c);
  * else ADMIN_LINE_WIDTH_DEFAULT. */
 #define ADMIN_LINE_WIDTH_DEFAULT 80
 int admin_line_width(void);
+
+/*
+ * Waits up to wait_s for done(arg) to return 1: it asks at once, then on
+ * every inotify event of mask on dir, and at least every ADMIN_LOOK_MS
+ * whatever inotify says (the directory may be replaced, inotify may be
+ * out of watches).  1 when done said so, 0 when the time ran out.
+ */
+#define ADMIN_LOOK_MS 250
+int admin_await(const char *dir, uint32_t mask, int wait_s,
+		int (*done)(void *arg), void *arg);
 
 /* A description of r, with saved_errno's when r is QR_ERR_SYSTEM. */
 const char *admin_why(int r, int saved_errno);

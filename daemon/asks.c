@@ -280,16 +280,8 @@ ask_begin(struct daemon *d, struct job *j, const struct gate_verdict *g)
 static void
 ask_approved(struct daemon *d, struct job *j, const char *how)
 {
-	struct vm *v = j->vm;
-
 	park_note(d, j, RESULT_APPROVED, how, 0);
-	j->since = time(NULL);
-	d->jobs_dirty = 1;
-	if (v->queue_tail != NULL)
-		v->queue_tail->next = j;
-	else
-		v->queue = j;
-	v->queue_tail = j;
+	job_queue(d, j);
 }
 
 /* Applies the answer a to j, which waits. */

@@ -223,6 +223,9 @@ int stops_open(struct daemon *d);
 /* Takes the stops in stops/ (its watch said so). */
 void stops_take(struct daemon *d);
 
+/* Queues j (allowed, in no list) behind v's others, to wait for a slot. */
+void job_queue(struct daemon *d, struct job *j);
+
 /* job_decide's and ask_begin's outcomes */
 enum { JOB_RUNS, JOB_ASKS, JOB_GONE };
 /*

@@ -517,6 +517,20 @@ dup_bytes(const uint8_t *p, size_t n)
 	return c;
 }
 
+void
+job_queue(struct daemon *d, struct job *j)
+{
+	struct vm *v = j->vm;
+
+	j->since = time(NULL);
+	d->jobs_dirty = 1;
+	if (v->queue_tail != NULL)
+		v->queue_tail->next = j;
+	else
+		v->queue = j;
+	v->queue_tail = j;
+}
+
 /* Whether a job of v not yet started holds cid. */
 static int
 cid_queued(const struct vm *v, const char *cid)
@@ -709,15 +723,8 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	}
 	jobs_preview(j);
 	/* the policy decides after every check and before the EXEC line */
-	if (job_decide(d, j) != JOB_RUNS)
-		return;
-	j->since = time(NULL);
-	d->jobs_dirty = 1;
-	if (v->queue_tail != NULL)
-		v->queue_tail->next = j;
-	else
-		v->queue = j;
-	v->queue_tail = j;
+	if (job_decide(d, j) == JOB_RUNS)
+		job_queue(d, j);
 	return;
 nomem:
 	park_status(d, v, q->cid, q->claim, RESULT_ERROR,

@@ -7,8 +7,8 @@
 
 #include "err.h"
 #include "logline.h"
+#include "logfields.h"
 #include "logparse.h"
-#include "reader.h"
 
 #include "banned.h"
 
@@ -152,67 +152,6 @@ int askfile_answer_format(struct buf *out, time_t now,
 	return r;
 }
 
-/* ---- reading ------------------------------------------------------------ */
-
-/* Copies a value that holds no NUL and has fewer than size bytes. */
-static int copy_str(char *dst, size_t size, const struct log_field *f)
-{
-	if (f->value_len >= size || memchr(f->value, '\0', f->value_len) != NULL)
-		return QR_ERR_INVALID;
-	memcpy(dst, f->value, f->value_len);
-	dst[f->value_len] = '\0';
-	return 0;
-}
-
-static int get_u64(const struct log_field *f, uint64_t min, uint64_t max,
-		   uint64_t *out)
-{
-	uint64_t x;
-
-	if (parse_u64((const uint8_t *)f->value, f->value_len, max, &x) != 0 ||
-	    x < min)
-		return QR_ERR_INVALID;
-	*out = x;
-	return 0;
-}
-
-static int field_index(const char *const *keys, size_t count, const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (strcmp(keys[i], k) == 0)
-			return (int)i;
-	return -1;
-}
-
-/*
- * Parses the line into *e as category cat, and checks every field is one
- * of keys[0..count), none twice, and all of the first `required` there.
- * *seen gets a bit per key present.
- */
-static int parse_fields(const char *text, size_t n, const char *cat,
-			const char *const *keys, size_t count,
-			size_t required, struct log_entry *e, unsigned *seen)
-{
-	size_t i;
-	int k;
-
-	if (text == NULL || logparse_line(text, n, e) != 0 ||
-	    strcmp(e->category, cat) != 0)
-		return QR_ERR_INVALID;
-	*seen = 0;
-	for (i = 0; i < e->n; i++) {
-		if ((k = field_index(keys, count, e->field[i].key)) < 0 ||
-		    (*seen & (1u << k)))
-			return QR_ERR_INVALID;
-		*seen |= 1u << k;
-	}
-	if ((*seen & ((1u << required) - 1)) != (1u << required) - 1)
-		return QR_ERR_INVALID;
-	return 0;
-}
-
 enum ask_key {
 	AK_ID, AK_VM, AK_CID, AK_USER, AK_FORM, AK_RULE, AK_TIMEOUT,
 	AK_EXPIRES, AK_BYTES, AK_SHA256, AK_CMD, AK_CUT, AK_COUNT
@@ -230,16 +169,16 @@ static int ask_set(struct ask_record *a, int key, const struct log_field *f)
 
 	switch (key) {
 	case AK_ID:
-		return copy_str(a->id, sizeof(a->id), f) == 0 &&
+		return logfields_copy(a->id, sizeof(a->id), f) == 0 &&
 		       ask_id_valid(a->id) ? 0 : QR_ERR_INVALID;
 	case AK_VM:
-		return copy_str(a->vm, sizeof(a->vm), f) == 0 &&
+		return logfields_copy(a->vm, sizeof(a->vm), f) == 0 &&
 		       vmname_valid(a->vm) ? 0 : QR_ERR_INVALID;
 	case AK_CID:
-		return copy_str(a->cid, sizeof(a->cid), f) == 0 &&
+		return logfields_copy(a->cid, sizeof(a->cid), f) == 0 &&
 		       cid_valid(a->cid, f->value_len) ? 0 : QR_ERR_INVALID;
 	case AK_USER:
-		return copy_str(a->user, sizeof(a->user), f) == 0 &&
+		return logfields_copy(a->user, sizeof(a->user), f) == 0 &&
 		       policy_user_valid(a->user) ? 0 : QR_ERR_INVALID;
 	case AK_FORM:
 		if (strcmp(f->value, "argv") == 0 && f->value_len == 4)
@@ -251,31 +190,31 @@ static int ask_set(struct ask_record *a, int key, const struct log_field *f)
 		return 0;
 	case AK_RULE:
 		return rule_valid(f->value, f->value_len) ?
-		       copy_str(a->rule, sizeof(a->rule), f) : QR_ERR_INVALID;
+		       logfields_copy(a->rule, sizeof(a->rule), f) : QR_ERR_INVALID;
 	case AK_TIMEOUT:
-		if (get_u64(f, 1, TIMEOUT_MAX, &x) != 0)
+		if (logfields_u64(f, 1, TIMEOUT_MAX, &x) != 0)
 			return QR_ERR_INVALID;
 		a->timeout_s = (unsigned)x;
 		return 0;
 	case AK_EXPIRES:
-		if (get_u64(f, 0, ASK_EXPIRES_MAX, &x) != 0)
+		if (logfields_u64(f, 0, ASK_EXPIRES_MAX, &x) != 0)
 			return QR_ERR_INVALID;
 		a->expires = (time_t)x;
 		return 0;
 	case AK_BYTES:
-		return get_u64(f, 1, BODY_MAX, &a->bytes);
+		return logfields_u64(f, 1, BODY_MAX, &a->bytes);
 	case AK_SHA256:
 		return sha256_hex_valid(f->value, f->value_len) ?
-		       copy_str(a->sha256, sizeof(a->sha256), f) :
+		       logfields_copy(a->sha256, sizeof(a->sha256), f) :
 		       QR_ERR_INVALID;
 	case AK_CMD:
-		if (copy_str(a->cmd, sizeof(a->cmd), f) != 0)
+		if (logfields_copy(a->cmd, sizeof(a->cmd), f) != 0)
 			return QR_ERR_INVALID;
 		a->cmd_len = f->value_len;
 		return 0;
 	case AK_CUT:
 		/* written only as cut=1 */
-		if (get_u64(f, 1, 1, &x) != 0)
+		if (logfields_u64(f, 1, 1, &x) != 0)
 			return QR_ERR_INVALID;
 		a->cut = true;
 		return 0;
@@ -290,12 +229,12 @@ int askfile_parse(const char *text, size_t n, struct ask_record *out)
 	unsigned seen;
 	size_t i;
 
-	if (parse_fields(text, n, "ASK", ask_keys, AK_COUNT, AK_CUT, &e,
-			 &seen) != 0)
+	if (logfields_parse(text, n, "ASK", ask_keys, AK_COUNT, AK_CUT, &e,
+			    &seen) != 0)
 		return QR_ERR_INVALID;
 	memset(&a, 0, sizeof(a));
 	for (i = 0; i < e.n; i++)
-		if (ask_set(&a, field_index(ask_keys, AK_COUNT,
+		if (ask_set(&a, logfields_index(ask_keys, AK_COUNT,
 					    e.field[i].key), &e.field[i]) != 0)
 			return QR_ERR_INVALID;
 	*out = a;
@@ -312,10 +251,10 @@ static int answer_set(struct ask_answer *a, int key, const struct log_field *f)
 {
 	switch (key) {
 	case NK_ID:
-		return copy_str(a->id, sizeof(a->id), f) == 0 &&
+		return logfields_copy(a->id, sizeof(a->id), f) == 0 &&
 		       ask_id_valid(a->id) ? 0 : QR_ERR_INVALID;
 	case NK_CID:
-		return copy_str(a->cid, sizeof(a->cid), f) == 0 &&
+		return logfields_copy(a->cid, sizeof(a->cid), f) == 0 &&
 		       cid_valid(a->cid, f->value_len) ? 0 : QR_ERR_INVALID;
 	case NK_ACTION:
 		if (f->value_len == 7 && strcmp(f->value, "approve") == 0)
@@ -326,7 +265,7 @@ static int answer_set(struct ask_answer *a, int key, const struct log_field *f)
 			return QR_ERR_INVALID;
 		return 0;
 	case NK_BY:
-		return copy_str(a->by, sizeof(a->by), f) == 0 &&
+		return logfields_copy(a->by, sizeof(a->by), f) == 0 &&
 		       policy_user_valid(a->by) ? 0 : QR_ERR_INVALID;
 	case NK_VIA:
 		if (f->value_len == 8 && strcmp(f->value, "terminal") == 0)
@@ -347,12 +286,12 @@ int askfile_answer_parse(const char *text, size_t n, struct ask_answer *out)
 	unsigned seen;
 	size_t i;
 
-	if (parse_fields(text, n, "ANSWER", answer_keys, NK_COUNT, NK_COUNT,
-			 &e, &seen) != 0)
+	if (logfields_parse(text, n, "ANSWER", answer_keys, NK_COUNT, NK_COUNT,
+			    &e, &seen) != 0)
 		return QR_ERR_INVALID;
 	memset(&a, 0, sizeof(a));
 	for (i = 0; i < e.n; i++)
-		if (answer_set(&a, field_index(answer_keys, NK_COUNT,
+		if (answer_set(&a, logfields_index(answer_keys, NK_COUNT,
 					       e.field[i].key),
 			       &e.field[i]) != 0)
 			return QR_ERR_INVALID;

@@ -8,8 +8,8 @@
 
 #include "err.h"
 #include "grow.h"
+#include "logfields.h"
 #include "logline.h"
-#include "logparse.h"
 #include "reader.h"
 #include "vmname.h"
 
@@ -104,49 +104,6 @@ out:
 	return r;
 }
 
-/* ---- reading ------------------------------------------------------------ */
-
-static int
-copy_str(char *dst, size_t size, const struct log_field *f)
-{
-	if (f->value_len >= size || memchr(f->value, '\0', f->value_len) != NULL)
-		return QR_ERR_INVALID;
-	memcpy(dst, f->value, f->value_len);
-	dst[f->value_len] = '\0';
-	return 0;
-}
-
-static int
-field_index(const char *const *keys, size_t count, const char *k)
-{
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(keys[i], k) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Parses the line into *e as category cat; every field one of
- * keys[0..count), none twice, the first `required` all there. */
-static int
-parse_fields(const char *text, size_t n, const char *cat,
-	     const char *const *keys, size_t count, size_t required,
-	     struct log_entry *e)
-{
-	unsigned seen = 0;
-	int k;
-
-	if (logparse_line(text, n, e) != 0 || strcmp(e->category, cat) != 0)
-		return QR_ERR_INVALID;
-	for (size_t i = 0; i < e->n; i++) {
-		if ((k = field_index(keys, count, e->field[i].key)) < 0 ||
-		    (seen & (1u << k)))
-			return QR_ERR_INVALID;
-		seen |= 1u << k;
-	}
-	return (seen & ((1u << required) - 1)) == (1u << required) - 1
-	       ? 0 : QR_ERR_INVALID;
-}
-
 enum job_key {
 	JK_VM, JK_ID, JK_STATE, JK_USER, JK_SINCE, JK_FORM, JK_CMD,
 	JK_CUT, JK_ASK, JK_COUNT
@@ -165,9 +122,9 @@ job_set(struct jobs_entry *e, int key, const struct log_field *f)
 
 	switch (key) {
 	case JK_VM:
-		return copy_str(e->vm, sizeof(e->vm), f);
+		return logfields_copy(e->vm, sizeof(e->vm), f);
 	case JK_ID:
-		return copy_str(e->cid, sizeof(e->cid), f);
+		return logfields_copy(e->cid, sizeof(e->cid), f);
 	case JK_STATE:
 		for (s = 0; s < NSTATES; s++)
 			if (strcmp(f->value, state_names[s]) == 0 &&
@@ -177,7 +134,7 @@ job_set(struct jobs_entry *e, int key, const struct log_field *f)
 			}
 		return QR_ERR_INVALID;
 	case JK_USER:
-		return copy_str(e->user, sizeof(e->user), f);
+		return logfields_copy(e->user, sizeof(e->user), f);
 	case JK_SINCE:
 		if (parse_u64((const uint8_t *)f->value, f->value_len, SINCE_MAX,
 			      &x) != 0)
@@ -196,7 +153,7 @@ job_set(struct jobs_entry *e, int key, const struct log_field *f)
 		if (f->value_len > JOBS_CMD_MAX)
 			return QR_ERR_INVALID;
 		e->cmd_len = f->value_len;
-		return copy_str(e->cmd, sizeof(e->cmd), f);
+		return logfields_copy(e->cmd, sizeof(e->cmd), f);
 	case JK_CUT:
 		if (parse_u64((const uint8_t *)f->value, f->value_len, 1, &x) != 0 ||
 		    x != 1)
@@ -204,7 +161,7 @@ job_set(struct jobs_entry *e, int key, const struct log_field *f)
 		e->cut = true;
 		return 0;
 	case JK_ASK:
-		return copy_str(e->ask, sizeof(e->ask), f);
+		return logfields_copy(e->ask, sizeof(e->ask), f);
 	}
 	return QR_ERR_INVALID;
 }
@@ -214,11 +171,11 @@ parse_entry(const uint8_t *line, size_t n, struct log_entry *le,
 	    struct jobs_entry *e)
 {
 	memset(e, 0, sizeof(*e));
-	if (parse_fields((const char *)line, n, "JOB", job_keys, JK_COUNT,
-			 JK_CUT, le) != 0)
+	if (logfields_parse((const char *)line, n, "JOB", job_keys, JK_COUNT,
+			    JK_CUT, le, NULL) != 0)
 		return QR_ERR_INVALID;
 	for (size_t i = 0; i < le->n; i++)
-		if (job_set(e, field_index(job_keys, JK_COUNT, le->field[i].key),
+		if (job_set(e, logfields_index(job_keys, JK_COUNT, le->field[i].key),
 			    &le->field[i]) != 0)
 			return QR_ERR_INVALID;
 	/* the ask's ID goes with asking, and only with it */
@@ -318,17 +275,17 @@ jobsfile_parse_stop(const char *text, size_t n, struct jobs_stop *out)
 	if (le == NULL)
 		return QR_ERR_NOMEM;
 	memset(&s, 0, sizeof(s));
-	if (text == NULL || parse_fields(text, n, "STOP", stop_keys, SK_COUNT,
-					 SK_COUNT, le) != 0)
+	if (logfields_parse(text, n, "STOP", stop_keys, SK_COUNT, SK_COUNT,
+			    le, NULL) != 0)
 		goto out;
 	for (size_t i = 0; i < le->n; i++) {
 		const struct log_field *f = &le->field[i];
-		int k = field_index(stop_keys, SK_COUNT, f->key);
+		int k = logfields_index(stop_keys, SK_COUNT, f->key);
 		char *dst = k == SK_VM ? s.vm : k == SK_ID ? s.cid : s.by;
 		size_t size = k == SK_VM ? sizeof(s.vm) : k == SK_ID
 			      ? sizeof(s.cid) : sizeof(s.by);
 
-		if (copy_str(dst, size, f) != 0)
+		if (logfields_copy(dst, size, f) != 0)
 			goto out;
 	}
 	if (stop_valid(&s)) {
