@@ -111,12 +111,13 @@ static void list_one(void *ctx, const char *dir, const char *name,
 	static const char *const state[] = { "pending", "running", "result" };
 	struct lister *l = ctx;
 	char path[PATH_MAX], age[32];
-	const char *what = state[k], *why = "";
+	const char *what, *why = "";
 	struct note nt;
 	struct stat st;
 
 	if (k == E_OTHER)
 		return;
+	what = state[k];
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
 	    (int)sizeof(path) || lstat(path, &st) != 0)
 		return;
