@@ -17,6 +17,8 @@
 #include "fetch.h"
 #include "fileio.h"
 #include "frame.h"
+#include "incoming.h"
+#include "live.h"
 
 #include "banned.h"
 
@@ -63,27 +65,15 @@ temp_path(char out[PATH_MAX], const struct vm_layout *q,
 static int
 receive(FILE *in, const char *path, uint64_t n, bool *bad)
 {
-	char chunk[65536];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		      O_CLOEXEC, 0600);
+		      O_CLOEXEC, 0600), r;
 
 	if (fd < 0)
 		*bad = true;
-	while (n > 0) {
-		size_t want = n < sizeof(chunk) ? (size_t)n : sizeof(chunk);
-		size_t got = fread(chunk, 1, want, in);
-		if (got == 0) {
-			if (fd >= 0)
-				close(fd);
-			return QR_ERR_INCOMPLETE;
-		}
-		if (fd >= 0 && !*bad && write_all(fd, chunk, got) != 0)
-			*bad = true;
-		n -= got;
-	}
+	r = incoming_copy(in, fd, 0, n, bad);
 	if (fd >= 0 && close(fd) != 0)
 		*bad = true;
-	return 0;
+	return r;
 }
 
 static void
@@ -95,6 +85,55 @@ remove_temps(const struct vm_layout *q, const struct agentwire_item *it,
 	for (size_t i = 0; i < NFILES; i++)
 		if (temp_path(path, q, it, nonce, files[i]) == 0)
 			(void)unlink(path);
+}
+
+/* Whether an item continues the VM's live files (protocol.md 6b). */
+static bool
+continues(const struct agentwire_item *it)
+{
+	return it->from[0] != 0 || it->from[1] != 0;
+}
+
+/* Whether the claim marker of it's request exists. */
+static bool
+held(const struct vm_layout *q, const struct agentwire_item *it)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+
+	return queue_marker(marker, q, it->cid, it->claim) == 0 &&
+	       lstat(marker, &st) == 0;
+}
+
+/*
+ * Receives an item's files into their temporaries: out and err from the
+ * live files when it continues them, else whole.  A result that continues
+ * live files of a request no longer held is only read: the live files
+ * went with its first publishing, and nothing is touched (*gone).
+ */
+static int
+receive_item(FILE *in, const struct vm_layout *q,
+	     const struct agentwire_item *it, const char *nonce, bool *bad,
+	     bool *gone)
+{
+	char path[PATH_MAX];
+	int r = 0;
+
+	*gone = continues(it) && !held(q, it);
+	for (size_t i = 0; i < NFILES && r == 0; i++) {
+		if (*gone)
+			r = incoming_copy(in, -1, 0, it->len[i], bad);
+		else if ((r = temp_path(path, q, it, nonce, files[i])) != 0)
+			break;
+		else if (i < 2 && it->from[i] > 0)
+			r = live_finish(in, q, it->cid, (int)i, it->from[i],
+					it->len[i], path, bad);
+		else
+			r = receive(in, path, it->len[i], bad);
+	}
+	if (r != 0)
+		remove_temps(q, it, nonce);
+	return r;
 }
 
 static void
@@ -139,7 +178,7 @@ publish_note(const struct vm_layout *q, const struct agentwire_item *it,
 	struct stat st;
 	enum deliver_status s = DELIVER_OK;
 
-	if (it->len[0] != 0 || it->len[1] != 0 ||
+	if (it->len[0] != 0 || it->len[1] != 0 || continues(it) ||
 	    queue_marker(marker, q, it->cid, it->claim) != 0)
 		bad = true;
 	if (bad)
@@ -198,6 +237,7 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		if (queue_path(from, q->running, it->cid,
 			       vm_request_suffix[i]) == 0)
 			(void)unlink(from);
+	live_remove(q, it->cid);
 	audit(q, it, now);
 	(void)unlink(marker);
 	return DELIVER_OK;
@@ -212,7 +252,7 @@ int
 deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 	    FILE *out)
 {
-	char line[FRAME_LINE_MAX + 2], path[PATH_MAX], now[32];
+	char line[FRAME_LINE_MAX + 2], now[32];
 	time_t t = time(NULL);
 	struct tm tm;
 	size_t n, count = 0;
@@ -226,34 +266,39 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 		return QR_ERR_SYSTEM;
 	for (;;) {
 		struct agentwire_item it;
+		struct agentwire_live live;
+		enum deliver_status st;
 		uint64_t want;
-		bool bad = false;
+		bool bad = false, gone;
+		int kind;
 
 		if ((r = read_line(in, line, &n)) != 0)
 			return r;
-		if ((r = agentwire_decode_deliver(line, n, &it, &want)) < 0)
+		if ((kind = agentwire_decode_deliver(line, n, &it, &live,
+						     &want)) < 0)
 			return QR_ERR_INVALID;
-		if (r == AGENTWIRE_ENDS) {
+		if (kind == AGENTWIRE_ENDS) {
 			if (want != count)
 				return QR_ERR_INVALID;
 			break;
 		}
 		if (count == FETCH_REQ_MAX)
 			return QR_ERR_INVALID;
-		for (size_t i = 0; i < NFILES; i++) {
-			if ((r = temp_path(path, q, &it, nonce, files[i])) != 0 ||
-			    (r = receive(in, path, it.len[i], &bad)) != 0) {
-				remove_temps(q, &it, nonce);
+		if (kind == AGENTWIRE_LIVE) {
+			st = live_part(in, q, &live, &r);
+		} else {
+			if ((r = receive_item(in, q, &it, nonce, &bad,
+					      &gone)) != 0)
 				return r;
-			}
+			st = gone ? DELIVER_GONE
+			     : is_note(&it) ? publish_note(q, &it, nonce, bad)
+					    : publish(q, &it, nonce, bad, now);
 		}
-		if (agent_emit(out, frame_put_status(agent_line(),
-						     is_note(&it)
-						     ? publish_note(q, &it, nonce,
-								    bad)
-						     : publish(q, &it, nonce, bad,
-							       now),
-						     it.cid)) != 0)
+		if (r != 0)
+			return r;
+		if (agent_emit(out, frame_put_status(agent_line(), st,
+						     kind == AGENTWIRE_LIVE
+						     ? live.cid : it.cid)) != 0)
 			return QR_ERR_SYSTEM;
 		count++;
 	}

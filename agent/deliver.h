@@ -3,8 +3,10 @@
  *
  * Reads from `in` what dom0 sends (docs/protocol.md section 4):
  *
- *   per result: "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN\n"
+ *   per result: "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN[ ...]\n"
  *               then the OUTLEN + ERRLEN + METALEN bytes of .out, .err, .meta
+ *   per live part: "live CID CLAIM OUTFROM OUTLEN ERRFROM ERRLEN\n"
+ *               then OUTLEN + ERRLEN bytes (agent/live.h)
  *   "end COUNT\n"
  *
  * and writes a deliver reply (lib/frame.h) to `out`.  A result is
@@ -19,7 +21,10 @@
  * running/<cid>.note (through a temporary and a rename), answered "ok";
  * the marker, results/ and audit.log stay as they are; "gone" without the
  * marker, "fail" for a note with output or an I/O error.  Publishing a
- * result removes the note.
+ * result removes the note.  A result that continues the live files (its
+ * OUTFROM and ERRFROM, lib/agentwire.h) takes their bytes and only what
+ * follows from the stream; it is "gone" at once when its marker is, and
+ * publishing any result removes the live files.
  * Each result is handled once it has arrived whole; input that ends early
  * or breaks the format ends the run with no "done" line.
  */

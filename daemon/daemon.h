@@ -70,6 +70,11 @@ struct job {
 	time_t ask_expires;         /* the same, UTC, for the files */
 	int prompted;               /* a desktop prompt was started for it */
 	struct run *run;            /* from job_start() on */
+	/* issue 16: live output, what the VM acknowledged of out and err,
+	 * and whether it is sent at all (off: the VM answered a part with
+	 * fail or gone; its result then comes whole) */
+	uint64_t live_acked[2];
+	int live_off;
 	/* ps (jobstate.c): what the jobs file shows of it, kept from the
 	 * body, which goes when it starts, and since when it is in its
 	 * state (queued, asking, running), UTC */

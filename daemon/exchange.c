@@ -65,7 +65,8 @@
  *   X_IDLE         start: fetch wanted, due     fetch_start (claims)   X_FETCHING
  *   X_IDLE         start: results, session, no  fetch_start (quiet),   X_CARRYING
  *                  fetch wanted                 carry
- *   X_FETCHING     start: results, session      carry                  X_CARRYING
+ *   X_FETCHING     start: results or live       carry                  X_CARRYING
+ *                  output, session
  *   X_FETCHING     reply, not a session         fetch_reply, wind      X_IDLE
  *   X_FETCHING     reply, session               fetch_reply, collect   X_COLLECTING
  *                  (a deliver beside is out)    ... "end 0", wind      X_IDLE
@@ -77,9 +78,11 @@
  *   X_CARRYING     end                          fetch_reply or fail;   X_IDLE
  *                                               results stay
  *   X_CARRYING     time: stopping (watch mode)  kill                   X_CARRYING
- *   X_COLLECTING   start, time                  add results            X_COLLECTING
+ *   X_COLLECTING   start, time                  add results, live      X_COLLECTING
+ *                                               parts
  *   X_COLLECTING   start, time: full, stopping, session_close          X_CLOSING
- *                  all in, window, hold
+ *                  all in, window, hold, a
+ *                  live part out whole
  *   X_COLLECTING   more output than a reply     kill                   X_COLLECTING
  *   X_COLLECTING   end                          deliver_reply or fail  X_IDLE
  *   X_CLOSING      reply, a next turn           deliver_reply          X_FETCHING
@@ -114,6 +117,9 @@
 #define BACKOFF_MAX_MS 30000
 #define FETCH_BUDGET (4u << 20)     /* stop claiming past this many bytes */
 #define DELIVER_BUDGET (32u << 20)  /* output bytes per deliver call */
+/* the most of one stream a live part carries: one command that writes
+ * fast leaves room in each turn for the others' output and results */
+#define LIVE_PART_MAX (4u << 20)
 /* how long a session's deliver waits for the results of its fetch's
  * commands: meanwhile no fetch waits in the VM, and a later result costs
  * no call either (carry), only a turn */
@@ -256,12 +262,85 @@ item_bytes(const struct deliver_item *e)
 	return sum;
 }
 
-/* Adds v's ready results that are not in the deliver yet, oldest first,
- * a cid at most once per call (the reply names cids); past DELIVER_BUDGET
- * or FETCH_REQ_MAX the rest waits for the next call.  1 when some were
- * left out. */
+/* Whether the deliver in flight has room for one more item. */
 static int
-pick_ready(struct vm *v)
+sending_room(const struct exchange *x)
+{
+	return x->nsending < FETCH_REQ_MAX &&
+	       (x->nsending == 0 || x->sending_bytes < DELIVER_BUDGET);
+}
+
+/* Whether v's line carries live output (issue 16): a session of an agent
+ * that takes it.  A deliver call of its own never does: a part a call
+ * would cost more than it saves. */
+static int
+live_line(const struct daemon *d, const struct vm *v)
+{
+	return v->x.agent >= AGENT_LIVE && session_wanted(d, v);
+}
+
+/* Whether j is one of v's running commands with output the VM has not
+ * acknowledged, and no part of it in the deliver in flight. */
+static int
+live_due(const struct vm *v, const struct job *j)
+{
+	const struct run *r = j->run;
+
+	return j->vm == v && r != NULL && !j->live_off &&
+	       (r->stored[0] > j->live_acked[0] ||
+		r->stored[1] > j->live_acked[1]) &&
+	       !picked(v->x.sending, v->x.nsending, j->cid);
+}
+
+/* Whether some command of v's has live output to send on its line. */
+static int
+live_waiting(const struct daemon *d, const struct vm *v)
+{
+	if (!live_line(d, v) || v->running == 0)
+		return 0;
+	for (size_t i = 0; i < d->njobs; i++)
+		if (live_due(v, d->jobs[i]))
+			return 1;
+	return 0;
+}
+
+/* Adds a live part of each command of v's that has output the VM has not
+ * acknowledged: from there, at most LIVE_PART_MAX of each stream.  The
+ * part reads the command's unfinished outbox entry, which only grows. */
+static void
+pick_live(struct daemon *d, struct vm *v)
+{
+	struct exchange *x = &v->x;
+
+	for (size_t i = 0; i < d->njobs && sending_room(x); i++) {
+		const struct job *j = d->jobs[i];
+		struct deliver_item *e;
+
+		if (!live_due(v, j))
+			continue;
+		e = &x->sending[x->nsending++];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->cid, j->cid, sizeof(e->cid));
+		memcpy(e->claim, j->claim, sizeof(e->claim));
+		memcpy(e->dir, j->run->w.tmpdir, sizeof(e->dir));
+		e->status = RESULT_OK;
+		e->live = 1;
+		for (size_t f = 0; f < 2; f++) {
+			uint64_t left = j->run->stored[f] - j->live_acked[f];
+			e->from[f] = j->live_acked[f];
+			e->len[f] = left < LIVE_PART_MAX ? left : LIVE_PART_MAX;
+			x->sending_bytes += e->len[f];
+		}
+	}
+}
+
+/* Adds v's ready results that are not in the deliver yet, oldest first,
+ * a cid at most once per call (the reply names cids), then, with live on
+ * a line that carries them, live parts; past DELIVER_BUDGET or
+ * FETCH_REQ_MAX the rest waits for the next call.  1 when some results
+ * were left out. */
+static int
+pick_ready(struct daemon *d, struct vm *v, int live)
 {
 	struct exchange *x = &v->x;
 
@@ -275,12 +354,13 @@ pick_ready(struct vm *v)
 			ready_drop(v, &e);
 			continue;
 		}
-		if (x->nsending == FETCH_REQ_MAX ||
-		    (x->nsending > 0 && x->sending_bytes >= DELIVER_BUDGET))
+		if (!sending_room(x))
 			return 1;
 		x->sending_bytes += item_bytes(&v->ready[i]);
 		x->sending[x->nsending++] = v->ready[i];
 	}
+	if (live && live_line(d, v))
+		pick_live(d, v);
 	return 0;
 }
 
@@ -333,8 +413,51 @@ exchange_delivered(struct vm *v, const struct deliver_item *e)
 	ready_drop(v, e);
 }
 
+/*
+ * The VM answered live part p, or failed result p: "ok" moves what it
+ * holds on, for the command, or for its result when it has finished
+ * meanwhile (which is sent from there); "fail" or "gone" ends live output
+ * for the command, and its result is sent whole.  A live part's answer is
+ * not a failure of the VM's.
+ */
+static void
+live_answered(struct daemon *d, struct vm *v, const struct deliver_item *p,
+	      int ok)
+{
+	uint64_t *held = NULL;
+	int *off = NULL, none = 0;
+
+	for (size_t i = 0; i < d->njobs && held == NULL; i++) {
+		struct job *j = d->jobs[i];
+		if (j->vm == v && strcmp(j->cid, p->cid) == 0 &&
+		    strcmp(j->claim, p->claim) == 0) {
+			held = j->live_acked;
+			off = &j->live_off;
+		}
+	}
+	for (size_t i = 0; i < v->nready && held == NULL; i++) {
+		struct deliver_item *e = &v->ready[i];
+		if (!e->note && strcmp(e->cid, p->cid) == 0 &&
+		    strcmp(e->claim, p->claim) == 0) {
+			held = e->from;
+			off = &none;
+		}
+	}
+	if (held == NULL)
+		return;
+	for (size_t f = 0; f < 2; f++) {
+		if (!ok)
+			held[f] = 0;
+		else if (p->from[f] + p->len[f] > held[f])
+			held[f] = p->from[f] + p->len[f];
+	}
+	if (!ok)
+		*off = 1;
+}
+
 /* The one place a deliver reply is acted on, its first len bytes: what
- * was delivered leaves the outbox.  0 when everything sent was. */
+ * was delivered leaves the outbox, what a live part reached is kept.  0
+ * when everything sent was. */
 static int
 deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 	      size_t len)
@@ -353,8 +476,18 @@ deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 		for (size_t k = 0; k < x->nsending; k++) {
 			if (strcmp(x->sending[k].cid, e->cid) != 0)
 				continue;
-			if (e->status == DELIVER_FAIL)
+			if (x->sending[k].live) {
+				live_answered(d, v, &x->sending[k],
+					      e->status == DELIVER_OK);
+				delivered++;
 				break;
+			}
+			if (e->status == DELIVER_FAIL) {
+				/* a result that continued the VM's live
+				 * files goes whole next time */
+				live_answered(d, v, &x->sending[k], 0);
+				break;
+			}
 			(void)outbox_remove(&x->sending[k]);
 			exchange_delivered(v, &x->sending[k]);
 			delivered++;
@@ -684,7 +817,7 @@ carry(struct daemon *d, struct vm *v, int64_t t)
 	}
 	program_deliver_open(x->source);
 	program_deliver_anchor(x->source, &d->audit);   /* issue 12 */
-	(void)pick_ready(v);
+	(void)pick_ready(d, v, 1);
 	program_deliver_add(x->source, x->sending, x->nsending);
 	x->call->src = x->source;
 	x->state = X_CARRYING;
@@ -729,10 +862,15 @@ static void
 collect(struct daemon *d, struct vm *v, int64_t t)
 {
 	struct exchange *x = &v->x;
-	int full = pick_ready(v);
+	int full = pick_ready(d, v, 1), live = 0;
 
 	program_deliver_add(x->source, x->sending, x->nsending);
+	/* a live part out whole: its command's next output goes in the next
+	 * turn, which comes at once rather than after the window */
+	for (size_t i = 0; i < x->nsending && !live; i++)
+		live = x->sending[i].live;
 	if (full || d->stopping || t >= x->hold_until ||
+	    (live && program_deliver_waiting(x->source)) ||
 	    (v->queue == NULL && (v->running == 0 || t >= x->collect_until)))
 		session_close(d, v, t);
 }
@@ -811,7 +949,7 @@ deliver_start(struct daemon *d, struct vm *v, int64_t t)
 	if (c == NULL || deliver_setup(v, nonce) != 0)
 		goto fail;
 	program_deliver_anchor(x->source, &d->audit);   /* issue 12 */
-	(void)pick_ready(v);
+	(void)pick_ready(d, v, 0);
 	program_deliver_add(x->source, x->sending, x->nsending);
 	if ((x->agent && program_agent_deliver(&cmd, x->source) != 0) ||
 	    call_start(c, &d->transport, v->name,
@@ -853,17 +991,18 @@ exchange_start(struct daemon *d, struct vm *v, int64_t t)
 		if (fetch_wanted(d, v)) {
 			if (paced(d, &x->next_fetch_ms, t))
 				fetch_start(d, v, FETCH_CLAIM, t);
-		} else if (quiet_wanted(d, v) && can_deliver(v) &&
+		} else if (quiet_wanted(d, v) &&
+			   (can_deliver(v) || live_waiting(d, v)) &&
 			   t >= x->next_deliver_ms &&
 			   paced(d, &x->next_deliver_ms, t)) {
 			fetch_start(d, v, FETCH_QUIET, t);
 		}
 	}
-	if (!can_deliver(v) || t < x->next_deliver_ms)
+	if (t < x->next_deliver_ms)
 		return;
-	if (can_carry(v))
+	if (can_carry(v) && (can_deliver(v) || live_waiting(d, v)))
 		carry(d, v, t);
-	else if (paced(d, &x->next_deliver_ms, t))
+	else if (can_deliver(v) && paced(d, &x->next_deliver_ms, t))
 		deliver_start(d, v, t);
 }
 
@@ -964,7 +1103,7 @@ exchange_wake(const struct daemon *d, const struct vm *v, int64_t w)
 	if (x->state == X_IDLE && x->nwinding < WINDING_MAX &&
 	    fetch_wanted(d, v))
 		earliest(&w, x->next_fetch_ms);
-	if (can_deliver(v))
+	if (can_deliver(v) || (can_carry(v) && live_waiting(d, v)))
 		earliest(&w, x->next_deliver_ms);
 	if (x->state == X_COLLECTING)
 		earliest(&w, v->queue != NULL || x->collect_until > x->hold_until
@@ -1034,6 +1173,17 @@ exchange_sending(const struct vm *v, const struct deliver_item *e)
 		if (strcmp(v->x.sending[i].dir, e->dir) == 0)
 			return 1;
 	return 0;
+}
+
+void
+exchange_moved(struct vm *v, const struct deliver_item *e)
+{
+	struct exchange *x = &v->x;
+
+	for (size_t i = 0; i < x->nsending; i++)
+		if (x->sending[i].live && strcmp(x->sending[i].cid, e->cid) == 0 &&
+		    strcmp(x->sending[i].claim, e->claim) == 0)
+			memcpy(x->sending[i].dir, e->dir, sizeof(e->dir));
 }
 
 int

@@ -116,6 +116,9 @@ void exchange_release(struct vm *v);
 
 /* Whether e (an outbox entry of v's) is in the deliver in flight. */
 int exchange_sending(const struct vm *v, const struct deliver_item *e);
+/* The command of result e finished while a live part of it is in the
+ * deliver in flight: the part reads its output from e's entry now. */
+void exchange_moved(struct vm *v, const struct deliver_item *e);
 /* Crash recovery (jobs.c): whether the exchange still works on h, in the
  * deliver in flight or delivered while the fetch in flight was out; and,
  * once a fetch reply's held lines were resolved, the end of that memory. */

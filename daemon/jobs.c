@@ -501,6 +501,10 @@ job_finish(struct daemon *d, size_t idx)
 			(void)logline_kvu(b, "kept", d->cfg->max_output);
 			ev_end(d);
 		}
+	/* what the VM holds of its output already is not sent again */
+	if (!j->live_off)
+		memcpy(e.from, j->live_acked, sizeof(e.from));
+	exchange_moved(v, &e);
 	if (ready_push(v, &e) != 0)
 		ev_simple(d, "ERROR", v->name, j->cid, "reason",
 			  "out of memory; the result waits in the outbox");

@@ -45,7 +45,8 @@
 	"QD=\"$HOME/" VM_DIR "\"; q=\"$QD/" VM_QUEUE "\"\n" \
 	"QP=\"$q/" VM_PENDING "\"; QR=\"$q/" VM_RUNNING "\"; " \
 	"QS=\"$q/" VM_RESULTS "\"\n" \
-	"QT=" VM_TOKEN "; QI=" VM_INPUT "; QO=" VM_OPTIONS "; QN=" VM_NOTE "\n"
+	"QT=" VM_TOKEN "; QI=" VM_INPUT "; QO=" VM_OPTIONS "; QN=" VM_NOTE "\n" \
+	"QL=" VM_LIVE_OUT "; QE=" VM_LIVE_ERR "\n"
 
 static const char fetch_setup[] =
 	"umask 077\n"
@@ -286,7 +287,7 @@ static const char deliver_prologue[] =
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && rm -f \"$QR/$1$QN\" &&\n"
 	"\t    mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
-	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\"\n"
+	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\" \"$QR/$1$QL\" \"$QR/$1$QE\"\n"
 	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
 	"\t\t    >>\"$QD/" VM_AUDIT "\"\n"
 	"\t\trm -f \"$m\"\n"
@@ -469,10 +470,71 @@ item_file(const struct deliver_item *it, size_t file, char path[PATH_MAX])
 	return n < 0 || n >= PATH_MAX ? QR_ERR_TOO_LARGE : 0;
 }
 
+/* The "live" line of a live part (protocol.md 6b): its spans are the
+ * item's own. */
+static int
+agent_live_line(struct deliver_src *s, const struct deliver_item *it,
+		struct buf *out)
+{
+	struct agentwire_live w;
+
+	memset(&w, 0, sizeof(w));
+	memcpy(w.cid, it->cid, sizeof(w.cid));
+	memcpy(w.claim, it->claim, sizeof(w.claim));
+	for (size_t f = 0; f < 2; f++) {
+		w.from[f] = s->off[f] = it->from[f];
+		w.len[f] = s->len[f] = it->len[f];
+	}
+	s->len[2] = 0;
+	return agentwire_put_live(out, &w);
+}
+
+/*
+ * The "item" line of a result, the sizes from stat of dom0's own files;
+ * to an agent that continues live files, out and err from what it holds
+ * (it->from), which needs the anchor's field before them.
+ */
+static int
+agent_item_line(struct deliver_src *s, const struct deliver_item *it,
+		struct buf *out)
+{
+	struct agentwire_item w;
+	char path[PATH_MAX], anchor[ANCHOR_TEXT_MAX];
+	struct stat st;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if (s->agent >= (int)AGENT_ANCHOR && s->log != NULL) {
+		anchor_text(s, anchor);
+		if (strlen(anchor) >= sizeof(w.anchor))
+			return QR_ERR_INVALID;
+		memcpy(w.anchor, anchor, strlen(anchor) + 1);
+	}
+	for (size_t f = 0; f < 3; f++) {
+		uint64_t from = 0;
+		if ((r = item_file(it, f, path)) != 0)
+			return r;
+		if (stat(path, &st) != 0)
+			return QR_ERR_SYSTEM;
+		if (f < 2 && s->agent >= (int)AGENT_LIVE && w.anchor[0] != '\0' &&
+		    it->from[f] <= (uint64_t)st.st_size)
+			from = it->from[f];
+		if (f < 2)
+			s->off[f] = w.from[f] = from;
+		s->len[f] = w.len[f] = (uint64_t)st.st_size - from;
+	}
+	memcpy(w.cid, it->cid, sizeof(w.cid));
+	memcpy(w.claim, it->claim, sizeof(w.claim));
+	snprintf(w.exit_text, sizeof(w.exit_text), "%d", it->exit_code);
+	snprintf(w.status, sizeof(w.status), "%s",
+		 result_status_name(it->status));
+	return agentwire_put_item(out, &w);
+}
+
 /*
  * One step of the agent's stream within the current item: substage 0 is
- * the "item" line (the sizes, from stat of dom0's own files), then per
- * file its bytes, exactly as many as announced.
+ * its line, then per file its bytes, exactly as many as announced (a live
+ * part has no meta).
  */
 static int
 agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
@@ -480,37 +542,20 @@ agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
 	const struct deliver_item *it = &s->items[s->i];
 	int sub = s->stage - STAGE_ITEM, r;
 	char path[PATH_MAX], chunk[65536];
-	struct stat st;
+	size_t last = it->live ? 2 : 3;
 
 	if (sub == 0) {
-		for (size_t f = 0; f < 3; f++) {
-			if ((r = item_file(it, f, path)) != 0)
-				return r;
-			if (stat(path, &st) != 0)
-				return QR_ERR_SYSTEM;
-			s->len[f] = (uint64_t)st.st_size;
-		}
-		struct agentwire_item w = { .len = { s->len[0], s->len[1],
-						     s->len[2] } };
-		char anchor[ANCHOR_TEXT_MAX];
 		s->stage++;
-		memcpy(w.cid, it->cid, sizeof(w.cid));
-		memcpy(w.claim, it->claim, sizeof(w.claim));
-		snprintf(w.exit_text, sizeof(w.exit_text), "%d", it->exit_code);
-		snprintf(w.status, sizeof(w.status), "%s",
-			 result_status_name(it->status));
-		if (s->agent >= (int)AGENT_ANCHOR && s->log != NULL) {
-			anchor_text(s, anchor);
-			if (strlen(anchor) >= sizeof(w.anchor))
-				return QR_ERR_INVALID;
-			memcpy(w.anchor, anchor, strlen(anchor) + 1);
-		}
-		return agentwire_put_item(out, &w);
+		return it->live ? agent_live_line(s, it, out)
+				: agent_item_line(s, it, out);
 	}
 	if (s->fd < 0) {
+		uint64_t off = sub <= 2 ? s->off[sub - 1] : 0;
 		if ((r = item_file(it, (size_t)sub - 1, path)) != 0)
 			return r;
 		if ((s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+			return QR_ERR_SYSTEM;
+		if (off > 0 && lseek(s->fd, (off_t)off, SEEK_SET) < 0)
 			return QR_ERR_SYSTEM;
 		s->left = s->len[sub - 1];
 	}
@@ -535,7 +580,7 @@ agent_item_step(struct deliver_src *s, struct buf *out, size_t want)
 		return 0;
 	close(s->fd);
 	s->fd = -1;
-	if (sub < 3) {
+	if ((size_t)sub < last) {
 		s->stage++;
 	} else {
 		s->i++;

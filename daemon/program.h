@@ -65,6 +65,12 @@ int program_agent_turn(struct buf *out, const struct fetch_params *p);
  * program takes notes always; send them to an agent only from level
  * AGENT_NOTES (lib/frame.h), as an older one would publish a note as a
  * result.
+ * A live part (issue 16) is no result either: bytes [from, from + len) of
+ * a running command's out and err (dir is its unfinished outbox entry),
+ * which the VM appends to running/<cid>.out and .err.  A result whose
+ * command streamed has from set to what the VM acknowledged: only the
+ * bytes after it are sent.  Both only to an agent of level AGENT_LIVE;
+ * for others from is ignored and there are no live parts.
  */
 struct deliver_item {
 	char cid[CID_MAX + 1];
@@ -73,6 +79,9 @@ struct deliver_item {
 	enum result_status status;
 	char dir[PATH_MAX];       /* holds the files out, err, meta */
 	int note;                 /* a note (asking, approved), no result */
+	int live;                 /* a live part, no result */
+	uint64_t from[2];         /* out, err: bytes the VM holds already */
+	uint64_t len[2];          /* a live part: bytes to send */
 };
 
 /*
@@ -90,7 +99,8 @@ struct deliver_src {
 	int stage;                /* position within items[i] */
 	int fd;                   /* the file being sent, -1 between files */
 	uint64_t left;            /* agent: bytes of fd still to send */
-	uint64_t len[3];          /* agent: sizes of items[i]'s files */
+	uint64_t len[3];          /* agent: bytes of items[i]'s files sent */
+	uint64_t off[2];          /* agent: where those of out and err start */
 	int open;                 /* items may still be added */
 	struct buf tail;          /* agent: sent after "end N" */
 	int done;

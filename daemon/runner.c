@@ -350,8 +350,11 @@ run_pump(struct run *r, int fd)
 	if (r->bytes[i] < r->max_output) {
 		uint64_t room = r->max_output - r->bytes[i];
 		size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
-		/* a full disk loses output, not the command: meta says so */
-		(void)write_all(sink, chunk, keep);
+		/* a full disk loses output, not the command: meta says so
+		 * (and what was stored stays what the VM is sent) */
+		if (keep > 0 && r->stored[i] == r->bytes[i] &&
+		    write_all(sink, chunk, keep) == 0)
+			r->stored[i] += keep;
 	}
 	r->bytes[i] += (uint64_t)n;
 }

@@ -95,6 +95,8 @@ struct run {
 	int fd[2];                  /* stdout, stderr pipes; -1 once closed */
 	uint64_t serial;            /* its pipes' owner, to the loop (waitset.h) */
 	uint64_t bytes[2];          /* produced */
+	uint64_t stored[2];         /* in the entry's out and err: what can
+				     * be sent while it runs (issue 16) */
 	uint64_t max_output;
 	unsigned timeout_s;
 	struct outbox_writer w;

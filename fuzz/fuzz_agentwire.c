@@ -56,21 +56,26 @@ static void
 deliver(const uint8_t *data, size_t n)
 {
 	static struct agentwire_item it, back;
+	static struct agentwire_live live, live2;
 	struct buf b = BUF_INIT(FRAME_LINE_MAX + 2);
 	uint64_t count, count2;
 	int r;
 
-	r = agentwire_decode_deliver((const char *)data, n, &it, &count);
+	r = agentwire_decode_deliver((const char *)data, n, &it, &live, &count);
 	FUZZ_CHECK(r == AGENTWIRE_ITEM || r == AGENTWIRE_ENDS ||
-		   r == QR_ERR_INVALID || r == QR_ERR_TOO_LARGE);
+		   r == AGENTWIRE_LIVE || r == QR_ERR_INVALID ||
+		   r == QR_ERR_TOO_LARGE);
 	if (r < 0)
 		return;
-	FUZZ_CHECK((r == AGENTWIRE_ITEM ? agentwire_put_item(&b, &it)
-					: agentwire_put_end(&b, count)) == 0);
+	FUZZ_CHECK((r == AGENTWIRE_ITEM   ? agentwire_put_item(&b, &it)
+		    : r == AGENTWIRE_LIVE ? agentwire_put_live(&b, &live)
+					  : agentwire_put_end(&b, count)) == 0);
 	FUZZ_CHECK(b.len == n + 1 && b.data[n] == '\n' &&
 		   memcmp(b.data, data, n) == 0);
-	FUZZ_CHECK(agentwire_decode_deliver(b.data, n, &back, &count2) == r);
-	FUZZ_CHECK(count == count2 && memcmp(&it, &back, sizeof(it)) == 0);
+	FUZZ_CHECK(agentwire_decode_deliver(b.data, n, &back, &live2,
+					    &count2) == r);
+	FUZZ_CHECK(count == count2 && memcmp(&it, &back, sizeof(it)) == 0 &&
+		   memcmp(&live, &live2, sizeof(live)) == 0);
 	buf_release(&b);
 }
 

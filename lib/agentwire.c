@@ -193,10 +193,18 @@ anchor_valid(const char *s, size_t n)
 	return true;
 }
 
+/* A span [from, from + len) of one stream, within AGENTWIRE_FILE_MAX. */
+static bool
+span_valid(uint64_t from, uint64_t len)
+{
+	return from <= AGENTWIRE_FILE_MAX && len <= AGENTWIRE_FILE_MAX - from;
+}
+
 static bool
 item_valid(const struct agentwire_item *it)
 {
 	size_t na = strnlen(it->anchor, sizeof(it->anchor));
+	bool from = it->from[0] != 0 || it->from[1] != 0;
 
 	return word_valid(it->cid, cid_valid) &&
 	       word_valid(it->claim, claim_valid) &&
@@ -205,18 +213,43 @@ item_valid(const struct agentwire_item *it)
 	       status_valid(it->status, strnlen(it->status, sizeof(it->status))) &&
 	       na < sizeof(it->anchor) && (na == 0 || anchor_valid(it->anchor, na)) &&
 	       it->len[0] <= AGENTWIRE_FILE_MAX && it->len[1] <= AGENTWIRE_FILE_MAX &&
-	       it->len[2] <= AGENTWIRE_FILE_MAX;
+	       it->len[2] <= AGENTWIRE_FILE_MAX &&
+	       (!from || (na > 0 && span_valid(it->from[0], it->len[0]) &&
+			  span_valid(it->from[1], it->len[1])));
 }
 
 int
 agentwire_put_item(struct buf *b, const struct agentwire_item *it)
 {
+	size_t orig = b->len;
+	int r;
+
 	if (!item_valid(it))
 		return QR_ERR_INVALID;
-	return buf_printf(b, "item %s %s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64
-			  "%s%s\n", it->cid, it->claim, it->exit_text,
-			  it->status, it->len[0], it->len[1], it->len[2],
-			  it->anchor[0] != '\0' ? " " : "", it->anchor);
+	r = buf_printf(b, "item %s %s %s %s %" PRIu64 " %" PRIu64 " %" PRIu64
+		       "%s%s", it->cid, it->claim, it->exit_text, it->status,
+		       it->len[0], it->len[1], it->len[2],
+		       it->anchor[0] != '\0' ? " " : "", it->anchor);
+	if (r == 0 && (it->from[0] != 0 || it->from[1] != 0))
+		r = buf_printf(b, " %" PRIu64 " %" PRIu64, it->from[0],
+			       it->from[1]);
+	if (r == 0)
+		r = buf_append_str(b, "\n");
+	if (r != 0)
+		buf_truncate(b, orig);
+	return r;
+}
+
+int
+agentwire_put_live(struct buf *b, const struct agentwire_live *l)
+{
+	if (!word_valid(l->cid, cid_valid) || !word_valid(l->claim, claim_valid) ||
+	    !span_valid(l->from[0], l->len[0]) ||
+	    !span_valid(l->from[1], l->len[1]))
+		return QR_ERR_INVALID;
+	return buf_printf(b, "live %s %s %" PRIu64 " %" PRIu64 " %" PRIu64
+			  " %" PRIu64 "\n", l->cid, l->claim, l->from[0],
+			  l->len[0], l->from[1], l->len[1]);
 }
 
 int
@@ -239,21 +272,47 @@ take(char *out, size_t max, const char *p, size_t n,
 	return true;
 }
 
+/* Decodes a span's two words: FROM and LEN, canonical, within the cap. */
+static bool
+take_span(const char *const f[2], const size_t len[2], uint64_t *from,
+	  uint64_t *n)
+{
+	return parse_u64((const uint8_t *)f[0], len[0], AGENTWIRE_FILE_MAX,
+			 from) == 0 &&
+	       parse_u64((const uint8_t *)f[1], len[1], AGENTWIRE_FILE_MAX,
+			 n) == 0 &&
+	       span_valid(*from, *n);
+}
+
+/* "live CID CLAIM OUTFROM OUTLEN ERRFROM ERRLEN": the fields after "live". */
+static int
+decode_live(const char *const f[6], const size_t len[6],
+	    struct agentwire_live *live)
+{
+	if (!take(live->cid, CID_MAX, f[0], len[0], cid_valid) ||
+	    !take(live->claim, CLAIM_MAX, f[1], len[1], claim_valid) ||
+	    !take_span(f + 2, len + 2, &live->from[0], &live->len[0]) ||
+	    !take_span(f + 4, len + 4, &live->from[1], &live->len[1]))
+		return QR_ERR_INVALID;
+	return AGENTWIRE_LIVE;
+}
+
 int
 agentwire_decode_deliver(const char *line, size_t n, struct agentwire_item *it,
-			 uint64_t *count)
+			 struct agentwire_live *live, uint64_t *count)
 {
-	const char *f[9];
-	size_t len[9], k = 0, start = 0;
+	const char *f[11];
+	size_t len[11], k = 0, start = 0;
 
 	memset(it, 0, sizeof(*it));
+	memset(live, 0, sizeof(*live));
 	*count = 0;
 	if (n > FRAME_LINE_MAX)
 		return QR_ERR_TOO_LARGE;
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && line[i] != ' ')
 			continue;
-		if (i == start || k == 9)
+		if (i == start || k == 11)
 			return QR_ERR_INVALID;
 		f[k] = line + start;
 		len[k++] = i - start;
@@ -262,18 +321,28 @@ agentwire_decode_deliver(const char *line, size_t n, struct agentwire_item *it,
 	if (k == 2 && len[0] == 3 && memcmp(f[0], "end", 3) == 0)
 		return parse_u64((const uint8_t *)f[1], len[1], FETCH_REQ_MAX,
 				 count) == 0 ? AGENTWIRE_ENDS : QR_ERR_INVALID;
-	if ((k != 8 && k != 9) || len[0] != 4 || memcmp(f[0], "item", 4) != 0 ||
+	if (k == 7 && len[0] == 4 && memcmp(f[0], "live", 4) == 0)
+		return decode_live(f + 1, len + 1, live);
+	if ((k != 8 && k != 9 && k != 11) || len[0] != 4 ||
+	    memcmp(f[0], "item", 4) != 0 ||
 	    !take(it->cid, CID_MAX, f[1], len[1], cid_valid) ||
 	    !take(it->claim, CLAIM_MAX, f[2], len[2], claim_valid) ||
 	    !take(it->exit_text, AGENTWIRE_EXIT_MAX, f[3], len[3],
 		  exit_text_valid) ||
 	    !take(it->status, AGENTWIRE_STATUS_MAX, f[4], len[4], status_valid) ||
-	    (k == 9 && !take(it->anchor, AGENTWIRE_ANCHOR_MAX, f[8], len[8],
+	    (k >= 9 && !take(it->anchor, AGENTWIRE_ANCHOR_MAX, f[8], len[8],
 			     anchor_valid)))
 		return QR_ERR_INVALID;
 	for (size_t i = 0; i < AGENTWIRE_FILES; i++)
 		if (parse_u64((const uint8_t *)f[5 + i], len[5 + i],
 			      AGENTWIRE_FILE_MAX, &it->len[i]) != 0)
 			return QR_ERR_INVALID;
+	if (k == 11 &&
+	    (parse_u64((const uint8_t *)f[9], len[9], AGENTWIRE_FILE_MAX,
+		       &it->from[0]) != 0 ||
+	     parse_u64((const uint8_t *)f[10], len[10], AGENTWIRE_FILE_MAX,
+		       &it->from[1]) != 0 ||
+	     (it->from[0] == 0 && it->from[1] == 0) || !item_valid(it)))
+		return QR_ERR_INVALID;
 	return AGENTWIRE_ITEM;
 }

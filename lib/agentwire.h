@@ -10,8 +10,12 @@
  * FETCH_HELD_MAX stranded claims to put back.  A turn line is
  *   "fetch " ARGS "\n"
  * A deliver's stream, per result:
- *   "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN[ SEQ:SEAL]\n"
- *   then the OUTLEN + ERRLEN + METALEN bytes of .out, .err, .meta
+ *   "item CID CLAIM EXIT STATUS OUTLEN ERRLEN METALEN[ SEQ:SEAL[ OUTFROM ERRFROM]]\n"
+ *   then the OUTLEN + ERRLEN + METALEN bytes of .out, .err, .meta (with
+ *   OUTFROM and ERRFROM, the bytes of .out and .err after those offsets:
+ *   the VM holds the rest in its live files); per live part (level 5):
+ *   "live CID CLAIM OUTFROM OUTLEN ERRFROM ERRLEN\n"
+ *   then OUTLEN bytes of stdout from OUTFROM, ERRLEN of stderr from ERRFROM;
  * and at last "end COUNT\n".
  *
  * The decoders are pure, take one line without its '\n' (or argv's words),
@@ -84,20 +88,34 @@ struct agentwire_item {
 	char status[AGENTWIRE_STATUS_MAX + 1];
 	uint64_t len[AGENTWIRE_FILES];
 	char anchor[AGENTWIRE_ANCHOR_MAX + 1];   /* "" when none */
+	/* {0, 0}: the whole of .out and .err follow; else len[0] and len[1]
+	 * continue the VM's live files from these offsets (needs an anchor) */
+	uint64_t from[2];
+};
+
+/* A part of a running command's output: [0] stdout, [1] stderr. */
+struct agentwire_live {
+	char cid[CID_MAX + 1];
+	char claim[CLAIM_MAX + 1];
+	uint64_t from[2], len[2];   /* from + len <= AGENTWIRE_FILE_MAX */
 };
 
 /* Appends the item line, its '\n' included. */
 int agentwire_put_item(struct buf *b, const struct agentwire_item *it);
+/* Appends the live part's line, its '\n' included. */
+int agentwire_put_live(struct buf *b, const struct agentwire_live *l);
 /* Appends "end COUNT\n", COUNT <= FETCH_REQ_MAX. */
 int agentwire_put_end(struct buf *b, uint64_t count);
 /*
  * Decodes one line of a deliver's stream (without its '\n', at most
- * FRAME_LINE_MAX bytes): AGENTWIRE_ITEM and *it, or AGENTWIRE_ENDS and
- * *count, or a negative qr_err.
+ * FRAME_LINE_MAX bytes): AGENTWIRE_ITEM and *it, AGENTWIRE_LIVE and *live,
+ * or AGENTWIRE_ENDS and *count, or a negative qr_err.
  */
 #define AGENTWIRE_ITEM 0
 #define AGENTWIRE_ENDS 1
+#define AGENTWIRE_LIVE 2
 int agentwire_decode_deliver(const char *line, size_t n,
-			     struct agentwire_item *it, uint64_t *count);
+			     struct agentwire_item *it,
+			     struct agentwire_live *live, uint64_t *count);
 
 #endif

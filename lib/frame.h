@@ -46,7 +46,9 @@
 /* Agent levels: 1 answers fetch and deliver calls; 2 also runs sessions;
  * 3 also takes the anchor of dom0's log on each delivered item; 4 also
  * takes notes (items of status asking or approved, written to
- * running/<cid>.note: docs/protocol.md section 5b).  dom0 sends a feature
+ * running/<cid>.note: docs/protocol.md section 5b); 5 also takes live
+ * parts of a running command's output and results that continue them
+ * (section 6b).  dom0 sends a feature
  * only to an agent whose level is at least the feature's. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
@@ -57,8 +59,9 @@
 #define AGENT_SESSION   2u
 #define AGENT_ANCHOR    3u
 #define AGENT_NOTES     4u
+#define AGENT_LIVE      5u
 /* The level this tree's agent says. */
-#define AGENT_LEVEL     AGENT_NOTES
+#define AGENT_LEVEL     AGENT_LIVE
 
 enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
 

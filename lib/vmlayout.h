@@ -30,6 +30,10 @@
 /* running/<cid>.note: what dom0 says of a request it holds (a note,
  * docs/protocol.md section 5b); the client reads it while it waits */
 #define VM_NOTE ".note"
+/* running/<cid>.out and .err: a running command's output so far, which
+ * the agent appends as dom0 sends it (docs/protocol.md section 6b) */
+#define VM_LIVE_OUT ".out"
+#define VM_LIVE_ERR ".err"
 
 /* The files of a request besides its token: "<cid>" plus these. */
 #define VM_REQUEST_FILES 3

@@ -414,12 +414,12 @@ test_session_turns(void **state)
 	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
 	/* turn 2: nothing to fetch, an empty deliver */
 	at += span;
-	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 4\ndone 0\n"
+	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 5\ndone 0\n"
 			    "qvmr-deliver 1\ndone 0\n");
 	/* input that ends right after a fetch is a clean end too */
 	buf_reset(&f->stream);
 	assert_int_equal(session(f, "0a1b2c3d-9"), 0);
-	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 4\ndone 0\n");
+	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 5\ndone 0\n");
 	free(fr);
 }
 
@@ -543,6 +543,160 @@ test_note_with_output_refused(void **state)
 	assert_true(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
 }
 
+/* dom0's log, for the anchor a result that continues live files needs */
+static void
+open_log(struct fx *f, struct audit *log)
+{
+	char logpath[PATH_MAX], statedir[PATH_MAX];
+
+	snprintf(logpath, sizeof(logpath), "%s/dom0.log", f->home);
+	snprintf(statedir, sizeof(statedir), "%s/dom0-state", f->home);
+	assert_int_equal(audit_open(log, logpath, statedir), 0);
+}
+
+/* Item i as a live part of its outbox files: [from, from + len) of each. */
+static void
+make_live(struct fx *f, int i, uint64_t out_from, uint64_t out_len,
+	  uint64_t err_from, uint64_t err_len)
+{
+	struct deliver_item *it = &f->items[i];
+
+	it->live = 1;
+	it->from[0] = out_from;
+	it->len[0] = out_len;
+	it->from[1] = err_from;
+	it->len[1] = err_len;
+}
+
+static void
+assert_file(const char *dir, const char *name, const void *p, size_t n)
+{
+	struct buf b = BUF_INIT(1u << 20);
+	char path[2 * PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_int_equal(b.len, n);
+	assert_memory_equal(b.data, p, n);
+	buf_release(&b);
+}
+
+/* Level 5: live parts extend running/<cid>.out and .err by offset; a part
+ * sent again writes nothing twice, a gap is refused and the stream stays
+ * in step, a part of a request no longer held is gone. */
+static void
+test_live_parts_appended_once(void **state)
+{
+	struct fx *f = *state;
+
+	claim(f, CID_A, CLAIM_A);           /* B's claim is gone */
+	make_live(f, 0, 0, 3, 0, 2);
+	make_live(f, 1, 0, 0, 0, 0);
+	make_stream_for(f, 2, AGENT_LIVE, NULL);
+	assert_non_null(strstr(buf_str(&f->stream),
+			       "live " CID_A " " CLAIM_A " 0 3 0 2\n"));
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_non_null(strstr(f->reply, "gone " CID_B "\n"));
+	assert_file(f->q.running, CID_A ".out", "o\0u", 3);
+	assert_file(f->q.running, CID_A ".err", "e\n", 2);
+	assert_false(tmptree_exists(f->q.running, CID_B ".out"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	/* the same part again, then one that overlaps it */
+	reply_fresh(f);
+	make_stream_for(f, 1, AGENT_LIVE, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_file(f->q.running, CID_A ".out", "o\0u", 3);
+	reply_fresh(f);
+	make_live(f, 0, 1, 5, 2, 0);
+	make_stream_for(f, 1, AGENT_LIVE, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_file(f->q.running, CID_A ".out", "o\0u\nt\xff", 6);
+	assert_file(f->q.running, CID_A ".err", "e\n", 2);
+	/* a part that starts past what the VM holds, then one in step */
+	reply_fresh(f);
+	assert_int_equal(buf_append_str(&f->stream, "live " CID_A " " CLAIM_A
+					" 9 2 0 0\nXYlive " CID_A " " CLAIM_A
+					" 0 0 2 0\nend 2\n"), 0);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "fail " CID_A "\nok " CID_A "\n"));
+	assert_file(f->q.running, CID_A ".out", "o\0u\nt\xff", 6);
+}
+
+/* A result that continues the live files takes their bytes and what
+ * follows, whatever the live file already holds past its offset; the live
+ * files go with the request; a repeat is gone and rewrites nothing. */
+static void
+test_result_continues_live(void **state)
+{
+	struct fx *f = *state;
+	struct audit log;
+
+	open_log(f, &log);
+	claim(f, CID_A, CLAIM_A);
+	make_live(f, 0, 0, 6, 0, 1);        /* the VM holds all of stdout */
+	make_stream_for(f, 1, AGENT_LIVE, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	reply_fresh(f);
+	f->items[0].live = 0;               /* dom0 knows of 3 and 1 */
+	f->items[0].from[0] = 3;
+	f->items[0].from[1] = 1;
+	make_stream_for(f, 1, AGENT_NOTES, &log);   /* an older agent: whole */
+	assert_null(strstr(buf_str(&f->stream), " 3 1\n"));
+	buf_reset(&f->stream);
+	make_stream_for(f, 1, AGENT_LIVE, &log);
+	assert_non_null(strstr(buf_str(&f->stream), " 3 1 10 "));
+	assert_non_null(strstr(buf_str(&f->stream), " 3 1\n"));
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_file(f->q.results, CID_A ".out", "o\0u\nt\xff", 6);
+	assert_file(f->q.results, CID_A ".err", "e\n", 2);
+	assert_file(f->q.results, CID_A ".exit", "3\n", 2);
+	assert_false(tmptree_exists(f->q.running, CID_A ".out"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".err"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+	reply_fresh(f);
+	make_stream_for(f, 1, AGENT_LIVE, &log);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
+	assert_file(f->q.results, CID_A ".out", "o\0u\nt\xff", 6);
+	audit_close(&log);
+}
+
+/* A result that continues more than the VM holds fails and publishes
+ * nothing; the live file stays for the retry, which dom0 sends whole. */
+static void
+test_result_past_live_fails(void **state)
+{
+	struct fx *f = *state;
+	struct audit log;
+
+	open_log(f, &log);
+	claim(f, CID_A, CLAIM_A);
+	make_live(f, 0, 0, 2, 0, 0);
+	make_stream_for(f, 1, AGENT_LIVE, NULL);
+	assert_int_equal(deliver(f, 0), 0);
+	reply_fresh(f);
+	f->items[0].live = 0;
+	f->items[0].from[0] = 4;
+	f->items[0].from[1] = 0;
+	make_stream_for(f, 1, AGENT_LIVE, &log);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "fail " CID_A "\n"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_file(f->q.running, CID_A ".out", "o\0", 2);
+	reply_fresh(f);
+	f->items[0].from[0] = 0;
+	make_stream_for(f, 1, AGENT_LIVE, &log);
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "ok " CID_A "\n"));
+	assert_file(f->q.results, CID_A ".out", "o\0u\nt\xff", 6);
+	assert_false(tmptree_exists(f->q.running, CID_A ".out"));
+	audit_close(&log);
+}
+
 int
 main(void)
 {
@@ -559,6 +713,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_note_written_then_removed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_with_output_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_parts_appended_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_continues_live,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_past_live_fails,
 						setup, teardown),
 	};
 

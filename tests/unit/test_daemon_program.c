@@ -273,13 +273,20 @@ test_sh_note_then_result(void **state)
 		assert_false(tmptree_exists(q.results, SH_CID ".meta"));
 		assert_false(tmptree_exists(q.results, SH_CID ".exit"));
 		assert_false(tmptree_exists(q.home, VM_DIR "/" VM_AUDIT));
-		/* the result: published, the note gone with the request */
+		/* the result: published, the note gone with the request, and
+		 * live files an agent left before the VM lost it */
+		assert_int_equal(write_file_atomic(q.running, SH_CID VM_LIVE_OUT,
+						   "x", 1, 0600, 0), 0);
+		assert_int_equal(write_file_atomic(q.running, SH_CID VM_LIVE_ERR,
+						   "y", 1, 0600, 0), 0);
 		shq_item(&q, 0, RESULT_OK, 3);
 		shq_run(&q, shells[s], 1, &reply);
 		assert_string_equal(buf_str(&reply), "qvmr-deliver 1\nok " SH_CID
 				    "\ndone 1\n");
 		assert_true(tmptree_exists(q.results, SH_CID ".exit"));
 		assert_false(tmptree_exists(q.running, SH_CID ".note"));
+		assert_false(tmptree_exists(q.running, SH_CID VM_LIVE_OUT));
+		assert_false(tmptree_exists(q.running, SH_CID VM_LIVE_ERR));
 		assert_false(tmptree_exists(q.running, marker));
 		assert_true(tmptree_exists(q.home, VM_DIR "/" VM_AUDIT));
 		tmptree_remove(q.home);

@@ -152,7 +152,18 @@ test_too_many_releases(void **state)
 static int
 line(const char *s, struct agentwire_item *it, uint64_t *count)
 {
-	return agentwire_decode_deliver(s, strlen(s), it, count);
+	struct agentwire_live live;
+
+	return agentwire_decode_deliver(s, strlen(s), it, &live, count);
+}
+
+static int
+live_line(const char *s, struct agentwire_live *live)
+{
+	struct agentwire_item it;
+	uint64_t count;
+
+	return agentwire_decode_deliver(s, strlen(s), &it, live, &count);
 }
 
 static void
@@ -164,6 +175,7 @@ test_item_round_trip(void **state)
 		.status = "done", .len = { 0, 7, AGENTWIRE_FILE_MAX },
 		.anchor = "123456789012345678:" SEAL,
 	}, back;
+	static struct agentwire_live live;
 	struct buf b = BUF_INIT(FRAME_LINE_MAX + 2);
 
 	memset(&back, 0xa5, sizeof(back));
@@ -174,7 +186,7 @@ test_item_round_trip(void **state)
 			    " -2147483648 done 0 7 1099511627776 "
 			    "123456789012345678:" SEAL "\n");
 	assert_int_equal(agentwire_decode_deliver(buf_str(&b), b.len - 1,
-						  &back, &count),
+						  &back, &live, &count),
 			 AGENTWIRE_ITEM);
 	assert_memory_equal(&it, &back, sizeof(it));
 	/* without an anchor: a level 2 agent's line */
@@ -182,7 +194,7 @@ test_item_round_trip(void **state)
 	buf_reset(&b);
 	assert_int_equal(agentwire_put_item(&b, &it), 0);
 	assert_int_equal(agentwire_decode_deliver(buf_str(&b), b.len - 1,
-						  &back, &count),
+						  &back, &live, &count),
 			 AGENTWIRE_ITEM);
 	assert_string_equal(back.anchor, "");
 	buf_reset(&b);
@@ -234,6 +246,91 @@ test_item_refused(void **state)
 			fail_msg("accepted: \"%s\"", bad[i]);
 }
 
+/* A result that continues the VM's live files: two fields after the
+ * anchor, never without one, never both 0. */
+static void
+test_item_from(void **state)
+{
+	static struct agentwire_item it = {
+		.cid = CID_A, .claim = CLAIM_A, .exit_text = "0",
+		.status = "done", .len = { 5, 0, 40 },
+		.anchor = "7:" SEAL, .from = { 12, 3 },
+	}, back;
+	struct buf b = BUF_INIT(FRAME_LINE_MAX + 2);
+	uint64_t count;
+
+	assert_int_equal(agentwire_put_item(&b, &it), 0);
+	assert_string_equal(buf_str(&b), "item " CID_A " " CLAIM_A
+			    " 0 done 5 0 40 7:" SEAL " 12 3\n");
+	memset(&back, 0xa5, sizeof(back));
+	assert_int_equal(line("item " CID_A " " CLAIM_A " 0 done 5 0 40 7:"
+			      SEAL " 12 3", &back, &count), AGENTWIRE_ITEM);
+	assert_memory_equal(&it, &back, sizeof(it));
+	it.from[0] = 0;                      /* only stderr continues */
+	buf_reset(&b);
+	assert_int_equal(agentwire_put_item(&b, &it), 0);
+	assert_int_equal(line("item " CID_A " " CLAIM_A " 0 done 5 0 40 7:"
+			      SEAL " 0 3", &back, &count), AGENTWIRE_ITEM);
+	assert_int_equal(back.from[1], 3);
+	it.anchor[0] = '\0';                 /* from needs the anchor */
+	buf_reset(&b);
+	assert_int_equal(agentwire_put_item(&b, &it), QR_ERR_INVALID);
+	assert_int_equal(b.len, 0);
+	it.anchor[0] = '7';
+	it.from[1] = AGENTWIRE_FILE_MAX;     /* past the cap with its len */
+	it.len[1] = 1;
+	assert_int_equal(agentwire_put_item(&b, &it), QR_ERR_INVALID);
+	static const char *const bad[] = {
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 7:" SEAL " 0 0",
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 7:" SEAL " 12",
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 7:" SEAL " 012 3",
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 7:" SEAL " 12 3 4",
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 7:" SEAL
+		" 1099511627776 0",
+		"item " CID_A " " CLAIM_A " 0 done 5 0 40 12 3",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (line(bad[i], &back, &count) != QR_ERR_INVALID)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	buf_release(&b);
+}
+
+static void
+test_live_round_trip(void **state)
+{
+	static struct agentwire_live l = {
+		.cid = CID_A, .claim = CLAIM_A,
+		.from = { 4096, 0 }, .len = { 17, AGENTWIRE_FILE_MAX },
+	}, back;
+	struct buf b = BUF_INIT(FRAME_LINE_MAX + 2);
+
+	assert_int_equal(agentwire_put_live(&b, &l), 0);
+	assert_string_equal(buf_str(&b), "live " CID_A " " CLAIM_A
+			    " 4096 17 0 1099511627776\n");
+	memset(&back, 0xa5, sizeof(back));
+	assert_int_equal(live_line("live " CID_A " " CLAIM_A
+				   " 4096 17 0 1099511627776", &back),
+			 AGENTWIRE_LIVE);
+	assert_memory_equal(&l, &back, sizeof(l));
+	l.from[1] = 1;                       /* from + len past the cap */
+	buf_reset(&b);
+	assert_int_equal(agentwire_put_live(&b, &l), QR_ERR_INVALID);
+	static const char *const bad[] = {
+		"live " CID_A " " CLAIM_A " 0 0 0",
+		"live " CID_A " " CLAIM_A " 0 0 0 0 0",
+		"live " CID_A " " CLAIM_A " 00 0 0 0",
+		"live " CID_A " " CLAIM_A " 1 1099511627776 0 0",
+		"live ../x " CLAIM_A " 0 0 0 0",
+		"live " CID_A " 0badc0de-7 0 0 0 0",
+		"live " CID_A " " CLAIM_A " -1 0 0 0",
+		"Live " CID_A " " CLAIM_A " 0 0 0 0",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (live_line(bad[i], &back) != QR_ERR_INVALID)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	buf_release(&b);
+}
+
 static void
 test_item_too_long(void **state)
 {
@@ -242,8 +339,11 @@ test_item_too_long(void **state)
 	uint64_t count;
 
 	memset(big, '1', sizeof(big));
+	struct agentwire_live live;
+
 	assert_int_equal(agentwire_decode_deliver(big, FRAME_LINE_MAX + 1, &it,
-						  &count), QR_ERR_TOO_LARGE);
+						  &live, &count),
+			 QR_ERR_TOO_LARGE);
 }
 
 int
@@ -257,6 +357,8 @@ main(void)
 		cmocka_unit_test(test_too_many_releases),
 		cmocka_unit_test(test_item_round_trip),
 		cmocka_unit_test(test_item_refused),
+		cmocka_unit_test(test_item_from),
+		cmocka_unit_test(test_live_round_trip),
 		cmocka_unit_test(test_item_too_long),
 	};
 
