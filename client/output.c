@@ -193,10 +193,11 @@ struct copy_state {
 	int failed;          /* a write failed, not EPIPE */
 };
 
-/* Copies results/<cid><sfx> to fd.  Absent = empty. */
+/* Copies results/<cid><sfx> to fd from byte skip on (a file shorter
+ * than that shows nothing).  Absent = empty. */
 static void copy_stream(const struct vm_layout *p, const char *cid,
-			const char *sfx, int fd, const char *what,
-			struct copy_state *cs)
+			const char *sfx, int fd, uint64_t skip,
+			const char *what, struct copy_state *cs)
 {
 	char path[PATH_MAX], show[PATH_MAX];
 	uint64_t copied = 0;
@@ -213,7 +214,10 @@ static void copy_stream(const struct vm_layout *p, const char *cid,
 			    strerror(errno));
 		return;
 	}
-	r = fd_copy(in, fd, stop_requested, &copied, &wf);
+	if (skip > 0 && lseek(in, (off_t)skip, SEEK_SET) < 0)
+		r = QR_ERR_SYSTEM, wf = 0;
+	else
+		r = fd_copy(in, fd, stop_requested, &copied, &wf);
 	if (r == QR_ERR_INCOMPLETE) {
 		cs->interrupted = 1;
 	} else if (r != 0 && wf && errno == EPIPE) {
@@ -279,9 +283,10 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 		if (json_show_result(p, ri, so, buf_str(&reason)) != 0)
 			code = QX_LOCAL;
 	} else if (show_output) {
-		copy_stream(p, so->cid, ".out", STDOUT_FILENO, "output", &cs);
-		copy_stream(p, so->cid, ".err", STDERR_FILENO, "error output",
-			    &cs);
+		copy_stream(p, so->cid, ".out", STDOUT_FILENO, so->skip[0],
+			    "output", &cs);
+		copy_stream(p, so->cid, ".err", STDERR_FILENO, so->skip[1],
+			    "error output", &cs);
 	}
 	if (show_output && !cs.interrupted)
 		result_cut_notices(p, so->cid, m);

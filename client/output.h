@@ -78,6 +78,8 @@ struct show_opts {
 	unsigned timeout;       /* -t, 0 if not given */
 	int json;
 	uint64_t round_trip_ms;
+	uint64_t skip[2];       /* stdout, stderr: bytes shown live already
+				 * (livecopy.h), not shown again */
 };
 
 /*

@@ -252,10 +252,11 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 
 /* Shows and archives a result that arrived; returns the exit code.  With
  * answered, a result of status ok is not shown and returns 0 (a ping's
- * question was answered, whatever the answer). */
+ * question was answered, whatever the answer).  lc (or NULL): what was
+ * shown of it live, not shown again. */
 static int got_result(const struct vm_layout *p, const struct request *r,
 		      const struct wait_report *rep, const struct args *a,
-		      int answered)
+		      int answered, const struct live_copy *lc)
 {
 	struct result_info ri;
 	struct show_opts so;
@@ -271,6 +272,8 @@ static int got_result(const struct vm_layout *p, const struct request *r,
 	so.timeout = r->opts.timeout;
 	so.json = a->json;
 	so.round_trip_ms = rep->total_ms;
+	if (lc != NULL)
+		memcpy(so.skip, lc->shown, sizeof(so.skip));
 	if (answered && ri.meta.status == RESULT_OK) {
 		code = 0;
 	} else {
@@ -304,10 +307,12 @@ int run_command(const struct vm_layout *p, const struct args *a)
 {
 	struct wait_params wp;
 	struct wait_report rep;
+	struct live_copy lc;
 	struct request r;
 	int code = QX_LOCAL;
 
 	request_init(&r);
+	live_copy_init(&lc);
 	if (get_body(&r, a) != 0 || get_input(&r, a) != 0)
 		goto out;
 	r.opts.timeout = a->timeout;
@@ -318,9 +323,13 @@ int run_command(const struct vm_layout *p, const struct args *a)
 		 a->timeout ? a->timeout : DEFAULT_TIMEOUT_S);
 	/* Ctrl-C after dom0 took it asks dom0 to stop it (issue 16) */
 	wp.stop_running = 1;
+	/* the output as it comes; --json is one object at the end, and a
+	 * check's answer is key=value lines */
+	if (!a->json && !a->check)
+		wp.live = &lc;
 	if (submit_and_wait(p, &r, &wp, &rep) != 0)
 		goto out;
-	code = rep.outcome == WAIT_RESULT ? got_result(p, &r, &rep, a, 0) :
+	code = rep.outcome == WAIT_RESULT ? got_result(p, &r, &rep, a, 0, &lc) :
 	       no_result(p, &r, &rep, a->json);
 	/* stopped at the user's request: its output was shown, the exit
 	 * says why it ended */
@@ -356,7 +365,7 @@ int run_ping(const struct vm_layout *p, const struct args *a)
 		code = QX_NO_ANSWER;
 	} else if (rep.outcome != WAIT_RESULT) {
 		code = no_result(p, &r, &rep, 0);
-	} else if ((code = got_result(p, &r, &rep, a, 1)) == 0) {
+	} else if ((code = got_result(p, &r, &rep, a, 1, NULL)) == 0) {
 		printf("dom0 answered in %llu ms\n",
 		       (unsigned long long)rep.total_ms);
 		if (fflush(stdout) != 0)

@@ -40,9 +40,11 @@ int waiter_open(struct waiter *w, const struct vm_layout *p)
 	    (dir = p->pending,
 	     inotify_add_watch(w->ifd, p->pending,
 			       IN_MOVED_FROM | IN_DELETE) < 0) ||
-	    /* notes are renamed in: running/<cid>.note */
+	    /* notes are renamed in: running/<cid>.note; live output is
+	     * appended: running/<cid>.out and .err */
 	    (dir = p->running,
-	     inotify_add_watch(w->ifd, p->running, IN_MOVED_TO) < 0)) {
+	     inotify_add_watch(w->ifd, p->running,
+			       IN_MOVED_TO | IN_MODIFY) < 0)) {
 		msg("cannot watch %s: %s", path_show(p, dir, show,
 						      sizeof(show)),
 		    strerror(errno));
@@ -196,6 +198,8 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 			follow_note(p, cid, wp, t, rep, &ask_ms, &run_from);
 		held = wp->withdraw_held && rep->have_note &&
 		       rep->note.status == RESULT_ASKING;
+		if (wp->live != NULL && rep->claimed && !held)
+			(void)live_copy(p, cid, wp->live);
 		if ((sig = signals_caught()) != 0) {
 			rep->signal = sig;
 			if (held) {
@@ -243,7 +247,8 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 			rep->outcome = WAIT_NO_RESULT;
 			break;
 		}
-		if (wp->indicator && t >= tick) {
+		if (wp->indicator && t >= tick &&
+		    !(wp->live != NULL && live_copy_shown(wp->live))) {
 			progress_show(rep->claimed && !held, t);
 			tick = (t / 1000 + 1) * 1000;
 		}

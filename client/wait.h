@@ -24,6 +24,11 @@
  * NOTE_GRACE_S) or on a signal, and the caller withdraws it in dom0
  * (withdraw.h); the run deadline starts when the note says approved.
  *
+ * With live, a command's output is copied as it comes (livecopy.h):
+ * running/ is also watched for IN_MODIFY, and each wake-up after the
+ * claim copies what is new; the indicator is not drawn again once output
+ * was shown.
+ *
  * A signal after dom0 took the request (and no note says asking) ends
  * the wait as WAIT_STOP with stop_running, and the caller asks dom0 to
  * stop the command (withdraw.h running_stop, issue 16); without it, as
@@ -34,6 +39,7 @@
 
 #include <stdint.h>
 
+#include "livecopy.h"
 #include "note.h"
 #include "paths.h"
 
@@ -71,6 +77,9 @@ struct wait_params {
 			       * deadline of a request held asking */
 	int stop_running;     /* a signal after the claim ends as WAIT_STOP;
 			       * else WAIT_DETACHED */
+	struct live_copy *live;   /* not NULL: copy live output there; it
+				   * outlives the wait (result_show skips
+				   * what it shows) */
 };
 
 struct wait_report {

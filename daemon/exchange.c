@@ -541,10 +541,16 @@ next_fetch(struct daemon *d, struct vm *v, struct fetch_params *p,
 
 	*p = (struct fetch_params){
 		/* the first fetch of a VM answers at once: its held lines
-		 * drive crash recovery, which should not wait for traffic */
+		 * drive crash recovery, which should not wait for traffic;
+		 * so does the sh program that follows a failed call into a
+		 * VM whose agent was known: it only finds out whether the
+		 * agent is still there, and the session that follows it
+		 * carries what waits (live output, issue 16) */
 		.wait_s = kind == FETCH_CLAIM && d->cfg->poll == POLL_WATCH &&
 				  !d->opts->once && !d->opts->dry_run &&
-				  x->fetched && v->nrelease == 0
+				  x->fetched && v->nrelease == 0 &&
+				  !(x->agent == 0 &&
+				    x->agent_stored >= AGENT_SESSION)
 			  ? watch_wait(d, x) : 0,
 		.claim_prefix = prefix,
 		.max_requests = FETCH_REQ_MAX,

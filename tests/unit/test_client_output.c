@@ -4,15 +4,22 @@
  */
 #include "exitcode.h"
 #include "output.h"
+#include "paths.h"
 
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "result.h"
 
 #include "banned.h"
@@ -129,6 +136,88 @@ static void test_cut_notice(void **state)
 	assert_int_equal(strlen(text), 19);
 }
 
+#define CID "20261204-061500-4242-0000000000000000000000000000000a"
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Shows the result in results/ with so->skip, stdout and stderr caught in
+ * files; out and err get what was shown. */
+static void show_caught(const struct vm_layout *p, struct show_opts *so,
+			struct buf *out, struct buf *err)
+{
+	char path[2][PATH_MAX + 16];
+	struct result_info ri;
+	int saved[2], fd[2], code;
+
+	assert_int_equal(result_load(p, CID, &ri), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path[i], sizeof(path[i]), "%s/shown.%d", p->home, i);
+		fd[i] = open(path[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		assert_true(fd[i] >= 0);
+		fflush(i ? stderr : stdout);
+		saved[i] = dup(i + 1);
+		assert_int_equal(dup2(fd[i], i + 1), i + 1);
+		close(fd[i]);
+	}
+	code = result_show(p, &ri, so);
+	for (int i = 0; i < 2; i++) {
+		fflush(i ? stderr : stdout);
+		assert_int_equal(dup2(saved[i], i + 1), i + 1);
+		close(saved[i]);
+	}
+	assert_int_equal(code, 0);
+	assert_int_equal(read_file(path[0], out), 0);
+	assert_int_equal(read_file(path[1], err), 0);
+}
+
+/* What was shown live is not shown again; a file shorter than that shows
+ * nothing more of its stream. */
+static void test_show_skips_what_was_shown(void **state)
+{
+	struct buf out = BUF_INIT(4096), err = BUF_INIT(4096);
+	struct show_opts so = { .cid = CID };
+	struct vm_layout p;
+	char home[64];
+
+	snprintf(home, sizeof(home), "/tmp/test_client_output.XXXXXX");
+	assert_non_null(mkdtemp(home));
+	assert_int_equal(vm_layout_init(&p, home), 0);
+	assert_int_equal(paths_make_queue(&p), 0);
+	assert_int_equal(write_file_atomic(p.results, CID ".out", "0123456789",
+					   10, 0600, 0), 0);
+	assert_int_equal(write_file_atomic(p.results, CID ".err", "abc", 3,
+					   0600, 0), 0);
+	assert_int_equal(write_file_atomic(p.results, CID ".meta",
+					   "status=ok\nexit=0\n", 16, 0600, 0),
+			 0);
+	assert_int_equal(write_file_atomic(p.results, CID ".exit", "0\n", 2,
+					   0600, 0), 0);
+	show_caught(&p, &so, &out, &err);
+	assert_string_equal(buf_str(&out), "0123456789");
+	assert_string_equal(buf_str(&err), "abc");
+	so.skip[0] = 4;
+	so.skip[1] = 5;
+	buf_reset(&out);
+	buf_reset(&err);
+	show_caught(&p, &so, &out, &err);
+	assert_string_equal(buf_str(&out), "456789");
+	assert_string_equal(buf_str(&err), "");
+	so.skip[0] = 10;
+	so.skip[1] = 1;
+	buf_reset(&out);
+	buf_reset(&err);
+	show_caught(&p, &so, &out, &err);
+	assert_string_equal(buf_str(&out), "");
+	assert_string_equal(buf_str(&err), "bc");
+	buf_release(&out);
+	buf_release(&err);
+	nftw(home, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_shown),
 		cmocka_unit_test(test_cut_exit_codes),
 		cmocka_unit_test(test_cut_notice),
+		cmocka_unit_test(test_show_skips_what_was_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
