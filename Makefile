@@ -311,7 +311,8 @@ package-check: deps-package
 # with the real qrexec built (make check-real builds it), against the real
 # transport too, then prints the two side by side (about 11 minutes each:
 # one series is the first command after 10 minutes idle); it writes
-# bench/results.json, bench/results-real.json and their charts.
+# bench/results.json, bench/results-real.json and their charts; then
+# bench/live.sh, a few minutes a transport, into bench/live-*.txt.
 # `make bench-quick` runs a reduced set (under a minute each) into
 # $(O)/bench-quick/.  Root or not.
 BENCH_PROBE := $(O)/qvmr-bench-probe
@@ -323,11 +324,18 @@ $(BENCH_PROBE): $(O)/bench/probe.o $(LIBA)
 BENCH_REAL = if [ "$$(id -u)" = 0 ]; then tools/qrexec-build.sh "$(REAL_QREXEC)" || exit 1; fi; \
 	QUBES_REAL_QREXEC="$(abspath $(REAL_QREXEC))/bin" QVMR_BUILD="$(abspath $(O))"
 
+# bench/live.sh measures live output (issue 16) on each transport after it
+BENCH_LIVE = $(BENCH_REAL) bench/live.sh --transport sim $(1) && \
+	if [ "$$(id -u)" = 0 ]; then \
+		$(BENCH_REAL) bench/live.sh --transport real $(1); fi
+
 bench: all $(BENCH_PROBE)
 	@$(BENCH_REAL) bench/run.sh
+	@$(call BENCH_LIVE,)
 
 bench-quick: all $(BENCH_PROBE)
 	@$(BENCH_REAL) bench/run.sh --quick
+	@$(call BENCH_LIVE,--quick)
 
 # ---- qvm-remote-webui: the read-only log viewer (webui/README.md) ---------
 # Needs libmicrohttpd (libmicrohttpd-dev); without its pkg-config file the
