@@ -10,10 +10,11 @@
 #     it comes and stamped with the VM's clock.  dom0 and the VMs are one
 #     machine here, one clock: the difference is the latency of a line;
 #   - throughput: 100 MiB of output (the output cap raised) from dom0 to
-#     the client's stdout (/dev/null), start to exit, against the raw
+#     the client's stdout, a file in the VM, start to exit, against the raw
 #     transport in the same run: one qrexec-client call carrying the same
-#     bytes (qubes.VMShell running head -c in the VM, into dom0's
-#     /dev/null: the transport's copy, without any program of ours);
+#     bytes the same way (piped into qubes.VMShell running cat into a file
+#     in the VM: the transport's copy, without any program of ours);
+#     medians of 3 runs each;
 #   - memory: 8 commands writing 100 MiB each at once into 8 VMs that read
 #     slowly (each VM paused 800 ms of every second: its agent and client
 #     stopped), the daemon's RSS sampled every 200 ms and its peak (VmHWM);
@@ -151,22 +152,34 @@ read -r FB50 FB99 <<<"$(pcts "$WORK/line.ms")"
 say "a line from dom0's command to the client's stdout: p50 $FB50 ms, p99 $FB99 ms"
 
 # ---- throughput
-t0=$(now_us)
-in_vm vm1 qvm-remote "head -c $BYTES /dev/zero" >"$WORK/tp.out" 2>"$WORK/tp.err" || warn "the $MIB MiB command failed: $(head -c 300 "$WORK/tp.err")"
-t1=$(now_us)
-sz=$(stat -c %s "$WORK/tp.out")
-((sz == BYTES)) || warn "the client wrote $sz bytes of $BYTES"
-rm -f "$WORK/tp.out"
-OURS=$(calc "$MIB / (($t1 - $t0) / 1000000)")
-t0=$(now_us)
-printf 'exec head -c %s /dev/zero\n' "$BYTES" |
-	"$SIM/bin/qrexec-client" -d vm1 "$SERVICE" >"$WORK/raw.out" || warn "the raw transport call failed"
-t1=$(now_us)
-sz=$(stat -c %s "$WORK/raw.out")
-((sz == BYTES)) || warn "the raw call carried $sz bytes of $BYTES"
-rm -f "$WORK/raw.out"
-RAW=$(calc "$MIB / (($t1 - $t0) / 1000000)")
-say "throughput: $OURS MiB/s through qvm-remote, $RAW MiB/s raw ($(calc "$OURS / $RAW" 2))"
+# Both ways carry the bytes from dom0 into vm1 and into a file there, TP_RUNS
+# times each, alternating; the medians.  Ours: dom0's command's output to
+# the client's stdout.  Raw: qubes.VMShell running cat into a file, the bytes
+# piped into qrexec-client after its command line.
+TP_RUNS=3
+: >"$WORK/ours.s"
+: >"$WORK/raw.s"
+for ((k = 0; k < TP_RUNS; k++)); do
+	t0=$(now_us)
+	in_vm vm1 bash -c 'qvm-remote "head -c '"$BYTES"' /dev/zero" >tp.out' 2>"$WORK/tp.err" ||
+		warn "the $MIB MiB command failed: $(head -c 300 "$WORK/tp.err")"
+	t1=$(now_us)
+	echo "$(((t1 - t0)))" >>"$WORK/ours.s"
+	sz=$(in_vm vm1 stat -c %s tp.out)
+	((sz == BYTES)) || warn "the client wrote $sz bytes of $BYTES"
+	t0=$(now_us)
+	{ printf 'exec cat >raw.out\n'; head -c "$BYTES" /dev/zero; } |
+		"$SIM/bin/qrexec-client" -d vm1 "$SERVICE" || warn "the raw transport call failed"
+	t1=$(now_us)
+	echo "$(((t1 - t0)))" >>"$WORK/raw.s"
+	sz=$(in_vm vm1 stat -c %s raw.out)
+	((sz == BYTES)) || warn "the raw call carried $sz bytes of $BYTES"
+	in_vm vm1 rm -f tp.out raw.out
+done
+median_us() { sort -g "$1" | awk '{ v[++n] = $1 } END { print v[int((n + 1) / 2)] }'; }
+OURS=$(calc "$MIB / ($(median_us "$WORK/ours.s") / 1000000)")
+RAW=$(calc "$MIB / ($(median_us "$WORK/raw.s") / 1000000)")
+say "throughput: $OURS MiB/s through qvm-remote, $RAW MiB/s raw ($(calc "$OURS / $RAW" 2)), medians of $TP_RUNS"
 
 # ---- memory: 8 streams into VMs that read slowly
 pids=()

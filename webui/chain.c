@@ -113,6 +113,12 @@ advance(struct chain_watch *w, int fd, struct chain_status *st, off_t size)
 	return QR_ERR_INCOMPLETE;
 }
 
+static int
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 int
 chain_watch_check(struct chain_watch *w, const char *path,
 		  struct chain_status *st)
@@ -144,12 +150,12 @@ chain_watch_check(struct chain_watch *w, const char *path,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!w->have || sb.st_dev != w->dev || sb.st_ino != w->ino ||
 	    sb.st_size < w->pos || now.tv_sec - w->full.tv_sec >= CHAIN_FULL_S ||
-	    (sb.st_size == w->size &&
-	     (sb.st_mtim.tv_sec != w->mtime.tv_sec ||
-	      sb.st_mtim.tv_nsec != w->mtime.tv_nsec)))
+	    (sb.st_size == w->size && (!same_time(&sb.st_mtim, &w->mtime) ||
+				       !same_time(&sb.st_ctim, &w->ctime))))
 		restart(w, path, &sb);
 	w->size = sb.st_size;
 	w->mtime = sb.st_mtim;
+	w->ctime = sb.st_ctim;
 	if (w->broken.state == CHAIN_BROKEN) {
 		*st = w->broken;
 		st->checked = time(NULL);

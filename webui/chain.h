@@ -10,7 +10,8 @@
  * between checks and reads only what was appended, so a break in new
  * lines shows at once however fast the log grows.  It starts over when
  * the file shrinks or is replaced (rotation), re-reads it whole when it
- * changed without growing (an edit in place), and at least every
+ * changed without growing (an edit in place: its mtime or, as the mtime
+ * can be put back, its ctime changed), and at least every
  * CHAIN_FULL_S seconds, for an edit of lines it already passed that came
  * with an append.  A last line without its newline is a line being
  * written, not a break, until a later check finds it still unfinished.
@@ -53,6 +54,7 @@ struct chain_watch {
 	off_t partial_at;       /* size when a partial last line was seen */
 	off_t size;             /* the file at the last check */
 	struct timespec mtime;
+	struct timespec ctime;  /* which no one can put back, as mtime can */
 	struct chain_status broken;     /* kept once found */
 	struct timespec full;   /* when the file was last read from 0 */
 	char *buf;

@@ -296,6 +296,7 @@ struct fingerprint {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	struct timespec ctime;  /* an edit whose mtime was put back */
 };
 
 static void
@@ -311,6 +312,7 @@ fingerprint_of(const char *path, struct fingerprint *f)
 	f->ino = st.st_ino;
 	f->size = st.st_size;
 	f->mtime = st.st_mtim;
+	f->ctime = st.st_ctim;
 }
 
 static int
@@ -319,7 +321,9 @@ fingerprint_eq(const struct fingerprint *a, const struct fingerprint *b)
 	return a->exists == b->exists && a->dev == b->dev &&
 	       a->ino == b->ino && a->size == b->size &&
 	       a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 static void *

@@ -235,6 +235,48 @@ append_raw(const char *path, const char *text)
 	close(fd);
 }
 
+/*
+ * Changes the first "DONE" in path to "XONE" in place (same size, same
+ * inode) and puts its mtime back, as someone covering their tracks would.
+ * First it waits until the file clock has moved past path's ctime, so the
+ * edit's ctime differs from the last append's even on a coarse clock (the
+ * kernel sets ctime; no one can put it back).
+ */
+static void
+edit_covering_tracks(const char *path)
+{
+	struct stat before, after;
+	struct timespec now, ts[2];
+	char *text, *at;
+	int fd;
+
+	assert_int_equal(stat(path, &before), 0);
+	do {
+		usleep(1000);
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	} while (now.tv_sec < before.st_ctim.tv_sec ||
+		 (now.tv_sec == before.st_ctim.tv_sec &&
+		  now.tv_nsec <= before.st_ctim.tv_nsec));
+	assert_true((fd = open(path, O_RDWR)) >= 0);
+	text = calloc(1, (size_t)before.st_size + 1);
+	assert_non_null(text);
+	assert_int_equal(pread(fd, text, (size_t)before.st_size, 0),
+			 before.st_size);
+	assert_non_null(at = strstr(text, "DONE"));
+	*at = 'X';
+	assert_int_equal(pwrite(fd, text, (size_t)before.st_size, 0),
+			 before.st_size);
+	close(fd);
+	free(text);
+	ts[0] = before.st_atim;
+	ts[1] = before.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
 /* The watch reads only what was added, turns broken as soon as a bad line
  * is complete, stays broken while the daemon keeps appending, tells a
  * line being written from a torn one, and starts over on a new file. */
@@ -269,38 +311,19 @@ test_chain_watch_incremental(void **state)
 	assert_int_equal(st.state, CHAIN_BROKEN);
 	assert_int_equal(st.bad, 7);
 
-	/* an edit in place (same size, as an editor that keeps the inode):
-	 * read again from the start, the break found where it is */
+	/* an edit in place (same size, as an editor that keeps the inode),
+	 * its mtime put back: read again from the start, the break found
+	 * where it is */
 	{
 		struct chain_watch w2;
 		char moved2[600];
-		FILE *fp;
-		char *text;
-		long size;
 
 		snprintf(moved2, sizeof(moved2), "%s.edit", f->path);
 		chain_watch_init(&w2);
 		write_lines(moved2, 4);
 		assert_int_equal(chain_watch_check(&w2, moved2, &st), 0);
 		assert_int_equal(st.state, CHAIN_OK);
-		fp = fopen(moved2, "r+");
-		assert_non_null(fp);
-		fseek(fp, 0, SEEK_END);
-		size = ftell(fp);
-		text = calloc(1, (size_t)size + 1);
-		fseek(fp, 0, SEEK_SET);
-		assert_int_equal(fread(text, 1, (size_t)size, fp), (size_t)size);
-		*strstr(text, "DONE") = 'X';    /* line 3 */
-		fseek(fp, 0, SEEK_SET);
-		assert_int_equal(fwrite(text, 1, (size_t)size, fp), (size_t)size);
-		fclose(fp);
-		free(text);
-		{
-			/* a different mtime even on a coarse clock */
-			struct timespec ts[2] = { { 0, UTIME_OMIT },
-						  { 1, 0 } };
-			assert_int_equal(utimensat(AT_FDCWD, moved2, ts, 0), 0);
-		}
+		edit_covering_tracks(moved2);   /* line 3 */
 		assert_int_equal(chain_watch_check(&w2, moved2, &st), 0);
 		assert_int_equal(st.state, CHAIN_BROKEN);
 		assert_int_equal(st.bad, 3);
@@ -345,6 +368,36 @@ test_hub_reads_the_log(void **state)
 	hub_stop(&h);
 }
 
+static int
+chain_ok_five(struct hub *h)
+{
+	return strstr(buf_str(&h->chain_json), "\"state\":\"ok\",\"lines\":5,")
+	       != NULL;
+}
+
+static int
+chain_broken(struct hub *h)
+{
+	return strstr(buf_str(&h->chain_json), "\"state\":\"broken\",")
+	       != NULL;
+}
+
+/* Tamper with the log: an edit in place whose mtime was put back still
+ * reaches the banner (the hub looks at ctime too). */
+static void
+test_tamper_in_place_with_mtime_put_back(void **state)
+{
+	struct fx *f = *state;
+	static struct hub h;
+
+	write_lines(f->path, 4);
+	assert_int_equal(hub_start(&h, f->path, TAIL_WINDOW_DEFAULT), 0);
+	assert_true(wait_until(&h, chain_ok_five));
+	edit_covering_tracks(f->path);
+	assert_true(wait_until(&h, chain_broken));
+	hub_stop(&h);
+}
+
 int
 main(void)
 {
@@ -357,6 +410,9 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hub_reads_the_log, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tamper_in_place_with_mtime_put_back, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
