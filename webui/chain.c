@@ -120,11 +120,19 @@ same_time(const struct timespec *a, const struct timespec *b)
 }
 
 int
+chain_watch_due(const struct chain_watch *w)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return w->have && now.tv_sec - w->full.tv_sec >= CHAIN_FULL_S;
+}
+
+int
 chain_watch_check(struct chain_watch *w, const char *path,
 		  struct chain_status *st)
 {
 	struct stat sb;
-	struct timespec now;
 	int fd, r;
 
 	memset(st, 0, sizeof(*st));
@@ -147,9 +155,8 @@ chain_watch_check(struct chain_watch *w, const char *path,
 		}
 		return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!w->have || sb.st_dev != w->dev || sb.st_ino != w->ino ||
-	    sb.st_size < w->pos || now.tv_sec - w->full.tv_sec >= CHAIN_FULL_S ||
+	    sb.st_size < w->pos || chain_watch_due(w) ||
 	    (sb.st_size == w->size && (!same_time(&sb.st_mtim, &w->mtime) ||
 				       !same_time(&sb.st_ctim, &w->ctime))))
 		restart(w, path, &sb);

@@ -70,6 +70,12 @@ void chain_watch_release(struct chain_watch *w);
  */
 int chain_watch_check(struct chain_watch *w, const char *path,
 		      struct chain_status *st);
+/*
+ * 1 when the watch's next check reads the file from the start again
+ * (CHAIN_FULL_S since the last time): a caller that checks only when the
+ * file changed checks then too, for an edit that came with an append.
+ */
+int chain_watch_due(const struct chain_watch *w);
 /* One check of the whole file, with a watch of its own. */
 int chain_check(const char *path, struct chain_status *st);
 

@@ -342,7 +342,8 @@ chain_main(void *arg)
 	while (!h->stopping) {
 		pthread_mutex_unlock(&h->lock);
 		fingerprint_of(h->path, &now);
-		if ((retry || !fingerprint_eq(&now, &seen)) &&
+		if ((retry || !fingerprint_eq(&now, &seen) ||
+		     chain_watch_due(&watch)) &&
 		    mono_ms() >= next_allowed) {
 			t0 = mono_ms();
 			retry = chain_watch_check(&watch, h->path, &st) ==

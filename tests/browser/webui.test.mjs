@@ -379,20 +379,29 @@ describe('qvm-remote-webui', () => {
   });
 
   it('shows a broken hash chain prominently', T, async () => {
-    // edit a line in place, as someone covering their tracks would
+    // once the viewer has checked the last line appended (an edit that
+    // comes with an append is found by its full read, every 30 s: the
+    // unit tests cover that), edit a line in place, as someone covering
+    // their tracks would
+    await page.waitForFunction((n) => document.getElementById('chain-text')
+      .textContent.includes('lines 1\u2013' + n), lines, { timeout: 15000, polling: 100 });
     const text = fs.readFileSync(logPath, 'utf8').split('\n');
     const i = text.findIndex((l) => /qvm-prefs dev memory 4096/.test(l));
     assert.ok(i > 0);
     text[i] = text[i].replace('4096', '8192');
+    const st0 = fs.statSync(logPath, { bigint: true });
     fs.writeFileSync(logPath + '.tmp', text.join('\n'));
     fs.copyFileSync(logPath + '.tmp', logPath);     // same file, same size
+    const st1 = fs.statSync(logPath, { bigint: true });
     fs.rmSync(logPath + '.tmp');
     // checked within a second or two (hub.c); a loaded CI machine is slow
     await page.waitForFunction(() =>
       document.getElementById('chain').classList.contains('chain-broken'), null,
     { timeout: 15000, polling: 100 }).catch(async (e) => {
       const shown = await page.$eval('#chain', (c) => c.className + ': ' + c.textContent);
-      throw new Error(`${e.message}\nthe banner: ${shown}\nthe viewer said: ${serverErr}`);
+      const api = (await request('GET', '/api/chain')).body;
+      const f = (st) => `size ${st.size} mtime ${st.mtimeNs} ctime ${st.ctimeNs} ino ${st.ino}`;
+      throw new Error(`${e.message}\nthe banner: ${shown}\n/api/chain: ${api}\nbefore: ${f(st0)}\nafter: ${f(st1)}\nthe viewer said: ${serverErr}`);
     });
     assert.ok((await page.textContent('#chain-text')).startsWith(
       `Hash chain BROKEN at line ${i + 1} (lines 1\u2013${i} verify)`));

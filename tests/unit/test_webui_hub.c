@@ -349,6 +349,36 @@ test_chain_watch_incremental(void **state)
 	chain_watch_release(&w);
 }
 
+/* Tamper with the log: an edit in place that came with an append is not
+ * in what the watch reads next (only what was added), but it is in the
+ * full read it makes every CHAIN_FULL_S seconds, and that read is due
+ * whether the file changed or not. */
+static void
+test_tamper_in_place_with_an_append(void **state)
+{
+	struct fx *f = *state;
+	struct chain_watch w;
+	struct chain_status st;
+
+	chain_watch_init(&w);
+	write_lines(f->path, 4);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_OK);
+	assert_false(chain_watch_due(&w));
+	edit_covering_tracks(f->path);  /* line 3 */
+	write_lines(f->path, 1);
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_OK);
+	assert_int_equal(st.lines, 6);
+	w.full.tv_sec -= CHAIN_FULL_S;  /* as if that long had passed */
+	assert_true(chain_watch_due(&w));
+	assert_int_equal(chain_watch_check(&w, f->path, &st), 0);
+	assert_int_equal(st.state, CHAIN_BROKEN);
+	assert_int_equal(st.bad, 3);
+	assert_false(chain_watch_due(&w));
+	chain_watch_release(&w);
+}
+
 static void
 test_hub_reads_the_log(void **state)
 {
@@ -408,6 +438,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_chain_watch_incremental,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tamper_in_place_with_an_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hub_reads_the_log, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
