@@ -37,10 +37,10 @@ park_in(const char *base, struct vm *v, const char *cid, const char *claim,
 		return r;
 	/* old clients only print .err, so the reason goes there too */
 	if (out != NULL)
-		r = write_all(w.out_fd, out, strlen(out));
+		r = outbox_append(&w, 0, out, strlen(out));
 	else if ((n = snprintf(text, sizeof(text), "qvm-remote-dom0: %s: %s\n",
 			       result_status_name(m->status), m->reason)) > 0)
-		r = write_all(w.err_fd, text, (size_t)n);
+		r = outbox_append(&w, 1, text, (size_t)n);
 	if (r != 0) {
 		outbox_abort(&w);
 		return r;

@@ -90,6 +90,8 @@ outbox_begin(const char *base, const char *vm, const char *cid,
 	char vmdir[PATH_MAX];
 	int r;
 
+	memset(w->written, 0, sizeof(w->written));
+	memset(w->flushed, 0, sizeof(w->flushed));
 	w->out_fd = w->err_fd = w->meta_fd = -1;
 	if ((r = path_fmt(vmdir, sizeof(vmdir), "%s/outbox/%s", base,
 			  vm)) != 0 ||
@@ -159,6 +161,25 @@ entry_fill(struct deliver_item *e, const char *dir, const char *cid,
 	e->exit_code = m->exit_code;
 	e->status = m->status;
 	memcpy(e->dir, dir, strnlen(dir, sizeof(e->dir) - 1));
+}
+
+int
+outbox_append(struct outbox_writer *w, int i, const void *p, size_t n)
+{
+	int fd = i == 0 ? w->out_fd : w->err_fd;
+	int r = write_all(fd, p, n);
+
+	if (r != 0)
+		return r;
+	w->written[i] += n;
+	if (w->written[i] - w->flushed[i] >= OUTBOX_WRITEBACK) {
+		/* a hint: where it fails the commit's fsync does it all */
+		(void)sync_file_range(fd, (off_t)w->flushed[i],
+				      (off_t)(w->written[i] - w->flushed[i]),
+				      SYNC_FILE_RANGE_WRITE);
+		w->flushed[i] = w->written[i];
+	}
+	return 0;
 }
 
 int

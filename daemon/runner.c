@@ -225,7 +225,7 @@ not_found(struct run *r, const char *name)
 			 "not found\n", name);
 
 	if (n > 0 && (size_t)n < sizeof(line)) {
-		(void)write_all(r->w.err_fd, line, (size_t)n);
+		(void)outbox_append(&r->w, 1, line, (size_t)n);
 		r->bytes[1] = (uint64_t)n;
 	}
 	r->pid = -1;
@@ -337,7 +337,6 @@ run_pump(struct run *r, int fd)
 {
 	static char chunk[65536];
 	int i = fd == r->fd[0] ? 0 : 1;
-	int sink = i == 0 ? r->w.out_fd : r->w.err_fd;
 	ssize_t n = read(fd, chunk, sizeof(chunk));
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -353,7 +352,7 @@ run_pump(struct run *r, int fd)
 		/* a full disk loses output, not the command: meta says so
 		 * (and what was stored stays what the VM is sent) */
 		if (keep > 0 && r->stored[i] == r->bytes[i] &&
-		    write_all(sink, chunk, keep) == 0)
+		    outbox_append(&r->w, i, chunk, keep) == 0)
 			r->stored[i] += keep;
 	}
 	r->bytes[i] += (uint64_t)n;

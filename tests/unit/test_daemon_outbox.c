@@ -82,7 +82,7 @@ park(struct fixture *f, const char *claim, struct deliver_item *e)
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_OK;
 	assert_int_equal(outbox_begin(f->dir, "work", f->cid, claim, &w), 0);
-	assert_int_equal(write_all(w.out_fd, "hello\n", 6), 0);
+	assert_int_equal(outbox_append(&w, 0, "hello\n", 6), 0);
 	assert_int_equal(outbox_commit(&w, f->cid, claim, &m, e), 0);
 }
 
@@ -143,6 +143,43 @@ test_committed_entry_is_whole(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(outbox_remove(&e), 0);
 	assert_int_equal(stat(e.dir, &st), -1);
+}
+
+/* Appends go to their stream whole; the writeback of each
+ * OUTBOX_WRITEBACK bytes is started as they are written (not all at the
+ * commit's fsync), each stream on its own. */
+static void
+test_append_starts_writeback_behind(void **state)
+{
+	struct fixture *f = *state;
+	struct outbox_writer w;
+	struct result_meta m;
+	struct deliver_item e;
+	static char chunk[1 << 20];
+	char path[PATH_MAX + 8];
+	struct stat st;
+
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_OK;
+	memset(chunk, 'x', sizeof(chunk));
+	assert_int_equal(outbox_begin(f->dir, "work", f->cid, "0a-1-2", &w), 0);
+	for (size_t k = 0; k + 1 < OUTBOX_WRITEBACK / sizeof(chunk); k++)
+		assert_int_equal(outbox_append(&w, 0, chunk, sizeof(chunk)), 0);
+	assert_int_equal(w.flushed[0], 0);
+	assert_int_equal(outbox_append(&w, 0, chunk, sizeof(chunk)), 0);
+	assert_int_equal(w.flushed[0], OUTBOX_WRITEBACK);
+	assert_int_equal(outbox_append(&w, 0, chunk, 5), 0);
+	assert_int_equal(w.flushed[0], OUTBOX_WRITEBACK);
+	assert_int_equal(outbox_append(&w, 1, "err\n", 4), 0);
+	assert_int_equal(w.written[1], 4);
+	assert_int_equal(w.flushed[1], 0);
+	assert_int_equal(outbox_commit(&w, f->cid, "0a-1-2", &m, &e), 0);
+	snprintf(path, sizeof(path), "%s/out", e.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, OUTBOX_WRITEBACK + 5);
+	snprintf(path, sizeof(path), "%s/err", e.dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4);
 }
 
 /* A file size limit stands in for a full file system: writes past it
@@ -222,6 +259,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_remove_torn_by_a_crash_is_cleared, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_append_starts_writeback_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_committed_entry_is_whole,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
