@@ -79,13 +79,8 @@ chmod 0755 "$WORK"
 SIM=$WORK/sim D0=$WORK/dom0 MACHINE=$top/sim/qubes-$transport
 DPID= FAILED=0
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-warn() { printf 'bench: %s\n' "$*" >&2; FAILED=1; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-now_us() { printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"; }
-sim() { "$SIM/bin/qubes-sim" "$@"; }
-in_vm() { local vm=$1; shift; "$SIM/bin/qubes-sim" exec "$vm" -- "$@" </dev/null; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 # p50 and p99 (nearest rank) of the numbers in FILE
 pcts() {
 	sort -g "$1" | awk '{ v[++n] = $1 }

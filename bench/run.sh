@@ -169,12 +169,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-warn() { printf 'bench: %s\n' "$*" >&2; FAILED=1; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-now_us() { printf '%s\n' "${EPOCHREALTIME//[!0-9]/}"; }
-sim() { "$SIM/bin/qubes-sim" "$@"; }
-in_vm() { local vm=$1; shift; "$SIM/bin/qubes-sim" exec "$vm" -- "$@" </dev/null; }
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 dom0() { "$DAEMON" -c "$CONF" "$@"; }
 
 # ---------------------------------------------------------------- dom0 --
@@ -326,8 +322,6 @@ stats() {
 
 # field N of a stats line
 sf() { local -a a; read -ra a <<<"$1"; printf '%s\n' "${a[$2]}"; }
-
-calc() { awk "BEGIN { printf \"%.${2:-1}f\n\", $1 }"; }
 
 # ---------------------------------------------------------------- setup --
 

@@ -55,6 +55,11 @@ run_bg() {
 		fail "dom0 does not run it"
 	cid=$(last_id work)
 }
+ends() {   # STATUS SECONDS: the client ends within SECONDS, with STATUS
+	wait_for "! proc_alive $pid" "$2" || die "the client still waits"
+	wait "$pid"
+	assert_eq "$1" "$?" "exit status"
+}
 has() {   # FILE TEXT: FILE holds TEXT
 	grep -q -F -- "$2" "$1"
 }
@@ -73,8 +78,7 @@ go a1
 wait_for "has '$out' two" 10 || fail "the second line did not come"
 has "$out" three && fail "the third line before its time"
 go a2
-wait "$pid"
-assert_eq 0 "$?" "exit status"
+ends 0 30
 assert_eq $'one\ntwo\nthree' "$(cat "$out")" "stdout, each line once"
 assert_eq "" "$(cat "$err")" "stderr"
 
@@ -82,8 +86,7 @@ t "stdout and stderr each in order, on their own streams, while it runs"
 run_bg "echo o1; echo e1 >&2; $(until_go b1); echo e2 >&2; echo o2"
 wait_for "has '$out' o1 && has '$err' e1" 10 || fail "the first lines did not come"
 go b1
-wait "$pid"
-assert_eq 0 "$?" "exit status"
+ends 0 30
 assert_eq $'o1\no2' "$(cat "$out")" "stdout"
 assert_eq $'e1\ne2' "$(cat "$err")" "stderr"
 
@@ -107,8 +110,7 @@ t "Ctrl-C while it streams: exit 130, every line it printed once and in order"
 run_bg 'i=0; while :; do i=$((i + 1)); echo "tick $i"; sleep 0.1; done'
 wait_for "has '$out' 'tick 5'" 10 || fail "no live ticks"
 pkill -INT -u "$(agent_user)" -x qvm-remote || fail "no client to interrupt"
-wait "$pid"
-assert_eq 130 "$?" "exit status"
+ends 130 30
 n=$(wc -l <"$out")
 assert_eq "$(seq 1 "$n" | sed 's/^/tick /')" "$(cat "$out")" "the ticks, each once"
 
@@ -122,9 +124,7 @@ run_bg "echo before; $(until_go c1); echo after"
 wait_for "has '$out' before" 10 || fail "the first line did not come"
 pkill -KILL -u "$(agent_user)" -f 'qvm-remote-agent session' || fail "no session to kill"
 go c1
-wait_for "! proc_alive $pid" 30 || fail "the client still waits"
-wait "$pid"
-assert_eq 0 "$?" "exit status"
+ends 0 30
 assert_eq $'before\nafter' "$(cat "$out")" "stdout"
 
 t "a VM halted mid-stream: its live file resumes when it is back, the result is whole"
@@ -151,9 +151,7 @@ assert_eq other-served "$o" "another VM meanwhile"
 go e1
 sleep 1
 pkill -CONT -u "$(agent_user)" -f 'qvm-remote-agent session'
-wait_for "! proc_alive $pid" 60 || fail "the client still waits"
-wait "$pid"
-assert_eq 0 "$?" "exit status"
+ends 0 60
 assert_eq "$( (seq 1 200000; echo end) | sha256sum)" "$(sha256sum <"$out")" "stdout, whole and once"
 
 t "a VM whose session answers junk: dom0 logs it, serves others, and the result comes whole once it stops"
@@ -167,9 +165,7 @@ o=$(in_vm other qvm-remote 'echo still-served')
 assert_eq still-served "$o" "another VM meanwhile"
 rm -f "$SIM/junk"
 go f1
-wait_for "! proc_alive $pid" 60 || fail "the client still waits"
-wait "$pid"
-assert_eq 0 "$?" "exit status"
+ends 0 60
 assert_eq $'j-one\nj-two' "$(cat "$out")" "stdout, each line once"
 
 t "a VM without the agent gets the whole result at the end"
