@@ -70,7 +70,7 @@ receive(FILE *in, const char *path, uint64_t n, bool *bad)
 
 	if (fd < 0)
 		*bad = true;
-	r = incoming_copy(in, fd, 0, n, bad);
+	r = incoming_copy(in, fd, 0, 0, n, bad);
 	if (fd >= 0 && close(fd) != 0)
 		*bad = true;
 	return r;
@@ -122,7 +122,7 @@ receive_item(FILE *in, const struct vm_layout *q,
 	*gone = continues(it) && !held(q, it);
 	for (size_t i = 0; i < NFILES && r == 0; i++) {
 		if (*gone)
-			r = incoming_copy(in, -1, 0, it->len[i], bad);
+			r = incoming_copy(in, -1, 0, 0, it->len[i], bad);
 		else if ((r = temp_path(path, q, it, nonce, files[i])) != 0)
 			break;
 		else if (i < 2 && it->from[i] > 0)

@@ -9,22 +9,26 @@
 #include "banned.h"
 
 int
-incoming_copy(FILE *in, int fd, uint64_t skip, uint64_t n, bool *bad)
+incoming_copy(FILE *in, int fd, uint64_t at, uint64_t skip, uint64_t n,
+	      bool *bad)
 {
 	char chunk[65536];
+	uint64_t pos = 0;
 
-	while (n > 0) {
-		size_t want = n < sizeof(chunk) ? (size_t)n : sizeof(chunk);
-		size_t got = fread(chunk, 1, want, in), drop;
+	while (pos < n) {
+		size_t want = n - pos < sizeof(chunk) ? (size_t)(n - pos)
+						      : sizeof(chunk);
+		size_t got = fread(chunk, 1, want, in), drop = 0;
 
 		if (got == 0)
 			return QR_ERR_INCOMPLETE;
-		drop = skip < got ? (size_t)skip : got;
-		skip -= drop;
+		if (pos < skip)
+			drop = skip - pos < got ? (size_t)(skip - pos) : got;
 		if (fd >= 0 && !*bad && got > drop &&
-		    write_all(fd, chunk + drop, got - drop) != 0)
+		    pwrite_all(fd, chunk + drop, got - drop,
+			       (off_t)(at + pos + drop)) != 0)
 			*bad = true;
-		n -= got;
+		pos += got;
 	}
 	return 0;
 }

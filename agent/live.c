@@ -19,9 +19,11 @@ static const char *const suffix[2] = { VM_LIVE_OUT, VM_LIVE_ERR };
 
 /*
  * Reads the span [from, from + len) of a stream into the live file at
- * path, writing only the bytes it does not hold; *fd is the open file
- * (or -1), for the caller to finish and close.  With `drop` or *bad the
- * bytes are only read.  A span with nothing in it needs no file.
+ * path, writing only the bytes it does not hold yet, each at its offset:
+ * two sessions writing one span at once (one that dom0 gave up on still
+ * reading its input) write the same bytes to the same place.  *fd is the
+ * open file (or -1), for the caller to finish and close.  With `drop` or
+ * *bad the bytes are only read.  A span with nothing in it needs no file.
  */
 static int
 extend(FILE *in, const char *path, uint64_t from, uint64_t len, bool drop,
@@ -34,7 +36,7 @@ extend(FILE *in, const char *path, uint64_t from, uint64_t len, bool drop,
 	if (!drop && !*bad && (from > 0 || len > 0)) {
 		/* a file that must hold `from` bytes is never created; a FIFO
 		 * put there does not block the open */
-		*fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+		*fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
 			   O_CLOEXEC | (from == 0 ? O_CREAT : 0), 0600);
 		if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 		    (uint64_t)st.st_size < from)
@@ -42,8 +44,8 @@ extend(FILE *in, const char *path, uint64_t from, uint64_t len, bool drop,
 		else
 			have = (uint64_t)st.st_size - from;
 	}
-	return incoming_copy(in, *bad ? -1 : *fd, have < len ? have : len, len,
-			     bad);
+	return incoming_copy(in, *bad ? -1 : *fd, from,
+			     have < len ? have : len, len, bad);
 }
 
 enum deliver_status

@@ -4,8 +4,10 @@
  *
  * running/<cid>.out and running/<cid>.err are always an exact prefix of
  * the result's .out and .err: dom0 sends their bytes by offset, and each
- * span is written only where the file does not hold it yet, so a part
- * sent again (a retry after a lost reply) writes nothing twice.  A span
+ * span is written only where the file does not hold it yet, each byte at
+ * its offset, so a part sent again (a retry after a lost reply) writes
+ * nothing twice, and one that two sessions write at once (a session dom0
+ * gave up on, still reading) lands once.  A span
  * that starts past the file's end is a gap and is refused.  Whatever
  * happens, every byte announced is read, so the stream stays in step.
  */

@@ -435,10 +435,13 @@ live_answered(struct daemon *d, struct vm *v, const struct deliver_item *p,
 			off = &j->live_off;
 		}
 	}
+	/* the command's own result only (exchange_moved gave the part its
+	 * directory), not one dom0 parked in its place */
 	for (size_t i = 0; i < v->nready && held == NULL; i++) {
 		struct deliver_item *e = &v->ready[i];
 		if (!e->note && strcmp(e->cid, p->cid) == 0 &&
-		    strcmp(e->claim, p->claim) == 0) {
+		    strcmp(e->claim, p->claim) == 0 &&
+		    strcmp(e->dir, p->dir) == 0) {
 			held = e->from;
 			off = &none;
 		}
@@ -485,7 +488,8 @@ deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 			if (e->status == DELIVER_FAIL) {
 				/* a result that continued the VM's live
 				 * files goes whole next time */
-				live_answered(d, v, &x->sending[k], 0);
+				if (!x->sending[k].note)
+					live_answered(d, v, &x->sending[k], 0);
 				break;
 			}
 			(void)outbox_remove(&x->sending[k]);

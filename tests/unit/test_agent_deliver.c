@@ -6,6 +6,7 @@
  * (agent/session.c) taking turns.
  */
 #include "deliver.h"
+#include "live.h"
 #include "program.h"
 #include "queue.h"
 #include "session.h"
@@ -625,6 +626,56 @@ test_live_parts_appended_once(void **state)
 	assert_file(f->q.running, CID_A ".out", "o\0u\nt\xff", 6);
 }
 
+/* Two sessions writing one span at once: the one dom0 gave up on has
+ * looked at the file and still reads its input when the next one writes
+ * the span whole.  Its bytes land where they belong, not after. */
+struct stale_session {
+	struct fx *f;
+	const struct agentwire_live *l;
+	const char *bytes;
+	size_t n, pos;
+};
+
+static ssize_t
+stale_read(void *cookie, char *p, size_t want)
+{
+	struct stale_session *s = cookie;
+	size_t k = s->n - s->pos < want ? s->n - s->pos : want;
+	int r;
+
+	if (s->pos == 0) {      /* meanwhile, the next session */
+		FILE *in = fmemopen((void *)s->bytes, s->n, "r");
+		assert_non_null(in);
+		assert_int_equal(live_part(in, &s->f->q, s->l, &r),
+				 DELIVER_OK);
+		assert_int_equal(r, 0);
+		fclose(in);
+	}
+	memcpy(p, s->bytes + s->pos, k);
+	s->pos += k;
+	return (ssize_t)k;
+}
+
+static void
+test_live_span_of_two_sessions_lands_once(void **state)
+{
+	struct fx *f = *state;
+	struct agentwire_live l = { .from = { 0, 0 }, .len = { 5, 0 } };
+	struct stale_session s = { f, &l, "hello", 5, 0 };
+	cookie_io_functions_t io = { .read = stale_read };
+	FILE *in;
+	int r;
+
+	claim(f, CID_A, CLAIM_A);
+	snprintf(l.cid, sizeof(l.cid), "%s", CID_A);
+	snprintf(l.claim, sizeof(l.claim), "%s", CLAIM_A);
+	in = fopencookie(&s, "r", io);
+	assert_non_null(in);
+	assert_int_equal(live_part(in, &f->q, &l, &r), DELIVER_OK);
+	fclose(in);
+	assert_file(f->q.running, CID_A ".out", "hello", 5);
+}
+
 /* A result that continues the live files takes their bytes and what
  * follows, whatever the live file already holds past its offset; the live
  * files go with the request; a repeat is gone and rewrites nothing. */
@@ -714,6 +765,9 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_with_output_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_live_span_of_two_sessions_lands_once, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_live_parts_appended_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_continues_live,
