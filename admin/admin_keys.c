@@ -212,9 +212,13 @@ pull_key(const struct config *c, const char *vm, struct key *k)
 		return ADMIN_FAIL;
 	}
 	if (!transport_vm_up(&t, vm)) {
-		complain("'%s' is not running; start it with: qvm-start %s, or "
-			 "pipe its key here: " PROG " authorize %s < FILE",
-			 vm, vm, vm);
+		if (transport_vm_exists(vm) == 0)
+			complain("there is no VM named '%s' (qvm-ls lists "
+				 "them)", vm);
+		else
+			complain("'%s' is not running; start it with: "
+				 "qvm-start %s, or pipe its key here: " PROG
+				 " authorize %s < FILE", vm, vm, vm);
 		return ADMIN_FAIL;
 	}
 	r = transport_run(&t, vm, pull_program, &untrusted_out, PULL_TIMEOUT_S,

@@ -264,21 +264,55 @@ static int parse_sub(struct args *a, int argc, char **argv, char *err,
 	}
 }
 
+static const struct { const char *name; enum client_mode mode; } subs[] = {
+	{ "key", MODE_KEY }, { "ping", MODE_PING },
+	{ "status", MODE_STATUS }, { "queue", MODE_QUEUE },
+	{ "log", MODE_LOG }, { "history", MODE_HISTORY },
+	{ "mcp", MODE_MCP },
+};
+#define NSUBS (sizeof(subs) / sizeof(subs[0]))
+
 static enum client_mode subcommand(const char *w)
 {
-	static const struct { const char *name; enum client_mode mode; }
-	subs[] = {
-		{ "key", MODE_KEY }, { "ping", MODE_PING },
-		{ "status", MODE_STATUS }, { "queue", MODE_QUEUE },
-		{ "log", MODE_LOG }, { "history", MODE_HISTORY },
-		{ "mcp", MODE_MCP },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+	for (size_t i = 0; i < NSUBS; i++)
 		if (strcmp(w, subs[i].name) == 0)
 			return subs[i].mode;
 	return MODE_RUN;
+}
+
+/* Whether w is v with two neighbours swapped (stauts), or, for v of 5 or
+ * more letters, with one letter more, less or another (histroy, queu,
+ * statis): a typo, not a program of dom0's.  Shorter verbs only by the
+ * swap: one letter from "mcp" is cp. */
+static int near_miss(const char *w, const char *v)
+{
+	size_t lw = strlen(w), lv = strlen(v), i = 0;
+
+	if (lw < 3 || strcmp(w, v) == 0)
+		return 0;
+	while (i < lw && i < lv && w[i] == v[i])
+		i++;
+	if (lw == lv && i + 1 < lw && w[i] == v[i + 1] && w[i + 1] == v[i] &&
+	    strcmp(w + i + 2, v + i + 2) == 0)
+		return 1;
+	if (lv < 5)
+		return 0;
+	if (lw == lv)
+		return strcmp(w + i + 1, v + i + 1) == 0;
+	if (lw + 1 == lv)
+		return strcmp(w + i, v + i + 1) == 0;
+	if (lw == lv + 1)
+		return strcmp(w + i + 1, v + i) == 0;
+	return 0;
+}
+
+/* The verb w is a typo of, or NULL. */
+static const char *typo_of(const char *w)
+{
+	for (size_t i = 0; i < NSUBS; i++)
+		if (near_miss(w, subs[i].name))
+			return subs[i].name;
+	return NULL;
 }
 
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
@@ -308,6 +342,11 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 	if (!dashdash && !a->exact && i < argc &&
 	    (a->mode = subcommand(argv[i])) != MODE_RUN)
 		return parse_sub(a, argc - i, argv + i, err, errn);
+	/* a mistyped verb would run as root in dom0 */
+	if (!dashdash && !a->exact && i < argc && typo_of(argv[i]) != NULL)
+		FAIL("'%s' is not a verb of qvm-remote; did you mean '%s'? "
+		     "To run '%s' in dom0: qvm-remote -- %s", argv[i],
+		     typo_of(argv[i]), argv[i], argv[i]);
 	if (a->quiet && a->verbose)
 		FAIL("-q and -v contradict each other; give one");
 	if (a->exact && i == argc)

@@ -85,13 +85,14 @@ int status_run(const struct vm_layout *p)
 	struct audit_entry e;
 	struct key k;
 	time_t now = time(NULL);
-	int r;
+	int r, key_ok;
 
 	memset(&k, 0, sizeof(k));
 	printf("%-9s %s\n", "vm", vm_name(vm) == 0 ? vm : "unknown");
 	path_show(p, p->key, show, sizeof(show));
 	r = key_read_file(p->key, &k);
-	if (r == 0 && key_fingerprint(&k, fp) == 0)
+	key_ok = r == 0 && key_fingerprint(&k, fp) == 0;
+	if (key_ok)
 		printf("%-9s configured, fingerprint %s\n", "key", fp);
 	else if (r == QR_ERR_NOT_FOUND)
 		printf("%-9s missing; create one with: qvm-remote key gen\n",
@@ -116,7 +117,8 @@ int status_run(const struct vm_layout *p)
 		printf("%-9s no answer recorded yet; check with: qvm-remote "
 		       "ping\n", "dom0");
 	}
-	return fflush(stdout) == 0 ? 0 : QX_LOCAL;
+	/* nothing can work without a key: as every verb that needs it */
+	return fflush(stdout) == 0 && key_ok ? 0 : QX_LOCAL;
 }
 
 /* Copies fd from its offset to stdout; control bytes other than tab and

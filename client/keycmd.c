@@ -81,10 +81,9 @@ static int store(const struct vm_layout *p, const struct key *k,
 	printf(MSG_PREFIX "key written to %s (mode 0600)\n", show);
 	printf(MSG_PREFIX "fingerprint %s\n", fp);
 	if (hint) {
-		if (vm_name(vm) != 0)
-			snprintf(vm, sizeof(vm), "THIS-VM");
 		printf(MSG_PREFIX "in dom0, authorize this VM with: "
-		       "qvm-remote-dom0 authorize --from-vm %s\n", vm);
+		       "qvm-remote-dom0 authorize --from-vm %s\n",
+		       vm_name_for_hint(vm));
 	}
 	return fflush(stdout) == 0 ? 0 : QX_LOCAL;
 }

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "progress.h"
 #include "signals.h"
+#include "vmid.h"
 #include "submit.h"
 #include "wait.h"
 #include "withdraw.h"
@@ -176,6 +177,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 {
 	const char *status = "no_answer";
 	int code = QX_NO_ANSWER;
+	char vm[VMNAME_MAX + 1];
 
 	/* running_stop() said on its line how the stop went */
 	if (rep->stop_asked) {
@@ -194,7 +196,10 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		msg("no answer from dom0 after %llu s; the command was "
 		    "withdrawn and nothing ran",
 		    (unsigned long long)(rep->total_ms / 1000));
-		msg("in dom0: systemctl start qvm-remote-dom0, then try again");
+		msg("is qvm-remote-dom0 running, and is this VM authorized? "
+		    "in dom0: systemctl start qvm-remote-dom0, or "
+		    "qvm-remote-dom0 authorize --from-vm %s; then try again",
+		    vm_name_for_hint(vm));
 		break;
 	case WAIT_NO_RESULT:
 	case WAIT_PENDING:

@@ -4,6 +4,7 @@
 #include "vmid.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,4 +69,11 @@ int vm_name(char out[VMNAME_MAX + 1])
 		return QR_ERR_NOT_FOUND;
 	memcpy(out, host, strlen(host) + 1);
 	return 0;
+}
+
+const char *vm_name_for_hint(char out[VMNAME_MAX + 1])
+{
+	if (vm_name(out) != 0)
+		snprintf(out, VMNAME_MAX + 1, "THIS-VM");
+	return out;
 }

@@ -14,5 +14,7 @@
  * there is none.
  */
 int vm_name(char out[VMNAME_MAX + 1]);
+/* vm_name for a hint: the name, or THIS-VM when there is none; out. */
+const char *vm_name_for_hint(char out[VMNAME_MAX + 1]);
 
 #endif

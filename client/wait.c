@@ -7,6 +7,7 @@
 #include "progress.h"
 #include "signals.h"
 #include "submit.h"
+#include "vmid.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -154,10 +155,13 @@ static void drain(int fd)
 
 static void notice(void)
 {
-	msg("no answer from dom0 yet; is qvm-remote-dom0 running? "
-	    "It is not enabled at boot.");
-	msg("in dom0: systemctl start qvm-remote-dom0      "
-	    "(still waiting, Ctrl-C withdraws)");
+	char vm[VMNAME_MAX + 1];
+
+	msg("no answer from dom0 yet: is qvm-remote-dom0 running (it is not "
+	    "enabled at boot), and is this VM authorized?");
+	msg("in dom0: systemctl start qvm-remote-dom0, or qvm-remote-dom0 "
+	    "authorize --from-vm %s   (still waiting, Ctrl-C withdraws)",
+	    vm_name_for_hint(vm));
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)

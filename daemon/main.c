@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"  --dry-run          show what would run, claiming and running nothing\n"
 	"  --vm VM            poll only VM\n"
 	"  -h, --help         this help\n"
-	"  --version          the version\n"
+	"  -V, --version      the version\n"
 	"\n"
 	"verbs:\n"
 	"  authorize VM             authorize VM with the key read from stdin\n"
@@ -122,7 +122,7 @@ main(int argc, char **argv)
 			o.only_vm = argv[i];
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			return usage(stdout, 0);
-		} else if (strcmp(a, "--version") == 0) {
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("qvm-remote-dom0 %s\n", QVMR_VERSION);
 			return 0;
 		} else {

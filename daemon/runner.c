@@ -24,6 +24,10 @@
 #include "banned.h"
 
 #define BASH "/bin/bash"
+/* The script, read from fd 3 (closed before it runs), as `bash -c` would
+ * run it: its errors name bash and the line, as ssh's do ("bash: line 2:
+ * stauts: command not found"), not the file; $0 is bash. */
+#define RUN_SCRIPT "eval \"$(</dev/fd/3)\" 3<&-"
 
 /* A passwd field copied whole, or QR_ERR_TOO_LARGE. */
 static int
@@ -174,9 +178,9 @@ drop_cgroup(struct run *r)
 }
 
 /*
- * Writes the script.  As a user, the file becomes the user's and is
- * opened here, for bash to read as /dev/fd/3: the user cannot enter the
- * runtime directory, which is root's alone.
+ * Writes the script and opens it, for bash to read as /dev/fd/3 (as a
+ * user, the file becomes the user's first: the user cannot enter the
+ * runtime directory, which is root's alone).
  */
 static int
 put_script(struct run *r, const struct run_request *q, const char *vmdir,
@@ -192,9 +196,8 @@ put_script(struct run *r, const struct run_request *q, const char *vmdir,
 	if ((rc = write_file_atomic(vmdir, strrchr(r->script, '/') + 1,
 				    q->body, q->body_len, 0700, 0)) != 0)
 		return rc;
-	if (q->user == NULL)
-		return 0;
-	if (chown(r->script, q->user->ids.uid, q->user->ids.gid) != 0 ||
+	if ((q->user != NULL &&
+	     chown(r->script, q->user->ids.uid, q->user->ids.gid) != 0) ||
 	    (*fd = open(r->script, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return QR_ERR_SYSTEM;
 	return 0;
@@ -237,7 +240,7 @@ int
 run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 {
 	char vmdir[PATH_MAX], program[PATH_MAX];
-	char *script_argv[] = { "bash", r->script, NULL };
+	char *script_argv[] = { "bash", "-c", RUN_SCRIPT, "bash", NULL };
 	struct proc_opts o = {
 		.path = BASH, .argv = script_argv, .envp = q->envp,
 		.in = PROC_NULL, .out = PROC_PIPE, .err = PROC_PIPE,
@@ -260,11 +263,8 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	if (q->argv == NULL) {
 		if ((rc = put_script(r, q, vmdir, &script_fd)) != 0)
 			goto fail;
-		if (script_fd >= 0) {
-			o.with_fd3 = 1;
-			o.fd3 = script_fd;
-			script_argv[1] = "/dev/fd/3";
-		}
+		o.with_fd3 = 1;
+		o.fd3 = script_fd;
 	} else {
 		found = find_program(q->argv[0], program) == 0;
 		o.path = program;

@@ -71,6 +71,25 @@ transport_vm_up(const struct transport *t, const char *vm)
 }
 
 int
+transport_vm_exists(const char *vm)
+{
+	char path[PATH_MAX];
+	char *const argv[] = { "qvm-check", "-q", "--", (char *)vm, NULL };
+	struct proc_opts o = {
+		.path = path, .argv = argv, .envp = transport_env,
+		.in = PROC_NULL, .out = PROC_NULL, .err = PROC_NULL,
+		.group = PROC_SESSION_NEW,
+	};
+	struct proc_collect c = { .timeout_ms = 10000 };
+	struct proc_status st;
+
+	if (!vmname_valid(vm) || proc_find("qvm-check", NULL, path) != 0 ||
+	    proc_run(&o, &c, &st) != 0 || st.timed_out)
+		return -1;
+	return st.exit_code == 0 ? 1 : st.exit_code == 1 ? 0 : -1;
+}
+
+int
 transport_prelude(const struct transport *t, const char *command,
 		  struct buf *b)
 {

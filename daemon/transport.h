@@ -30,6 +30,12 @@ int transport_init(struct transport *t, const struct config *c, char *msg,
 
 /* Whether vm's qrexec is up: a stat(2), no transport call. */
 int transport_vm_up(const struct transport *t, const char *vm);
+/*
+ * Whether a VM named vm exists, as qubesd says through `qvm-check -q`
+ * (found on PATH, a 10 s deadline): 1, 0, or -1 when that cannot be told
+ * (no qvm-check, or it failed otherwise).  No transport call.
+ */
+int transport_vm_exists(const char *vm);
 
 /*
  * The command a call runs in the VM: NULL for the runner, which stores the

@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"                     loopback exposes the log, and is warned about\n"
 	"  -c, --config FILE  read QVM_REMOTE_LOG from this file too\n"
 	"  -h, --help         this help\n"
-	"  --version          the version\n"
+	"  -V, --version      the version\n"
 	"\n"
 	"exit status: 0 stopped by a signal, 1 cannot start, 2 usage\n";
 
@@ -108,7 +108,7 @@ main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			return usage(stdout, 0);
-		} else if (strcmp(a, "--version") == 0) {
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("qvm-remote-webui %s\n", QVMR_VERSION);
 			return 0;
 		} else {
