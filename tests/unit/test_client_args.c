@@ -201,6 +201,41 @@ static void test_bad_subcommands(void **state)
 	bad(ARGC(js), js, "apply to commands");
 }
 
+/* A near-miss of a verb is refused, not run as root in dom0; -- and -x
+ * run it, and commands of dom0 a letter from a short verb run. */
+static void test_typo_of_a_verb(void **state)
+{
+	char *typos[][2] = {
+		{ "qvm-remote", "stauts" }, { "qvm-remote", "histroy" },
+		{ "qvm-remote", "queu" }, { "qvm-remote", "statsu" },
+		{ "qvm-remote", "hisstory" }, { "qvm-remote", "pnig" },
+		{ "qvm-remote", "kye" }, { "qvm-remote", "satus" },
+	};
+	char *runs[][2] = {
+		{ "qvm-remote", "cp" }, { "qvm-remote", "pin" },
+		{ "qvm-remote", "keys" }, { "qvm-remote", "lo" },
+		{ "qvm-remote", "qvm-ls" }, { "qvm-remote", "stat" },
+		{ "qvm-remote", "dog" },
+	};
+	char *dd[] = { "qvm-remote", "--", "stauts" };
+	char *x[] = { "qvm-remote", "-x", "stauts" };
+	char err[ARGS_ERR_MAX];
+	struct args a;
+
+	for (size_t i = 0; i < ARGC(typos); i++)
+		bad(2, typos[i], "did you mean");
+	bad(2, typos[0], "'stauts' is not a verb of qvm-remote; did you mean "
+	    "'status'? To run 'stauts' in dom0: qvm-remote -- stauts");
+	for (size_t i = 0; i < ARGC(runs); i++) {
+		assert_int_equal(parse(2, runs[i], &a, err), 0);
+		assert_int_equal(a.mode, MODE_RUN);
+	}
+	assert_int_equal(parse(ARGC(dd), dd, &a, err), 0);
+	assert_string_equal(a.argv[0], "stauts");
+	assert_int_equal(parse(ARGC(x), x, &a, err), 0);
+	assert_string_equal(a.argv[0], "stauts");
+}
+
 static void test_dashdash_runs_subcommand_names(void **state)
 {
 	char *v[] = { "qvm-remote", "--", "status", "-x" };
@@ -314,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_exact_and_user_refused),
 		cmocka_unit_test(test_subcommands),
 		cmocka_unit_test(test_bad_subcommands),
+		cmocka_unit_test(test_typo_of_a_verb),
 		cmocka_unit_test(test_dashdash_runs_subcommand_names),
 		cmocka_unit_test(test_help_version_wait),
 		cmocka_unit_test(test_no_stdin),
