@@ -62,12 +62,18 @@ tail_of() { tail -n "${2:-25}" "$1"; }
 
 # A listing line per file: "MODE OWNER:GROUP PATH", man pages without their
 # compression suffix (Fedora's rpm and dh_compress gzip them, Debian's rpm
-# does not), build-id links left out (rpm makes them).
+# does not), build-id links left out (rpm makes them), the licence in
+# /usr/share/licenses/NAME/ whichever name rpm gives that directory.
 norm_rpm() {   # RPM: its files as listed by rpm -qlvp
 	rpm -qlvp "$1" 2>/dev/null |
 		awk '$NF !~ /^\/usr\/lib\/\.build-id/ && $(NF-2) !~ /^\/usr\/lib\/\.build-id/ {
 			path = ($1 ~ /^l/) ? $(NF-2) : $NF
 			sub(/\.gz$/, "", path)
+			# Debian'"'"'s rpm puts %license in NAME-VERSION/, Fedora'"'"'s in NAME/
+			if (path ~ /^\/usr\/share\/licenses\//) {
+				if ($1 ~ /^d/) next
+				sub(/-[0-9][0-9.]*\//, "/", path)
+			}
 			print $1, $3 ":" $4, path
 		}' | sort -k3
 }
@@ -107,18 +113,22 @@ drwxr-xr-x root:root /usr/share/qvm-remote
 drwxr-xr-x root:root /usr/share/qvm-remote/remote-policy
 -rw-r--r-- root:root /usr/share/qvm-remote/remote-policy/readonly.policy
 -rw-r--r-- root:root /usr/share/qvm-remote/remote-policy/agent.policy
--rw-r--r-- root:root /usr/share/man/man5/qvm-remote-policy.5"
-exp_vm="\
+-rw-r--r-- root:root /usr/share/man/man5/qvm-remote-policy.5
+-rw-r--r-- root:root /usr/share/licenses/qvm-remote-dom0/LICENSE"
+vm_files="\
 -rwxr-xr-x root:root /usr/bin/qvm-remote
 -rwxr-xr-x root:root /usr/bin/qvm-remote-agent
 -rw-r--r-- root:root /usr/share/man/man1/qvm-remote.1
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote"
+exp_vm="$vm_files
+-rw-r--r-- root:root /usr/share/licenses/qvm-remote/LICENSE"
 exp_webui="\
 -rwxr-xr-x root:root /usr/sbin/qvm-remote-webui
 -rw-r--r-- root:root /usr/lib/systemd/system/qvm-remote-webui.service
 -rw-r--r-- root:root /usr/lib/systemd/system-preset/75-qvm-remote-webui.preset
--rw-r--r-- root:root /usr/share/man/man8/qvm-remote-webui.8"
-exp_deb="$exp_vm
+-rw-r--r-- root:root /usr/share/man/man8/qvm-remote-webui.8
+-rw-r--r-- root:root /usr/share/licenses/qvm-remote-webui-dom0/LICENSE"
+exp_deb="$vm_files
 -rw-r--r-- root:root /usr/share/doc/qvm-remote/changelog.Debian
 -rw-r--r-- root:root /usr/share/doc/qvm-remote/copyright"
 
@@ -247,6 +257,10 @@ rpm_checks() {   # SPEC EXPECTED PROGRAM
 		not_ok "$spec: the packaged $prog runs and is version $version" \
 			"${out:-}" "$(cat "$work/logs/x-$spec.log")"
 	fi
+	x=$(rpm -qpL "$f" 2>/dev/null)
+	check "$spec: the GPL is its %license" \
+		"$([[ $x == /usr/share/licenses/*/LICENSE ]] &&
+			grep -q 'GNU GENERAL PUBLIC LICENSE' "$work/x/$spec$x"; echo $?)" "$x"
 	# Each unit runs a program of its package, and a preset disables it.
 	local unit exe
 	for unit in "$work/x/$spec"/usr/lib/systemd/system/*.service; do
@@ -422,7 +436,7 @@ root=$work/root
 if make --no-print-directory install DESTDIR="$root" >"$work/logs/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 	got=$(cd "$root" && find . -mindepth 1 \( -type f -o -type l \) -printf '%M root:root /%P\n' | sort -k3)
-	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v '^d\| /var/log/qubes/qvm-remote/qvm-remote.log$')
+	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v '^d\| /var/log/qubes/qvm-remote/qvm-remote.log$\| /usr/share/licenses/')
 	compare_list "make install: the files and their modes" "$exp" "$got"
 	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes var/log/qubes/qvm-remote etc/qubes/remote-policy.d 2>&1)
 	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes\ndrwxr-x--- var/log/qubes/qvm-remote\ndrwxr-xr-x etc/qubes/remote-policy.d'
