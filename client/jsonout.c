@@ -184,12 +184,12 @@ int json_show_result(const struct vm_layout *p,
 }
 
 int json_show_outcome(const char *cid, const char *status, int exit_code,
-		      uint64_t round_trip_ms)
+		      const char *reason, uint64_t round_trip_ms)
 {
 	struct jw w;
 
 	jw_begin(&w, cid, status, exit_code);
-	jw_key_str(&w, "reason", "");
+	jw_key_str(&w, "reason", reason);
 	jw_raw(&w, ",\"stdout\":\"\",\"stdout_encoding\":\"utf-8\","
 	       "\"stdout_truncated\":false,\"stderr\":\"\","
 	       "\"stderr_encoding\":\"utf-8\",\"stderr_truncated\":false");

@@ -91,9 +91,9 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 		const struct show_opts *so);
 
 /* --json for a request that ended without a result: status is no_answer,
- * no_result, withdrawn or detached. */
+ * no_result, withdrawn or detached; reason the line said on stderr. */
 int json_show_outcome(const char *cid, const char *status, int exit_code,
-		      uint64_t round_trip_ms);
+		      const char *reason, uint64_t round_trip_ms);
 
 /* --json for a result (in jsonout.c). */
 int json_show_result(const struct vm_layout *p,

@@ -177,7 +177,8 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 {
 	const char *status = "no_answer";
 	int code = QX_NO_ANSWER;
-	char vm[VMNAME_MAX + 1];
+	char vm[VMNAME_MAX + 1], why[256] = "";
+	unsigned long long secs = (unsigned long long)(rep->total_ms / 1000);
 
 	/* running_stop() said on its line how the stop went */
 	if (rep->stop_asked) {
@@ -186,6 +187,8 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 			(void)json_show_outcome(r->cid, rep->outcome ==
 						WAIT_NO_RESULT ? "no_result"
 						: "detached", QX_SIGINT,
+						"stopped here; dom0 was asked "
+						"to stop the command",
 						rep->total_ms);
 		return QX_SIGINT;
 	}
@@ -193,36 +196,34 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 	case WAIT_RESULT:
 		return 0;
 	case WAIT_NOT_TAKEN:
-		msg("no answer from dom0 after %llu s; the command was "
-		    "withdrawn and nothing ran",
-		    (unsigned long long)(rep->total_ms / 1000));
-		msg("is qvm-remote-dom0 running, and is this VM authorized? "
-		    "in dom0: systemctl start qvm-remote-dom0, or "
-		    "qvm-remote-dom0 authorize --from-vm %s; then try again",
-		    vm_name_for_hint(vm));
+		snprintf(why, sizeof(why), "no answer from dom0 after %llu s; "
+			 "the command was withdrawn and nothing ran", secs);
 		break;
 	case WAIT_NO_RESULT:
 	case WAIT_PENDING:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
-		msg("no result from dom0 after %llu s (id %s); it may still "
-		    "arrive: qvm-remote history",
-		    (unsigned long long)(rep->total_ms / 1000), r->cid);
+		snprintf(why, sizeof(why), "no result from dom0 after %llu s "
+			 "(id %s); it may still arrive: qvm-remote history",
+			 secs, r->cid);
 		status = "no_result";
 		break;
 	case WAIT_WITHDRAWN:
-		msg("withdrawn before dom0 took it; nothing ran");
+		snprintf(why, sizeof(why),
+			 "withdrawn before dom0 took it; nothing ran");
 		status = "withdrawn";
 		code = QX_SIGINT;
 		break;
 	case WAIT_DETACHED:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
 		if (rep->have_note && rep->note.status == RESULT_ASKING)
-			msg("left while dom0 holds the command for approval "
-			    "(id %s); it runs if a person approves it there; "
-			    "see qvm-remote history", r->cid);
+			snprintf(why, sizeof(why), "left while dom0 holds the "
+				 "command for approval (id %s); it runs if a "
+				 "person approves it there; see qvm-remote "
+				 "history", r->cid);
 		else
-			msg("dom0 already took the command (id %s); it runs to "
-			    "completion there; see qvm-remote history", r->cid);
+			snprintf(why, sizeof(why), "dom0 already took the "
+				 "command (id %s); it runs to completion "
+				 "there; see qvm-remote history", r->cid);
 		status = "detached";
 		code = QX_SIGINT;
 		break;
@@ -235,7 +236,8 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 				   rep->total_ms) != 0)
 			(void)archive_leave(p, r->cid, r->body.data,
 					    r->body.len);
-		msg("withdrawn in dom0 before it ran (id %s)", r->cid);
+		snprintf(why, sizeof(why), "withdrawn in dom0 before it ran "
+			 "(id %s)", r->cid);
 		status = "withdrawn";
 		code = rep->signal ? QX_SIGINT : QX_NO_ANSWER;
 		break;
@@ -244,14 +246,22 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 	case WAIT_STOP:         /* running_stop() turns it into another */
 	case WAIT_CANCEL_LOST:
 		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
-		msg("dom0 did not confirm the withdraw (id %s); it may still "
-		    "run after an approval; see qvm-remote history", r->cid);
+		snprintf(why, sizeof(why), "dom0 did not confirm the withdraw "
+			 "(id %s); it may still run after an approval; see "
+			 "qvm-remote history", r->cid);
 		status = "no_result";
 		code = rep->signal ? QX_SIGINT : QX_NO_ANSWER;
 		break;
 	}
+	msg("%s", why);
+	if (rep->outcome == WAIT_NOT_TAKEN)
+		msg("is qvm-remote-dom0 running, and is this VM authorized? "
+		    "in dom0: systemctl start qvm-remote-dom0, or "
+		    "qvm-remote-dom0 authorize --from-vm %s; then try again",
+		    vm_name_for_hint(vm));
 	if (json)
-		(void)json_show_outcome(r->cid, status, code, rep->total_ms);
+		(void)json_show_outcome(r->cid, status, code, why,
+					rep->total_ms);
 	return code;
 }
 

@@ -157,8 +157,10 @@ log_exec(struct daemon *d, const char *vm, const char *cid,
 	if (form == BODY_ARGV &&
 	    argvbody_quote(&words, body, len, PREVIEW_MAX + 1) == 0)
 		(void)logline_kv(b, "cmd", words.data, words.len, PREVIEW_MAX);
-	else
-		(void)logline_kv(b, "cmd", body, len, PREVIEW_MAX);
+	else    /* without the newline the client ends a script with */
+		(void)logline_kv(b, "cmd", body,
+				 len > 0 && body[len - 1] == '\n' ? len - 1 : len,
+				 PREVIEW_MAX);
 	if (dry != NULL) {
 		(void)logline_kvs(b, "action",
 				  policy_action_name(dry->d.action));

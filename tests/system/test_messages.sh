@@ -30,6 +30,12 @@ assert_eq 123 "$?" "exit status"
 assert_contains "$(cat "$err")" "(it is not enabled at boot), and is this VM authorized?"
 assert_contains "$(cat "$err")" "qvm-remote-dom0 authorize --from-vm stranger   (still waiting"
 
+t "--json gives a client-side outcome its reason"
+in_vm stranger qvm-remote --json --wait 1 true >"$out" 2>"$err"
+assert_eq 123 "$?" "exit status"
+assert_eq no_answer "$(jq -r .status <"$out")" "status"
+assert_contains "$(jq -r .reason <"$out")" "no answer from dom0 after 1 s; the command was withdrawn and nothing ran"
+
 t "authorize --from-vm tells a VM that does not exist from one that is halted"
 dom0 authorize --from-vm nosuchvm >"$out" 2>"$err"
 assert_eq 1 "$?" "exit status, no such VM"
@@ -69,6 +75,11 @@ assert_contains "$(cat "$err")" "'stauts' is not a verb of qvm-remote; did you m
 assert_eq "$before" "$(grep -c ' EXEC ' "$QVM_REMOTE_LOG")" "EXEC lines"
 in_vm work qvm-remote -- stauts >"$out" 2>"$err"
 assert_eq 127 "$?" "with --, it runs"
+
+t "the log's preview of a script ends where the script does"
+in_vm work qvm-remote echo preview-end >/dev/null
+wait_for "grep -qF 'cmd=\"echo preview-end' '$QVM_REMOTE_LOG'" 10 || fail "no EXEC line"
+assert_contains "$(grep -F 'cmd="echo preview-end' "$QVM_REMOTE_LOG")" 'cmd="echo preview-end" '
 
 t "the daemon stops cleanly"
 dom0_stop
