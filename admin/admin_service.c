@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "buf.h"
@@ -188,7 +189,13 @@ admin_enable(const struct config *c, int argc, char **argv)
 			usable == 0 ? " (none yet)" : "");
 		fflush(stderr);
 		if (!typed_yes()) {
-			complain("not enabled; nothing was changed");
+			if (isatty(STDIN_FILENO))
+				complain("not enabled; nothing was changed");
+			else
+				complain("not enabled: no one typed yes (stdin "
+					 "is no terminal); to enable it "
+					 "without asking: " PROG " enable "
+					 "--yes");
 			goto out;
 		}
 	}

@@ -465,7 +465,8 @@ serve(struct config *c, const struct serve_opts *o)
 							     : strerror(errno));
 		goto out;
 	}
-	d.audit.echo = o->verbose;
+	/* a dry run is for reading: its lines go to the terminal too */
+	d.audit.echo = o->verbose || o->dry_run;
 	if (mkdir_p(c->runtime_dir, 0700) != 0 ||
 	    mkdir_p(c->state_dir, 0700) != 0) {
 		fprintf(stderr, "qvm-remote-dom0: cannot create '%s' or '%s': %s\n",

@@ -151,8 +151,10 @@ in_vm work qvm-remote -q --wait 120 "touch '$TEST_DIR/ran'" >/dev/null 2>&1 &
 client=$!
 wait_for "in_vm work sh -c 'ls \$HOME/.qvm-remote/queue/pending/*.auth' >/dev/null 2>&1" 10 ||
 	fail "the request never appeared"
-assert_exit 0 dom0 --dry-run
+dom0 --dry-run 2>"$TEST_DIR/dry.err"
+assert_eq 0 "$?" "exit status"
 assert_contains "$(dom0_log)" "DRY vm=work" "DRY line"
+assert_contains "$(cat "$TEST_DIR/dry.err")" "DRY vm=work" "the DRY line on stderr, without -v"
 assert_eq 1 "$(grep -c 'DRY vm=work' "$QVM_REMOTE_LOG")" "DRY lines: one fetch, then the dry run ends"
 [[ ! -e $TEST_DIR/ran ]] || fail "the command ran in a dry run"
 

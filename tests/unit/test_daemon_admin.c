@@ -3,6 +3,7 @@
  * directory and log: what they change, what they refuse, what they print.
  */
 #include "admin.h"
+#include "admin_util.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -656,6 +657,14 @@ test_enable_needs_yes(void **state)
 			 ADMIN_FAIL);
 	assert_null(strstr(f->out, "is enabled at boot"));
 	assert_int_equal(run(f, admin_enable, "", "enable", NULL), ADMIN_FAIL);
+	{
+		char sc[PATH_MAX];
+		/* with systemd there, no terminal to ask on: the way */
+		if (admin_find_systemctl(sc) == 0)
+			assert_non_null(strstr(f->err, "stdin is no terminal); "
+						"to enable it without asking: "
+						"qvm-remote-dom0 enable --yes"));
+	}
 	assert_int_equal(run(f, admin_disable, NULL, "disable", "x", NULL),
 			 ADMIN_USAGE);
 }
