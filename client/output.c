@@ -6,6 +6,7 @@
 #include "fdio.h"
 #include "msg.h"
 #include "signals.h"
+#include "vmid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -127,6 +128,26 @@ void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
 		 "(QVM_REMOTE_MAX_OUTPUT); %llu were written",
 		 (unsigned long long)kept, stream,
 		 (unsigned long long)produced);
+}
+
+/* What to do in dom0 about a refusal of the key (reason_is_auth). */
+static void auth_hint(const char *reason)
+{
+	char vm[VMNAME_MAX + 1];
+
+	if (strstr(reason, "revoked") != NULL)
+		msg("to authorize this VM again, in dom0: qvm-remote-dom0 "
+		    "authorize --from-vm %s", vm_name_for_hint(vm));
+	else if (strstr(reason, "replaced") != NULL)
+		msg("dom0 holds a newer key of this VM's: run the command "
+		    "again; if this VM's key is not that one, in dom0: "
+		    "qvm-remote-dom0 authorize --from-vm %s",
+		    vm_name_for_hint(vm));
+	else
+		msg("compare 'qvm-remote key fingerprint' here with "
+		    "'qvm-remote-dom0 keys' in dom0; to authorize this VM's "
+		    "key: qvm-remote-dom0 authorize --from-vm %s",
+		    vm_name_for_hint(vm));
 }
 
 int reason_is_auth(const char *reason)
@@ -300,8 +321,7 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 	case RESULT_REJECTED:
 		msg("dom0 rejected the command: %s", buf_str(&reason));
 		if (reason_is_auth(buf_str(&reason)))
-			msg("compare 'qvm-remote key fingerprint' here with "
-			    "'qvm-remote-dom0 keys' in dom0");
+			auth_hint(buf_str(&reason));
 		break;
 	case RESULT_INTERRUPTED:
 		/* dom0 says how: a stop that killed it, or a crash after

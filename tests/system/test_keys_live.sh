@@ -36,6 +36,8 @@ assert_contains "$(cat "$TEST_DIR/revoke.out")" "'work' is revoked; the running 
 in_vm work qvm-remote --wait 60 "touch '$M.after-revoke'" 2>"$err"
 assert_eq 126 "$?" "the revoked VM's client"
 assert_contains "$(cat "$err")" "revoked in dom0" "the client's reason"
+assert_contains "$(cat "$err")" "to authorize this VM again, in dom0: qvm-remote-dom0 authorize --from-vm work" "the way back"
+[[ $(cat "$err") != *"compare 'qvm-remote key fingerprint'"* ]] || fail "a revoked VM is told to compare fingerprints"
 assert_contains "$(grep 'vm=work ' "$QVM_REMOTE_LOG" | tail -n 3)" "AUTH-DENY vm=work" "the AUTH-DENY line"
 [[ ! -e $M.after-revoke ]] || fail "the command ran after revoke"
 assert_eq 0 "$(grep -c "EXEC vm=work .*after-revoke" "$QVM_REMOTE_LOG")" "EXEC lines of it"
@@ -103,6 +105,7 @@ dom0 authorize --from-vm work >"$TEST_DIR/auth.out" 2>&1
 assert_eq 0 "$?" "authorize's exit status"
 assert_contains "$(cat "$TEST_DIR/auth.out")" "uses the new key from its next request" "what authorize says"
 queued_refused "$queued" "$TEST_DIR/queued.err" "replaced in dom0" "$first" "$M.go"
+assert_contains "$(cat "$TEST_DIR/queued.err")" "dom0 holds a newer key of this VM's: run the command again" "the way on"
 [[ ! -e $M.old-queued ]] || fail "the request the old key signed ran"
 
 t "key rotation while a session is open: the old key's request is refused (AUTH-FAIL), the new key's runs"
