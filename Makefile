@@ -257,7 +257,7 @@ install-vm: $(CLIENT) $(AGENT)
 	    $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(CLIENT) $(DESTDIR)$(BINDIR)/qvm-remote
 	install -m 0755 $(AGENT) $(DESTDIR)$(BINDIR)/qvm-remote-agent
-	install -m 0644 docs/qvm-remote.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/qvm-remote.1 docs/qvm-remote-agent.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 completion/qvm-remote $(DESTDIR)$(BASHCOMPDIR)/
 
 install-dom0: $(DAEMON)

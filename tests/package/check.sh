@@ -119,6 +119,7 @@ vm_files="\
 -rwxr-xr-x root:root /usr/bin/qvm-remote
 -rwxr-xr-x root:root /usr/bin/qvm-remote-agent
 -rw-r--r-- root:root /usr/share/man/man1/qvm-remote.1
+-rw-r--r-- root:root /usr/share/man/man1/qvm-remote-agent.1
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote"
 exp_vm="$vm_files
 -rw-r--r-- root:root /usr/share/licenses/qvm-remote/LICENSE"
@@ -445,6 +446,9 @@ if make --no-print-directory install DESTDIR="$root" >"$work/logs/install.log" 2
 	if ls "$root/usr/share/man"/man*/* >/dev/null 2>&1; then
 		w=$(for p in "$root"/usr/share/man/man*/*; do LC_ALL=C.UTF-8 man --warnings -l "$p" 2>&1 >/dev/null; done)
 		check "make install: the installed man pages render" "$([[ -z $w ]]; echo $?)" "$w"
+		w=$(mandoc -T lint -W style "$root"/usr/share/man/man*/* 2>&1)
+		check "make install: mandoc -T lint finds nothing in the man pages, style included" \
+			"$([[ -z $w ]]; echo $?)" "$w"
 	fi
 	section "the installed programs against the simulator"
 	while IFS= read -r line; do
