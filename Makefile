@@ -277,7 +277,7 @@ install-dom0: $(DAEMON)
 	[ -d $(DESTDIR)$(LOGDIR) ] || install -d -m 0750 $(DESTDIR)$(LOGDIR)
 	install -d -m 0750 $(DESTDIR)$(LOGDIR)/qvm-remote
 	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	install -m 0644 etc/qvm-remote.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/qvm-remote
+	install -m 0644 etc/qvm-remote.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/qvm-remote-dom0
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/qvm-remote-dom0
 	install -m 0644 systemd/qvm-remote-dom0.service $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/75-qvm-remote-dom0.preset $(DESTDIR)$(PRESETDIR)/

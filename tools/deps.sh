@@ -11,7 +11,7 @@ test="$build libcmocka-dev dash bash coreutils util-linux passwd procps openssl 
 	chromium nodejs npm curl libpam0g-dev lsb-release"
 optional_test="clang libclang-rt-14-dev valgrind"
 # make package-check: rpmbuild, dpkg-buildpackage, man page and Salt checks
-package="rpm dpkg-dev debhelper fakeroot groff-base man-db mandoc python3-yaml
+package="rpm rpmlint lintian dpkg-dev debhelper fakeroot groff-base man-db mandoc python3-yaml
 	python3-jinja2 libmicrohttpd-dev bash-completion"
 
 case "${1:-}" in

@@ -103,8 +103,7 @@ exp_dom0="\
 drwx------ root:root /etc/qubes/remote.d
 drwx------ root:root /var/lib/qvm-remote
 drwxr-x--- root:root /var/log/qubes/qvm-remote
--rw-r----- root:root /var/log/qubes/qvm-remote/qvm-remote.log
--rw-r--r-- root:root /etc/logrotate.d/qvm-remote
+-rw-r--r-- root:root /etc/logrotate.d/qvm-remote-dom0
 -rw-r--r-- root:root /usr/share/man/man5/qubes-remote.conf.5
 -rw-r--r-- root:root /usr/share/man/man8/qvm-remote-dom0.8
 -rw-r--r-- root:root /usr/share/bash-completion/completions/qvm-remote-dom0
@@ -280,11 +279,24 @@ if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
 	rpm_checks qvm-remote-dom0.spec "$exp_dom0" /usr/sbin/qvm-remote-dom0
 	f=${rpm_of[qvm-remote-dom0.spec]}
 	flags=$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$f")
-	check "dom0: remote.conf is %config(noreplace), the log a %ghost" \
+	check "dom0: remote.conf is %config(noreplace); the log is not the package's, so removal keeps it" \
 		"$(grep -qx 'cn /etc/qubes/remote.conf' <<<"$flags" &&
-			grep -qx 'g /var/log/qubes/qvm-remote/qvm-remote.log' <<<"$flags"; echo $?)" "$flags"
+			! grep -q 'qvm-remote.log' <<<"$flags"; echo $?)" "$flags"
 	req=$(rpm -qp --requires "$f")
-	check "dom0: Requires openssl-libs" "$(grep -qx 'openssl-libs' <<<"$req"; echo $?)" "$req"
+	check "dom0: libcrypto through its soname, no library required by name" \
+		"$(grep -q '^libcrypto\.so' <<<"$req" && ! grep -q '^openssl-libs' <<<"$req"; echo $?)" "$req"
+	# %postun on a copy of /etc/qubes: the keys set aside on removal ($1
+	# 0), left in place on an upgrade ($1 1)
+	postun=$(rpm -qp --qf '%{POSTUN}\n' "$f")
+	etc=$work/postun/etc/qubes
+	mkdir -p "$etc/remote.d" && echo key >"$etc/remote.d/work.key"
+	sh -c "${postun//\/etc\/qubes/$etc}" postun 1 2>"$work/logs/postun1.log"
+	x=$(ls "$etc")
+	sh -c "${postun//\/etc\/qubes/$etc}" postun 0 2>"$work/logs/postun0.log"
+	check "dom0: %postun leaves the keys on an upgrade, sets them aside on removal and says where" \
+		"$([[ $x == remote.d && ! -e $etc/remote.d && $(cat "$etc/remote.d.rpmsave/work.key") == key ]] &&
+			grep -q "kept in $etc/remote.d.rpmsave; nothing is authorized now" "$work/logs/postun0.log"; echo $?)" \
+		"$x / $(ls "$etc")" "$(cat "$work/logs/postun0.log")"
 	preun=$(rpm -qp --qf '%{PREUN}\n' "$f")
 	# shellcheck disable=SC2016 # "$1" is the scriptlet's, looked for as text
 	check "dom0: %preun stops the service on removal only, guarded" \
@@ -304,7 +316,22 @@ if [[ -n ${rpm_of[qvm-remote-webui-dom0.spec]:-} ]]; then
 	section "the log viewer RPM"
 	rpm_checks qvm-remote-webui-dom0.spec "$exp_webui" /usr/sbin/qvm-remote-webui
 	req=$(rpm -qp --requires "${rpm_of[qvm-remote-webui-dom0.spec]}")
-	check "webui: Requires libmicrohttpd" "$(grep -q '^libmicrohttpd' <<<"$req"; echo $?)" "$req"
+	check "webui: libmicrohttpd through its soname, the dom0 package of its version" \
+		"$(grep -q '^libmicrohttpd\.so' <<<"$req" && ! grep -qx 'libmicrohttpd' <<<"$req" &&
+			grep -qx "qvm-remote-dom0 = $version" <<<"$req"; echo $?)" "$req"
+fi
+
+section "rpmlint"
+# every finding rpm_spec/qvm-remote.rpmlintrc does not filter, with its reason
+rpms=()
+for spec in "${!rpm_of[@]}"; do
+	[[ -n ${rpm_of[$spec]} ]] && rpms+=("${rpm_of[$spec]}" "$work/rpm/SPECS/$spec")
+done
+if ((${#rpms[@]})); then
+	x=$(rpmlint --ignore-unused-rpmlintrc -r rpm_spec/qvm-remote.rpmlintrc "${rpms[@]}" 2>&1)
+	check "rpmlint: no finding in the RPMs and their specs" \
+		"$(grep -q ' 0 errors, 0 warnings' <<<"$x" && ! grep -qE ': [WE]: ' <<<"$x"; echo $?)" \
+		"$(grep -E ': [WE]: |checked;' <<<"$x")"
 fi
 
 # ------------------------------------------------------------- debian --
@@ -328,6 +355,10 @@ if [[ -n $deb ]]; then
 		[[ ${c##*/} == @(control|md5sums) ]] || printf '%s\n' "${c##*/}"
 	done)
 	check "deb: no maintainer scripts" "$([[ -z $x ]]; echo $?)" "$x"
+	# the package was never uploaded to Debian: no bug for it to close
+	x=$(lintian --pedantic --suppress-tags initial-upload-closes-no-bugs "$deb" 2>&1 |
+		grep -v '^running with root privileges')
+	check "lintian --pedantic: no finding in the deb" "$([[ -z $x ]]; echo $?)" "$x"
 	depends=$(dpkg-deb -f "$deb" Depends)
 	check "deb: Depends on libssl3 and libc6 (from shlibs)" \
 		"$([[ $depends == *libssl3* && $depends == *libc6* ]]; echo $?)" "Depends: $depends"
@@ -437,7 +468,7 @@ root=$work/root
 if make --no-print-directory install DESTDIR="$root" >"$work/logs/install.log" 2>&1; then
 	ok "make install DESTDIR=... PREFIX=/usr"
 	got=$(cd "$root" && find . -mindepth 1 \( -type f -o -type l \) -printf '%M root:root /%P\n' | sort -k3)
-	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v '^d\| /var/log/qubes/qvm-remote/qvm-remote.log$\| /usr/share/licenses/')
+	exp=$(printf '%s\n%s\n' "$exp_dom0" "$exp_vm" | grep -v '^d\| /usr/share/licenses/')
 	compare_list "make install: the files and their modes" "$exp" "$got"
 	dirs=$(cd "$root" && stat -c '%A %n' etc/qubes/remote.d var/lib/qvm-remote var/log/qubes var/log/qubes/qvm-remote etc/qubes/remote-policy.d 2>&1)
 	want_dirs=$'drwx------ etc/qubes/remote.d\ndrwx------ var/lib/qvm-remote\ndrwxr-x--- var/log/qubes\ndrwxr-x--- var/log/qubes/qvm-remote\ndrwxr-xr-x etc/qubes/remote-policy.d'
