@@ -303,6 +303,15 @@ dist:
 deps-package:
 	@tools/deps.sh package
 
+# The packages, from this tree (tools/packages.sh; README, "Install on
+# Qubes"): the dom0 and template RPMs into $(O)/rpm/RPMS/, the template's
+# deb into $(O)/deb/.
+.PHONY: rpm deb
+rpm: deps-package
+	@tools/packages.sh rpm "$(O)/rpm"
+deb: deps-package
+	@tools/packages.sh deb "$(O)/deb"
+
 package-check: deps-package
 	@tests/package/check.sh
 

@@ -193,23 +193,16 @@ x=$(bash -n archlinux/PKGBUILD.in 2>&1)
 check "archlinux/PKGBUILD.in is valid bash" "$([[ -z $x ]]; echo $?)" "$x"
 
 # ---------------------------------------------------------------- rpm --
-# @CHANGELOG@ as Qubes Builder fills it: an entry for this version with
-# the latest commit subjects ('%' doubled, as rpm expands macros there).
-changelog=$work/changelog
-{
-	printf '* %s qvm-remote maintainers <maintainers@qvm-remote.invalid> - %s-%s\n' \
-		"$(LC_ALL=C date -u '+%a %b %d %Y')" "$version" "$rel"
-	git log -n 10 --format='- %s' 2>/dev/null | sed 's/%/%%/g' | grep . ||
-		echo "- Package of the working tree"
-} >"$changelog"
-
-fill_spec() {   # IN OUT
-	awk -v v="$version" -v r="$rel" -v cl="$changelog" '
-		/@CHANGELOG@/ { while ((getline l < cl) > 0) print l; next }
-		{ gsub(/@VERSION@/, v); gsub(/@REL@/, r); print }' "$1" >"$2"
-}
-
+# make rpm's own builder, with Fedora's flags, which define
+# _FORTIFY_SOURCE=3: the specs must cope with it.
+section "tools/packages.sh rpm (make rpm)"
 declare -A rpm_of
+if RPM_OPTFLAGS='-O2 -g -pipe -Wall -Werror=format-security -Wp,-D_FORTIFY_SOURCE=3 -fstack-protector-strong' \
+	tools/packages.sh rpm "$work/rpm" >"$work/logs/rpm.out" 2>"$work/logs/rpm.err"; then
+	ok "tools/packages.sh rpm builds every RPM"
+else
+	not_ok "tools/packages.sh rpm builds every RPM" "$(tail_of "$work/logs/rpm.err")"
+fi
 for in in rpm_spec/*.spec.in; do
 	spec=${in##*/}
 	spec=${spec%.in}
@@ -217,23 +210,10 @@ for in in rpm_spec/*.spec.in; do
 		printf 'skip - rpmbuild %s (the log viewer is not in this tree yet: no unit, man page or build-webui rule)\n' "$spec"
 		continue
 	fi
-	section "rpmbuild -bb $spec"
-	fill_spec "$in" "$work/rpm/SPECS/$spec"
-	left=$(grep -n '@[A-Z_]*@' "$work/rpm/SPECS/$spec")
+	left=$(grep -n '@[A-Z_]*@' "$work/rpm/SPECS/$spec" 2>&1)
 	check "$spec: every placeholder filled in" "$([[ -z $left ]]; echo $?)" "$left"
-	# Fedora's flags define _FORTIFY_SOURCE=3: the specs must cope with it.
-	if rpmbuild -bb --nodeps \
-		--define "_topdir $work/rpm" \
-		--define 'debug_package %{nil}' \
-		--define 'optflags -O2 -g -pipe -Wall -Werror=format-security -Wp,-D_FORTIFY_SOURCE=3 -fstack-protector-strong' \
-		"$work/rpm/SPECS/$spec" >"$work/logs/$spec.log" 2>&1; then
-		ok "rpmbuild -bb $spec"
-	else
-		not_ok "rpmbuild -bb $spec" "$(tail_of "$work/logs/$spec.log")"
-		continue
-	fi
 	name=$(rpmspec -q --qf '%{name}\n' --define "_topdir $work/rpm" "$work/rpm/SPECS/$spec" 2>/dev/null | head -1)
-	rpm_of[$spec]=$(find "$work/rpm/RPMS" -name "$name-$version-$rel*.rpm" | head -1)
+	rpm_of[$spec]=$(grep -F "/$name-$version-$rel" "$work/logs/rpm.out" | head -1)
 done
 
 # The checks every RPM gets: layout, scriptlets, that its program runs.
@@ -335,14 +315,8 @@ if ((${#rpms[@]})); then
 fi
 
 # ------------------------------------------------------------- debian --
-section "dpkg-buildpackage -b -us -uc (debian/)"
-mkdir -p "$work/deb"
-deb=
-if tar -C "$work/deb" -xzf "$tarball" 2>"$work/logs/deb.log" &&
-	(cd "$work/deb/qvm-remote-$version" && dpkg-buildpackage -b -us -uc) \
-		>>"$work/logs/deb.log" 2>&1; then
-	deb=$(find "$work/deb" -maxdepth 1 -name "qvm-remote_${version}-${rel}_*.deb" | head -1)
-fi
+section "tools/packages.sh deb (make deb): dpkg-buildpackage -b -us -uc"
+deb=$(tools/packages.sh deb "$work/deb" 2>"$work/logs/deb.log" | head -1)
 if [[ -n $deb ]]; then
 	ok "dpkg-buildpackage -b -us -uc builds qvm-remote_${version}-${rel}"
 	printf '# dpkg -c %s\n' "${deb##*/}"
