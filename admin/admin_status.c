@@ -33,51 +33,6 @@
 static_assert(LOGPARSE_LINE_MAX >= AUDIT_LINE_MAX,
 	      "every line audit_write accepts can be parsed back");
 
-/* ------------------------------------------------------------------- tail */
-
-/*
- * Reads at most max bytes from the end of path into b, starting at a line
- * boundary (a cut first line is dropped).
- */
-static int
-read_tail(const char *path, size_t max, struct buf *b)
-{
-	char *p = NULL;
-	struct stat st;
-	size_t want, got = 0, skip = 0;
-	off_t off;
-	int fd, r, e;
-
-	buf_reset(b);
-	if ((fd = open_regular(path, &st)) < 0)
-		return fd;
-	want = (uint64_t)st.st_size > max ? max : (size_t)st.st_size;
-	off = st.st_size - (off_t)want;
-	if ((p = malloc(want + 1)) == NULL) {
-		r = QR_ERR_NOMEM;
-		goto out;
-	}
-	while (got < want) {
-		ssize_t k = pread(fd, p + got, want - got, off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;       /* the file shrank: keep what we have */
-		got += (size_t)k;
-	}
-	if (off > 0) {
-		char *nl = memchr(p, '\n', got);
-		skip = nl != NULL ? (size_t)(nl - p) + 1 : got;
-	}
-	r = buf_append(b, p + skip, got - skip);
-out:
-	e = errno;
-	free(p);
-	close(fd);
-	errno = e;
-	return r;
-}
-
 /* ----------------------------------------------------------------- status */
 
 struct vm_stats {
@@ -116,7 +71,8 @@ scan_log(const struct config *c, const struct vm_table *t,
 	struct log_entry *e = malloc(sizeof(*e));
 	size_t off = 0;
 
-	if (e == NULL || read_tail(c->log_path, ADMIN_LOG_TAIL_MAX, &tail) != 0)
+	if (e == NULL ||
+	    admin_read_tail(c->log_path, ADMIN_LOG_TAIL_MAX, &tail, NULL) != 0)
 		goto out;
 	while (off < tail.len) {
 		const char *line = tail.data + off;
@@ -280,107 +236,4 @@ out:
 	free(st);
 	free(t);
 	return ret;
-}
-
-/* -------------------------------------------------------------------- log */
-
-/*
- * Prints one log line for a terminal: without its chain value, the
- * category padded so fields line up, and any byte that is not printable
- * ASCII (the file may have been edited) as \xHH.
- */
-static void
-print_log_line(const char *line, size_t n)
-{
-	size_t i, cat_end = 0;
-
-	struct audit_line l;
-
-	/* issue 12: without the seal and seq either (audit verify reads
-	 * them) */
-	if (audit_parse(line, n, &l) == 0)
-		n = l.sealed ? l.body_len : l.content_len;
-	/* and the " seq=N" that ends a sealed body */
-	if (l.sealed) {
-		while (n > 0 && line[n - 1] >= '0' && line[n - 1] <= '9')
-			n--;
-		n -= sizeof(" seq=") - 1;
-	}
-	if (n > LOGPARSE_TS_LEN + 3 && line[0] == '[' &&
-	    line[LOGPARSE_TS_LEN + 1] == ']') {
-		for (cat_end = LOGPARSE_TS_LEN + 3;
-		     cat_end < n && line[cat_end] != ' '; cat_end++)
-			;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		if (ch >= 0x20 && ch <= 0x7e)
-			putchar(ch);
-		else
-			printf("\\x%02x", ch);
-		if (i + 1 == cat_end) {
-			size_t len = cat_end - (LOGPARSE_TS_LEN + 3);
-
-			for (; len < 5; len++)
-				putchar(' ');
-		}
-	}
-	putchar('\n');
-}
-
-int
-admin_log(const struct config *c, int argc, char **argv)
-{
-	struct buf tail = BUF_INIT(ADMIN_LOG_TAIL_MAX);
-	uint64_t want = 20;
-	const char *arg = NULL;
-	size_t end, pos, total, skip, i;
-	int r, e;
-
-	if (argc == 3 && strcmp(argv[1], "-n") == 0)
-		arg = argv[2];
-	else if (argc == 2 && strncmp(argv[1], "-n", 2) == 0 &&
-		 argv[1][2] != '\0')
-		arg = argv[1] + 2;
-	else if (argc != 1)
-		return admin_usage("log [-n N]");
-	if (arg != NULL && parse_u64((const uint8_t *)arg, strlen(arg),
-				     ADMIN_LOG_LINES_MAX, &want) != 0) {
-		complain("'%s' is not a number of lines (0 to %u)", arg,
-			 ADMIN_LOG_LINES_MAX);
-		return ADMIN_USAGE;
-	}
-	r = read_tail(c->log_path, ADMIN_LOG_TAIL_MAX, &tail);
-	e = errno;
-	if (r == QR_ERR_NOT_FOUND) {
-		complain("the audit log %s does not exist yet; the service "
-			 "creates it when it first runs", c->log_path);
-		return ADMIN_FAIL;
-	}
-	if (r != 0) {
-		complain("cannot read the audit log %s: %s", c->log_path,
-			 admin_why(r, e));
-		return ADMIN_FAIL;
-	}
-	/* count the lines, then print the last `want` of them */
-	end = tail.len;
-	if (end > 0 && tail.data[end - 1] == '\n')
-		end--;
-	total = end > 0;
-	for (pos = 0; pos < end; pos++)
-		total += tail.data[pos] == '\n';
-	skip = total > want ? total - (size_t)want : 0;
-	for (pos = 0, i = 0; i < total; i++) {
-		const char *nl = memchr(tail.data + pos, '\n', end - pos);
-		size_t n = nl != NULL ? (size_t)(nl - (tail.data + pos))
-				      : end - pos;
-
-		if (i >= skip)
-			print_log_line(tail.data + pos, n);
-		pos += n + 1;
-	}
-	fflush(stdout);
-	buf_release(&tail);
-	return ADMIN_OK;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "askfile.h"
 #include "audit.h"
@@ -69,6 +70,14 @@ int admin_await(const char *dir, uint32_t mask, int wait_s,
 
 /* A description of r, with saved_errno's when r is QR_ERR_SYSTEM. */
 const char *admin_why(int r, int saved_errno);
+
+/*
+ * Reads at most max bytes from the end of path into b, starting at a line
+ * boundary (a cut first line is dropped), and the offset where what it
+ * read ends into *end (when not NULL).  0, or what open_regular() returns
+ * (QR_ERR_NOT_FOUND for no file).
+ */
+int admin_read_tail(const char *path, size_t max, struct buf *b, off_t *end);
 
 /*
  * Opens c's audit log into a, before a verb changes anything.  On failure
