@@ -145,7 +145,8 @@ san:
 	@$(MAKE) --no-print-directory SAN=1 O=build-san unit system
 
 demo: deps-build
-	@$(MAKE) --no-print-directory all
+	@echo "demo: building (make all)"
+	@$(MAKE) --no-print-directory -s all
 	@QVMR_BUILD="$(abspath $(O))" tools/demo.sh
 
 install: all

@@ -1,9 +1,11 @@
 #!/bin/bash
 # demo.sh - the main job, end to end, on the local Qubes simulator.
 #
-# A simulated dom0 with two VMs ("work" on dash, "dev" on bash as its sh):
+# A simulated dom0 with two VMs ("work" on dash, "dev" on bash as its sh),
+# each with the client and the agent, as the qube package installs them:
 # keys are made in the VMs and pulled by dom0, the daemon starts, and each
-# VM runs commands in "dom0".  Everything lives in one temporary directory
+# VM runs commands in "dom0".  Each line that starts with "$" is what runs
+# next, as it is typed.  Everything lives in one temporary directory
 # that is removed at the end.  QVMR_BUILD names the build directory.
 set -euo pipefail
 
@@ -33,7 +35,7 @@ sim() { "$top/sim/qubes-sim" -r "$demo/sim" "$@"; }
 in_vm() { local vm=$1; shift; sim exec "$vm" -- "$@"; }
 
 say "a simulated Qubes machine with two VMs"
-"$top/sim/qubes-sim" init "$demo/sim" --client "$build/qvm-remote"
+"$top/sim/qubes-sim" init "$demo/sim" --client "$build/qvm-remote" --agent "$build/qvm-remote-agent"
 sim create work --shell dash
 sim create dev --shell bash
 sim start work
@@ -73,7 +75,7 @@ say "commands from work"
 show "qvm-remote 'echo hello from dom0; uname -s'"
 in_vm work qvm-remote 'echo hello from dom0; uname -s'
 show "qvm-remote 'echo to stderr >&2; exit 42'; echo \$?"
-in_vm work qvm-remote 'echo to stderr >&2; exit 42' || echo "exit code: $?"
+in_vm work sh -c "qvm-remote 'echo to stderr >&2; exit 42'; echo \$?"
 show "printf 'echo from a script on stdin: \$QVM_REMOTE_VM\\n' | qvm-remote"
 printf 'echo from a script on stdin: $QVM_REMOTE_VM\n' | in_vm work qvm-remote
 
@@ -83,9 +85,13 @@ in_vm dev qvm-remote 'sleep 1; echo dev done' &
 in_vm work qvm-remote 'sleep 1; echo work done'
 wait $!
 
+say "a round trip through the agent's session: no transport call of its own"
+show "qvm-remote -v true"
+in_vm work qvm-remote -v true
+
 say "a timeout: the command is stopped in dom0"
 show "qvm-remote -t 2 'sleep 30'; echo \$?"
-in_vm dev qvm-remote -t 2 'sleep 30' || echo "exit code: $?"
+in_vm dev sh -c "qvm-remote -t 2 'sleep 30'; echo \$?"
 
 say "a forged request: dev's files signed with a wrong key"
 show "(an attacker in dev writes a request with a made-up token)"
@@ -116,5 +122,9 @@ say "transport calls made, per VM (the simulator's call log)"
 for vm in work dev; do
 	printf '%s: %s calls\n' "$vm" "$(sim calls --vm "$vm" --count)"
 done
+echo "each: the key pulled by authorize --from-vm; dom0's first fetch, an sh"
+echo "program that finds qvm-remote-agent in the VM; and the agent's session,"
+echo "one call that has carried every command since (without the agent, each"
+echo "command would cost a fetch and a deliver call at most)"
 echo
 echo "demo finished; everything it created is being removed"

@@ -81,6 +81,13 @@ if step "make demo in a 0700 clone whose path has a space" "$base/demo.log" make
 	# the client and the agent the VMs ran were copies, not the build tree's
 	grep -q 'Permission denied' "$base/demo.log" &&
 		{ echo "not ok - the demo's output says Permission denied"; failed=1; }
+	# quiet: what it shows is what it runs, not the compiler's lines
+	grep -q '^cc ' "$base/demo.log" &&
+		{ echo "not ok - the demo shows its build"; failed=1; }
+	grep -A 2 -F "exit 42'; echo \$?" "$base/demo.log" | grep -qx 42 ||
+		{ echo "not ok - the demo's 'echo \$?' did not print 42"; failed=1; }
+	grep -q "^qvm-remote: result after [0-9]* ms" "$base/demo.log" ||
+		{ echo "not ok - the demo's round trip through the agent"; failed=1; }
 fi
 if ((full)); then
 	step "make check in the clone" "$base/check.log" make check
