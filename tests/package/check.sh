@@ -436,6 +436,60 @@ while IFS= read -r line; do
 	esac
 done < <(python3 tests/package/salt_check.py salt "$build_daemon" 2>&1)
 
+# ------------------------------------------- installed by rpm and dpkg --
+# The README's install, as far as a machine without Qubes goes: each
+# package installed with its own tool into a root of its own (no
+# scriptlets: they run in dom0), its programs run, its units verify, and
+# removal keeps the audit log.
+section "rpm -i and dpkg -i into a root of their own"
+if [[ -n ${rpm_of[qvm-remote-dom0.spec]:-} ]]; then
+	r=$work/rpmroot
+	mkdir -p "$r/var/lib/rpm"
+	dom0_rpms=("${rpm_of[qvm-remote-dom0.spec]}")
+	[[ -n ${rpm_of[qvm-remote-webui-dom0.spec]:-} ]] && dom0_rpms+=("${rpm_of[qvm-remote-webui-dom0.spec]}")
+	if rpm --root "$r" --initdb && rpm --root "$r" --nodeps --noscripts -i "${dom0_rpms[@]}" \
+		>"$work/logs/rpm-i.log" 2>&1 && out=$("$r/usr/sbin/qvm-remote-dom0" --version 2>&1) &&
+		[[ $out == *"$version"* ]]; then
+		ok "rpm -i: dom0's packages install, and the installed qvm-remote-dom0 runs"
+	else
+		not_ok "rpm -i: dom0's packages install, and the installed qvm-remote-dom0 runs" \
+			"${out:-}" "$(tail_of "$work/logs/rpm-i.log")"
+	fi
+	if command -v systemd-analyze >/dev/null 2>&1; then
+		# the units as installed, their programs looked for in the root
+		mkdir -p "$work/units"
+		for u in "$r"/usr/lib/systemd/system/*.service; do
+			sed "s#=\(-\{0,1\}\)/usr/sbin/#=\1$r/usr/sbin/#" "$u" >"$work/units/${u##*/}"
+		done
+		x=$(MANPATH=$r/usr/share/man systemd-analyze verify "$work/units"/*.service 2>&1)
+		check "systemd-analyze verify: the installed units load" "$?" "$x"
+	else
+		printf 'skip - systemd-analyze verify (systemd-analyze is not installed)\n'
+	fi
+	mkdir -p "$r/var/log/qubes/qvm-remote" && echo line >"$r/var/log/qubes/qvm-remote/qvm-remote.log"
+	rpm --root "$r" --nodeps --noscripts -e qvm-remote-webui-dom0 qvm-remote-dom0 \
+		>"$work/logs/rpm-e.log" 2>&1
+	check "rpm -e: the packages go, the audit log stays" \
+		"$([[ ! -e $r/usr/sbin/qvm-remote-dom0 && -f $r/var/log/qubes/qvm-remote/qvm-remote.log ]]; echo $?)" \
+		"$(tail_of "$work/logs/rpm-e.log")"
+fi
+if [[ -n $deb ]]; then
+	d=$work/dpkgroot
+	mkdir -p "$d/var/lib/dpkg/info" "$d/var/lib/dpkg/updates"
+	: >"$d/var/lib/dpkg/status"
+	if dpkg --root="$d" --force-depends --force-not-root -i "$deb" >"$work/logs/dpkg-i.log" 2>&1 &&
+		out=$("$d/usr/bin/qvm-remote" --version 2>&1) && [[ $out == *"$version"* ]] &&
+		[[ -x $d/usr/bin/qvm-remote-agent ]]; then
+		ok "dpkg -i: the VM package installs, and the installed qvm-remote runs"
+	else
+		not_ok "dpkg -i: the VM package installs, and the installed qvm-remote runs" \
+			"${out:-}" "$(tail_of "$work/logs/dpkg-i.log")"
+	fi
+	dpkg --root="$d" --force-not-root -r qvm-remote >"$work/logs/dpkg-r.log" 2>&1
+	check "dpkg -r: the VM package goes" "$([[ ! -e $d/usr/bin/qvm-remote ]]; echo $?)" \
+		"$(tail_of "$work/logs/dpkg-r.log")"
+fi
+
 # ------------------------------------------------------------ install --
 section "make install DESTDIR=..."
 root=$work/root
