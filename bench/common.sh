@@ -1,6 +1,29 @@
 # bench/common.sh - the helpers bench/run.sh and bench/live.sh share;
 # sourced.  SIM names the simulated machine's directory, FAILED collects
 # a warning.
+
+# bench_args HELP ARG...: --quick, --out DIR and --transport T into quick,
+# out and transport (as given: the script checks it); --help prints the
+# lines HELP (a sed address) of the script's header.
+bench_args() {
+	local help=$1
+	shift
+	quick=0 out= transport=
+	while (($#)); do
+		case $1 in
+		--quick) quick=1 ;;
+		--out) (($# >= 2)) || { echo "bench: --out needs a directory" >&2; exit 2; }; out=$2; shift ;;
+		--transport)
+			(($# >= 2)) || { echo "bench: --transport needs a value; see: bench/${0##*/} --help" >&2; exit 2; }
+			transport=$2
+			shift
+			;;
+		-h | --help) sed -n "${help}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) echo "bench: unknown argument '$1'; see: bench/${0##*/} --help" >&2; exit 2 ;;
+		esac
+		shift
+	done
+}
 say() { printf 'bench: %s\n' "$*" >&2; }
 warn() { printf 'bench: %s\n' "$*" >&2; FAILED=1; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }

@@ -28,27 +28,16 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${QVMR_BUILD:-$top/build}
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 CLIENT=$build/qvm-remote
 DAEMON=$build/qvm-remote-dom0
 PROBE=$build/qvmr-bench-probe
 AGENT=$build/qvm-remote-agent
 export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
 
-quick=0 out= transport=sim
-while (($#)); do
-	case $1 in
-	--quick) quick=1 ;;
-	--out) (($# >= 2)) || { echo "bench: --out needs a directory" >&2; exit 2; }; out=$2; shift ;;
-	--transport)
-		(($# >= 2)) || { echo "bench: --transport needs sim or real" >&2; exit 2; }
-		transport=$2
-		shift
-		;;
-	-h | --help) sed -n '3p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "bench: unknown argument '$1'; see: bench/live.sh --help" >&2; exit 2 ;;
-	esac
-	shift
-done
+bench_args 3 "$@"
+[[ -n $transport ]] || transport=sim
 case $transport in
 sim) ;;
 real)
@@ -79,8 +68,6 @@ chmod 0755 "$WORK"
 SIM=$WORK/sim D0=$WORK/dom0 MACHINE=$top/sim/qubes-$transport
 DPID= FAILED=0
 
-# shellcheck source=bench/common.sh
-. "$top/bench/common.sh"
 # p50 and p99 (nearest rank) of the numbers in FILE
 pcts() {
 	sort -g "$1" | awk '{ v[++n] = $1 }

@@ -52,28 +52,14 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${QVMR_BUILD:-$top/build}
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 CLIENT=$build/qvm-remote
 DAEMON=$build/qvm-remote-dom0
 PROBE=$build/qvmr-bench-probe
 AGENT=$build/qvm-remote-agent
 
-quick=0
-out=
-transport=
-while (($#)); do
-	case $1 in
-	--quick) quick=1 ;;
-	--out) (($# >= 2)) || { echo "bench: --out needs a directory" >&2; exit 2; }; out=$2; shift ;;
-	--transport)
-		(($# >= 2)) || { echo "bench: --transport needs sim, real or both" >&2; exit 2; }
-		transport=$2
-		shift
-		;;
-	-h | --help) sed -n '3,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "bench: unknown argument '$1'; see: bench/run.sh --help" >&2; exit 2 ;;
-	esac
-	shift
-done
+bench_args 3,4 "$@"
 export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
 real_missing() {   # why the real transport cannot run here, or nothing
 	((EUID == 0)) || { echo "the real qrexec needs root"; return; }
@@ -169,8 +155,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# shellcheck source=bench/common.sh
-. "$top/bench/common.sh"
 dom0() { "$DAEMON" -c "$CONF" "$@"; }
 
 # ---------------------------------------------------------------- dom0 --
