@@ -1,6 +1,11 @@
 # bench/common.sh - the helpers bench/run.sh and bench/live.sh share;
 # sourced.  SIM names the simulated machine's directory, FAILED collects
-# a warning.
+# a warning; `build` names the build whose programs are measured.
+
+# shellcheck disable=SC2034 # used by the scripts that source this
+CLIENT=$build/qvm-remote DAEMON=$build/qvm-remote-dom0 \
+	PROBE=$build/qvmr-bench-probe AGENT=$build/qvm-remote-agent
+export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
 
 # bench_args HELP ARG...: --quick, --out DIR and --transport T into quick,
 # out and transport (as given: the script checks it); --help prints the

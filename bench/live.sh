@@ -30,11 +30,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${QVMR_BUILD:-$top/build}
 # shellcheck source=bench/common.sh
 . "$top/bench/common.sh"
-CLIENT=$build/qvm-remote
-DAEMON=$build/qvm-remote-dom0
-PROBE=$build/qvmr-bench-probe
-AGENT=$build/qvm-remote-agent
-export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
 
 bench_args 3 "$@"
 [[ -n $transport ]] || transport=sim

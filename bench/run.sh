@@ -54,13 +54,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${QVMR_BUILD:-$top/build}
 # shellcheck source=bench/common.sh
 . "$top/bench/common.sh"
-CLIENT=$build/qvm-remote
-DAEMON=$build/qvm-remote-dom0
-PROBE=$build/qvmr-bench-probe
-AGENT=$build/qvm-remote-agent
 
 bench_args 3,4 "$@"
-export QUBES_REAL_QREXEC=${QUBES_REAL_QREXEC:-$build/real-qrexec/bin}
 real_missing() {   # why the real transport cannot run here, or nothing
 	((EUID == 0)) || { echo "the real qrexec needs root"; return; }
 	[[ -x $QUBES_REAL_QREXEC/qrexec-daemon ]] ||
