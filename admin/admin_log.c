@@ -29,7 +29,7 @@
 /* What `log` shows and how. */
 struct log_view {
 	const char *vm;                 /* --vm: only its lines; or NULL */
-	char cats[CATEGORIES_MAX + 2];  /* --category: ",A,B,", or "" */
+	char cats[CATEGORIES_MAX + 3];  /* --category: ",A,B,", or "" */
 	int colour;                     /* stdout is a terminal that has them */
 	struct log_entry *e;            /* for the filters */
 };
@@ -185,7 +185,9 @@ show_lines(const struct log_view *v, const char *data, size_t len)
  * -f: from offset `from` of the file at path, each line as it is
  * completed, until a signal ends it.  A file replaced (rotation) is read
  * to its end, then the new one from its start; one that shrank
- * (truncation) from its start.
+ * (truncation) from its start.  A truncation that the writer has already
+ * filled past where this one was, between two looks 200 ms apart, is not
+ * seen as one.
  */
 static int
 follow(const struct config *c, const struct log_view *v, off_t from)
@@ -195,13 +197,22 @@ follow(const struct config *c, const struct log_view *v, off_t from)
 	struct timespec poll = { 0, FOLLOW_POLL_NS };
 	struct stat st, now;
 	off_t pos = from;
-	int fd = open_regular(c->log_path, &st);
+	int fd = open_regular(c->log_path, &st), next = 0;
 
 	for (;;) {
 		ssize_t k = fd >= 0 ? pread(fd, chunk, sizeof(chunk), pos) : 0;
 
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k <= 0 && next) {   /* the old file read to its end */
+			buf_reset(&part);
+			if (fd >= 0)
+				close(fd);
+			fd = open_regular(c->log_path, &st);
+			pos = 0;
+			next = 0;
+			continue;
+		}
 		if (k > 0) {
 			size_t used;
 			pos += k;
@@ -221,14 +232,11 @@ follow(const struct config *c, const struct log_view *v, off_t from)
 		nanosleep(&poll, NULL);
 		if (stat(c->log_path, &now) != 0)
 			continue;       /* between a rename and the new file */
+		/* replaced (rotation), or shorter (truncation, which reads
+		 * nothing more there): the file at the path from its start */
 		if (fd < 0 || now.st_dev != st.st_dev ||
-		    now.st_ino != st.st_ino || now.st_size < pos) {
-			buf_reset(&part);
-			if (fd >= 0)
-				close(fd);
-			fd = open_regular(c->log_path, &st);
-			pos = 0;
-		}
+		    now.st_ino != st.st_ino || now.st_size < pos)
+			next = 1;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -321,8 +329,14 @@ admin_log(const struct config *c, int argc, char **argv)
 		r = ADMIN_FAIL;
 		goto out;
 	}
-	/* the last `want` lines that pass the filters */
+	/* the last `want` lines that pass the filters; following, a last
+	 * line still being written is left for follow to print whole */
 	end = tail.len;
+	if (follow_it) {
+		while (end > 0 && tail.data[end - 1] != '\n')
+			end--;
+		size -= (off_t)(tail.len - end);
+	}
 	if (end > 0 && tail.data[end - 1] == '\n')
 		end--;
 	total = 0;

@@ -280,15 +280,15 @@ static enum client_mode subcommand(const char *w)
 	return MODE_RUN;
 }
 
-/* Whether w is v with two neighbours swapped (stauts), or, for v of 5 or
- * more letters, with one letter more, less or another (histroy, queu,
- * statis): a typo, not a program of dom0's.  Shorter verbs only by the
- * swap: one letter from "mcp" is cp. */
+/* Whether w is v with two neighbours swapped (stauts, pnig), or, for v
+ * of 5 or more letters, with one letter more, less or another (histroy,
+ * queu, statis): a typo, not a program of dom0's.  Verbs of 3 letters
+ * not at all: one letter from "mcp" is cp, two swapped cmp. */
 static int near_miss(const char *w, const char *v)
 {
 	size_t lw = strlen(w), lv = strlen(v), i = 0;
 
-	if (lw < 3 || strcmp(w, v) == 0)
+	if (lv < 4 || strcmp(w, v) == 0)
 		return 0;
 	while (i < lw && i < lv && w[i] == v[i])
 		i++;

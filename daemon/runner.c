@@ -24,10 +24,14 @@
 #include "banned.h"
 
 #define BASH "/bin/bash"
-/* The script, read from fd 3 (closed before it runs), as `bash -c` would
- * run it: its errors name bash and the line, as ssh's do ("bash: line 2:
- * stauts: command not found"), not the file; $0 is bash. */
-#define RUN_SCRIPT "eval \"$(</dev/fd/3)\" 3<&-"
+/* The script, read from fd 3, which is then closed for good (a
+ * redirection on eval would put it back for the script's EXIT trap), and
+ * evaluated as `bash -c` would run it: its errors name bash and the line,
+ * as ssh's do ("bash: line 2: stauts: command not found"), not the file;
+ * $0 is bash.  A script that cannot be read exits 126, as one bash cannot
+ * execute.  The script sees its own text in __qvmr_script (not exported). */
+#define RUN_SCRIPT "{ __qvmr_script=$(</dev/fd/3) && exec 3<&-; } || " \
+	"exit 126; eval \"$__qvmr_script\""
 
 /* A passwd field copied whole, or QR_ERR_TOO_LARGE. */
 static int

@@ -66,6 +66,10 @@ in_vm work qvm-remote 'echo $0; syntax error (' >"$out" 2>"$err"
 assert_eq 2 "$?" "exit status of a syntax error"
 assert_eq "bash: eval: line 1: syntax error near unexpected token \`('" "$(head -n 1 "$err")"
 [[ $(cat "$err") != */run/* ]] || fail "an error names dom0's runtime directory: $(cat "$err")"
+# fd 3 the script's own to the end, its EXIT trap included
+in_vm work qvm-remote "exec 3>'$TEST_DIR/fd3'; trap 'echo trap-ran >&3' EXIT; echo body" >"$out" 2>"$err"
+assert_eq 0 "$?" "exit status with a trap on fd 3"
+assert_eq trap-ran "$(cat "$TEST_DIR/fd3" 2>&1)" "what the EXIT trap wrote to fd 3"
 
 t "a typo of a verb is refused with the verb it resembles, not run as root in dom0"
 before=$(grep -c ' EXEC ' "$QVM_REMOTE_LOG")

@@ -209,13 +209,14 @@ static void test_typo_of_a_verb(void **state)
 		{ "qvm-remote", "stauts" }, { "qvm-remote", "histroy" },
 		{ "qvm-remote", "queu" }, { "qvm-remote", "statsu" },
 		{ "qvm-remote", "hisstory" }, { "qvm-remote", "pnig" },
-		{ "qvm-remote", "kye" }, { "qvm-remote", "satus" },
+		{ "qvm-remote", "satus" },
 	};
 	char *runs[][2] = {
 		{ "qvm-remote", "cp" }, { "qvm-remote", "pin" },
 		{ "qvm-remote", "keys" }, { "qvm-remote", "lo" },
 		{ "qvm-remote", "qvm-ls" }, { "qvm-remote", "stat" },
-		{ "qvm-remote", "dog" },
+		{ "qvm-remote", "dog" }, { "qvm-remote", "cmp" },
+		{ "qvm-remote", "mpc" }, { "qvm-remote", "kye" },
 	};
 	char *dd[] = { "qvm-remote", "--", "stauts" };
 	char *x[] = { "qvm-remote", "-x", "stauts" };
