@@ -11,8 +11,8 @@
 #include "output.h"
 #include "progress.h"
 #include "signals.h"
-#include "vmid.h"
 #include "submit.h"
+#include "vmid.h"
 #include "wait.h"
 #include "withdraw.h"
 
