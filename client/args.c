@@ -318,6 +318,7 @@ static const char *typo_of(const char *w)
 int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 {
 	int i = 1, n, dashdash = 0;
+	const char *verb;
 
 	memset(a, 0, sizeof(*a));
 	a->mode = MODE_RUN;
@@ -343,10 +344,11 @@ int args_parse(int argc, char **argv, struct args *a, char *err, size_t errn)
 	    (a->mode = subcommand(argv[i])) != MODE_RUN)
 		return parse_sub(a, argc - i, argv + i, err, errn);
 	/* a mistyped verb would run as root in dom0 */
-	if (!dashdash && !a->exact && i < argc && typo_of(argv[i]) != NULL)
+	if (!dashdash && !a->exact && i < argc &&
+	    (verb = typo_of(argv[i])) != NULL)
 		FAIL("'%s' is not a verb of qvm-remote; did you mean '%s'? "
-		     "To run '%s' in dom0: qvm-remote -- %s", argv[i],
-		     typo_of(argv[i]), argv[i], argv[i]);
+		     "To run '%s' in dom0: qvm-remote -- %s", argv[i], verb,
+		     argv[i], argv[i]);
 	if (a->quiet && a->verbose)
 		FAIL("-q and -v contradict each other; give one");
 	if (a->exact && i == argc)

@@ -287,8 +287,8 @@ live_due(const struct vm *v, const struct job *j)
 	const struct run *r = j->run;
 
 	return j->vm == v && r != NULL && !j->live_off &&
-	       (r->stored[0] > j->live_acked[0] ||
-		r->stored[1] > j->live_acked[1]) &&
+	       (r->w.written[0] > j->live_acked[0] ||
+		r->w.written[1] > j->live_acked[1]) &&
 	       !picked(v->x.sending, v->x.nsending, j->cid);
 }
 
@@ -326,7 +326,8 @@ pick_live(struct daemon *d, struct vm *v)
 		e->status = RESULT_OK;
 		e->live = 1;
 		for (size_t f = 0; f < 2; f++) {
-			uint64_t left = j->run->stored[f] - j->live_acked[f];
+			uint64_t left = j->run->w.written[f] -
+					j->live_acked[f];
 			e->from[f] = j->live_acked[f];
 			e->len[f] = left < LIVE_PART_MAX ? left : LIVE_PART_MAX;
 			x->sending_bytes += e->len[f];

@@ -355,9 +355,8 @@ run_pump(struct run *r, int fd)
 		size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
 		/* a full disk loses output, not the command: meta says so
 		 * (and what was stored stays what the VM is sent) */
-		if (keep > 0 && r->stored[i] == r->bytes[i] &&
-		    outbox_append(&r->w, i, chunk, keep) == 0)
-			r->stored[i] += keep;
+		if (keep > 0 && r->w.written[i] == r->bytes[i])
+			(void)outbox_append(&r->w, i, chunk, keep);
 	}
 	r->bytes[i] += (uint64_t)n;
 }

@@ -95,11 +95,11 @@ struct run {
 	int fd[2];                  /* stdout, stderr pipes; -1 once closed */
 	uint64_t serial;            /* its pipes' owner, to the loop (waitset.h) */
 	uint64_t bytes[2];          /* produced */
-	uint64_t stored[2];         /* in the entry's out and err: what can
-				     * be sent while it runs (issue 16) */
 	uint64_t max_output;
 	unsigned timeout_s;
-	struct outbox_writer w;
+	struct outbox_writer w;     /* w.written: what the entry's out and
+				     * err hold, which can be sent while it
+				     * runs (issue 16) */
 	int64_t started_ms, deadline_ms, kill_ms, drain_ms;
 	int64_t term_ms;            /* a cancel's SIGTERM is due */
 	int64_t cgroup_retry_ms;    /* next try to remove the cgroup */
