@@ -48,10 +48,67 @@ static int is_cid_dir(const struct dirent *de)
 	return cid_valid(de->d_name, strlen(de->d_name));
 }
 
-/* Newest first: ids begin with the UTC date and time. */
+/* Newest first: date folders are named YYYY-MM-DD. */
 static int newest_first(const struct dirent **a, const struct dirent **b)
 {
 	return -alphasort(a, b);
+}
+
+/* A request of a day's folder, and when its command file was written. */
+struct entry {
+	char name[CID_MAX + 1];
+	struct timespec written;
+};
+
+/*
+ * Newest first.  An id names its second but not the order within it: its
+ * PID is no counter (9996 sorts after 10012, and PIDs wrap), so requests
+ * of one second go by when the client wrote them, then by name.
+ */
+static int entry_newest_first(const void *pa, const void *pb)
+{
+	const struct entry *a = pa, *b = pb;
+	int c = strncmp(b->name, a->name, CID_SECOND_LEN);
+
+	if (c != 0)
+		return c;
+	if (a->written.tv_sec != b->written.tv_sec)
+		return a->written.tv_sec < b->written.tv_sec ? 1 : -1;
+	if (a->written.tv_nsec != b->written.tv_nsec)
+		return a->written.tv_nsec < b->written.tv_nsec ? 1 : -1;
+	return strcmp(b->name, a->name);
+}
+
+/* The requests of the day folder dir, newest first, in *out (free it). */
+static int day_entries(const char *dir, struct entry **out)
+{
+	struct dirent **names;
+	struct entry *v;
+	struct stat st;
+	char path[PATH_MAX];
+	int n, i;
+
+	*out = NULL;
+	if ((n = scandir(dir, &names, is_cid_dir, NULL)) < 0)
+		return -1;
+	v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		if (v != NULL) {
+			snprintf(v[i].name, sizeof(v[i].name), "%.*s",
+				 CID_MAX, names[i]->d_name);
+			if (snprintf(path, sizeof(path), "%s/%s/command", dir,
+				     v[i].name) < (int)sizeof(path) &&
+			    stat(path, &st) == 0)
+				v[i].written = st.st_mtim;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (v == NULL)
+		return -1;
+	qsort(v, (size_t)n, sizeof(*v), entry_newest_first);
+	*out = v;
+	return n;
 }
 
 /* The short form of an id: up to the first 8 hex digits. */
@@ -134,7 +191,8 @@ static void show_entry(const char *dir, const char *cid)
 
 int history_run(const struct vm_layout *p, unsigned count)
 {
-	struct dirent **dates = NULL, **cids;
+	struct dirent **dates = NULL;
+	struct entry *cids;
 	char dir[PATH_MAX], cdir[PATH_MAX];
 	unsigned shown = 0;
 	int nd, nc, i, j, r;
@@ -151,19 +209,16 @@ int history_run(const struct vm_layout *p, unsigned count)
 		if (shown < count &&
 		    path_join(dir, sizeof(dir), p->history,
 			      dates[i]->d_name) == 0 &&
-		    (nc = scandir(dir, &cids, is_cid_dir, newest_first)) >= 0) {
-			for (j = 0; j < nc; j++) {
-				if (shown < count &&
-				    path_join(cdir, sizeof(cdir), dir,
-					      cids[j]->d_name) == 0) {
-					if (!shown++)
-						printf("%-*s %4s  %-11s %-10s "
-						       "%s\n", ID_SHOWN, "ID",
-						       "EXIT", "STATUS",
-						       "DURATION", "COMMAND");
-					show_entry(cdir, cids[j]->d_name);
-				}
-				free(cids[j]);
+		    (nc = day_entries(dir, &cids)) >= 0) {
+			for (j = 0; j < nc && shown < count; j++) {
+				if (path_join(cdir, sizeof(cdir), dir,
+					      cids[j].name) != 0)
+					continue;
+				if (!shown++)
+					printf("%-*s %4s  %-11s %-10s %s\n",
+					       ID_SHOWN, "ID", "EXIT", "STATUS",
+					       "DURATION", "COMMAND");
+				show_entry(cdir, cids[j].name);
 			}
 			free(cids);
 		}

@@ -18,6 +18,7 @@
 
 #define CID_MAX 64
 #define CID_HEX_NEW 32   /* hex digits in ids this code generates */
+#define CID_SECOND_LEN 15   /* "YYYYMMDD-HHMMSS": the second a cid names */
 
 /* True when s[0..n) is a cid or a ping id.  Pure. */
 bool cid_valid(const char *s, size_t n);

@@ -84,5 +84,16 @@ assert_contains "$vmlog" "SUBMIT id=" "SUBMIT line"
 assert_contains "$vmlog" "RESULT id=" "RESULT line (written by dom0's deliver)"
 assert_contains "$(in_vm work qvm-remote history 3)" "sleep 30" "history"
 
+t "history: two requests of one second in the order they were made, though the later PID sorts first"
+in_vm work sh -c 'd=$HOME/.qvm-remote/history/2020-01-02 &&
+	for r in 9996-aaaa0000:first:.1 10012-bbbb0000:second:.2; do
+		c=$d/20200102-030405-${r%%:*}; w=${r#*:}
+		mkdir -p "$c" && printf "echo %s" "${w%:*}" >"$c/command" &&
+		touch -d "2020-01-02 03:04:05${w#*:}" "$c/command" || exit 1
+	done' || fail "cannot make the history entries"
+assert_eq "echo second
+echo first" "$(in_vm work qvm-remote history 100000 | grep -oE 'echo (first|second)')" \
+	"newest first"
+
 t "the daemon stops cleanly on SIGTERM"
 dom0_stop
