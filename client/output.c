@@ -121,15 +121,6 @@ int result_client_code(const struct result_info *ri)
 	return code;
 }
 
-void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
-		uint64_t produced)
-{
-	snprintf(out, n, "dom0 kept only the first %llu bytes of %s "
-		 "(QVM_REMOTE_MAX_OUTPUT); %llu were written",
-		 (unsigned long long)kept, stream,
-		 (unsigned long long)produced);
-}
-
 /* What to do in dom0 about a refusal of the key (reason_is_auth). */
 static void auth_hint(const char *reason)
 {
@@ -267,7 +258,7 @@ void cut_notices(const char *const path[2], const struct result_meta *m,
 		if (path[i] != NULL && lstat(path[i], &st) == 0 &&
 		    S_ISREG(st.st_mode))
 			kept = (uint64_t)st.st_size;
-		cut_notice(text, sizeof(text), name[i], kept,
+		result_cut_notice(text, sizeof(text), name[i], kept,
 			   i == 0 ? m->out_bytes : m->err_bytes);
 		msg("%s%s", prefix, text);
 	}

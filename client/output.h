@@ -48,15 +48,7 @@ int result_exit_code(const struct result_info *ri);
  */
 int result_client_code(const struct result_info *ri);
 
-/*
- * The notice for a stream dom0 cut, without the "qvm-remote: " prefix:
- * "dom0 kept only the first KEPT bytes of STREAM (QVM_REMOTE_MAX_OUTPUT);
- * PRODUCED were written".  stream is "stdout" or "stderr"; kept is the
- * size of the file that came, produced the .meta's count.  Pure.
- */
-void cut_notice(char *out, size_t n, const char *stream, uint64_t kept,
-		uint64_t produced);
-/* Says cut_notice's line on stderr, after prefix, for each stream m says
+/* Says result_cut_notice's line (result.h) on stderr, after prefix, for each stream m says
  * dom0 cut; path[0], path[1]: the files of stdout and stderr that came
  * (NULL: unknown, nothing kept). */
 void cut_notices(const char *const path[2], const struct result_meta *m,

@@ -61,6 +61,7 @@ struct job {
 	char asked_user[POLICY_USER_MAX + 1];   /* "": none */
 	char run_as[POLICY_USER_MAX + 1];       /* "root": the service's */
 	int check;                  /* check=1: decided, answered, never run */
+	int v1;                     /* a v1 token: an original client's */
 	uint64_t policy_gen;        /* d->policy_generation that decided it */
 	/* asks.c: waiting for a person; ask_id "" until it first waits */
 	char ask_id[ASK_ID_LEN + 1];

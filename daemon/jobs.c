@@ -369,7 +369,7 @@ job_start(struct daemon *d, struct job *j)
 		.runtime_dir = d->cfg->runtime_dir,
 		.state_dir = d->cfg->state_dir,
 		.cgroup = &d->cgroup, .max_pids = d->cfg->max_pids,
-		.max_memory = d->cfg->max_memory,
+		.max_memory = d->cfg->max_memory, .cut_in_err = j->v1,
 	};
 	struct job **g;
 	int r;
@@ -715,6 +715,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	j->form = verdict.form;
 	memcpy(j->asked_user, verdict.user, sizeof(j->asked_user));
 	j->check = verdict.check;
+	j->v1 = verdict.token == TOKEN_V1;
 	j->body_len = q->part[PART_BODY].len;
 	j->body = dup_bytes(q->part[PART_BODY].p, j->body_len);
 	j->has_in = q->part[PART_IN].present;

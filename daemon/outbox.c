@@ -172,6 +172,8 @@ outbox_append(struct outbox_writer *w, int i, const void *p, size_t n)
 	if (r != 0)
 		return r;
 	w->written[i] += n;
+	if (n > 0)
+		w->last[i] = ((const unsigned char *)p)[n - 1];
 	if (w->written[i] - w->flushed[i] >= OUTBOX_WRITEBACK) {
 		/* a hint: where it fails the commit's fsync does it all */
 		(void)sync_file_range(fd, (off_t)w->flushed[i],

@@ -28,6 +28,7 @@ struct outbox_writer {
 	int out_fd, err_fd, meta_fd; /* owned until commit or abort */
 	uint64_t written[2];         /* out, err: appended so far */
 	uint64_t flushed[2];         /* of which writeback was started */
+	unsigned char last[2];       /* the last byte appended to each */
 };
 
 /* outbox_append starts the writeback of each this many bytes written */

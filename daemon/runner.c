@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "proc.h"
+#include "result.h"
 #include "waitset.h"
 #include "banned.h"
 
@@ -258,6 +259,7 @@ run_start(struct run *r, const struct run_request *q, int64_t now_ms)
 	r->fd[0] = r->fd[1] = -1;
 	r->w.out_fd = r->w.err_fd = r->w.meta_fd = -1;
 	r->max_output = q->max_output;
+	r->cut_in_err = q->cut_in_err;
 	r->timeout_s = q->timeout_s;
 	if ((rc = fmt_path(vmdir, sizeof(vmdir), q->runtime_dir, q->vm, "",
 			   "")) != 0)
@@ -435,6 +437,31 @@ run_done(const struct run *r)
 	return r->exited && r->fd[0] < 0 && r->fd[1] < 0 && !r->in_cgroup;
 }
 
+/* Ends .err with a line for each stream cut (result_cut_notice), for a
+ * client that reads no .meta.  A line lost to a full disk costs only
+ * itself. */
+static void
+tell_cut_in_err(struct run *r)
+{
+	static const char *const name[2] = { "stdout", "stderr" };
+	uint64_t kept[2] = { r->w.written[0], r->w.written[1] };
+	char text[256], line[300];
+	int n;
+
+	for (int i = 0; i < 2; i++) {
+		if (r->bytes[i] <= r->max_output)
+			continue;
+		result_cut_notice(text, sizeof(text), name[i], kept[i],
+				  r->bytes[i]);
+		/* on a line of its own */
+		n = snprintf(line, sizeof(line), "%sqvm-remote-dom0: %s\n",
+			     r->w.written[1] > 0 && r->w.last[1] != '\n'
+			     ? "\n" : "", text);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)outbox_append(&r->w, 1, line, (size_t)n);
+	}
+}
+
 int
 run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 	   struct deliver_item *e)
@@ -465,6 +492,8 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 	m.err_bytes = r->bytes[1];
 	m.out_truncated = r->bytes[0] > r->max_output;
 	m.err_truncated = r->bytes[1] > r->max_output;
+	if (r->cut_in_err)
+		tell_cut_in_err(r);
 	rc = outbox_commit(&r->w, cid, claim, &m, e);
 	remove_files(r);
 	return rc;

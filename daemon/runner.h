@@ -83,6 +83,9 @@ struct run_request {
 	size_t in_len;
 	unsigned timeout_s;
 	uint64_t max_output;
+	int cut_in_err;             /* a stream cut at max_output is told at
+				     * the end of .err (an original client
+				     * reads no .meta) */
 	const char *runtime_dir, *state_dir;
 	char *const *envp;          /* the fixed environment, see run_env */
 	const char *cwd;
@@ -96,6 +99,7 @@ struct run {
 	uint64_t serial;            /* its pipes' owner, to the loop (waitset.h) */
 	uint64_t bytes[2];          /* produced */
 	uint64_t max_output;
+	int cut_in_err;
 	unsigned timeout_s;
 	struct outbox_writer w;     /* w.written: what the entry's out and
 				     * err hold, which can be sent while it

@@ -3,6 +3,7 @@
  */
 #include "result.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
@@ -32,6 +33,15 @@ const char *result_status_name(enum result_status s)
 int result_status_final(enum result_status s)
 {
 	return s != RESULT_ASKING && s != RESULT_APPROVED;
+}
+
+void result_cut_notice(char *out, size_t n, const char *stream,
+		       uint64_t kept, uint64_t produced)
+{
+	snprintf(out, n, "dom0 kept only the first %llu bytes of %s "
+		 "(QVM_REMOTE_MAX_OUTPUT); %llu were written",
+		 (unsigned long long)kept, stream,
+		 (unsigned long long)produced);
 }
 
 /* A reason reaches the client's terminal: printable ASCII only. */

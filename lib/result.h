@@ -62,6 +62,15 @@ const char *result_status_name(enum result_status s);
  * (a note). */
 int result_status_final(enum result_status s);
 int result_meta_format(struct buf *out, const struct result_meta *m);
+/*
+ * The notice for a stream dom0 cut: "dom0 kept only the first KEPT bytes
+ * of STREAM (QVM_REMOTE_MAX_OUTPUT); PRODUCED were written".  stream is
+ * "stdout" or "stderr"; kept is what the result holds, produced the
+ * .meta's count.  The client prints it; for an original client, which
+ * reads no .meta, dom0 ends the result's .err with it.  Pure.
+ */
+void result_cut_notice(char *out, size_t n, const char *stream,
+		       uint64_t kept, uint64_t produced);
 int result_meta_parse(const char *text, size_t n, struct result_meta *m);
 
 #endif

@@ -122,20 +122,6 @@ static void test_cut_exit_codes(void **state)
 		    QX_TRUNCATED < QX_NO_ANSWER);
 }
 
-static void test_cut_notice(void **state)
-{
-	char text[256];
-
-	cut_notice(text, sizeof(text), "stdout", 1024, 5000);
-	assert_string_equal(text, "dom0 kept only the first 1024 bytes of "
-			    "stdout (QVM_REMOTE_MAX_OUTPUT); 5000 were "
-			    "written");
-	cut_notice(text, sizeof(text), "stderr", 0, UINT64_MAX);
-	assert_non_null(strstr(text, "18446744073709551615 were written"));
-	cut_notice(text, 20, "stdout", 1, 2);
-	assert_int_equal(strlen(text), 19);
-}
-
 #define CID "20261204-061500-4242-0000000000000000000000000000000a"
 
 static int rm_one(const char *path, const struct stat *st, int flag,
@@ -226,7 +212,6 @@ int main(void)
 		cmocka_unit_test(test_reason_is_auth),
 		cmocka_unit_test(test_timeout_shown),
 		cmocka_unit_test(test_cut_exit_codes),
-		cmocka_unit_test(test_cut_notice),
 		cmocka_unit_test(test_show_skips_what_was_shown),
 	};
 

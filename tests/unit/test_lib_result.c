@@ -228,10 +228,25 @@ static void test_parse_invalid(void **state)
 			 QR_ERR_INVALID);
 }
 
+static void test_cut_notice(void **state)
+{
+	char text[256];
+
+	result_cut_notice(text, sizeof(text), "stdout", 1024, 5000);
+	assert_string_equal(text, "dom0 kept only the first 1024 bytes of "
+			    "stdout (QVM_REMOTE_MAX_OUTPUT); 5000 were "
+			    "written");
+	result_cut_notice(text, sizeof(text), "stderr", 0, UINT64_MAX);
+	assert_non_null(strstr(text, "18446744073709551615 were written"));
+	result_cut_notice(text, 20, "stdout", 1, 2);
+	assert_int_equal(strlen(text), 19);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_cut_notice),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_timeout_round_trip),
 		cmocka_unit_test(test_cancelled_round_trip),
