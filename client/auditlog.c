@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -32,6 +33,20 @@ int audit_append(const struct vm_layout *p, const struct buf *line)
 	}
 	if (fd >= 0)
 		close(fd);
+	return r;
+}
+
+int audit_id_line(const struct vm_layout *p, const char *category,
+		  const char *cid)
+{
+	struct buf line = BUF_INIT(1024);
+	int r;
+
+	if ((r = logline_begin(&line, time(NULL), category)) == 0 &&
+	    (r = logline_kvs(&line, "id", cid)) == 0 &&
+	    (r = logline_end(&line)) == 0)
+		r = audit_append(p, &line);
+	buf_release(&line);
 	return r;
 }
 

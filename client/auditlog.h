@@ -3,7 +3,7 @@
  *
  * Lines follow lib/logline.h: "[ISO-8601 UTC] CATEGORY key=value ...".  The
  * client writes SUBMIT when it publishes a request, WITHDRAWN when it takes
- * one back, and DONE, TIMEOUT, REJECTED, INTERRUPTED or ERROR (with id, exit
+ * one back, VANISHED when something else removed it unanswered, and DONE, TIMEOUT, REJECTED, INTERRUPTED or ERROR (with id, exit
  * and ms, the round trip) when it collects a result.  dom0's deliver program
  * appends its own line for each result it delivers.
  */
@@ -25,6 +25,10 @@
 /* Appends one finished line (created 0600, O_APPEND, one write); on failure
  * prints a warning naming the file and returns the code. */
 int audit_append(const struct vm_layout *p, const struct buf *line);
+
+/* Appends "[now] CATEGORY id=CID" (audit_append). */
+int audit_id_line(const struct vm_layout *p, const char *category,
+		  const char *cid);
 
 /* The category of a collected result: DONE, TIMEOUT, REJECTED, ... */
 const char *audit_result_category(enum result_status s);

@@ -3,6 +3,7 @@
  */
 #include "run.h"
 #include "archive.h"
+#include "auditlog.h"
 #include "body.h"
 #include "exitcode.h"
 #include "fdio.h"
@@ -242,6 +243,14 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		code = rep->signal ? QX_SIGINT : QX_NO_ANSWER;
 		break;
 	}
+	case WAIT_VANISHED:
+		request_remove_parts(p, r->cid);
+		(void)audit_id_line(p, "VANISHED", r->cid);
+		snprintf(why, sizeof(why), "dom0 removed the request without "
+			 "an answer and nothing ran: its qvm-remote-dom0 is "
+			 "too old for this client (%s); update it in dom0",
+			 QVMR_VERSION);
+		break;
 	case WAIT_HELD:
 	case WAIT_STOP:         /* running_stop() turns it into another */
 	case WAIT_CANCEL_LOST:
@@ -316,6 +325,8 @@ static void wait_for(struct wait_params *wp, const struct args *a,
 	 * claim deadline or on Ctrl-C, as one not yet taken is here */
 	wp->withdraw_held = 1;
 	wp->claim_given = a->claim_wait_given;
+	/* an original dom0 deletes the request: said within seconds */
+	wp->vanish_check = 1;
 }
 
 int run_command(const struct vm_layout *p, const struct args *a)

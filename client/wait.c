@@ -9,6 +9,7 @@
 #include "submit.h"
 #include "vmid.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -16,13 +17,11 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "err.h"
 #include "fileio.h"
-#include "logline.h"
 
 #include "banned.h"
 
@@ -74,8 +73,6 @@ int request_withdraw(const struct vm_layout *p, const char *cid)
 {
 	char from[PATH_MAX], to[PATH_MAX], name[CID_MAX + 16],
 	     show[PATH_MAX];
-	struct buf line = BUF_INIT(1024);
-	int r = 0;
 
 	snprintf(name, sizeof(name), ".%s.withdrawn", cid);
 	if (path_cid(from, sizeof(from), p->pending, cid, VM_TOKEN) != 0 ||
@@ -91,11 +88,7 @@ int request_withdraw(const struct vm_layout *p, const char *cid)
 	}
 	(void)unlink(to);
 	request_remove_parts(p, cid);
-	if ((r = logline_begin(&line, time(NULL), "WITHDRAWN")) == 0 &&
-	    (r = logline_kvs(&line, "id", cid)) == 0 &&
-	    (r = logline_end(&line)) == 0)
-		(void)audit_append(p, &line);
-	buf_release(&line);
+	(void)audit_id_line(p, "WITHDRAWN", cid);
 	return 0;
 }
 
@@ -164,6 +157,32 @@ static void notice(void)
 	    vm_name_for_hint(vm));
 }
 
+/* What running/ holds of cid: HELD_CLAIM, a claim marker
+ * "<cid>.auth.<claim>"; else HELD_BODY, the body alone (an original dom0
+ * moves it there to run it); else HELD_NONE. */
+enum held_as { HELD_NONE, HELD_BODY, HELD_CLAIM };
+
+static enum held_as held_in_running(const struct vm_layout *p,
+				    const char *cid)
+{
+	char prefix[CID_MAX + sizeof(VM_TOKEN) + 1];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	enum held_as h = HELD_NONE;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s" VM_TOKEN ".", cid);
+	if ((d = opendir(p->running)) == NULL)
+		return HELD_NONE;
+	while (h != HELD_CLAIM && (de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, n) == 0)
+			h = HELD_CLAIM;
+		else if (strcmp(de->d_name, cid) == 0)
+			h = HELD_BODY;
+	closedir(d);
+	return h;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
@@ -175,8 +194,9 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 {
 	char auth[PATH_MAX], exitf[PATH_MAX];
 	uint64_t t, next, tick = INDICATOR_AFTER_MS, ask_ms = 0, run_from = 0;
+	uint64_t gone_at = 0;
 	struct pollfd pfd[2];
-	int noticed = 0, r, sig, held;
+	int noticed = 0, r, sig, held, gone = 0, ours = !wp->vanish_check;
 
 	memset(rep, 0, sizeof(*rep));
 	if (path_cid(auth, sizeof(auth), p->pending, cid, VM_TOKEN) != 0 ||
@@ -197,6 +217,20 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 			rep->claim_ms = run_from = t;
 			msg_verbose("dom0 took the command after %llu ms",
 				    (unsigned long long)t);
+		}
+		/* a claim of ours holds its marker until the result is out */
+		if (rep->claimed && !ours) {
+			enum held_as h = held_in_running(p, cid);
+			if (h != HELD_NONE || exists(auth)) {   /* or put back */
+				ours = h == HELD_CLAIM;
+				gone = 0;
+			} else if (!gone) {
+				gone = 1;
+				gone_at = t;
+			} else if (t - gone_at >= VANISH_GRACE_MS) {
+				rep->outcome = WAIT_VANISHED;
+				break;
+			}
 		}
 		if (rep->claimed)
 			follow_note(p, cid, wp, t, rep, &ask_ms, &run_from);
@@ -265,6 +299,8 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 			next = min_u64(next, tick);
 		if (wp->until_ms)
 			next = min_u64(next, wp->until_ms);
+		if (gone)
+			next = min_u64(next, gone_at + VANISH_GRACE_MS);
 		pfd[0].fd = w->ifd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = signals_fd();

@@ -29,6 +29,14 @@
  * claim copies what is new; the indicator is not drawn again once output
  * was shown.
  *
+ * With vanish_check, a request whose token left pending/ without a claim
+ * marker in running/ (running/<cid>.auth.<claim>) or a result for
+ * VANISH_GRACE_MS ends as WAIT_VANISHED: no dom0 of this protocol took it.
+ * An original qvm-remote-dom0 deletes a request it cannot read; this one
+ * claims by a rename, so its marker appears as the token goes, and it
+ * publishes .exit before it removes the marker.  The grace covers a
+ * result published and its marker removed between two looks.
+ *
  * A signal after dom0 took the request (and no note says asking) ends
  * the wait as WAIT_STOP with stop_running, and the caller asks dom0 to
  * stop the command (withdraw.h running_stop, issue 16); without it, as
@@ -45,6 +53,7 @@
 
 #define INDICATOR_AFTER_MS 2000u
 #define NOTICE_AFTER_MS 5000u
+#define VANISH_GRACE_MS 2000u
 
 enum wait_outcome {
 	WAIT_RESULT,      /* results/<cid>.exit exists */
@@ -61,6 +70,8 @@ enum wait_outcome {
 	WAIT_CANCEL_LOST, /* dom0 did not answer the withdraw; may still run */
 	WAIT_STOP,        /* a signal came after dom0 took it (stop_running):
 			   * to be stopped in dom0 (withdraw.h) */
+	WAIT_VANISHED,    /* vanish_check: removed without a claim or a
+			   * result; nothing of ours ran it */
 };
 
 struct wait_params {
@@ -77,6 +88,8 @@ struct wait_params {
 			       * deadline of a request held asking */
 	int stop_running;     /* a signal after the claim ends as WAIT_STOP;
 			       * else WAIT_DETACHED */
+	int vanish_check;     /* a request gone without a claim marker ends
+			       * as WAIT_VANISHED */
 	struct live_copy *live;   /* not NULL: copy live output there; it
 				   * outlives the wait (result_show skips
 				   * what it shows) */

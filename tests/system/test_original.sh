@@ -38,3 +38,26 @@ assert_eq 122 "$?" "this client: its own exit code for a cut output"
 assert_eq 1 "$(grep -c 'kept only the first' "$err")" "this client says it once, from the .meta"
 
 dom0_stop
+
+# ---------------------------------------------- the original dom0 --
+
+orig_dom0_start work
+M=$TEST_DIR/marker
+
+t "this client against the original dom0: within seconds it says dom0 is too old, and nothing ran"
+start=$(now_ms)
+in_vm work qvm-remote -t 5 "touch '$M'" >"$out" 2>"$err"   # -t: a miss costs 65 s, not 360
+assert_eq 123 "$?" "exit code"
+assert_contains "$(cat "$err")" "its qvm-remote-dom0 is too old for this client" "the message"
+(($(now_ms) - start < 30000)) || fail "it took $(($(now_ms) - start)) ms, not seconds"
+[[ ! -e $M ]] || fail "the command ran"
+assert_contains "$(cat "$ORIG_DOM0/log")" "AUTH-FAIL" "the original dom0 refused it"
+assert_contains "$(tail -n 1 "$SIM/vms/work/home/.qvm-remote/audit.log")" "VANISHED id=" \
+	"the VM's audit log says what became of it"
+assert_eq "" "$(find "$(vm_queue work)/pending" "$(vm_queue work)/running" -mindepth 1)" \
+	"nothing is left in the queue"
+
+t "ping against the original dom0: the same"
+in_vm work qvm-remote ping >"$out" 2>"$err"
+assert_eq 123 "$?" "exit code"
+assert_contains "$(cat "$err")" "too old for this client" "the message"
