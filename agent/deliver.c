@@ -3,9 +3,11 @@
  */
 #include "deliver.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,10 +108,53 @@ held(const struct vm_layout *q, const struct agentwire_item *it)
 }
 
 /*
+ * Whether the VM has cid's result already: results/<cid>.exit, or
+ * history/<day>/<cid>/exit where a client moved it (this one names the day
+ * by the cid, the original client by its clock: every day is looked at).
+ */
+static bool
+has_result(const struct vm_layout *q, const char *cid)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	bool found;
+	DIR *d;
+
+	if (queue_path(path, q->results, cid, ".exit") == 0 &&
+	    lstat(path, &st) == 0)
+		return true;
+	if ((d = opendir(q->history)) == NULL)
+		return false;
+	found = false;
+	while (!found && (de = readdir(d)) != NULL) {
+		int n = snprintf(path, sizeof(path), "%s/%s/%s/exit",
+				 q->history, de->d_name, cid);
+		found = de->d_name[0] != '.' && n > 0 &&
+			(size_t)n < sizeof(path) && lstat(path, &st) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Whether a result is delivered already: its claim marker is gone and the
+ * VM has it.  A marker removed in the VM with no result there (the
+ * original client removes queue files an hour old at each start, and all
+ * of them with `queue clean`) does not lose the result: it is published.
+ */
+static bool
+delivered(const struct vm_layout *q, const struct agentwire_item *it)
+{
+	return !held(q, it) && has_result(q, it->cid);
+}
+
+/*
  * Receives an item's files into their temporaries: out and err from the
  * live files when it continues them, else whole.  A result that continues
- * live files of a request no longer held is only read: the live files
- * went with its first publishing, and nothing is touched (*gone).
+ * live files and was delivered already is only read: the live files went
+ * with its first publishing, and nothing is touched (*gone).  Live files
+ * removed in the VM are a gap: "fail", and dom0 sends the result whole.
  */
 static int
 receive_item(FILE *in, const struct vm_layout *q,
@@ -119,7 +164,7 @@ receive_item(FILE *in, const struct vm_layout *q,
 	char path[PATH_MAX];
 	int r = 0;
 
-	*gone = continues(it) && !held(q, it);
+	*gone = continues(it) && delivered(q, it);
 	for (size_t i = 0; i < NFILES && r == 0; i++) {
 		if (*gone)
 			r = incoming_copy(in, -1, 0, 0, it->len[i], bad);
@@ -200,12 +245,11 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 {
 	char marker[PATH_MAX], from[PATH_MAX], to[PATH_MAX],
 	     exit_line[AGENTWIRE_EXIT_MAX + 2];
-	struct stat st;
 	int fd;
 
 	if (queue_marker(marker, q, it->cid, it->claim) != 0)
 		bad = true;
-	if (bad || lstat(marker, &st) != 0) {
+	if (bad || delivered(q, it)) {
 		remove_temps(q, it, nonce);
 		return bad ? DELIVER_FAIL : DELIVER_GONE;
 	}

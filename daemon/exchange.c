@@ -493,6 +493,16 @@ deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 					live_answered(d, v, &x->sending[k], 0);
 				break;
 			}
+			/* below AGENT_LATE, "gone" also says the VM
+			 * removed the claim and never got the result */
+			if (e->status == DELIVER_GONE && !x->sending[k].note &&
+			    x->agent > 0 && x->agent < AGENT_LATE)
+				ev_simple(d, "ERROR", v->name, e->cid, "reason",
+					  "the result was not delivered: the "
+					  "VM's qvm-remote-agent, older than "
+					  "this dom0, found its claim removed "
+					  "in the VM; update the agent in its "
+					  "template");
 			(void)outbox_remove(&x->sending[k]);
 			exchange_delivered(v, &x->sending[k]);
 			delivered++;

@@ -262,6 +262,14 @@ static const char deliver_prologue[] =
 	"now=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n"
 	"printf 'qvmr-deliver 1\\n'\n"
 	"n=0; bad=0\n"
+	/* had CID: the VM has its result (results/, or history/ where a
+	 * client moved it): with the marker gone, it was delivered.  A
+	 * marker removed in the VM with no result there loses nothing. */
+	"had() {\n"
+	"\t[ -e \"$r/$1.exit\" ] && return 0\n"
+	"\tfor h in \"$QD/" VM_HISTORY "\"/*/\"$1\"/exit; do [ -e \"$h\" ] && return 0; done\n"
+	"\treturn 1\n"
+	"}\n"
 	/* fin CID CLAIM EXIT STATUS ANCHOR, after the three here-documents of the
 	 * item were decoded into temporaries named after this call (D), so a
 	 * late, overlapping deliver never writes into ours */
@@ -279,7 +287,7 @@ static const char deliver_prologue[] =
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tbad=0; n=$((n + 1)); return;;\n"
 	"\tesac\n"
-	"\tif [ \"$bad\" != 0 ] || [ ! -e \"$m\" ]; then\n"
+	"\tif [ \"$bad\" != 0 ] || { [ ! -e \"$m\" ] && had \"$1\"; }; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
 	"\t\telse printf 'gone %s\\n' \"$1\"; fi\n"

@@ -48,7 +48,9 @@
  * takes notes (items of status asking or approved, written to
  * running/<cid>.note: docs/protocol.md section 5b); 5 also takes live
  * parts of a running command's output and results that continue them
- * (section 6b).  dom0 sends a feature
+ * (section 6b); 6 publishes a result whose claim marker was removed in
+ * the VM, and answers "gone" only for one the VM has (section 6), so a
+ * "gone" from below 6 may be a result lost.  dom0 sends a feature
  * only to an agent whose level is at least the feature's. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
@@ -60,8 +62,9 @@
 #define AGENT_ANCHOR    3u
 #define AGENT_NOTES     4u
 #define AGENT_LIVE      5u
+#define AGENT_LATE      6u
 /* The level this tree's agent says. */
-#define AGENT_LEVEL     AGENT_LIVE
+#define AGENT_LEVEL     AGENT_LATE
 
 enum part_kind { PART_BODY, PART_OPT, PART_IN, PART_AUTH, PART_KINDS };
 

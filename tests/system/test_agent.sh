@@ -37,7 +37,7 @@ assert_eq 0 "$(($(calls work) - c0))" "transport calls for five commands"
 assert_eq "" "$(cat "$AGENT_LOG")" "agents started meanwhile"
 
 t "dom0 restarted: its first call into a VM whose agent an earlier run saw is the agent's session, not an sh program"
-assert_eq 5 "$(cat "$QVM_REMOTE_STATE_DIR/agents/work")" "the level stored for work"
+assert_eq 6 "$(cat "$QVM_REMOTE_STATE_DIR/agents/work")" "the level stored for work"
 dom0_stop
 : >"$AGENT_LOG"
 c0=$(calls work)
@@ -147,7 +147,7 @@ assert_exit 2 in_vm work "$VM_AGENT" remove qvmr-end
 t "a session ends cleanly at the end of its input, and refuses a next turn it does not accept"
 out=$(printf 'end 0\n' | in_vm work "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
 assert_eq 0 "$?" "exit status after one turn"
-assert_eq $'qvmr-fetch 1\nagent 5\ndone 0\nqvmr-deliver 1\ndone 0' "$out" "its replies"
+assert_eq $'qvmr-fetch 1\nagent 6\ndone 0\nqvmr-deliver 1\ndone 0' "$out" "its replies"
 out=$(printf 'end 0\nfetch 0a1b2c3d-2 0 32 1000 1 qvmr-end\nend 0\n' |
 	in_vm work "$VM_AGENT" session 0a1b2c3d-1 0 32 1000 1 qvmr-end)
 assert_eq 0 "$?" "exit status after two turns"
@@ -168,6 +168,6 @@ out=$(in_vm work "$VM_AGENT" session 0a1b2c3d-1 30 32 1000 1 qvmr-end </dev/null
 rc=$?
 (($(now_ms) - t0 < 10000)) || fail "the wait took $(($(now_ms) - t0)) ms with its input at an end"
 assert_eq 0 "$rc" "exit status"
-assert_eq $'qvmr-fetch 1\nagent 5\ndone 0' "$out" "its replies"
+assert_eq $'qvmr-fetch 1\nagent 6\ndone 0' "$out" "its replies"
 
 dom0_stop

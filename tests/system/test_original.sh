@@ -37,6 +37,39 @@ in_vm work qvm-remote 'head -c 150000 /dev/zero' >"$out" 2>"$err"
 assert_eq 122 "$?" "this client: its own exit code for a cut output"
 assert_eq 1 "$(grep -c 'kept only the first' "$err")" "this client says it once, from the .meta"
 
+q=$(vm_queue work)
+claimed() { compgen -G "$q/running/*.auth.*" >/dev/null; }
+orig_id() {   # the id of the original client's last request, from its audit.log
+	sed -n 's/.* SUBMIT id=\([^ ]*\) .*/\1/p' "$SIM/vms/work/home/.qvm-remote/audit.log" | tail -n 1
+}
+
+t "a command that outlives the original client's hour: the sweep at its next start takes the claim, the result still comes"
+orig work -t 120 "while [ ! -e '$TEST_DIR/go1' ]; do sleep 0.1; done; echo long done" >"$out" 2>"$err" &
+pid=$!
+wait_for claimed 20 || fail "dom0 did not claim it"
+touch -d '2 hours ago' "$q"/running/*    # an hour passes, for the queue's files
+assert_eq second "$(orig work 'echo second' 2>&1)" "another command (its start sweeps the queue)"
+! claimed || fail "the sweep left the claim marker: the case tests nothing"
+touch "$TEST_DIR/go1"
+wait "$pid"
+assert_eq 0 "$?" "the long command's exit code"
+assert_eq "long done" "$(cat "$out")" "its output"
+assert_eq 0 "$(grep -c '] ERROR ' "$QVM_REMOTE_LOG")" "ERROR lines in dom0's log"
+
+t "after its -t gave up, queue clean (its status's advice) loses no result still coming"
+orig work -t 2 "while [ ! -e '$TEST_DIR/go2' ]; do sleep 0.1; done; echo late" >"$out" 2>"$err"
+assert_eq 124 "$?" "the original client timed out"
+id=$(orig_id)
+claimed || fail "dom0 no longer holds it: the case tests nothing"
+orig work status >"$out" 2>&1
+assert_contains "$(cat "$out")" "queue clean" "its status advises queue clean"
+orig work queue clean >/dev/null 2>&1
+! claimed || fail "queue clean left the claim marker"
+touch "$TEST_DIR/go2"
+wait_result work "$id" 20 || fail "no result arrived"
+assert_eq late "$(cat "$q/results/$id.out" 2>/dev/null)" "the result, in results/"
+assert_eq 0 "$(grep -c '] ERROR ' "$QVM_REMOTE_LOG")" "ERROR lines in dom0's log"
+
 dom0_stop
 
 # ---------------------------------------------- the original dom0 --

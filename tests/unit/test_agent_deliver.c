@@ -147,16 +147,18 @@ test_publish_and_gone(void **state)
 	struct fx *f = *state;
 	struct deliver_reply rep;
 	struct buf b = BUF_INIT(4096);
-	char path[2 * PATH_MAX];
+	char path[2 * PATH_MAX], from[2 * PATH_MAX];
 
-	claim(f, CID_A, CLAIM_A);           /* B's claim is gone */
+	/* B's claim marker was removed in the VM (the original client's
+	 * sweep, its queue clean): it still gets its result */
+	claim(f, CID_A, CLAIM_A);
 	make_stream(f, 2);
 	assert_int_equal(deliver(f, 0), 0);
 	assert_int_equal(frame_parse_deliver((const uint8_t *)f->reply, f->len,
 					     &rep), 0);
 	assert_int_equal(rep.n, 2);
 	assert_int_equal(rep.e[0].status, DELIVER_OK);
-	assert_int_equal(rep.e[1].status, DELIVER_GONE);
+	assert_int_equal(rep.e[1].status, DELIVER_OK);
 	snprintf(path, sizeof(path), "%s/%s.out", f->q.results, CID_A);
 	assert_int_equal(read_file(path, &b), 0);
 	assert_int_equal(b.len, 6);
@@ -172,12 +174,22 @@ test_publish_and_gone(void **state)
 	assert_true(tmptree_exists(f->q.results, CID_A ".meta"));
 	assert_false(tmptree_exists(f->q.running, CID_A));
 	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
-	assert_false(tmptree_exists(f->q.results, CID_B ".exit"));
-	/* a repeat finds the marker gone and rewrites nothing */
+	assert_true(tmptree_exists(f->q.results, CID_B ".exit"));
+	/* a repeat (an answer lost) finds the markers gone and the results
+	 * in the VM, A's moved to history/ by its client: both "gone",
+	 * nothing rewritten */
+	snprintf(path, sizeof(path), "%s/2026-12-04/%s", f->q.history, CID_A);
+	assert_int_equal(mkdir_p(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/2026-12-04/%s/exit", f->q.history,
+		 CID_A);
+	snprintf(from, sizeof(from), "%s/%s.exit", f->q.results, CID_A);
+	assert_int_equal(rename(from, path), 0);
 	free(f->reply);
 	f->reply = NULL;
 	assert_int_equal(deliver(f, 0), 0);
 	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
+	assert_non_null(strstr(f->reply, "gone " CID_B "\n"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
 }
 
 static void
@@ -415,12 +427,12 @@ test_session_turns(void **state)
 	assert_true(tmptree_exists(f->q.results, CID_A ".exit"));
 	/* turn 2: nothing to fetch, an empty deliver */
 	at += span;
-	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 5\ndone 0\n"
+	assert_string_equal(f->reply + at, "qvmr-fetch 1\nagent 6\ndone 0\n"
 			    "qvmr-deliver 1\ndone 0\n");
 	/* input that ends right after a fetch is a clean end too */
 	buf_reset(&f->stream);
 	assert_int_equal(session(f, "0a1b2c3d-9"), 0);
-	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 5\ndone 0\n");
+	assert_string_equal(f->reply, "qvmr-fetch 1\nagent 6\ndone 0\n");
 	free(fr);
 }
 

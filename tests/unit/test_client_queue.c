@@ -209,7 +209,7 @@ static void put_result(struct fx *f, const char *out, const char *meta,
 static void test_wait_outcomes(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 100, 100, 0, 0, 0, 0, 0, NULL };
+	struct wait_params wp = { .claim_ms = 100, .run_ms = 100 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -246,7 +246,8 @@ static void test_wait_outcomes(void **state)
 static void test_wait_signal_after_the_claim(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 10000, 10000, 0, 0, 1, 0, 1, NULL };
+	struct wait_params wp = { .claim_ms = 10000, .run_ms = 10000,
+				  .withdraw_held = 1, .stop_running = 1 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -292,7 +293,8 @@ static void put_note(struct fx *f, const char *text)
 static void test_wait_held_by_a_note(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 300, 100, 0, 0, 1, 1, 0, NULL };
+	struct wait_params wp = { .claim_ms = 300, .run_ms = 100,
+				  .withdraw_held = 1, .claim_given = 1 };
 	struct wait_report rep;
 	struct waiter w;
 
@@ -338,7 +340,8 @@ static void test_wait_held_by_a_note(void **state)
 static void test_wait_until_leaves_the_request(void **state)
 {
 	struct fx *f = *state;
-	struct wait_params wp = { 0, 10000, 1000, 0, 100, 0, 0, 0, NULL };
+	struct wait_params wp = { .claim_ms = 10000, .run_ms = 1000,
+				  .until_ms = 100 };
 	struct wait_report rep;
 	struct waiter w;
 
