@@ -238,6 +238,50 @@ publish_note(const struct vm_layout *q, const struct agentwire_item *it,
 	return s;
 }
 
+/* The request's files in running/ go, its RESULT line is logged, and
+ * its claim marker goes last. */
+static void
+unclaim(const struct vm_layout *q, const struct agentwire_item *it,
+	const char *marker, const char *now)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < VM_REQUEST_FILES; i++)
+		if (queue_path(path, q->running, it->cid,
+			       vm_request_suffix[i]) == 0)
+			(void)unlink(path);
+	if (queue_path(path, q->running, it->cid, VM_NOTE) == 0)
+		(void)unlink(path);
+	live_remove(q, it->cid);
+	audit(q, it, now);
+	(void)unlink(marker);
+}
+
+/* A refused ping (status "dropped", lib/frame.h level 6): its claim goes
+ * and no result is written, so the original client's ping, which looks
+ * only for results/<cid>.exit, reads "NOT responding". */
+static bool
+is_dropped(const struct agentwire_item *it)
+{
+	return strcmp(it->status, DELIVER_DROPPED) == 0;
+}
+
+static enum deliver_status
+drop_claim(const struct vm_layout *q, const struct agentwire_item *it,
+	   const char *nonce, const char *now)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+
+	remove_temps(q, it, nonce);
+	if (queue_marker(marker, q, it->cid, it->claim) != 0)
+		return DELIVER_FAIL;
+	if (lstat(marker, &st) != 0)
+		return DELIVER_GONE;
+	unclaim(q, it, marker, now);
+	return DELIVER_OK;
+}
+
 /* Publishes one received result; what to answer. */
 static enum deliver_status
 publish(const struct vm_layout *q, const struct agentwire_item *it, const char *nonce,
@@ -277,13 +321,7 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		    rename(from, to) != 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < VM_REQUEST_FILES; i++)
-		if (queue_path(from, q->running, it->cid,
-			       vm_request_suffix[i]) == 0)
-			(void)unlink(from);
-	live_remove(q, it->cid);
-	audit(q, it, now);
-	(void)unlink(marker);
+	unclaim(q, it, marker, now);
 	return DELIVER_OK;
 fail:
 	remove_temps(q, it, nonce);
@@ -335,6 +373,7 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 					      &gone)) != 0)
 				return r;
 			st = gone ? DELIVER_GONE
+			     : is_dropped(&it) ? drop_claim(q, &it, nonce, now)
 			     : is_note(&it) ? publish_note(q, &it, nonce, bad)
 					    : publish(q, &it, nonce, bad, now);
 		}

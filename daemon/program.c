@@ -270,11 +270,28 @@ static const char deliver_prologue[] =
 	"\tfor h in \"$QD/" VM_HISTORY "\"/*/\"$1\"/exit; do [ -e \"$h\" ] && return 0; done\n"
 	"\treturn 1\n"
 	"}\n"
+	/* unclaim CID CLAIM EXIT STATUS ANCHOR: the request's files in
+	 * running/ go, its RESULT line is logged, and its marker goes last */
+	"unclaim() {\n"
+	"\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\" \"$QR/$1$QN\" \"$QR/$1$QL\" \"$QR/$1$QE\"\n"
+	"\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
+	"\t    >>\"$QD/" VM_AUDIT "\"\n"
+	"\trm -f \"$QR/$1$QT.$2\"\n"
+	"}\n"
 	/* fin CID CLAIM EXIT STATUS ANCHOR, after the three here-documents of the
 	 * item were decoded into temporaries named after this call (D), so a
 	 * late, overlapping deliver never writes into ours */
 	"fin() {\n"
 	"\tm=\"$QR/$1$QT.$2\"; o=\"$r/.$1.$2.$D\"\n"
+	/* a refused ping (frame.h DELIVER_DROPPED): its claim goes, and
+	 * no result comes */
+	"\tcase $4 in " DELIVER_DROPPED ")\n"
+	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
+	"\t\tif [ -e \"$m\" ]; then\n"
+	"\t\t\tunclaim \"$@\"; printf 'ok %s\\n' \"$1\"\n"
+	"\t\telse printf 'gone %s\\n' \"$1\"; fi\n"
+	"\t\tbad=0; n=$((n + 1)); return;;\n"
+	"\tesac\n"
 	/* a note (protocol.md 5b): its .meta becomes running/<cid>.note
 	 * while the claim is held; the marker, results/ and audit.log stay.
 	 * A note with output is none dom0 makes. */
@@ -295,11 +312,7 @@ static const char deliver_prologue[] =
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && rm -f \"$QR/$1$QN\" &&\n"
 	"\t    mv -f \"$o.exit\" \"$r/$1.exit\"; then\n"
-	"\t\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\" \"$QR/$1$QL\" \"$QR/$1$QE\"\n"
-	"\t\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
-	"\t\t    >>\"$QD/" VM_AUDIT "\"\n"
-	"\t\trm -f \"$m\"\n"
-	"\t\tprintf 'ok %s\\n' \"$1\"\n"
+	"\t\tunclaim \"$@\"; printf 'ok %s\\n' \"$1\"\n"
 	"\telse\n"
 	"\t\tprintf 'fail %s\\n' \"$1\"\n"
 	"\tfi\n"
@@ -417,6 +430,17 @@ anchor_text(const struct deliver_src *s, char out[ANCHOR_TEXT_MAX])
 	snprintf(out, ANCHOR_TEXT_MAX, "%" PRIu64 ":%.32s", a.seq, a.seal);
 }
 
+/* The STATUS an item goes with: its own, or DELIVER_DROPPED (frame.h). */
+static const char *
+status_word(const struct deliver_src *s, const struct deliver_item *it)
+{
+	if (it->status == RESULT_REJECTED && !it->note && !it->live &&
+	    cid_is_ping(it->cid, strlen(it->cid)) &&
+	    (s->agent == 0 || s->agent >= (int)AGENT_LATE))
+		return DELIVER_DROPPED;
+	return result_status_name(it->status);
+}
+
 /* One step within the current item.  Substage: 2*file (+1 for data). */
 static int
 item_step(struct deliver_src *s, struct buf *out)
@@ -430,8 +454,7 @@ item_step(struct deliver_src *s, struct buf *out)
 		char anchor[ANCHOR_TEXT_MAX];
 		anchor_text(s, anchor);
 		r = buf_printf(out, "fin %s %s %d %s %s\n", it->cid, it->claim,
-			       it->exit_code, result_status_name(it->status),
-			       anchor);
+			       it->exit_code, status_word(s, it), anchor);
 		s->i++;
 		s->stage = s->i < s->n ? STAGE_ITEM : STAGE_TRAILER;
 		return r;
@@ -534,8 +557,7 @@ agent_item_line(struct deliver_src *s, const struct deliver_item *it,
 	memcpy(w.cid, it->cid, sizeof(w.cid));
 	memcpy(w.claim, it->claim, sizeof(w.claim));
 	snprintf(w.exit_text, sizeof(w.exit_text), "%d", it->exit_code);
-	snprintf(w.status, sizeof(w.status), "%s",
-		 result_status_name(it->status));
+	snprintf(w.status, sizeof(w.status), "%s", status_word(s, it));
 	return agentwire_put_item(out, &w);
 }
 

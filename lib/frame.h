@@ -49,8 +49,8 @@
  * running/<cid>.note: docs/protocol.md section 5b); 5 also takes live
  * parts of a running command's output and results that continue them
  * (section 6b); 6 publishes a result whose claim marker was removed in
- * the VM, and answers "gone" only for one the VM has (section 6), so a
- * "gone" from below 6 may be a result lost.  dom0 sends a feature
+ * the VM, answers "gone" only for one the VM has (section 6), so a "gone"
+ * from below 6 may be a result lost, and takes DELIVER_DROPPED.  dom0 sends a feature
  * only to an agent whose level is at least the feature's. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:
@@ -63,6 +63,14 @@
 #define AGENT_NOTES     4u
 #define AGENT_LIVE      5u
 #define AGENT_LATE      6u
+/*
+ * A refused ping (a ping id, status rejected: the original client's ping,
+ * which looks only for results/<cid>.exit) goes to the sh program and to
+ * agents of AGENT_LATE as this status: its claim is removed and no result
+ * is written, so that client reads "NOT responding".  Older agents get
+ * the rejected result.
+ */
+#define DELIVER_DROPPED "dropped"
 /* The level this tree's agent says. */
 #define AGENT_LEVEL     AGENT_LATE
 

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/original.sh"
 
 original_unpack
-dom0_setup work
+dom0_setup work other
 out=$TEST_DIR/out
 err=$TEST_DIR/err
 printf '%s\n' QVM_REMOTE_LEGACY_AUTH=work QVM_REMOTE_MAX_OUTPUT=100000 >"$DOM0_CONF"
@@ -36,6 +36,35 @@ assert_eq "qvm-remote-dom0: dom0 kept only the first 100000 bytes of stderr (QVM
 in_vm work qvm-remote 'head -c 150000 /dev/zero' >"$out" 2>"$err"
 assert_eq 122 "$?" "this client: its own exit code for a cut output"
 assert_eq 1 "$(grep -c 'kept only the first' "$err")" "this client says it once, from the .meta"
+
+t "the original client's ping: responding where dom0 serves it (the control)"
+orig work ping >"$out" 2>&1
+assert_eq 0 "$?" "exit code"
+assert_contains "$(cat "$out")" "qvm-remote-dom0 is responding." "its answer"
+
+queue_empty() {   # VM: nothing in its pending/, running/ or results/
+	assert_eq "" "$(find "$(vm_queue "$1")"/{pending,running,results} -mindepth 1)" "$1's queue"
+}
+
+t "its ping from a VM dom0 refuses (not in QVM_REMOTE_LEGACY_AUTH): NOT responding, and nothing is left"
+orig other ping >"$out" 2>&1
+assert_eq 1 "$?" "exit code"
+assert_contains "$(cat "$out")" "qvm-remote-dom0 is NOT responding." "its answer"
+assert_contains "$(dom0_log)" "vm=other id=ping-" "dom0 logged the refusal"
+queue_empty other
+orig other status >"$out" 2>&1
+assert_contains "$(cat "$out")" "Daemon:    NOT responding" "its status"
+
+t "its ping signed with a key dom0 does not hold: NOT responding, and nothing is left"
+key=$SIM/vms/work/home/.qvm-remote/auth.key
+cp -p "$key" "$TEST_DIR/key.saved"
+printf '%064d\n' 7 >"$key"
+orig work ping >"$out" 2>&1
+assert_eq 1 "$?" "exit code"
+assert_contains "$(cat "$out")" "NOT responding" "its answer"
+assert_contains "$(grep 'AUTH-FAIL vm=work' "$QVM_REMOTE_LOG")" "id=ping-" "dom0 logged the forgery"
+queue_empty work
+cp -p "$TEST_DIR/key.saved" "$key"
 
 q=$(vm_queue work)
 claimed() { compgen -G "$q/running/*.auth.*" >/dev/null; }
