@@ -206,7 +206,8 @@ static bool
 is_note(const struct agentwire_item *it)
 {
 	return strcmp(it->status, "asking") == 0 ||
-	       strcmp(it->status, "approved") == 0;
+	       strcmp(it->status, "approved") == 0 ||
+	       strcmp(it->status, "started") == 0;
 }
 
 /*

@@ -64,6 +64,7 @@ const char *audit_result_category(enum result_status s)
 	case RESULT_ERROR:
 	case RESULT_ASKING:     /* a note where a result should be */
 	case RESULT_APPROVED:
+	case RESULT_STARTED:
 		break;
 	}
 	return "ERROR";

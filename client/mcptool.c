@@ -97,6 +97,7 @@ static int load_result(const char *dir, const char *cid,
 	case RESULT_ERROR:
 	case RESULT_ASKING:
 	case RESULT_APPROVED:
+	case RESULT_STARTED:
 		o->state = MCP_FAILED;
 		break;
 	default:

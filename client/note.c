@@ -16,13 +16,16 @@ int note_parse(const char *untrusted, size_t n, struct note *out)
 	const char *text;
 
 	if (result_meta_parse(untrusted, n, &m) != 0 ||
-	    (m.status != RESULT_ASKING && m.status != RESULT_APPROVED))
+	    (m.status != RESULT_ASKING && m.status != RESULT_APPROVED &&
+	     m.status != RESULT_STARTED))
 		return QR_ERR_INVALID;
 	memset(out, 0, sizeof(*out));
 	out->status = m.status;
 	out->timeout_s = m.timeout_s;
+	if (m.status == RESULT_STARTED)
+		out->waited_ms = m.duration_ms;
 	/* the reason was checked by the parser: printable ASCII, bounded */
-	text = m.reason[0] ? m.reason
+	text = m.reason[0] || m.status == RESULT_STARTED ? m.reason
 	       : m.status == RESULT_ASKING ? "waiting for approval in dom0"
 	       : "approved in dom0";
 	snprintf(out->text, sizeof(out->text), "%s", text);

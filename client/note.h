@@ -2,7 +2,9 @@
  * note.h - what dom0 says of a request it holds (docs/protocol.md
  * section 5b): running/<cid>.note, in the .meta format (lib/result.h),
  * status asking (a person is asked in dom0; timeout_s: the seconds dom0
- * still waits) or approved.  The pure half: what the client makes of it.
+ * still waits), approved, or started (it runs: timeout_s its timeout, a
+ * reason when that is less than asked, duration_ms the wait for a slot).
+ * The pure half: what the client makes of it.
  *
  * The file is the VM user's (the agent or dom0's sh program writes it),
  * so anything may be in it: it is read bounded (NOTE_FILE_MAX) and
@@ -25,14 +27,19 @@
 #define NOTE_ASK_DEFAULT_S 300u
 
 struct note {
-	enum result_status status;     /* RESULT_ASKING or RESULT_APPROVED */
-	char text[REASON_MAX + 1];     /* what to print, after "qvm-remote: " */
-	unsigned timeout_s;            /* asking: dom0 still waits this long */
+	enum result_status status;     /* ASKING, APPROVED or STARTED */
+	char text[REASON_MAX + 1];     /* what to print, after "qvm-remote: ";
+					* started: "" unless the timeout is
+					* lower than asked */
+	unsigned timeout_s;            /* asking: dom0 still waits this long;
+					* started: the command's timeout */
+	uint64_t waited_ms;            /* started: its wait for a free slot */
 };
 
 /* Parses a note's bytes.  QR_ERR_INVALID unless they are a .meta of
- * status asking or approved.  A note without a reason gets the words
- * dom0 uses ("waiting for approval in dom0", "approved in dom0"). */
+ * status asking, approved or started.  An asking or approved note
+ * without a reason gets the words dom0 uses ("waiting for approval in
+ * dom0", "approved in dom0"). */
 int note_parse(const char *untrusted, size_t n, struct note *out);
 
 /*

@@ -106,6 +106,7 @@ int result_exit_code(const struct result_info *ri)
 	case RESULT_ERROR:
 	case RESULT_ASKING:     /* a note where a result should be */
 	case RESULT_APPROVED:
+	case RESULT_STARTED:
 		break;
 	}
 	return QX_LOCAL;
@@ -327,6 +328,7 @@ int result_show(const struct vm_layout *p, const struct result_info *ri,
 	case RESULT_ERROR:
 	case RESULT_ASKING:
 	case RESULT_APPROVED:
+	case RESULT_STARTED:
 		msg("dom0 could not run the command: %s", buf_str(&reason));
 		break;
 	}

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "err.h"
 #include "fileio.h"
+#include "timefmt.h"
 
 #include "banned.h"
 
@@ -108,6 +109,21 @@ int note_load(const struct vm_layout *p, const char *cid, struct note *nt)
 	return r;
 }
 
+/* A note's news, once: a command started with less time than asked says
+ * so (the text), a wait for a slot only with -v. */
+static void say_note(const struct note *nt)
+{
+	char waited[32];
+
+	if (nt->status == RESULT_STARTED && nt->waited_ms > 0) {
+		fmt_duration(waited, sizeof(waited), nt->waited_ms);
+		msg_verbose("dom0 started the command after %s waiting for a "
+			    "free slot", waited);
+	}
+	if (nt->text[0] != '\0')
+		msg("%s", nt->text);
+}
+
 /* What a held request's note says now; tells each change of status once
  * and keeps the claim deadline (*ask_ms) and the start of the run
  * deadline (*run_from) in step. */
@@ -134,7 +150,7 @@ static void follow_note(const struct vm_layout *p, const char *cid,
 	rep->note = nt;
 	rep->have_note = 1;
 	if (changed)
-		msg("%s", nt.text);
+		say_note(&nt);
 }
 
 static void drain(int fd)

@@ -51,6 +51,9 @@ struct job {
 	char claim[CLAIM_MAX + 1];
 	unsigned timeout_s;         /* the policy's (gate.h) */
 	unsigned asked_timeout_s;   /* the request's, capped by dom0's */
+	unsigned requested_s;       /* the request's own (-t), 0: none */
+	int64_t queued_ms;          /* mono_ms: when it began to wait for a
+				     * slot (job_queue) */
 	uint8_t *body, *in;         /* owned until started */
 	size_t body_len, in_len;
 	int has_in, started;
@@ -203,6 +206,11 @@ void handle_request(struct daemon *d, struct vm *v,
  * (result.h timeout_s; 0: none). */
 void park_note(struct daemon *d, const struct job *j, enum result_status st,
 	       const char *reason, unsigned left_s);
+/* The same for a note's whole meta; it replaces one of j's still unsent. */
+void park_note_meta(struct daemon *d, const struct job *j,
+		    const struct result_meta *m);
+/* A started note tells a wait for a slot this long or longer. */
+#define START_WAIT_TOLD_MS 1000
 
 /* job_stop's outcomes */
 enum { JOB_NOT_HELD, JOB_WITHDRAWN, JOB_STOPPING };

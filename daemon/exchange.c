@@ -348,8 +348,12 @@ pick_ready(struct daemon *d, struct vm *v, int live)
 	for (size_t i = 0; i < v->nready; i++) {
 		if (picked(x->sending, x->nsending, v->ready[i].cid))
 			continue;
-		/* an agent before notes would take one for a result */
-		if (v->ready[i].note && x->agent > 0 && x->agent < AGENT_NOTES) {
+		/* an agent before notes would take one for a result, one
+		 * before AGENT_LATE a started note */
+		if (v->ready[i].note && x->agent > 0 &&
+		    (x->agent < AGENT_NOTES ||
+		     (x->agent < AGENT_LATE &&
+		      v->ready[i].status == RESULT_STARTED))) {
 			struct deliver_item e = v->ready[i--];
 			(void)outbox_remove(&e);
 			ready_drop(v, &e);

@@ -99,8 +99,20 @@ void
 park_note(struct daemon *d, const struct job *j, enum result_status st,
 	      const char *reason, unsigned left_s)
 {
-	struct vm *v = j->vm;
 	struct result_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.status = st;
+	m.timeout_s = left_s;
+	snprintf(m.reason, sizeof(m.reason), "%s", reason);
+	park_note_meta(d, j, &m);
+}
+
+void
+park_note_meta(struct daemon *d, const struct job *j,
+	       const struct result_meta *m)
+{
+	struct vm *v = j->vm;
 	struct deliver_item e;
 
 	/* a note still unsent says what is no longer so: the new one
@@ -114,11 +126,7 @@ park_note(struct daemon *d, const struct job *j, enum result_status st,
 			ready_drop(v, &e);
 			break;
 		}
-	memset(&m, 0, sizeof(m));
-	m.status = st;
-	m.timeout_s = left_s;
-	snprintf(m.reason, sizeof(m.reason), "%s", reason);
-	if (park_in(d->notes_base, v, j->cid, j->claim, &m, "", &e) != 0)
+	if (park_in(d->notes_base, v, j->cid, j->claim, m, "", &e) != 0)
 		return;
 	e.note = 1;
 	if (ready_push(v, &e) != 0)
@@ -354,6 +362,36 @@ job_user(struct daemon *d, struct job *j, struct run_user *u)
 	return -1;
 }
 
+/*
+ * A note as a command starts, when the client would not know it (issue
+ * 17): its timeout is lower than the -t it asked for (dom0's cap or its
+ * policy rule), or it waited for a free slot (QVM_REMOTE_MAX_PER_VM,
+ * QVM_REMOTE_MAX_JOBS) for a second or more.  Nothing otherwise: a
+ * command that starts at once costs no write into its VM.
+ */
+static void
+tell_start(struct daemon *d, struct job *j, int64_t waited_ms)
+{
+	char why[REASON_MAX + 1] = "";
+	struct result_meta m;
+
+	if (j->requested_s > j->timeout_s)
+		snprintf(why, sizeof(why), "dom0 runs it with a timeout of "
+			 "%u s, not the %u s asked (%s)", j->timeout_s,
+			 j->requested_s, j->timeout_s < j->asked_timeout_s
+			 ? "its policy rule's timeout=" :
+			 "QVM_REMOTE_TIMEOUT, dom0's longest");
+	if (waited_ms < START_WAIT_TOLD_MS && why[0] == '\0')
+		return;
+	memset(&m, 0, sizeof(m));
+	m.status = RESULT_STARTED;
+	m.timeout_s = j->timeout_s;
+	m.duration_ms = waited_ms >= START_WAIT_TOLD_MS ? (uint64_t)waited_ms
+							: 0;
+	snprintf(m.reason, sizeof(m.reason), "%s", why);
+	park_note_meta(d, j, &m);
+}
+
 void
 job_start(struct daemon *d, struct job *j)
 {
@@ -452,6 +490,7 @@ job_start(struct daemon *d, struct job *j)
 	j->since = time(NULL);
 	v->running++;
 	d->jobs[d->njobs++] = j;
+	tell_start(d, j, mono_ms() - j->queued_ms);
 out:
 	if (as != NULL)
 		run_user_release(as);
@@ -529,6 +568,7 @@ job_queue(struct daemon *d, struct job *j)
 	struct vm *v = j->vm;
 
 	j->since = time(NULL);
+	j->queued_ms = mono_ms();
 	d->jobs_dirty = 1;
 	if (v->queue_tail != NULL)
 		v->queue_tail->next = j;
@@ -712,6 +752,7 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	memcpy(j->cid, q->cid, sizeof(j->cid));
 	memcpy(j->claim, q->claim, sizeof(j->claim));
 	j->asked_timeout_s = verdict.timeout_s;
+	j->requested_s = verdict.requested_s;
 	j->form = verdict.form;
 	memcpy(j->asked_user, verdict.user, sizeof(j->asked_user));
 	j->check = verdict.check;

@@ -295,7 +295,7 @@ static const char deliver_prologue[] =
 	/* a note (protocol.md 5b): its .meta becomes running/<cid>.note
 	 * while the claim is held; the marker, results/ and audit.log stay.
 	 * A note with output is none dom0 makes. */
-	"\tcase $4 in asking|approved)\n"
+	"\tcase $4 in asking|approved|started)\n"
 	"\t\t{ [ ! -s \"$o.out\" ] && [ ! -s \"$o.err\" ]; } || bad=1\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
 	"\t\telif [ ! -e \"$m\" ]; then printf 'gone %s\\n' \"$1\"\n"

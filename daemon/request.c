@@ -105,6 +105,7 @@ validate(const struct fetch_request *q, const struct request_policy *p,
 	memcpy(v->user, o.user, sizeof(v->user));
 	v->check = o.check;
 	memcpy(v->cancel, o.cancel, sizeof(v->cancel));
+	v->requested_s = o.timeout;
 	v->timeout_s = o.timeout != 0 ? o.timeout : p->timeout_default_s;
 	if (v->timeout_s > p->timeout_cap_s)
 		v->timeout_s = p->timeout_cap_s;

@@ -61,6 +61,7 @@ struct request_verdict {
 	const char *reason;         /* static text, for the log and the VM */
 	enum token_kind token;
 	unsigned timeout_s;             /* the request's, capped by dom0's */
+	unsigned requested_s;           /* the request's own, 0: none */
 	enum body_form form;            /* form= of an accepted request */
 	char user[POLICY_USER_MAX + 1]; /* its user=, "" when none */
 	int check;                      /* check=1: decide, run nothing */

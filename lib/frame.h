@@ -50,7 +50,8 @@
  * parts of a running command's output and results that continue them
  * (section 6b); 6 publishes a result whose claim marker was removed in
  * the VM, answers "gone" only for one the VM has (section 6), so a "gone"
- * from below 6 may be a result lost, and takes DELIVER_DROPPED.  dom0 sends a feature
+ * from below 6 may be a result lost, and takes DELIVER_DROPPED and notes
+ * of status started.  dom0 sends a feature
  * only to an agent whose level is at least the feature's. */
 /* The longest fetch an agent takes, as a command line ("exec
  * qvm-remote-agent fetch ...") or a session's "fetch ..." line:

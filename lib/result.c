@@ -19,6 +19,7 @@ static const char *const status_names[] = {
 	[RESULT_ERROR] = "error",
 	[RESULT_ASKING] = "asking",
 	[RESULT_APPROVED] = "approved",
+	[RESULT_STARTED] = "started",
 };
 
 #define STATUS_COUNT (sizeof(status_names) / sizeof(status_names[0]))
@@ -32,7 +33,8 @@ const char *result_status_name(enum result_status s)
 
 int result_status_final(enum result_status s)
 {
-	return s != RESULT_ASKING && s != RESULT_APPROVED;
+	return s != RESULT_ASKING && s != RESULT_APPROVED &&
+	       s != RESULT_STARTED;
 }
 
 void result_cut_notice(char *out, size_t n, const char *stream,

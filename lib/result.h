@@ -38,6 +38,9 @@ enum result_status {
 	 * section 5b) */
 	RESULT_ASKING,          /* waits for a person in dom0 */
 	RESULT_APPROVED,        /* a person approved it; it runs soon */
+	RESULT_STARTED,         /* it runs, with less time than asked or
+				 * after a wait for a slot (timeout_s: its
+				 * timeout, duration_ms: that wait) */
 };
 
 /* The .exit value written for a result that is not a command's own. */

@@ -87,3 +87,34 @@ assert_contains "$(grep -F 'cmd="echo preview-end' "$QVM_REMOTE_LOG")" 'cmd="ech
 
 t "the daemon stops cleanly"
 dom0_stop
+
+printf '%s\n' QVM_REMOTE_TIMEOUT=5 QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
+dom0_start
+
+t "a -t above dom0's longest is told as the command starts, with the timeout it gets"
+in_vm work qvm-remote -t 3600 echo capped >"$out" 2>"$err"
+assert_eq 0 "$?" "exit status"
+assert_eq capped "$(cat "$out")" "its output"
+assert_eq "qvm-remote: dom0 runs it with a timeout of 5 s, not the 3600 s asked (QVM_REMOTE_TIMEOUT, dom0's longest)" \
+	"$(cat "$err")" "stderr"
+in_vm work qvm-remote -t 4 echo within >"$out" 2>"$err"
+assert_eq "" "$(cat "$err")" "a -t within it: nothing said"
+
+t "-v says a command waited for a free slot in dom0; without -v nothing is said"
+in_vm work qvm-remote "while [ ! -e '$TEST_DIR/go' ]; do sleep 0.1; done" >/dev/null 2>&1 &
+holder=$!
+wait_for "grep -q '] EXEC vm=work .*go' '$QVM_REMOTE_LOG'" 20 || fail "the first command did not start"
+in_vm work qvm-remote -v echo second >"$out" 2>"$err" &
+second=$!
+in_vm work qvm-remote echo third >"$TEST_DIR/out3" 2>"$TEST_DIR/err3" &
+third=$!
+sleep 1.5    # they wait for the slot at least the second a note tells
+touch "$TEST_DIR/go"
+wait "$holder" "$second" "$third"
+assert_contains "$(cat "$err")" "qvm-remote: dom0 started the command after " "with -v"
+assert_contains "$(cat "$err")" " waiting for a free slot" "with -v"
+assert_eq "" "$(cat "$TEST_DIR/err3")" "without -v"
+assert_eq third "$(cat "$TEST_DIR/out3")" "its output"
+
+t "the daemon stops cleanly"
+dom0_stop

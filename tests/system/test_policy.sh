@@ -262,10 +262,12 @@ cid=$(last_id work)
 assert_contains "$(grep "] POLICY vm=work id=$cid " "$QVM_REMOTE_LOG")" "action=deny" "its POLICY line"
 assert_eq 0 "$(exec_lines "$cid")" "EXEC lines"
 
-t "a rule's timeout= lowers the command's: sleeping past it is killed (124)"
+t "a rule's timeout= lowers the command's: sleeping past it is killed (124), and -t is told so"
 start=$(now_ms)
-in_vm work qvm-remote -x sleep 30 2>"$err"
+in_vm work qvm-remote -t 60 -x sleep 30 2>"$err"
 assert_eq 124 "$?" "exit code"
+assert_contains "$(cat "$err")" "dom0 runs it with a timeout of 2 s, not the 60 s asked (its policy rule's timeout=)" \
+	"the client says the timeout it got"
 took=$(($(now_ms) - start))
 ((took < 15000)) || fail "the command ran $took ms, not about 2 s"
 assert_contains "$(grep "] POLICY vm=work id=$(last_id work) " "$QVM_REMOTE_LOG")" "timeout=2" \
