@@ -43,6 +43,28 @@ static void test_note_says(void **state)
 	assert_string_equal(nt.text, "waiting for approval in dom0");
 }
 
+static void test_note_started(void **state)
+{
+	static const char lowered[] = "status=started\nexit=0\nreason=dom0 "
+		"runs it with a timeout of 5 s, not the 60 s asked\n"
+		"timeout_s=5\n";
+	static const char waited[] = "status=started\nexit=0\ntimeout_s=300\n"
+		"duration_ms=1234\n";
+	struct note nt;
+
+	(void)state;
+	assert_int_equal(note_parse(lowered, strlen(lowered), &nt), 0);
+	assert_int_equal(nt.status, RESULT_STARTED);
+	assert_string_equal(nt.text, "dom0 runs it with a timeout of 5 s, not "
+			    "the 60 s asked");
+	assert_int_equal(nt.timeout_s, 5);
+	assert_int_equal(nt.waited_ms, 0);
+	/* a wait alone: no text (the client says it with -v) */
+	assert_int_equal(note_parse(waited, strlen(waited), &nt), 0);
+	assert_string_equal(nt.text, "");
+	assert_int_equal(nt.waited_ms, 1234);
+}
+
 /* A result, or bytes a process of the VM put there, is no note. */
 static void test_note_refuses(void **state)
 {
@@ -134,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_note_says),
+		cmocka_unit_test(test_note_started),
 		cmocka_unit_test(test_note_refuses),
 		cmocka_unit_test(test_note_deadline),
 		cmocka_unit_test(test_cancel_answer),
