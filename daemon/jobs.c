@@ -757,6 +757,9 @@ handle_request(struct daemon *d, struct vm *v, const struct fetch_request *q)
 	memcpy(j->asked_user, verdict.user, sizeof(j->asked_user));
 	j->check = verdict.check;
 	j->v1 = verdict.token == TOKEN_V1;
+	/* an original client reads no live files: its result comes whole,
+	 * and running/ holds no more of it than the claim marker */
+	j->live_off = j->v1;
 	j->body_len = q->part[PART_BODY].len;
 	j->body = dup_bytes(q->part[PART_BODY].p, j->body_len);
 	j->has_in = q->part[PART_IN].present;

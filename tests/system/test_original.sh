@@ -86,17 +86,20 @@ assert_eq "long done" "$(cat "$out")" "its output"
 assert_eq 0 "$(grep -c '] ERROR ' "$QVM_REMOTE_LOG")" "ERROR lines in dom0's log"
 
 t "after its -t gave up, queue clean (its status's advice) loses no result still coming"
-orig work -t 2 "while [ ! -e '$TEST_DIR/go2' ]; do sleep 0.1; done; echo late" >"$out" 2>"$err"
+orig work -t 2 "echo early; while [ ! -e '$TEST_DIR/go2' ]; do sleep 0.1; done; echo late" >"$out" 2>"$err"
 assert_eq 124 "$?" "the original client timed out"
 id=$(orig_id)
 claimed || fail "dom0 no longer holds it: the case tests nothing"
+assert_eq "$(basename "$(compgen -G "$q/running/$id.auth.*")")" "$(ls "$q/running")" \
+	"running/ holds only the claim marker (no live files for a client that reads none)"
 orig work status >"$out" 2>&1
 assert_contains "$(cat "$out")" "queue clean" "its status advises queue clean"
 orig work queue clean >/dev/null 2>&1
 ! claimed || fail "queue clean left the claim marker"
 touch "$TEST_DIR/go2"
 wait_result work "$id" 20 || fail "no result arrived"
-assert_eq late "$(cat "$q/results/$id.out" 2>/dev/null)" "the result, in results/"
+assert_eq "early
+late" "$(cat "$q/results/$id.out" 2>/dev/null)" "the result, in results/"
 assert_eq 0 "$(grep -c '] ERROR ' "$QVM_REMOTE_LOG")" "ERROR lines in dom0's log"
 
 dom0_stop
