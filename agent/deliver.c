@@ -96,17 +96,6 @@ continues(const struct agentwire_item *it)
 	return it->from[0] != 0 || it->from[1] != 0;
 }
 
-/* Whether the claim marker of it's request exists. */
-static bool
-held(const struct vm_layout *q, const struct agentwire_item *it)
-{
-	char marker[PATH_MAX];
-	struct stat st;
-
-	return queue_marker(marker, q, it->cid, it->claim) == 0 &&
-	       lstat(marker, &st) == 0;
-}
-
 /*
  * Whether the VM has cid's result already: results/<cid>.exit, or
  * history/<day>/<cid>/exit where a client moved it (this one names the day
@@ -138,15 +127,17 @@ has_result(const struct vm_layout *q, const char *cid)
 }
 
 /*
- * Whether a result is delivered already: its claim marker is gone and the
- * VM has it.  A marker removed in the VM with no result there (the
- * original client removes queue files an hour old at each start, and all
- * of them with `queue clean`) does not lose the result: it is published.
+ * Whether a result is delivered already: the VM has a result of its cid
+ * (one per cid), whatever the claim marker says.  A marker a deliver
+ * killed after publishing left behind does not publish it again; a marker
+ * removed in the VM with no result there (the original client removes
+ * queue files an hour old at each start, and all of them with `queue
+ * clean`) does not lose it.
  */
 static bool
 delivered(const struct vm_layout *q, const struct agentwire_item *it)
 {
-	return !held(q, it) && has_result(q, it->cid);
+	return has_result(q, it->cid);
 }
 
 /*
@@ -296,7 +287,10 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		bad = true;
 	if (bad || delivered(q, it)) {
 		remove_temps(q, it, nonce);
-		return bad ? DELIVER_FAIL : DELIVER_GONE;
+		if (bad)
+			return DELIVER_FAIL;
+		(void)unlink(marker);   /* one left behind: no claim held */
+		return DELIVER_GONE;
 	}
 	snprintf(exit_line, sizeof(exit_line), "%s\n", it->exit_text);
 	if (temp_path(from, q, it, nonce, "exit") != 0 ||

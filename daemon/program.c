@@ -263,8 +263,9 @@ static const char deliver_prologue[] =
 	"printf 'qvmr-deliver 1\\n'\n"
 	"n=0; bad=0\n"
 	/* had CID: the VM has its result (results/, or history/ where a
-	 * client moved it): with the marker gone, it was delivered.  A
-	 * marker removed in the VM with no result there loses nothing. */
+	 * client moved it): it was delivered, whatever the marker says (one
+	 * a killed deliver left goes).  A marker removed in the VM with no
+	 * result there loses nothing. */
 	"had() {\n"
 	"\t[ -e \"$r/$1.exit\" ] && return 0\n"
 	"\tfor h in \"$QD/" VM_HISTORY "\"/*/\"$1\"/exit; do [ -e \"$h\" ] && return 0; done\n"
@@ -304,10 +305,10 @@ static const char deliver_prologue[] =
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tbad=0; n=$((n + 1)); return;;\n"
 	"\tesac\n"
-	"\tif [ \"$bad\" != 0 ] || { [ ! -e \"$m\" ] && had \"$1\"; }; then\n"
+	"\tif [ \"$bad\" != 0 ] || had \"$1\"; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
-	"\t\telse printf 'gone %s\\n' \"$1\"; fi\n"
+	"\t\telse rm -f \"$m\"; printf 'gone %s\\n' \"$1\"; fi\n"
 	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && rm -f \"$QR/$1$QN\" &&\n"

@@ -190,6 +190,15 @@ test_publish_and_gone(void **state)
 	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
 	assert_non_null(strstr(f->reply, "gone " CID_B "\n"));
 	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	/* a marker a deliver killed after publishing left behind: the
+	 * result is not written again, and the marker goes */
+	claim(f, CID_A, CLAIM_A);
+	free(f->reply);
+	f->reply = NULL;
+	assert_int_equal(deliver(f, 0), 0);
+	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
+	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
 }
 
 static void
