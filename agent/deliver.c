@@ -96,32 +96,65 @@ continues(const struct agentwire_item *it)
 	return it->from[0] != 0 || it->from[1] != 0;
 }
 
-/*
- * Whether the VM has cid's result already: results/<cid>.exit, or
- * history/<day>/<cid>/exit where a client moved it (this one names the day
- * by the cid, the original client by its clock: every day is looked at).
- */
+/* Whether the claim marker of it's request exists. */
 static bool
-has_result(const struct vm_layout *q, const char *cid)
+held(const struct vm_layout *q, const struct agentwire_item *it)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+
+	return queue_marker(marker, q, it->cid, it->claim) == 0 &&
+	       lstat(marker, &st) == 0;
+}
+
+/* Whether history/<day>/<cid>/exit exists. */
+static bool
+in_history(const struct vm_layout *q, const char *day, const char *cid)
 {
 	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/%s/%s/exit", q->history, day,
+			 cid);
+
+	return day[0] != '.' && n > 0 && (size_t)n < sizeof(path) &&
+	       lstat(path, &st) == 0;
+}
+
+/*
+ * Whether the VM has cid's result already: results/<cid>.exit, or
+ * history/<day>/<cid>/exit where a client moved it.  This client names
+ * the day by the cid, the original client by its clock when it took the
+ * result: those days are looked at (the cid's, today's in UTC and local
+ * time), and with every_day all the others too.
+ */
+static bool
+has_result(const struct vm_layout *q, const char *cid, bool every_day)
+{
+	char path[PATH_MAX], day[3][16];
 	struct dirent *de;
 	struct stat st;
-	bool found;
+	time_t now = time(NULL);
+	struct tm tm;
+	bool found = false;
 	DIR *d;
 
 	if (queue_path(path, q->results, cid, ".exit") == 0 &&
 	    lstat(path, &st) == 0)
 		return true;
-	if ((d = opendir(q->history)) == NULL)
-		return false;
-	found = false;
-	while (!found && (de = readdir(d)) != NULL) {
-		int n = snprintf(path, sizeof(path), "%s/%s/%s/exit",
-				 q->history, de->d_name, cid);
-		found = de->d_name[0] != '.' && n > 0 &&
-			(size_t)n < sizeof(path) && lstat(path, &st) == 0;
-	}
+	memset(day, 0, sizeof(day));
+	if (!cid_is_ping(cid, strlen(cid)))
+		snprintf(day[0], sizeof(day[0]), "%.4s-%.2s-%.2s", cid,
+			 cid + 4, cid + 6);
+	if (gmtime_r(&now, &tm) != NULL)
+		(void)strftime(day[1], sizeof(day[1]), "%Y-%m-%d", &tm);
+	if (localtime_r(&now, &tm) != NULL)
+		(void)strftime(day[2], sizeof(day[2]), "%Y-%m-%d", &tm);
+	for (size_t i = 0; i < 3 && !found; i++)
+		found = day[i][0] != '\0' && in_history(q, day[i], cid);
+	if (found || !every_day || (d = opendir(q->history)) == NULL)
+		return found;
+	while (!found && (de = readdir(d)) != NULL)
+		found = in_history(q, de->d_name, cid);
 	closedir(d);
 	return found;
 }
@@ -137,7 +170,9 @@ has_result(const struct vm_layout *q, const char *cid)
 static bool
 delivered(const struct vm_layout *q, const struct agentwire_item *it)
 {
-	return has_result(q, it->cid);
+	/* every day only for a claim gone: the original client's case,
+	 * not the path of each result */
+	return has_result(q, it->cid, !held(q, it));
 }
 
 /*

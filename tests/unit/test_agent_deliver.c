@@ -141,13 +141,27 @@ deliver(struct fx *f, size_t cut)
 	return r;
 }
 
+/* Moves results/<cid>.exit to history/<day>/<cid>/exit, as a client
+ * archives a result. */
+static void
+to_history(struct fx *f, const char *day, const char *cid)
+{
+	char from[2 * PATH_MAX], to[2 * PATH_MAX];
+
+	snprintf(to, sizeof(to), "%s/%s/%s", f->q.history, day, cid);
+	assert_int_equal(mkdir_p(to, 0700), 0);
+	snprintf(to, sizeof(to), "%s/%s/%s/exit", f->q.history, day, cid);
+	snprintf(from, sizeof(from), "%s/%s.exit", f->q.results, cid);
+	assert_int_equal(rename(from, to), 0);
+}
+
 static void
 test_publish_and_gone(void **state)
 {
 	struct fx *f = *state;
 	struct deliver_reply rep;
 	struct buf b = BUF_INIT(4096);
-	char path[2 * PATH_MAX], from[2 * PATH_MAX];
+	char path[2 * PATH_MAX];
 
 	/* B's claim marker was removed in the VM (the original client's
 	 * sweep, its queue clean): it still gets its result */
@@ -176,20 +190,18 @@ test_publish_and_gone(void **state)
 	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
 	assert_true(tmptree_exists(f->q.results, CID_B ".exit"));
 	/* a repeat (an answer lost) finds the markers gone and the results
-	 * in the VM, A's moved to history/ by its client: both "gone",
-	 * nothing rewritten */
-	snprintf(path, sizeof(path), "%s/2026-12-04/%s", f->q.history, CID_A);
-	assert_int_equal(mkdir_p(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/2026-12-04/%s/exit", f->q.history,
-		 CID_A);
-	snprintf(from, sizeof(from), "%s/%s.exit", f->q.results, CID_A);
-	assert_int_equal(rename(from, path), 0);
+	 * in the VM, moved to history/ by their clients: A's under its
+	 * cid's day (this client), B's under another (the original client,
+	 * by its clock): both "gone", nothing rewritten */
+	to_history(f, "2026-11-28", CID_A);
+	to_history(f, "2020-01-02", CID_B);
 	free(f->reply);
 	f->reply = NULL;
 	assert_int_equal(deliver(f, 0), 0);
 	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
 	assert_non_null(strstr(f->reply, "gone " CID_B "\n"));
 	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
+	assert_false(tmptree_exists(f->q.results, CID_B ".exit"));
 	/* a marker a deliver killed after publishing left behind: the
 	 * result is not written again, and the marker goes */
 	claim(f, CID_A, CLAIM_A);
