@@ -265,8 +265,8 @@ publish_note(const struct vm_layout *q, const struct agentwire_item *it,
 	return s;
 }
 
-/* The request's files in running/ go, its RESULT line is logged, and
- * its claim marker goes last. */
+/* The request's files in running/ go, its RESULT line is logged (now
+ * not NULL), and its claim marker goes last. */
 static void
 unclaim(const struct vm_layout *q, const struct agentwire_item *it,
 	const char *marker, const char *now)
@@ -280,7 +280,8 @@ unclaim(const struct vm_layout *q, const struct agentwire_item *it,
 	if (queue_path(path, q->running, it->cid, VM_NOTE) == 0)
 		(void)unlink(path);
 	live_remove(q, it->cid);
-	audit(q, it, now);
+	if (now != NULL)
+		audit(q, it, now);
 	(void)unlink(marker);
 }
 
@@ -324,7 +325,9 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		remove_temps(q, it, nonce);
 		if (bad)
 			return DELIVER_FAIL;
-		(void)unlink(marker);   /* one left behind: no claim held */
+		/* a claim left behind (a killed deliver, a replayed id) is
+		 * no claim held */
+		unclaim(q, it, marker, NULL);
 		return DELIVER_GONE;
 	}
 	snprintf(exit_line, sizeof(exit_line), "%s\n", it->exit_text);

@@ -272,12 +272,16 @@ static const char deliver_prologue[] =
 	"\treturn 1\n"
 	"}\n"
 	/* unclaim CID CLAIM EXIT STATUS ANCHOR: the request's files in
-	 * running/ go, its RESULT line is logged, and its marker goes last */
-	"unclaim() {\n"
+	 * running/ go, its RESULT line is logged, and its marker goes last;
+	 * forget CID CLAIM: the same without the line (a claim left over) */
+	"forget() {\n"
 	"\trm -f \"$QR/$1\" \"$QR/$1$QI\" \"$QR/$1$QO\" \"$QR/$1$QN\" \"$QR/$1$QL\" \"$QR/$1$QE\"\n"
+	"\trm -f \"$QR/$1$QT.$2\"\n"
+	"}\n"
+	"unclaim() {\n"
 	"\tprintf '[%s] RESULT id=%s status=%s exit=%s dom0-log=%s\\n' \"$now\" \"$1\" \"$4\" \"$3\" \"$5\" \\\n"
 	"\t    >>\"$QD/" VM_AUDIT "\"\n"
-	"\trm -f \"$QR/$1$QT.$2\"\n"
+	"\tforget \"$1\" \"$2\"\n"
 	"}\n"
 	/* fin CID CLAIM EXIT STATUS ANCHOR, after the three here-documents of the
 	 * item were decoded into temporaries named after this call (D), so a
@@ -308,7 +312,7 @@ static const char deliver_prologue[] =
 	"\tif [ \"$bad\" != 0 ] || had \"$1\"; then\n"
 	"\t\trm -f \"$o.out\" \"$o.err\" \"$o.meta\"\n"
 	"\t\tif [ \"$bad\" != 0 ]; then printf 'fail %s\\n' \"$1\"\n"
-	"\t\telse rm -f \"$m\"; printf 'gone %s\\n' \"$1\"; fi\n"
+	"\t\telse [ ! -e \"$m\" ] || forget \"$1\" \"$2\"; printf 'gone %s\\n' \"$1\"; fi\n"
 	"\telif printf '%s\\n' \"$3\" >\"$o.exit\" &&\n"
 	"\t    mv -f \"$o.out\" \"$r/$1.out\" && mv -f \"$o.err\" \"$r/$1.err\" &&\n"
 	"\t    mv -f \"$o.meta\" \"$r/$1.meta\" && rm -f \"$QR/$1$QN\" &&\n"

@@ -113,7 +113,18 @@ dom0_start
 wait "$cpid"
 assert_eq 0 "$?" "the original request's exit code"
 assert_eq ran "$(cat "$M.replay" 2>/dev/null)" "the original ran once"
+hist=$(compgen -G "$SIM/vms/work/home/.qvm-remote/history/*/$cid")
+[[ -n $hist ]] || fail "the client did not archive the result"
 rm -f -- "$wq/results/$cid".*
+# the VM still has the result of that id, in history/: refused, and no
+# answer is written over it (a result is written once per id)
+plant work "$cid" "$TEST_DIR/copy/body" "" "" "$(cat "$TEST_DIR/copy/auth")"
+wait_for "grep -q 'AUTH-FAIL vm=work id=$cid .*replayed' '$QVM_REMOTE_LOG'" 20 || fail "no refusal in dom0's log"
+wait_for "! compgen -G '$wq/running/$cid*' >/dev/null" 20 || fail "its claim stays"
+[[ ! -e $wq/results/$cid.exit ]] || fail "a rejection was written for an id the VM has a result of"
+assert_eq 0 "$(cat "$hist/exit")" "the VM's result of it"
+# without it, the refusal is answered
+rm -rf -- "$hist"
 plant work "$cid" "$TEST_DIR/copy/body" "" "" "$(cat "$TEST_DIR/copy/auth")"
 expect_rejected work "$cid" AUTH-FAIL "replayed request" /nonexistent 1
 assert_eq ran "$(cat "$M.replay")" "the marker after the replay (ran once)"
@@ -125,7 +136,7 @@ rm -f -- "$wq/results/$cid".*
 plant work "$cid" "$TEST_DIR/copy/body" "" "" "$(cat "$TEST_DIR/copy/auth")"
 expect_rejected work "$cid" AUTH-FAIL "replayed request" /nonexistent 1
 assert_eq ran "$(cat "$M.replay")" "the marker after the second replay"
-assert_eq 2 "$(grep -c "AUTH-FAIL vm=work id=$cid .*replayed" "$QVM_REMOTE_LOG")" "replay lines"
+assert_eq 3 "$(grep -c "AUTH-FAIL vm=work id=$cid .*replayed" "$QVM_REMOTE_LOG")" "replay lines"
 
 t "stale cid: a valid v2 token on a 2-day-old id is rejected"
 cid=$(make_cid $(($(date +%s) - 2 * 86400)))

@@ -211,6 +211,7 @@ test_publish_and_gone(void **state)
 	assert_non_null(strstr(f->reply, "gone " CID_A "\n"));
 	assert_false(tmptree_exists(f->q.results, CID_A ".exit"));
 	assert_false(tmptree_exists(f->q.running, CID_A ".auth." CLAIM_A));
+	assert_false(tmptree_exists(f->q.running, CID_A));
 }
 
 static void

@@ -289,6 +289,23 @@ test_sh_note_then_result(void **state)
 		assert_false(tmptree_exists(q.running, SH_CID VM_LIVE_ERR));
 		assert_false(tmptree_exists(q.running, marker));
 		assert_true(tmptree_exists(q.home, VM_DIR "/" VM_AUDIT));
+		/* the claim a deliver killed after its .exit left: the
+		 * result is not written again, and the claim goes */
+		sh_put(q.running, marker, "v2:x", 4);
+		sh_put(q.running, SH_CID, "true\n", 5);
+		shq_run(&q, shells[s], 1, &reply);
+		assert_string_equal(buf_str(&reply), "qvmr-deliver 1\ngone "
+				    SH_CID "\ndone 1\n");
+		assert_false(tmptree_exists(q.running, marker));
+		assert_false(tmptree_exists(q.running, SH_CID));
+		snprintf(path, sizeof(path), "%s/" VM_DIR "/" VM_AUDIT, q.home);
+		buf_reset(&b);
+		assert_int_equal(read_file(path, &b), 0);
+		{
+			const char *r = strstr(buf_str(&b), "] RESULT id=");
+			assert_non_null(r);
+			assert_null(strstr(r + 1, "] RESULT id="));  /* once */
+		}
 		tmptree_remove(q.home);
 	}
 	buf_release(&reply);
