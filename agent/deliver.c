@@ -285,6 +285,20 @@ unclaim(const struct vm_layout *q, const struct agentwire_item *it,
 	(void)unlink(marker);
 }
 
+/* A result the VM has already: a claim left behind (a deliver killed
+ * after its .exit, a replayed id) goes, without a second RESULT line. */
+static enum deliver_status
+forget_claim(const struct vm_layout *q, const struct agentwire_item *it)
+{
+	char marker[PATH_MAX];
+	struct stat st;
+
+	if (queue_marker(marker, q, it->cid, it->claim) == 0 &&
+	    lstat(marker, &st) == 0)
+		unclaim(q, it, marker, NULL);
+	return DELIVER_GONE;
+}
+
 /* A refused ping (status "dropped", lib/frame.h level 6): its claim goes
  * and no result is written, so the original client's ping, which looks
  * only for results/<cid>.exit, reads "NOT responding". */
@@ -323,12 +337,7 @@ publish(const struct vm_layout *q, const struct agentwire_item *it, const char *
 		bad = true;
 	if (bad || delivered(q, it)) {
 		remove_temps(q, it, nonce);
-		if (bad)
-			return DELIVER_FAIL;
-		/* a claim left behind (a killed deliver, a replayed id) is
-		 * no claim held */
-		unclaim(q, it, marker, NULL);
-		return DELIVER_GONE;
+		return bad ? DELIVER_FAIL : forget_claim(q, it);
 	}
 	snprintf(exit_line, sizeof(exit_line), "%s\n", it->exit_text);
 	if (temp_path(from, q, it, nonce, "exit") != 0 ||
@@ -405,7 +414,7 @@ deliver_run(const struct vm_layout *q, const char *nonce, FILE *in,
 			if ((r = receive_item(in, q, &it, nonce, &bad,
 					      &gone)) != 0)
 				return r;
-			st = gone ? DELIVER_GONE
+			st = gone ? forget_claim(q, &it)
 			     : is_dropped(&it) ? drop_claim(q, &it, nonce, now)
 			     : is_note(&it) ? publish_note(q, &it, nonce, bad)
 					    : publish(q, &it, nonce, bad, now);

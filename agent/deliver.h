@@ -10,21 +10,24 @@
  *   "end COUNT\n"
  *
  * and writes a deliver reply (lib/frame.h) to `out`.  A result is
- * published, like the sh deliver program does it, only while its claim
- * marker exists: into temporaries named after this call's nonce, renamed
- * into results/ with .exit last, then the request's files and the marker
- * are removed and a RESULT line is added to ~/.qvm-remote/audit.log.  A
- * result whose marker is gone is answered "gone" and left alone, so a
- * repeated deliver never rewrites a result the client may have read.
- * An item of status asking or approved is a note (docs/protocol.md
+ * published, like the sh deliver program does it, only while the VM has
+ * no result of its cid (results/, history/): into temporaries named after
+ * this call's nonce, renamed into results/ with .exit last, then the
+ * request's files and the marker are removed and a RESULT line is added
+ * to ~/.qvm-remote/audit.log.  A result the VM has is answered "gone",
+ * its claim's files removed if a marker was left, so a repeated deliver
+ * never rewrites a result the client may have read; one whose marker was
+ * removed in the VM is still published.  A refused ping (status dropped)
+ * removes its claim and writes no result.
+ * An item of status asking, approved or started is a note (docs/protocol.md
  * section 5b): while the marker exists its .meta becomes
  * running/<cid>.note (through a temporary and a rename), answered "ok";
  * the marker, results/ and audit.log stay as they are; "gone" without the
  * marker, "fail" for a note with output or an I/O error.  Publishing a
  * result removes the note.  A result that continues the live files (its
  * OUTFROM and ERRFROM, lib/agentwire.h) takes their bytes and only what
- * follows from the stream; it is "gone" at once when its marker is, and
- * publishing any result removes the live files.
+ * follows from the stream; it is "gone" at once when the VM has the
+ * result, and publishing any result removes the live files.
  * Each result is handled once it has arrived whole; input that ends early
  * or breaks the format ends the run with no "done" line.
  */

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,17 +36,20 @@ static int make_dir(const struct vm_layout *p, const char *cid,
 }
 
 static int put_command(const struct vm_layout *p, const char *dir,
-		       const void *body, size_t n)
+		       const struct request *rq)
 {
 	char path[PATH_MAX], show[PATH_MAX];
+	struct timespec when[2] = { rq->made, rq->made };
 	int r;
 
-	if ((r = write_file_atomic(dir, "command", body, n, 0600, 0)) != 0) {
-		(void)path_join(path, sizeof(path), dir, "command");
+	(void)path_join(path, sizeof(path), dir, "command");
+	if ((r = write_file_atomic(dir, "command", rq->body.data, rq->body.len,
+				   0600, 0)) != 0)
 		msg("cannot write %s: %s", path_show(p, path, show,
 						      sizeof(show)),
 		    r == QR_ERR_SYSTEM ? strerror(errno) : qr_strerror(r));
-	}
+	else
+		(void)utimensat(AT_FDCWD, path, when, AT_SYMLINK_NOFOLLOW);
 	return r;
 }
 
@@ -86,10 +90,10 @@ static void log_result(const struct vm_layout *p, const char *cid,
 	buf_release(&line);
 }
 
-int archive_result(const struct vm_layout *p, const char *cid,
-		   const void *body, size_t n, const struct result_info *ri,
-		   int have_ms, uint64_t ms)
+int archive_result(const struct vm_layout *p, const struct request *rq,
+		   const struct result_info *ri, int have_ms, uint64_t ms)
 {
+	const char *cid = rq->cid;
 	char dir[PATH_MAX];
 	int r;
 
@@ -99,18 +103,17 @@ int archive_result(const struct vm_layout *p, const char *cid,
 		return r;
 	/* After the move: a folder with `command` but no `exit` is one that
 	 * archive_collect() may complete, and this one is complete. */
-	return put_command(p, dir, body, n);
+	return put_command(p, dir, rq);
 }
 
-int archive_leave(const struct vm_layout *p, const char *cid,
-		  const void *body, size_t n)
+int archive_leave(const struct vm_layout *p, const struct request *rq)
 {
 	char dir[PATH_MAX];
 	int r;
 
-	if ((r = make_dir(p, cid, dir, sizeof(dir))) != 0)
+	if ((r = make_dir(p, rq->cid, dir, sizeof(dir))) != 0)
 		return r;
-	return put_command(p, dir, body, n);
+	return put_command(p, dir, rq);
 }
 
 /* Whether history/<date>/<cid> was left waiting for this result. */

@@ -17,19 +17,19 @@
 
 #include "output.h"
 #include "paths.h"
+#include "submit.h"
 
 /*
  * Moves results/<cid>.{out,err,meta,exit} into the history folder (.exit
- * last), writes `command` (the body) and appends the result line to
+ * last), writes `command` (the body, its mtime the publish's: history
+ * orders a second's requests by it) and appends the result line to
  * audit.log with ms when have_ms.  Prints a message on failure.
  */
-int archive_result(const struct vm_layout *p, const char *cid,
-		   const void *body, size_t n, const struct result_info *ri,
-		   int have_ms, uint64_t ms);
+int archive_result(const struct vm_layout *p, const struct request *rq,
+		   const struct result_info *ri, int have_ms, uint64_t ms);
 
 /* Writes history/<date>/<cid>/command for a result that will come later. */
-int archive_leave(const struct vm_layout *p, const char *cid,
-		  const void *body, size_t n);
+int archive_leave(const struct vm_layout *p, const struct request *rq);
 
 /* Moves in the results of requests left by archive_leave().  Returns how
  * many, or a negative error after a message. */

@@ -3,8 +3,9 @@
  *
  * Lines follow lib/logline.h: "[ISO-8601 UTC] CATEGORY key=value ...".  The
  * client writes SUBMIT when it publishes a request, WITHDRAWN when it takes
- * one back, VANISHED when something else removed it unanswered, and DONE, TIMEOUT, REJECTED, INTERRUPTED or ERROR (with id, exit
- * and ms, the round trip) when it collects a result.  dom0's deliver program
+ * one back, VANISHED when something else removed it unanswered, and DONE,
+ * TIMEOUT, REJECTED, INTERRUPTED or ERROR (with id, exit and ms, the round
+ * trip) when it collects a result.  dom0's deliver program
  * appends its own line for each result it delivers.
  */
 #ifndef QVMR_CLIENT_AUDITLOG_H

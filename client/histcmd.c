@@ -54,7 +54,7 @@ static int newest_first(const struct dirent **a, const struct dirent **b)
 	return -alphasort(a, b);
 }
 
-/* A request of a day's folder, and when its command file was written. */
+/* A request of a day's folder, and when it was published. */
 struct entry {
 	char name[CID_MAX + 1];
 	struct timespec written;
@@ -63,7 +63,8 @@ struct entry {
 /*
  * Newest first.  An id names its second but not the order within it: its
  * PID is no counter (9996 sorts after 10012, and PIDs wrap), so requests
- * of one second go by when the client wrote them, then by name.
+ * of one second go by when the client published them (archive.c stamps
+ * `command` with it), then by name.
  */
 static int entry_newest_first(const void *pa, const void *pb)
 {

@@ -158,8 +158,7 @@ static int tool_submit(void *ctx, const struct mcp_call *c,
 		msg_capture(&o->why);
 		if (load_result(p->results, r.cid, o, &ri) == 0 &&
 		    o->state != MCP_LOCAL)
-			(void)archive_result(p, r.cid, r.body.data, r.body.len,
-					     &ri, 1, rep.total_ms);
+			(void)archive_result(p, &r, &ri, 1, rep.total_ms);
 		msg_capture(NULL);
 		break;
 	case WAIT_WITHDRAWN:
@@ -175,7 +174,7 @@ static int tool_submit(void *ctx, const struct mcp_call *c,
 		if (rep.claimed && rep.have_note &&
 		    rep.note.status == RESULT_ASKING)
 			snprintf(o->note, sizeof(o->note), "%s", rep.note.text);
-		(void)archive_leave(p, r.cid, r.body.data, r.body.len);
+		(void)archive_leave(p, &r);
 		break;
 	}
 out:

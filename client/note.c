@@ -22,10 +22,10 @@ int note_parse(const char *untrusted, size_t n, struct note *out)
 	memset(out, 0, sizeof(*out));
 	out->status = m.status;
 	out->timeout_s = m.timeout_s;
-	if (m.status == RESULT_STARTED)
-		out->waited_ms = m.duration_ms;
-	/* the reason was checked by the parser: printable ASCII, bounded */
-	text = m.reason[0] || m.status == RESULT_STARTED ? m.reason
+	out->waited_ms = m.queued_ms;
+	/* the texts were checked by the parser: printable ASCII, bounded */
+	text = m.status == RESULT_STARTED ? m.started
+	       : m.reason[0] ? m.reason
 	       : m.status == RESULT_ASKING ? "waiting for approval in dom0"
 	       : "approved in dom0";
 	snprintf(out->text, sizeof(out->text), "%s", text);

@@ -2,8 +2,9 @@
  * note.h - what dom0 says of a request it holds (docs/protocol.md
  * section 5b): running/<cid>.note, in the .meta format (lib/result.h),
  * status asking (a person is asked in dom0; timeout_s: the seconds dom0
- * still waits), approved, or started (it runs: timeout_s its timeout, a
- * reason when that is less than asked, duration_ms the wait for a slot).
+ * still waits), approved, or started (it runs: timeout_s its timeout,
+ * started= when that is less than asked, queued_ms= its wait for a slot;
+ * the result says the same).
  * The pure half: what the client makes of it.
  *
  * The file is the VM user's (the agent or dom0's sh program writes it),

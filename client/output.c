@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "logline.h"
 #include "reader.h"
+#include "timefmt.h"
 
 #include "banned.h"
 
@@ -244,6 +245,19 @@ static void copy_stream(const struct vm_layout *p, const char *cid,
 	close(in);
 }
 
+void start_notices(const char *started, uint64_t queued_ms)
+{
+	char waited[32];
+
+	if (queued_ms > 0) {
+		fmt_duration(waited, sizeof(waited), queued_ms);
+		msg_verbose("dom0 started the command after %s waiting for a "
+			    "free slot", waited);
+	}
+	if (started[0] != '\0')
+		msg("%s", started);
+}
+
 void cut_notices(const char *const path[2], const struct result_meta *m,
 		 const char *prefix)
 {
@@ -260,7 +274,7 @@ void cut_notices(const char *const path[2], const struct result_meta *m,
 		    S_ISREG(st.st_mode))
 			kept = (uint64_t)st.st_size;
 		result_cut_notice(text, sizeof(text), name[i], kept,
-			   i == 0 ? m->out_bytes : m->err_bytes);
+				  i == 0 ? m->out_bytes : m->err_bytes);
 		msg("%s%s", prefix, text);
 	}
 }

@@ -48,9 +48,14 @@ int result_exit_code(const struct result_info *ri);
  */
 int result_client_code(const struct result_info *ri);
 
-/* Says result_cut_notice's line (result.h) on stderr, after prefix, for each stream m says
- * dom0 cut; path[0], path[1]: the files of stdout and stderr that came
- * (NULL: unknown, nothing kept). */
+/* What dom0 said of a command's start (a started note, or its result's
+ * started= and queued_ms=): a timeout lower than asked (started, "": none)
+ * always, a wait for a free slot (queued_ms, 0: none) with -v. */
+void start_notices(const char *started, uint64_t queued_ms);
+
+/* Says result_cut_notice's line (result.h) on stderr, after prefix, for
+ * each stream m says dom0 cut; path[0], path[1]: the files of stdout and
+ * stderr that came (NULL: unknown, nothing kept). */
 void cut_notices(const char *const path[2], const struct result_meta *m,
 		 const char *prefix);
 

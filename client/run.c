@@ -183,7 +183,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 
 	/* running_stop() said on its line how the stop went */
 	if (rep->stop_asked) {
-		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		(void)archive_leave(p, r);
 		if (json)
 			(void)json_show_outcome(r->cid, rep->outcome ==
 						WAIT_NO_RESULT ? "no_result"
@@ -202,7 +202,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		break;
 	case WAIT_NO_RESULT:
 	case WAIT_PENDING:
-		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		(void)archive_leave(p, r);
 		snprintf(why, sizeof(why), "no result from dom0 after %llu s "
 			 "(id %s); it may still arrive: qvm-remote history",
 			 secs, r->cid);
@@ -215,7 +215,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		code = QX_SIGINT;
 		break;
 	case WAIT_DETACHED:
-		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		(void)archive_leave(p, r);
 		if (rep->have_note && rep->note.status == RESULT_ASKING)
 			snprintf(why, sizeof(why), "left while dom0 holds the "
 				 "command for approval (id %s); it runs if a "
@@ -233,10 +233,8 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 		/* dom0's own answer (rejected, "withdrawn by the VM ...") is
 		 * archived as any result, not shown: this line says it */
 		if (!rep->result_in || result_load(p, r->cid, &ri) != 0 ||
-		    archive_result(p, r->cid, r->body.data, r->body.len, &ri, 1,
-				   rep->total_ms) != 0)
-			(void)archive_leave(p, r->cid, r->body.data,
-					    r->body.len);
+		    archive_result(p, r, &ri, 1, rep->total_ms) != 0)
+			(void)archive_leave(p, r);
 		snprintf(why, sizeof(why), "withdrawn in dom0 before it ran "
 			 "(id %s)", r->cid);
 		status = "withdrawn";
@@ -254,7 +252,7 @@ static int no_result(const struct vm_layout *p, const struct request *r,
 	case WAIT_HELD:
 	case WAIT_STOP:         /* running_stop() turns it into another */
 	case WAIT_CANCEL_LOST:
-		(void)archive_leave(p, r->cid, r->body.data, r->body.len);
+		(void)archive_leave(p, r);
 		snprintf(why, sizeof(why), "dom0 did not confirm the withdraw "
 			 "(id %s); it may still run after an approval; see "
 			 "qvm-remote history", r->cid);
@@ -298,6 +296,9 @@ static int got_result(const struct vm_layout *p, const struct request *r,
 	so.round_trip_ms = rep->total_ms;
 	if (lc != NULL)
 		memcpy(so.skip, lc->shown, sizeof(so.skip));
+	/* a note said it already, or was gone before it was read */
+	if (!(rep->have_note && rep->note.status == RESULT_STARTED))
+		start_notices(ri.meta.started, ri.meta.queued_ms);
 	if (answered && ri.meta.status == RESULT_OK) {
 		code = 0;
 	} else {
@@ -306,8 +307,7 @@ static int got_result(const struct vm_layout *p, const struct request *r,
 			msg("qvm-remote-dom0 in dom0 is older than this client "
 			    "(it does not know check=1); update it in dom0");
 	}
-	(void)archive_result(p, r->cid, r->body.data, r->body.len, &ri, 1,
-			     rep->total_ms);
+	(void)archive_result(p, r, &ri, 1, rep->total_ms);
 	return code;
 }
 

@@ -151,7 +151,9 @@ int request_publish(struct request *r, const struct vm_layout *p,
 		    "no other option" : "the command is empty");
 		return e;
 	}
-	r->submitted = time(NULL);
+	if (clock_gettime(CLOCK_REALTIME, &r->made) != 0)
+		r->made.tv_sec = time(NULL);
+	r->submitted = r->made.tv_sec;
 	if ((e = cid_generate(r->cid, r->submitted, getpid())) != 0) {
 		msg("cannot make a request id: %s", strerror(errno));
 		goto out;

@@ -24,6 +24,7 @@ struct request {
 	struct req_opts opts;
 	char sha256[65];          /* hex SHA-256 of the body, once published */
 	time_t submitted;         /* wall clock of the publish */
+	struct timespec made;     /* the same to the ns: history's order */
 };
 
 void request_init(struct request *r);

@@ -4,6 +4,7 @@
 #include "wait.h"
 #include "auditlog.h"
 #include "msg.h"
+#include "output.h"
 #include "progress.h"
 #include "signals.h"
 #include "submit.h"
@@ -22,7 +23,6 @@
 #include "clock.h"
 #include "err.h"
 #include "fileio.h"
-#include "timefmt.h"
 
 #include "banned.h"
 
@@ -109,18 +109,12 @@ int note_load(const struct vm_layout *p, const char *cid, struct note *nt)
 	return r;
 }
 
-/* A note's news, once: a command started with less time than asked says
- * so (the text), a wait for a slot only with -v. */
+/* A note's news, once. */
 static void say_note(const struct note *nt)
 {
-	char waited[32];
-
-	if (nt->status == RESULT_STARTED && nt->waited_ms > 0) {
-		fmt_duration(waited, sizeof(waited), nt->waited_ms);
-		msg_verbose("dom0 started the command after %s waiting for a "
-			    "free slot", waited);
-	}
-	if (nt->text[0] != '\0')
+	if (nt->status == RESULT_STARTED)
+		start_notices(nt->text, nt->waited_ms);
+	else
 		msg("%s", nt->text);
 }
 
@@ -175,25 +169,28 @@ static void notice(void)
 
 /* What running/ holds of cid: HELD_CLAIM, a claim marker
  * "<cid>.auth.<claim>"; else HELD_BODY, the body alone (an original dom0
- * moves it there to run it); else HELD_NONE. */
+ * moves it there to run it) or a release's ".rel.<cid>.<claim>" (one
+ * putting it back); else HELD_NONE. */
 enum held_as { HELD_NONE, HELD_BODY, HELD_CLAIM };
 
 static enum held_as held_in_running(const struct vm_layout *p,
 				    const char *cid)
 {
-	char prefix[CID_MAX + sizeof(VM_TOKEN) + 1];
+	char prefix[CID_MAX + sizeof(VM_TOKEN) + 1], rel[CID_MAX + 8];
 	struct dirent *de;
-	size_t n;
+	size_t n, m;
 	DIR *d;
 	enum held_as h = HELD_NONE;
 
 	n = (size_t)snprintf(prefix, sizeof(prefix), "%s" VM_TOKEN ".", cid);
+	m = (size_t)snprintf(rel, sizeof(rel), ".rel.%s.", cid);
 	if ((d = opendir(p->running)) == NULL)
 		return HELD_NONE;
 	while (h != HELD_CLAIM && (de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, prefix, n) == 0)
 			h = HELD_CLAIM;
-		else if (strcmp(de->d_name, cid) == 0)
+		else if (strcmp(de->d_name, cid) == 0 ||
+			 strncmp(de->d_name, rel, m) == 0)
 			h = HELD_BODY;
 	closedir(d);
 	return h;
@@ -208,7 +205,7 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		const char *cid, const struct wait_params *wp, uint64_t t0,
 		struct wait_report *rep)
 {
-	char auth[PATH_MAX], exitf[PATH_MAX];
+	char auth[PATH_MAX], body[PATH_MAX], exitf[PATH_MAX];
 	uint64_t t, next, tick = INDICATOR_AFTER_MS, ask_ms = 0, run_from = 0;
 	uint64_t gone_at = 0;
 	struct pollfd pfd[2];
@@ -216,6 +213,7 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 
 	memset(rep, 0, sizeof(*rep));
 	if (path_cid(auth, sizeof(auth), p->pending, cid, VM_TOKEN) != 0 ||
+	    path_cid(body, sizeof(body), p->pending, cid, "") != 0 ||
 	    path_cid(exitf, sizeof(exitf), p->results, cid, ".exit") != 0)
 		return QR_ERR_TOO_LARGE;
 	for (;;) {
@@ -237,7 +235,8 @@ int waiter_wait(struct waiter *w, const struct vm_layout *p,
 		/* a claim of ours holds its marker until the result is out */
 		if (rep->claimed && !ours) {
 			enum held_as h = held_in_running(p, cid);
-			if (h != HELD_NONE || exists(auth)) {   /* or put back */
+			/* or put back: its token, or its body first */
+			if (h != HELD_NONE || exists(auth) || exists(body)) {
 				ours = h == HELD_CLAIM;
 				gone = 0;
 			} else if (!gone) {

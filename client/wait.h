@@ -30,8 +30,10 @@
  * was shown.
  *
  * With vanish_check, a request whose token left pending/ without a claim
- * marker in running/ (running/<cid>.auth.<claim>) or a result for
- * VANISH_GRACE_MS ends as WAIT_VANISHED: no dom0 of this protocol took it.
+ * marker in running/ (running/<cid>.auth.<claim>), a body there or in
+ * pending/ (an original dom0 running it, a claim being put back), a
+ * release's .rel.<cid>.* or a result for VANISH_GRACE_MS ends as
+ * WAIT_VANISHED: no dom0 of this protocol took it.
  * An original qvm-remote-dom0 deletes a request it cannot read; this one
  * claims by a rename, so its marker appears as the token goes, and it
  * publishes .exit before it removes the marker.  The grace covers a

@@ -363,6 +363,7 @@ pick_ready(struct daemon *d, struct vm *v, int live)
 			return 1;
 		x->sending_bytes += item_bytes(&v->ready[i]);
 		x->sending[x->nsending++] = v->ready[i];
+		v->ready[i].sent++;
 	}
 	if (live && live_line(d, v))
 		pick_live(d, v);
@@ -498,8 +499,11 @@ deliver_reply(struct daemon *d, struct vm *v, const struct call *c,
 				break;
 			}
 			/* below AGENT_LATE, "gone" also says the VM
-			 * removed the claim and never got the result */
+			 * removed the claim and never got the result;
+			 * to a result sent before, it is the answer an
+			 * earlier call lost */
 			if (e->status == DELIVER_GONE && !x->sending[k].note &&
+			    x->sending[k].sent == 0 &&
 			    x->agent > 0 && x->agent < AGENT_LATE)
 				ev_simple(d, "ERROR", v->name, e->cid, "reason",
 					  "the result was not delivered: the "

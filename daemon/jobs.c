@@ -367,28 +367,36 @@ job_user(struct daemon *d, struct job *j, struct run_user *u)
  * 17): its timeout is lower than the -t it asked for (dom0's cap or its
  * policy rule), or it waited for a free slot (QVM_REMOTE_MAX_PER_VM,
  * QVM_REMOTE_MAX_JOBS) for a second or more.  Nothing otherwise: a
- * command that starts at once costs no write into its VM.
+ * command that starts at once costs no write into its VM.  Its result
+ * says the same (run_finish): a fast command's note is gone before its
+ * client reads it, and a command that was asked about gets no note.
  */
 static void
 tell_start(struct daemon *d, struct job *j, int64_t waited_ms)
 {
-	char why[REASON_MAX + 1] = "";
+	struct run *r = j->run;
 	struct result_meta m;
 
 	if (j->requested_s > j->timeout_s)
-		snprintf(why, sizeof(why), "dom0 runs it with a timeout of "
-			 "%u s, not the %u s asked (%s)", j->timeout_s,
-			 j->requested_s, j->timeout_s < j->asked_timeout_s
+		snprintf(r->started, sizeof(r->started), "dom0 runs it with a "
+			 "timeout of %u s, not the %u s asked (%s)",
+			 j->timeout_s, j->requested_s,
+			 j->timeout_s < j->asked_timeout_s
 			 ? "its policy rule's timeout=" :
 			 "QVM_REMOTE_TIMEOUT, dom0's longest");
-	if (waited_ms < START_WAIT_TOLD_MS && why[0] == '\0')
+	if (waited_ms >= START_WAIT_TOLD_MS)
+		r->queued_ms = (uint64_t)waited_ms;
+	/* no note for an original client, which reads none, nor in place
+	 * of an approved one: a client that knows no started note would
+	 * keep the asking one it had, and withdraw an approved command */
+	if ((r->queued_ms == 0 && r->started[0] == '\0') || j->v1 ||
+	    j->ask_id[0] != '\0')
 		return;
 	memset(&m, 0, sizeof(m));
 	m.status = RESULT_STARTED;
 	m.timeout_s = j->timeout_s;
-	m.duration_ms = waited_ms >= START_WAIT_TOLD_MS ? (uint64_t)waited_ms
-							: 0;
-	snprintf(m.reason, sizeof(m.reason), "%s", why);
+	m.queued_ms = r->queued_ms;
+	memcpy(m.started, r->started, sizeof(m.started));
 	park_note_meta(d, j, &m);
 }
 

@@ -250,9 +250,10 @@ program_agent_turn(struct buf *out, const struct fetch_params *p)
 /*
  * The deliver program: a prologue defining fin(), then per result three
  * base64 here-documents into temporary names and a call to fin, then the
- * trailer.  fin publishes a result only while its claim marker exists and
- * removes the marker last, so a repeated deliver never rewrites a result
- * the client may already have read.
+ * trailer.  fin publishes a result only while the VM has none of its cid
+ * (results/, history/) and removes the marker last, so a repeated deliver
+ * never rewrites a result the client may already have read, and a marker
+ * removed in the VM loses nothing (protocol.md section 6).
  */
 static const char deliver_prologue[] =
 	"umask 077\n"

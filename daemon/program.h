@@ -59,12 +59,12 @@ int program_agent_turn(struct buf *out, const struct fetch_params *p);
 
 /*
  * One result to deliver; files are read while the program is streamed.
- * An item of status RESULT_ASKING or RESULT_APPROVED is a note
- * (protocol.md 5b): empty out and err, its meta the note's text, which
- * the VM writes to running/<cid>.note while the claim is held.  The sh
- * program takes notes always; send them to an agent only from level
- * AGENT_NOTES (lib/frame.h), as an older one would publish a note as a
- * result.
+ * An item of status RESULT_ASKING, RESULT_APPROVED or RESULT_STARTED is
+ * a note (protocol.md 5b): empty out and err, its meta the note's text,
+ * which the VM writes to running/<cid>.note while the claim is held.  The
+ * sh program takes notes always; send them to an agent only from level
+ * AGENT_NOTES (lib/frame.h), started ones from AGENT_LATE, as an older one
+ * would publish a note as a result.
  * A live part (issue 16) is no result either: bytes [from, from + len) of
  * a running command's out and err (dir is its unfinished outbox entry),
  * which the VM appends to running/<cid>.out and .err.  A result whose
@@ -82,6 +82,7 @@ struct deliver_item {
 	int live;                 /* a live part, no result */
 	uint64_t from[2];         /* out, err: bytes the VM holds already */
 	uint64_t len[2];          /* a live part: bytes to send */
+	unsigned sent;            /* deliver calls it went out in before */
 };
 
 /*

@@ -492,6 +492,8 @@ run_finish(struct run *r, const char *cid, const char *claim, int64_t now_ms,
 	m.err_bytes = r->bytes[1];
 	m.out_truncated = r->bytes[0] > r->max_output;
 	m.err_truncated = r->bytes[1] > r->max_output;
+	m.queued_ms = r->queued_ms;
+	memcpy(m.started, r->started, sizeof(m.started));
 	if (r->cut_in_err)
 		tell_cut_in_err(r);
 	rc = outbox_commit(&r->w, cid, claim, &m, e);

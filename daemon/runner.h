@@ -100,6 +100,8 @@ struct run {
 	uint64_t bytes[2];          /* produced */
 	uint64_t max_output;
 	int cut_in_err;
+	uint64_t queued_ms;         /* its wait for a slot, as told */
+	char started[REASON_MAX + 1];   /* its timeout lowered, as told */
 	unsigned timeout_s;
 	struct outbox_writer w;     /* w.written: what the entry's out and
 				     * err hold, which can be sent while it

@@ -61,12 +61,14 @@ static int reason_ok(const char *s, size_t n)
 
 int result_meta_format(struct buf *out, const struct result_meta *m)
 {
-	size_t orig = out->len, rlen;
+	size_t orig = out->len, rlen, slen;
 	int r;
 
 	rlen = strnlen(m->reason, sizeof(m->reason));
+	slen = strnlen(m->started, sizeof(m->started));
 	if ((unsigned)m->status >= STATUS_COUNT || m->exit_code < 0 ||
 	    m->exit_code > 255 || !reason_ok(m->reason, rlen) ||
+	    !reason_ok(m->started, slen) ||
 	    (m->out_truncated != 0 && m->out_truncated != 1) ||
 	    (m->err_truncated != 0 && m->err_truncated != 1) ||
 	    (m->cancelled != 0 && m->cancelled != 1))
@@ -89,6 +91,11 @@ int result_meta_format(struct buf *out, const struct result_meta *m)
 	/* only when set: a result without it reads as before everywhere */
 	if (r == 0 && m->cancelled)
 		r = buf_printf(out, "cancelled=1\n");
+	if (r == 0 && m->queued_ms)
+		r = buf_printf(out, "queued_ms=%llu\n",
+			       (unsigned long long)m->queued_ms);
+	if (r == 0 && slen > 0)
+		r = buf_printf(out, "started=%s\n", m->started);
 out:
 	if (r != 0) {
 		buf_truncate(out, orig);
@@ -99,12 +106,13 @@ out:
 enum meta_key {
 	MK_STATUS, MK_EXIT, MK_REASON, MK_DURATION, MK_OUT_BYTES,
 	MK_ERR_BYTES, MK_OUT_TRUNC, MK_ERR_TRUNC, MK_TIMEOUT, MK_CANCELLED,
-	MK_COUNT
+	MK_QUEUED, MK_STARTED, MK_COUNT
 };
 
 static const char *const meta_keys[MK_COUNT] = {
 	"status", "exit", "reason", "duration_ms", "out_bytes", "err_bytes",
 	"out_truncated", "err_truncated", "timeout_s", "cancelled",
+	"queued_ms", "started",
 };
 
 static int key_index(const char *k, size_t n)
@@ -139,11 +147,17 @@ static int set_field(struct result_meta *m, int key, const char *v, size_t n)
 		m->exit_code = (int)x;
 		return 0;
 	case MK_REASON:
+	case MK_STARTED: {
+		char *to = key == MK_REASON ? m->reason : m->started;
 		if (!reason_ok(v, n))
 			return QR_ERR_INVALID;
-		memcpy(m->reason, v, n);
-		m->reason[n] = '\0';
+		memcpy(to, v, n);
+		to[n] = '\0';
 		return 0;
+	}
+	case MK_QUEUED:
+		return parse_u64(u, n, UINT64_MAX, &m->queued_ms) == 0 ?
+		       0 : QR_ERR_INVALID;
 	case MK_DURATION:
 		return parse_u64(u, n, UINT64_MAX, &m->duration_ms) == 0 ?
 		       0 : QR_ERR_INVALID;

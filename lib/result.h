@@ -39,8 +39,8 @@ enum result_status {
 	RESULT_ASKING,          /* waits for a person in dom0 */
 	RESULT_APPROVED,        /* a person approved it; it runs soon */
 	RESULT_STARTED,         /* it runs, with less time than asked or
-				 * after a wait for a slot (timeout_s: its
-				 * timeout, duration_ms: that wait) */
+				 * after a wait for a slot (started,
+				 * queued_ms below) */
 };
 
 /* The .exit value written for a result that is not a command's own. */
@@ -58,6 +58,10 @@ struct result_meta {
 	uint64_t out_bytes, err_bytes;
 	int out_truncated, err_truncated;
 	int cancelled;          /* 0 or 1: a cancel=CID stopped it */
+	/* what dom0 says of the start, in a started note and again in the
+	 * result (a note may be gone before the client reads it): */
+	uint64_t queued_ms;     /* its wait for a free slot, 0: none told */
+	char started[REASON_MAX + 1];   /* its timeout was lowered: how */
 };
 
 const char *result_status_name(enum result_status s);

@@ -100,21 +100,37 @@ assert_eq "qvm-remote: dom0 runs it with a timeout of 5 s, not the 3600 s asked 
 in_vm work qvm-remote -t 4 echo within >"$out" 2>"$err"
 assert_eq "" "$(cat "$err")" "a -t within it: nothing said"
 
+dom0_stop
+printf '%s\n' QVM_REMOTE_MAX_PER_VM=1 >"$DOM0_CONF"
+dom0_start
+
+# slot_wait GO CLIENT-ARGS...: a command that holds work's one slot until
+# file GO, and the client with CLIENT-ARGS waiting for the slot: accepted
+# by dom0, then kept waiting at least the second a note tells; its stderr
+# in $err
+slot_wait() {
+	local go=$1 holder taken
+	shift
+	in_vm work qvm-remote "while [ ! -e '$go' ]; do sleep 0.1; done" >/dev/null 2>&1 &
+	holder=$!
+	wait_for "grep -qF \"cmd=\\\"while [ ! -e '$go'\" '$QVM_REMOTE_LOG'" 20 ||
+		fail "the holder did not start"
+	taken=$(($(auth_ok_count work) + 1))
+	in_vm work qvm-remote "$@" >"$out" 2>"$err" &
+	wait_for '(($(auth_ok_count work) >= taken))' 30 || fail "dom0 did not take the waiting command"
+	sleep 1.2
+	touch "$go"
+	wait "$holder" $!
+}
+
 t "-v says a command waited for a free slot in dom0; without -v nothing is said"
-in_vm work qvm-remote "while [ ! -e '$TEST_DIR/go' ]; do sleep 0.1; done" >/dev/null 2>&1 &
-holder=$!
-wait_for "grep -q '] EXEC vm=work .*go' '$QVM_REMOTE_LOG'" 20 || fail "the first command did not start"
-in_vm work qvm-remote -v echo second >"$out" 2>"$err" &
-second=$!
-in_vm work qvm-remote echo third >"$TEST_DIR/out3" 2>"$TEST_DIR/err3" &
-third=$!
-sleep 1.5    # they wait for the slot at least the second a note tells
-touch "$TEST_DIR/go"
-wait "$holder" "$second" "$third"
+slot_wait "$TEST_DIR/go1" -v echo second
 assert_contains "$(cat "$err")" "qvm-remote: dom0 started the command after " "with -v"
 assert_contains "$(cat "$err")" " waiting for a free slot" "with -v"
-assert_eq "" "$(cat "$TEST_DIR/err3")" "without -v"
-assert_eq third "$(cat "$TEST_DIR/out3")" "its output"
+assert_eq second "$(cat "$out")" "its output"
+slot_wait "$TEST_DIR/go2" echo third
+assert_eq "" "$(cat "$err")" "without -v"
+assert_eq third "$(cat "$out")" "its output"
 
 t "the daemon stops cleanly"
 dom0_stop

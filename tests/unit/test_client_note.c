@@ -45,11 +45,11 @@ static void test_note_says(void **state)
 
 static void test_note_started(void **state)
 {
-	static const char lowered[] = "status=started\nexit=0\nreason=dom0 "
+	static const char lowered[] = "status=started\nexit=0\nstarted=dom0 "
 		"runs it with a timeout of 5 s, not the 60 s asked\n"
 		"timeout_s=5\n";
 	static const char waited[] = "status=started\nexit=0\ntimeout_s=300\n"
-		"duration_ms=1234\n";
+		"queued_ms=1234\n";
 	struct note nt;
 
 	(void)state;

@@ -370,8 +370,7 @@ static void test_archive_and_collect(void **state)
 	put_result(f, "hi\n", "status=ok\nexit=3\nduration_ms=5\n", "3\n");
 	assert_int_equal(result_load(&f->p, f->r.cid, &ri), 0);
 	assert_int_equal(ri.exit_code, 3);
-	assert_int_equal(archive_result(&f->p, f->r.cid, f->r.body.data,
-					f->r.body.len, &ri, 1, 42), 0);
+	assert_int_equal(archive_result(&f->p, &f->r, &ri, 1, 42), 0);
 	assert_false(exists(f->p.results, f->r.cid, ".exit"));
 	assert_int_equal(path_history_of(&f->p, f->r.cid, dir, sizeof(dir)),
 			 0);
@@ -379,6 +378,14 @@ static void test_archive_and_collect(void **state)
 	assert_string_equal(buf_str(&b), "hi\n");
 	slurp(dir, "", "command", &b);
 	assert_string_equal(buf_str(&b), "echo hi\n");
+	{       /* stamped with the publish: history orders by it */
+		char cmd[2 * PATH_MAX];
+		struct stat st;
+		snprintf(cmd, sizeof(cmd), "%s/command", dir);
+		assert_int_equal(stat(cmd, &st), 0);
+		assert_true(st.st_mtim.tv_sec == f->r.made.tv_sec &&
+			    st.st_mtim.tv_nsec == f->r.made.tv_nsec);
+	}
 	slurp(dir, "", "exit", &b);
 	assert_string_equal(buf_str(&b), "3\n");
 	buf_reset(&b);
@@ -389,8 +396,7 @@ static void test_archive_and_collect(void **state)
 	/* A result left by a client that went away is collected later... */
 	publish(f, "sleep 1\n", 0);
 	claim(f);
-	assert_int_equal(archive_leave(&f->p, f->r.cid, f->r.body.data,
-				       f->r.body.len), 0);
+	assert_int_equal(archive_leave(&f->p, &f->r), 0);
 	assert_int_equal(archive_collect(&f->p), 0);
 	put_result(f, "late\n", "status=ok\nexit=0\n", "0\n");
 	assert_int_equal(archive_collect(&f->p), 1);

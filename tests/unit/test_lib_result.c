@@ -54,6 +54,22 @@ static void test_format_parse(void **state)
 	assert_true(back.err_bytes == 21);
 	assert_int_equal(back.out_truncated, 1);
 	assert_int_equal(back.err_truncated, 0);
+	assert_true(back.queued_ms == 0);
+	assert_string_equal(back.started, "");
+
+	/* what dom0 said of the start, only when it said something */
+	buf_reset(&b);
+	m.queued_ms = 1500;
+	memcpy(m.started, "lowered", 8);
+	assert_int_equal(result_meta_format(&b, &m), 0);
+	assert_non_null(strstr(buf_str(&b), "\nqueued_ms=1500\nstarted=lowered\n"));
+	assert_int_equal(result_meta_parse(b.data, b.len, &back), 0);
+	assert_true(back.queued_ms == 1500);
+	assert_string_equal(back.started, "lowered");
+	m.started[0] = '\x01';
+	assert_int_equal(result_meta_format(&b, &m), QR_ERR_INVALID);
+	m.queued_ms = 0;
+	m.started[0] = '\0';
 
 	/* no reason: no reason line */
 	buf_reset(&b);
